@@ -1,2 +1,16 @@
-"""gradwise: deep feed-forward networks on NumPy."""
+"""gradwise: deep feed-forward networks on NumPy, with the practice of training well.
+
+>>> import gradwise as gw
+>>> model = gw.Sequential([gw.layers.Dense(64, activation="relu"),
+...                        gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0)
+>>> model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+"""
+from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
+               regularizers, schedules)
+from .gradcheck import check_layer, gradcheck
+from .model import Sequential
+
 __version__ = "0.1.0"
+
+__all__ = ["Sequential", "activations", "callbacks", "initializers", "layers", "losses",
+           "metrics", "optimizers", "regularizers", "schedules", "gradcheck", "check_layer"]

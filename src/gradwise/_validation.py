@@ -1,0 +1,80 @@
+"""Checks made once at the front door (fit, predict, estimators, CLI), before any training work.
+
+Every message names the argument and what was expected.
+"""
+import numbers
+
+import numpy as np
+
+
+def check_features(X, argument="X", n_features=None, dtype=np.float32):
+    """Return ``X`` as a finite 2-D float array of ``dtype``.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric data.
+    ValueError
+        Not 2-D, empty, NaN/inf, or ``n_features`` columns expected and not found.
+    """
+    if hasattr(X, "to_numpy"):  # pandas / polars frames
+        X = X.to_numpy()
+    try:
+        array = np.asarray(X)
+    except Exception as error:  # ragged nested lists and the like
+        raise ValueError(f"{argument}: expected a 2-D numeric array; {error}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{argument}: expected numeric data, received dtype {array.dtype}.")
+    if array.ndim != 2:
+        hint = " (use X.reshape(-1, 1) for a single feature)" if array.ndim == 1 else ""
+        raise ValueError(f"{argument}: expected a 2-D array of shape (n_samples, n_features), "
+                         f"received shape {array.shape}{hint}.")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{argument}: expected at least one sample and one feature, "
+                         f"received shape {array.shape}.")
+    if n_features is not None and array.shape[1] != n_features:
+        raise ValueError(f"{argument}: expected {n_features} features (columns), "
+                         f"received {array.shape[1]}.")
+    array = np.asarray(array, dtype=dtype)
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(f"{argument}: contains NaN or infinity (first at row {bad[0]}, "
+                         f"column {bad[1]}); expected finite values.")
+    return array
+
+
+def check_sample_weight(sample_weight, n_samples, argument="sample_weight"):
+    """Return a finite, non-negative float64 vector of length ``n_samples`` (or None)."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=float)
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(f"{argument}: expected shape ({n_samples},), received {weights.shape}.")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError(f"{argument}: expected finite, non-negative weights.")
+    return weights
+
+
+def check_positive_int(value, argument, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Expected a positive integer, received {argument}={value!r}")
+    if value <= 0:
+        raise ValueError(f"Expected a positive integer, received {argument}={value}")
+    return int(value)
+
+
+def check_fraction(value, argument, low=0.0, high=1.0):
+    """A number in ``[low, high)``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Expected a number in [{low}, {high}), received {argument}={value!r}")
+    if not (low <= value < high):
+        raise ValueError(f"Expected a number in [{low}, {high}), received {argument}={value}")
+    return float(value)
+
+
+def check_same_length(X, y, x_argument="X", y_argument="y"):
+    if len(X) != len(y):
+        raise ValueError(f"{x_argument} and {y_argument} have different numbers of samples: "
+                         f"{len(X)} and {len(y)}.")

@@ -1,0 +1,34 @@
+"""Layers: ``Dense``, activation layers, ``Dropout``, ``BatchNormalization``, ``GaussianNoise``."""
+from .._registry import resolve
+from .activation import ELU, Activation, LeakyReLU, PReLU, RReLU
+from .base import Layer
+from .dense import Dense
+from .dropout import Dropout
+from .noise import GaussianNoise
+from .normalization import BatchNormalization
+
+_REGISTRY = {cls.__name__: cls for cls in (
+    Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise)}
+
+
+def serialize(layer):
+    """``{"class_name": ..., "config": ...}`` for a layer."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    """Build a layer from :func:`serialize`'s output; unknown types raise ``ValueError``."""
+    if not isinstance(config, dict) or config.get("class_name") not in _REGISTRY:
+        name = config.get("class_name") if isinstance(config, dict) else config
+        raise ValueError(f"Unknown layer type {name!r}; expected one of {sorted(_REGISTRY)}.")
+    return resolve(config, _REGISTRY, "layer", "layers")
+
+
+def register(cls):
+    """Make a user-defined ``Layer`` subclass loadable from configs and model files."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+__all__ = ["Layer", "Dense", "Activation", "LeakyReLU", "RReLU", "PReLU", "ELU", "Dropout",
+           "BatchNormalization", "GaussianNoise", "serialize", "deserialize", "register"]

@@ -1,0 +1,399 @@
+"""``Sequential``: a stack of layers, its flat parameter buffers, and the training loop."""
+import math
+import warnings
+
+import numpy as np
+
+from . import callbacks as callbacks_module
+from . import layers as layers_module
+from . import losses, metrics as metrics_module, optimizers
+from ._backend import DEFAULT_DTYPE, xp
+from ._training import (RunningMean, apply_class_weight, iterate_batches, split_validation,
+                        unpack_validation_data)
+from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight
+from .activations import Sigmoid, Softmax
+from .layers import Layer
+
+_FUSABLE = ((Softmax, losses.CategoricalCrossentropy), (Sigmoid, losses.BinaryCrossentropy))
+
+
+class Sequential:
+    """A linear stack of layers trained by back-propagation.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+    input_dim : int, optional
+        Number of input features; inferred from the data by ``fit`` when omitted.
+    seed : int, optional
+        Seeds every random choice (initialization, shuffling, dropout masks): the same seed and
+        data give bit-identical weights.
+    dtype : {"float32", "float64"}, default "float32"
+
+    Notes
+    -----
+    After ``build`` all trainable parameters live in one contiguous buffer ``params_buffer``
+    and their gradients in ``grads_buffer``; each layer's ``params``/``grads`` are views.
+
+    Examples
+    --------
+    >>> import gradwise as gw
+    >>> model = gw.Sequential([gw.layers.Dense(8, activation="relu"),
+    ...                        gw.layers.Dense(1, activation="sigmoid")], input_dim=4, seed=0)
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    """
+
+    def __init__(self, layers=None, input_dim=None, seed=None, dtype="float32", name="sequential"):
+        self.layers = []
+        self.input_dim = None if input_dim is None else check_positive_int(input_dim, "input_dim")
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Expected dtype float32 or float64, received dtype={dtype!r}")
+        self.name = name
+        self.built = False
+        self.optimizer = self.loss = None
+        self.metrics = []
+        self.stop_training = False
+        self.history = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- structure ---------------------------------------------------------------------
+    def add(self, layer):
+        """Append a layer (before the model is built)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layers: expected Layer instances, received {type(layer).__name__}.")
+        if self.built:
+            raise ValueError("Cannot add layers to a built model; build a new Sequential.")
+        self.layers.append(layer)
+
+    def build(self, input_dim=None):
+        """Create every layer's parameters and pack them into the flat buffers.
+
+        Layers that are already built for the right input width (for example taken from a
+        trained model) keep their weights.
+        """
+        input_dim = input_dim if input_dim is not None else self.input_dim
+        if input_dim is None:
+            raise ValueError("input_dim: unknown; pass Sequential(..., input_dim=n) or call fit.")
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        if not self.layers:
+            raise ValueError("layers: a Sequential model needs at least one layer.")
+        streams = np.random.SeedSequence(self.seed).spawn(len(self.layers) + 1)
+        width = self.input_dim
+        for layer, stream in zip(self.layers, streams):
+            rng = np.random.default_rng(stream)
+            if layer.built and layer.input_dim == width and layer.dtype == self.dtype:
+                layer.rng = rng
+            else:
+                layer.build(width, rng, self.dtype)
+            width = layer.output_dim(width)
+        self.output_dim = width
+        self._shuffle_rng = np.random.default_rng(streams[-1])
+        self.layers[0].needs_input_grad = False
+        self.built = True
+        self._pack()
+        return self
+
+    def _pack(self):
+        """Gather trainable parameters into one buffer (and gradients into its twin)."""
+        trainable = [layer for layer in self.layers if layer.trainable]
+        size = sum(layer.count_params() for layer in trainable)
+        self.params_buffer = xp.empty(size, dtype=self.dtype)
+        self.grads_buffer = xp.zeros(size, dtype=self.dtype)
+        self.segments, kernel_mask, offset = [], xp.zeros(size, dtype=bool), 0
+        for layer in self.layers:
+            if not layer.trainable:  # frozen layers keep arrays of their own
+                layer.params = {k: v.copy() for k, v in layer.params.items()}
+                layer.grads = {k: xp.zeros_like(v) for k, v in layer.params.items()}
+                continue
+            for key, value in layer.params.items():
+                piece = slice(offset, offset + value.size)
+                self.params_buffer[piece] = value.ravel()
+                layer.params[key] = self.params_buffer[piece].reshape(value.shape)
+                layer.grads[key] = self.grads_buffer[piece].reshape(value.shape)
+                kernel_mask[piece] = key == "W"
+                self.segments.append(piece)
+                offset += value.size
+        self.kernel_mask = kernel_mask
+        self._packed_trainable = tuple(layer.trainable for layer in self.layers)
+        if self.optimizer is not None:
+            self.optimizer.reset()
+            self.optimizer.build(size, self.dtype, segments=self.segments, decay_mask=kernel_mask)
+
+    def _ensure_packed(self):
+        """Re-pack (and reset optimizer state) when a layer was frozen or unfrozen."""
+        if tuple(layer.trainable for layer in self.layers) != self._packed_trainable:
+            self._pack()
+
+    # -- compile -----------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics=None):
+        """Choose the optimizer, the loss and the metrics reported during training.
+
+        Parameters
+        ----------
+        optimizer : str, dict or Optimizer, default "adam"
+        loss : str, dict or Loss
+            ``"mse"``, ``"mae"``, ``"huber"``, ``"binary_crossentropy"``,
+            ``"categorical_crossentropy"``.
+        metrics : list of str, optional
+            E.g. ``["accuracy"]``, ``["mae"]``.
+        """
+        if loss is None:
+            raise ValueError("loss: expected a loss name or object, e.g. loss='categorical_crossentropy'.")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"metrics: expected a list of metric names, received {metrics!r}.")
+        self.metrics = [metrics_module.get(m) for m in (metrics or [])]
+        if self.built:
+            self._pack()
+        return self
+
+    def _configure_fusion(self):
+        """Fuse a final sigmoid/softmax with the matching cross-entropy (computed from logits)."""
+        last = self.layers[-1]
+        activation = getattr(last, "activation", None)
+        fused = any(isinstance(activation, act) and type(self.loss) is loss_cls
+                    and not self.loss.from_logits for act, loss_cls in _FUSABLE)
+        if hasattr(last, "fused_output"):
+            last.fused_output = fused
+        self._output_activation = activation if fused else None
+        if fused:
+            self._train_loss = type(self.loss).from_config({**self.loss.get_config(), "from_logits": True})
+        else:
+            self._train_loss = self.loss
+
+    # -- forward / backward ------------------------------------------------------------
+    def _forward(self, X, training):
+        for layer in self.layers:
+            X = layer.forward(X, training=training)
+        return X
+
+    def _outputs(self, raw):
+        """Network outputs (probabilities when the loss is fused) from the last layer's output."""
+        return raw if self._output_activation is None else self._output_activation.forward(raw)
+
+    def _backward(self, d_out):
+        for layer in reversed(self.layers):
+            d_out = layer.backward(d_out)
+        return d_out
+
+    def _regularization_loss(self):
+        return sum(layer.regularization_loss() for layer in self.layers)
+
+    def forward(self, X, training=False):
+        """Outputs for already validated input ``X`` (n_samples, input_dim)."""
+        self._configure_fusion()
+        return self._outputs(self._forward(X, training))
+
+    def loss_and_gradients(self, X, y, sample_weight=None, training=True):
+        """One forward and backward pass: returns the loss (with regularization) and the raw
+        network output; the gradients are left in ``grads_buffer`` and each layer's ``grads``."""
+        raw = self._forward(X, training=training)
+        loss, d_out = self._train_loss.value_and_gradient(y, raw, sample_weight)
+        self._backward(d_out)
+        for layer in self.layers:
+            layer.add_regularization_gradients()
+        return loss + self._regularization_loss(), raw
+
+    def _train_step(self, X, y, sample_weight=None):
+        loss, raw = self.loss_and_gradients(X, y, sample_weight)
+        self.optimizer.update(self.params_buffer, self.grads_buffer)
+        return loss, raw
+
+    # -- front doors -------------------------------------------------------------------
+    def _check_compiled(self):
+        if self.loss is None:
+            raise RuntimeError("The model must be compiled before training or evaluation: "
+                               "call model.compile(optimizer=..., loss=...).")
+
+    def _prepare(self, X, y=None, sample_weight=None, names=("X", "y")):
+        """Validate inputs at the front door and build the model on first use."""
+        X = check_features(X, names[0], self.input_dim, self.dtype)
+        if not self.built:
+            self.build(X.shape[1])
+        if y is None:
+            return X, None, None
+        check_same_length(X, y, *names)
+        y = self.loss.prepare_targets(y, self.output_dim, self.dtype)
+        return X, y, check_sample_weight(sample_weight, len(X))
+
+    def train_on_batch(self, X, y, sample_weight=None):
+        """One gradient step on one batch; returns the loss before the step."""
+        self._check_compiled()
+        X, y, sample_weight = self._prepare(X, y, sample_weight)
+        self._ensure_packed()
+        self._configure_fusion()
+        loss, _ = self._train_step(X, y, sample_weight)
+        return float(loss)
+
+    def fit(self, X, y, epochs=1, batch_size=32, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0):
+        """Train for ``epochs`` passes over ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+        y : array of shape (n_samples,) or (n_samples, n_outputs)
+            Integer labels or one-hot rows for categorical cross-entropy, 0/1 for binary.
+        batch_size : int or None, default 32
+            None is batch gradient descent (one step per epoch), 1 is stochastic gradient
+            descent, anything else mini-batch gradient descent.
+        validation_split : float in [0, 1)
+            Fraction held out from the end of the data (ignored if ``validation_data``).
+        class_weight : dict, optional
+            ``{class index: weight}`` multiplied into the per-sample loss weights.
+        callbacks : list of Callback, optional
+
+        Returns
+        -------
+        History
+            ``history.history`` maps ``"loss"``, ``"val_loss"`` and each metric to lists.
+        """
+        self._check_compiled()
+        epochs = check_positive_int(epochs, "epochs")
+        batch_size = check_positive_int(batch_size, "batch_size", allow_none=True)
+        X, y, sample_weight = self._prepare(X, y, sample_weight)
+        sample_weight = apply_class_weight(class_weight, y, sample_weight)
+        if validation_data is not None:
+            train = (X, y, sample_weight)
+            Xv, yv, swv = unpack_validation_data(validation_data)
+            validation = self._prepare(Xv, yv, swv, ("validation_data X", "validation_data y"))
+        else:
+            train, validation = split_validation(X, y, sample_weight, validation_split)
+        self._ensure_packed()
+        self._configure_fusion()
+        callback_list = callbacks_module.CallbackList(callbacks, self, verbose, epochs,
+                                                      math.ceil(len(train[0]) / (batch_size or len(train[0]))))
+        self.stop_training = False
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self.optimizer.epoch = epoch
+            callback_list.on_epoch_begin(epoch)
+            logs = self._train_epoch(*train, batch_size, shuffle, callback_list, epoch)
+            if validation is not None and not self.stop_training:
+                logs.update({f"val_{k}": v for k, v in self._evaluate_prepared(*validation).items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end()
+        return self.history
+
+    def _train_epoch(self, X, y, sample_weight, batch_size, shuffle, callback_list, epoch):
+        if shuffle:  # one gather per epoch, then contiguous batches
+            order = self._shuffle_rng.permutation(len(X))
+            X, y = X[order], y[order]
+            sample_weight = None if sample_weight is None else sample_weight[order]
+        running = RunningMean()
+        for batch, rows in iterate_batches(len(X), batch_size):
+            callback_list.on_batch_begin(batch)
+            sw = None if sample_weight is None else sample_weight[rows]
+            loss, raw = self._train_step(X[rows], y[rows], sw)
+            logs = {"loss": loss, **self._metric_values(y[rows], raw)}
+            running.add(logs, rows.stop - rows.start)
+            callback_list.on_batch_end(batch, logs)
+            if not math.isfinite(loss):
+                self._stop_on_nonfinite(loss, epoch, batch)
+            if self.stop_training:
+                break
+        return running.result()
+
+    def _stop_on_nonfinite(self, loss, epoch, batch):
+        warnings.warn(f"The loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training "
+                      "stopped. Try a smaller learning rate, gradient clipping (clipnorm) or "
+                      "input standardization.", RuntimeWarning, stacklevel=3)
+        self.stop_training = True
+
+    def _metric_values(self, y, raw):
+        if not self.metrics:
+            return {}
+        outputs = self._outputs(raw)
+        return {metric.__name__: float(metric(y, outputs)) for metric in self.metrics}
+
+    def _evaluate_prepared(self, X, y, sample_weight=None, batch_size=None):
+        outputs = self._predict_prepared(X, batch_size)
+        loss = self.loss(y, outputs, sample_weight) + self._regularization_loss()
+        values = {"loss": float(loss)}
+        values.update({m.__name__: float(m(y, outputs)) for m in self.metrics})
+        return values
+
+    def _predict_prepared(self, X, batch_size=None):
+        self._configure_fusion()
+        size = batch_size or 8192
+        if len(X) <= size:
+            return self._outputs(self._forward(X, training=False))
+        return xp.concatenate([self._outputs(self._forward(X[rows], training=False))
+                               for _, rows in iterate_batches(len(X), size)])
+
+    def evaluate(self, X, y, batch_size=None, sample_weight=None, verbose=0):
+        """Loss (with regularization) and metrics on ``(X, y)`` in inference mode, as a dict."""
+        self._check_compiled()
+        X, y, sample_weight = self._prepare(X, y, sample_weight)
+        values = self._evaluate_prepared(X, y, sample_weight, batch_size)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in values.items()))
+        return values
+
+    def predict(self, X, batch_size=None):
+        """Network outputs for ``X``, shape (n_samples, n_outputs), in inference mode."""
+        if not self.built and self.input_dim is None:
+            raise RuntimeError("The model is not built: call fit or build(input_dim) first.")
+        if self.loss is None:
+            self._train_loss, self._output_activation = None, None
+            X = check_features(X, "X", self.input_dim, self.dtype)
+            if not self.built:
+                self.build()
+            return self._forward(X, training=False)
+        X, _, _ = self._prepare(X)
+        return self._predict_prepared(X, batch_size)
+
+    # -- weights and configuration -----------------------------------------------------
+    def get_weights(self, include_state=False):
+        """Copies of every layer's ``params`` (then ``state`` if asked), layer by layer."""
+        weights = []
+        for layer in self.layers:
+            weights += [v.copy() for v in layer.params.values()]
+            if include_state:
+                weights += [v.copy() for v in layer.state.values()]
+        return weights
+
+    def set_weights(self, weights, include_state=False):
+        """Set weights from a list shaped like ``get_weights(include_state)``'s output."""
+        targets = []
+        for layer in self.layers:
+            targets += [(layer.name, k, v) for k, v in layer.params.items()]
+            if include_state:
+                targets += [(layer.name, k, v) for k, v in layer.state.items()]
+        if len(weights) != len(targets):
+            raise ValueError(f"weights: expected a list of {len(targets)} arrays, received {len(weights)}.")
+        for (name, key, target), value in zip(targets, weights):
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"weights: {name}.{key} expects shape {target.shape}, "
+                                 f"received {value.shape}.")
+        for (_, _, target), value in zip(targets, weights):
+            target[...] = value
+
+    def count_params(self):
+        return sum(layer.count_params() + layer.count_state() for layer in self.layers)
+
+    def summary(self, print_fn=print):
+        """Print each layer with its output shape and parameter count, then the totals."""
+        from ._summary import summary_text
+        print_fn(summary_text(self))
+
+    def get_config(self):
+        return {"name": self.name, "input_dim": self.input_dim, "seed": self.seed,
+                "dtype": self.dtype.name, "layers": [layers_module.serialize(l) for l in self.layers]}
+
+    @classmethod
+    def from_config(cls, config):
+        layers = [layers_module.deserialize(c) for c in config.get("layers", [])]
+        return cls(layers, input_dim=config.get("input_dim"), seed=config.get("seed"),
+                   dtype=config.get("dtype", "float32"), name=config.get("name", "sequential"))
+
+    def __repr__(self):
+        return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
