@@ -49,7 +49,7 @@ def categorical_accuracy(y_true, y_pred):
     ``mean_i [argmax_j y_pred_ij == argmax_j y_true_ij]``.
     """
     y_true, y_pred = _as_2d(y_true, y_pred)
-    return xp.count_nonzero(_labels(y_true) == xp.argmax(y_pred, axis=1)) / y_pred.shape[0]
+    return int(xp.count_nonzero(_labels(y_true) == xp.argmax(y_pred, axis=1))) / y_pred.shape[0]
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
@@ -69,7 +69,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred: expected the same shape, received {y_true.shape} "
                          f"and {y_pred.shape}.")
-    return xp.count_nonzero((y_pred > threshold) == (y_true > 0.5)) / y_pred.size
+    return int(xp.count_nonzero((y_pred > threshold) == (y_true > 0.5))) / y_pred.size
 
 
 def accuracy(y_true, y_pred):

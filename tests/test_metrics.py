@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+from sklearn.metrics import (accuracy_score, mean_absolute_error, mean_squared_error, r2_score,
+                             root_mean_squared_error)
+
+from gradwise import metrics
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_accuracy_multiclass_matches_sklearn(rng):
+    labels = rng.integers(0, 4, 50)
+    P = rng.dirichlet(np.ones(4), 50)
+    y = np.eye(4)[labels]
+    expected = accuracy_score(labels, P.argmax(axis=1))
+    assert metrics.accuracy(y, P) == pytest.approx(expected)
+    assert metrics.categorical_accuracy(y, P) == pytest.approx(expected)
+    assert metrics.categorical_accuracy(labels, P) == pytest.approx(expected)
+    assert 0 < expected < 1
+
+
+def test_accuracy_single_output_thresholds_at_half(rng):
+    y = rng.integers(0, 2, (40, 1)).astype(float)
+    p = rng.uniform(0, 1, (40, 1))
+    expected = accuracy_score(y.ravel(), p.ravel() > 0.5)
+    assert metrics.accuracy(y, p) == pytest.approx(expected)
+    assert metrics.accuracy(y.ravel(), p.ravel()) == pytest.approx(expected)
+    assert metrics.accuracy([[1.0], [0.0], [1.0]], [[0.7], [0.2], [0.4]]) == pytest.approx(2 / 3)
+
+
+def test_binary_accuracy_is_elementwise(rng):
+    y = rng.integers(0, 2, (30, 3))
+    p = rng.uniform(0, 1, (30, 3))
+    assert metrics.binary_accuracy(y, p) == pytest.approx(accuracy_score(y.ravel(), p.ravel() > 0.5))
+    assert metrics.binary_accuracy(y, p, threshold=0.8) == pytest.approx(
+        accuracy_score(y.ravel(), p.ravel() > 0.8))
+    assert metrics.binary_accuracy([[1, 0]], [[0.9, 0.6]]) == 0.5
+
+
+def test_regression_metrics_match_sklearn(rng):
+    y, p = rng.normal(size=(25, 3)), rng.normal(size=(25, 3))
+    assert metrics.mse(y, p) == pytest.approx(mean_squared_error(y, p), rel=1e-12)
+    assert metrics.mae(y, p) == pytest.approx(mean_absolute_error(y, p), rel=1e-12)
+    y1, p1 = y[:, 0], y[:, 0] + 0.3 * p[:, 0]
+    assert metrics.rmse(y1, p1) == pytest.approx(root_mean_squared_error(y1, p1), rel=1e-12)
+    assert metrics.r2(y1, p1) == pytest.approx(r2_score(y1, p1), rel=1e-12)
+    assert metrics.r2(y, p) == pytest.approx(r2_score(y, p), rel=1e-12)
+    y[:, 1] = 2.0  # constant output: sklearn's convention (0 unless predicted exactly)
+    assert metrics.r2(y, p) == pytest.approx(r2_score(y, p), rel=1e-12)
+    assert metrics.mse(y1, p1.reshape(-1, 1)) == pytest.approx(mean_squared_error(y1, p1))
+
+
+def test_shape_mismatch_is_reported():
+    with pytest.raises(ValueError, match="y_true and y_pred"):
+        metrics.mse(np.zeros((3, 2)), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="y_true and y_pred"):
+        metrics.accuracy(np.zeros((4, 2)), np.zeros((3, 2)))
+
+
+def test_get_names_and_history_keys():
+    for name, key in [("accuracy", "accuracy"), ("acc", "accuracy"), ("binary_accuracy", "binary_accuracy"),
+                      ("categorical_accuracy", "categorical_accuracy"), ("mse", "mse"),
+                      ("mean_squared_error", "mse"), ("mae", "mae"), ("mean_absolute_error", "mae"),
+                      ("rmse", "rmse"), ("r2", "r2"), ("ACC", "accuracy")]:
+        assert metrics.get(name).__name__ == key
+    custom = lambda y, p: 0.0  # noqa: E731
+    assert metrics.get(custom) is custom
+    with pytest.raises(ValueError, match="accuracy.*binary_accuracy"):
+        metrics.get("precision")
+
+
+def test_accuracy_is_vectorized():
+    n = 200_000
+    labels = np.arange(n) % 10
+    P = np.eye(10, dtype=np.float32)[(labels + (np.arange(n) % 4 == 0)) % 10]
+    value = metrics.accuracy(np.eye(10, dtype=np.float32)[labels], P)
+    assert type(value) is float and value == pytest.approx(0.75)
