@@ -1,17 +1,9 @@
 """Losses with mean reduction and exact gradients.
 
-Every loss gives ``loss(y_true, y_pred)`` (a float), ``loss.gradient(y_true, y_pred)`` (an
-array shaped like ``y_pred``, exactly the derivative of that float) and
-``loss.value_and_gradient`` (both in one pass, used by the training loop). The cross-entropies
-accept ``from_logits=True``: the model fuses them with its final sigmoid/softmax and
-back-propagates from the logits.
-
-Examples
---------
->>> import numpy as np
->>> from gradwise import losses
->>> losses.get("mse")(np.array([[0.0, 0.0]]), np.array([[1.0, 2.0]]))
-2.5
+``loss(y_true, y_pred)`` is a float, ``loss.gradient(y_true, y_pred)`` exactly its derivative
+(shaped like ``y_pred``), ``loss.value_and_gradient`` both in one pass (the training loop's call).
+With ``from_logits=True`` the cross-entropies take logits: the model fuses them with its final
+sigmoid/softmax. Example: ``get("mse")([[0.0, 0.0]], [[1.0, 2.0]])`` is 2.5.
 """
 import numbers
 
@@ -44,15 +36,15 @@ def _check_bool(value, argument):
     return bool(value)
 
 
-def _check_number(value, argument, low=0.0, high=float("inf"), low_open=False):
-    """Return ``value`` as a float after checking it is real and finite in the given range."""
+def _check_number(value, argument, positive=False, high=float("inf")):
+    """Return ``value`` as a float after checking it is finite, >= 0 (or > 0) and <= ``high``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"Expected a number, received {argument}={value!r}.")
     value = float(value)
-    if not (xp.isfinite(value) and (value > low if low_open else value >= low) and value <= high):
-        what = "a positive" if low_open and low == 0 else "a non-negative" if low == 0 else "an in-range"
-        bounds = "" if high == float("inf") else f" in [{low:g}, {high:g}]"
-        raise ValueError(f"Expected {what} number{bounds}, received {argument}={value!r}.")
+    if not (xp.isfinite(value) and (value > 0 if positive else value >= 0) and value <= high):
+        what = "a positive number" if positive else "a non-negative number"
+        bounds = "" if high == float("inf") else f" at most {high:g}"
+        raise ValueError(f"Expected {what}{bounds}, received {argument}={value!r}.")
     return value
 
 
@@ -174,13 +166,15 @@ class Loss:
             raise ValueError(f"Expected a positive integer, received n_outputs={n_outputs!r}.")
         return self._prepare(_check_y(y), int(n_outputs), dtype)
 
+    _expects = "targets"
+
     def _prepare(self, y, k, dtype):
         if y.ndim == 1 and k == 1:
             y = y.reshape(-1, 1)
         if y.shape[1:] != (k,):
             alt = " or (n_samples,)" if k == 1 else ""
-            raise ValueError(f"y: {self.name} expects targets of shape (n_samples, {k}){alt} for a "
-                             f"network with {k} output(s); received shape {y.shape}.")
+            raise ValueError(f"y: {self.name} expects {self._expects} of shape (n_samples, {k}){alt} "
+                             f"for a network with {k} output(s); received shape {y.shape}.")
         return xp.array(y, dtype=dtype)
 
     def get_config(self):
@@ -247,7 +241,7 @@ class Huber(Loss):
     name = "huber"
 
     def __init__(self, delta=1.0):
-        self.delta = _check_number(delta, "delta", low_open=True)
+        self.delta = _check_number(delta, "delta", positive=True)
 
     def _terms(self, y, p, need_grad):
         d = p - y
@@ -304,18 +298,14 @@ class BinaryCrossentropy(Loss):
         grad[pc != p] = 0.0
         return losses, grad
 
+    _expects = "0/1 labels"
+
     def _prepare(self, y, k, dtype):
-        if y.ndim == 1 and k == 1:
-            y = y.reshape(-1, 1)
-        if y.shape[1:] != (k,):
-            alt = " or (n_samples,)" if k == 1 else ""
-            raise ValueError(f"y: {self.name} expects 0/1 labels of shape (n_samples, {k}){alt} for "
-                             f"a network with {k} output(s); received shape {y.shape}.")
         low, high = float(y.min()), float(y.max())
         if low < 0 or high > 1:
             raise ValueError(f"y: {self.name} expects labels in [0, 1]; received values in "
                              f"[{low:g}, {high:g}].")
-        return xp.array(y, dtype=dtype)
+        return super()._prepare(y, k, dtype)
 
     def get_config(self):
         return {"from_logits": self.from_logits}
@@ -429,12 +419,8 @@ class BinaryFocalCrossentropy(BinaryCrossentropy):
 
     def _terms(self, y, p, need_grad):
         if self.from_logits:
-            e = xp.exp(-xp.abs(p))
-            bce = xp.maximum(p, 0.0) - p * y + xp.log1p(e)
-            inv = 1.0 / (1.0 + e)
-            e *= inv
-            positive = p >= 0
-            prob, comp = xp.where(positive, inv, e), xp.where(positive, e, inv)
+            bce = xp.maximum(p, 0.0) - p * y + xp.log1p(xp.exp(-xp.abs(p)))
+            prob, comp = _sigmoid(p), _sigmoid(-p)
         else:
             prob = xp.clip(p, EPSILON, 1.0 - EPSILON)
             comp = 1.0 - prob
