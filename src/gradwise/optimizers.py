@@ -1,9 +1,8 @@
 """Optimizers that update one flat parameter buffer in place, and gradient clipping.
 
-The update rules are those documented for ``torch.optim`` (epsilon outside the square root,
-decoupled weight decay for AdamW, NAdam's momentum-decay schedule); hyperparameters are named
-as in Keras. Every step is a handful of in-place ufuncs on the whole buffer, writing into
-scratch arrays allocated once, so a step allocates nothing whatever the depth of the model.
+Update rules as documented for ``torch.optim``, hyperparameters named as in Keras; every class
+also takes the keyword arguments of :class:`Optimizer` (clipping, ``name``). A step is a handful
+of in-place ufuncs over the whole buffer into scratch arrays allocated once.
 
 Examples
 --------
@@ -51,22 +50,19 @@ def clip_gradients(grads, clipvalue=None, clipnorm=None, global_clipnorm=None, s
     Parameters
     ----------
     grads : ndarray, shape (n,)
-        The flat gradient buffer; it is modified in place.
+        The flat gradient buffer, modified in place.
     clipvalue : float, optional
-        Clamp every element to ``[-clipvalue, clipvalue]`` (applied first).
-    clipnorm : float, optional
-        Rescale each segment whose L2 norm exceeds ``clipnorm`` to that norm.
-    global_clipnorm : float, optional
-        Rescale the whole buffer if its L2 norm exceeds ``global_clipnorm``.
+        Clamp every element to ``[-clipvalue, clipvalue]`` (first).
+    clipnorm, global_clipnorm : float, optional
+        ``c`` for each segment's norm, or for the whole buffer's norm (at most one of them).
     segments : list of slice, optional
-        One slice per parameter array, for ``clipnorm``; without it the buffer is one segment.
+        One slice per parameter array, for ``clipnorm``; by default the buffer is one.
 
     Notes
     -----
-    .. math:: g \\leftarrow g \\cdot \\frac{c}{\\max(\\lVert g \\rVert_2, c)}
+    .. math:: g \\leftarrow g \\cdot c / \\max(\\lVert g \\rVert_2, c)
 
-    per segment for ``clipnorm``, over the whole buffer for ``global_clipnorm``. Value clipping
-    comes first; norm rescaling only shrinks, so both bounds hold afterwards.
+    Norm rescaling only shrinks, so the value bound still holds afterwards.
     """
     if clipnorm is not None and global_clipnorm is not None:
         raise ValueError("Expected at most one of clipnorm and global_clipnorm, received both "
@@ -95,8 +91,7 @@ class Optimizer:
         ``iterations`` according to its ``by``), or any callable ``step -> rate`` (fed
         ``iterations``). Callbacks may assign a new float to ``optimizer.learning_rate``.
     clipnorm, clipvalue, global_clipnorm : float, optional
-        Gradient clipping before each update, see :func:`clip_gradients`. The clipping is done
-        in place on the ``grads`` buffer passed to :meth:`update`.
+        Clipping before each update, in place on ``grads`` (see :func:`clip_gradients`).
     name : str, optional
         Defaults to the lower-case class name.
 
@@ -121,12 +116,9 @@ class Optimizer:
             raise ValueError("Expected at most one of clipnorm and global_clipnorm, received "
                              f"clipnorm={clipnorm!r} and global_clipnorm={global_clipnorm!r}")
         self.name = type(self).__name__.lower() if name is None else str(name)
-        self.iterations = 0
-        self.epoch = 0
-        self.segments = None
-        self.decay_mask = None
+        self.iterations = self.epoch = 0
+        self.segments = self.decay_mask = self._size = None
         self.state = {}
-        self._size = None
 
     @property
     def learning_rate(self):
@@ -152,14 +144,9 @@ class Optimizer:
     def build(self, size, dtype, segments=None, decay_mask=None):
         """Allocate the state for a flat buffer of ``size`` elements of ``dtype``.
 
-        Parameters
-        ----------
-        size : int
-        dtype : numpy dtype
-        segments : list of slice, optional
-            One slice per parameter array (for ``clipnorm``).
-        decay_mask : ndarray of bool or 0/1, shape (size,), optional
-            Entries that receive decoupled weight decay (AdamW); all of them when omitted.
+        ``segments`` (list of slice, one per parameter array) is what ``clipnorm`` clips
+        separately; ``decay_mask`` (bool or 0/1, shape (size,)) marks the entries that get
+        AdamW's decoupled weight decay (all of them when omitted).
         """
         if decay_mask is not None:
             decay_mask = xp.asarray(decay_mask).reshape(-1) != 0
@@ -180,14 +167,9 @@ class Optimizer:
         return ()
 
     def update(self, params, grads):
-        """Apply one update to ``params`` in place.
+        """Update ``params`` (shape (n,)) in place from ``grads`` (shape (n,)).
 
-        Parameters
-        ----------
-        params : ndarray, shape (n,)
-            The flat parameter buffer, updated in place.
-        grads : ndarray, shape (n,)
-            Its gradient; clipped in place when clipping is configured, otherwise only read.
+        ``grads`` is clipped in place when clipping is configured, otherwise only read.
         """
         if params.shape != grads.shape or params.ndim != 1:
             raise ValueError(f"Expected flat params and grads of one shape, received "
@@ -213,7 +195,7 @@ class Optimizer:
         self.iterations = self.epoch = 0
 
     def _hyper(self):
-        return {}
+        return {}  # the subclass's constructor arguments
 
     def get_config(self):
         """Return the constructor arguments as a JSON-friendly dict."""
@@ -245,8 +227,6 @@ class SGD(Optimizer):
     momentum : float, default 0.0
         ``mu`` in ``[0, 1)``.
     nesterov : bool, default False
-    **kwargs
-        ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name`` (see :class:`Optimizer`).
 
     Notes
     -----
@@ -293,8 +273,6 @@ class Adagrad(Optimizer):
     initial_accumulator_value : float, default 0.0
         Starting value of ``s`` (``>= 0``).
     epsilon : float, default 1e-10
-    **kwargs
-        See :class:`Optimizer`.
 
     Notes
     -----
@@ -341,8 +319,6 @@ class RMSprop(Optimizer):
     momentum : float, default 0.0
         ``mu`` in ``[0, 1)``.
     epsilon : float, default 1e-8
-    **kwargs
-        See :class:`Optimizer`.
 
     Notes
     -----
@@ -395,8 +371,6 @@ class Adam(Optimizer):
     beta_1, beta_2 : float, default 0.9, 0.999
         Moment decays, in ``[0, 1)``.
     epsilon : float, default 1e-8
-    **kwargs
-        See :class:`Optimizer`.
 
     Notes
     -----
@@ -454,8 +428,6 @@ class AdamW(Adam):
         ``lambda >= 0``; only the entries of ``decay_mask`` (see :meth:`build`) decay.
     beta_1, beta_2, epsilon
         As :class:`Adam`.
-    **kwargs
-        See :class:`Optimizer`.
 
     Notes
     -----
@@ -507,8 +479,6 @@ class Nadam(Adam):
         As :class:`Adam`.
     momentum_decay : float, default 4e-3
         ``psi >= 0``.
-    **kwargs
-        See :class:`Optimizer`.
 
     Notes
     -----
