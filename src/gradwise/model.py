@@ -147,6 +147,7 @@ class Sequential:
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise TypeError(f"metrics: expected a list of metric names, received {metrics!r}.")
         self.metrics = [metrics_module.get(m) for m in (metrics or [])]
+        self._configure_fusion()
         if self.built:
             self._pack()
         return self

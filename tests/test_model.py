@@ -1,0 +1,198 @@
+"""Sequential: building, the flat buffers, the three flavours of gradient descent, weights,
+configs, summaries and reproducibility."""
+import io
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+
+
+def _net(seed=0, input_dim=4, hidden=8, out=3, **kwargs):
+    return gw.Sequential([gw.layers.Dense(hidden, activation="relu", **kwargs),
+                          gw.layers.Dense(out, activation="softmax")], input_dim=input_dim, seed=seed)
+
+
+def _blobs(rng, n=90, d=4, classes=3):
+    y = np.arange(n) % classes
+    X = rng.normal(size=(n, d)) + 4 * np.eye(classes, d)[y]
+    return X, y
+
+
+def test_parameters_are_views_into_one_flat_buffer():
+    model = _net().build()
+    assert model.params_buffer.size == 4 * 8 + 8 + 8 * 3 + 3
+    for layer in model.layers:
+        for key, array in layer.params.items():
+            assert np.shares_memory(array, model.params_buffer)
+            assert np.shares_memory(layer.grads[key], model.grads_buffer)
+    model.params_buffer[:] = 0
+    assert not model.layers[0].params["W"].any()
+
+
+@pytest.mark.parametrize("batch_size, steps", [(None, 1), (1, 90), (32, 3), (90, 1), (200, 1)])
+def test_batch_size_sets_the_number_of_updates_per_epoch(batch_size, steps, rng):
+    X, y = _blobs(rng)
+    model = _net()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.fit(X, y, epochs=2, batch_size=batch_size, verbose=0)
+    assert model.optimizer.iterations == 2 * steps
+
+
+def test_batch_gradient_descent_step_equals_hand_update(rng):
+    X, y = _blobs(rng, n=12)
+    model = _net(seed=3)
+    model.compile(optimizer=gw.optimizers.SGD(learning_rate=0.1), loss="categorical_crossentropy")
+    model.build()
+    before = model.params_buffer.copy()
+    model.loss_and_gradients(X.astype(np.float32), np.eye(3, dtype=np.float32)[y])
+    grads = model.grads_buffer.copy()
+    model.params_buffer[:] = before
+    model.fit(X, y, epochs=1, batch_size=None, shuffle=False, verbose=0)
+    np.testing.assert_allclose(model.params_buffer, before - 0.1 * grads, rtol=1e-6, atol=1e-7)
+
+
+def test_same_seed_same_data_gives_bit_identical_weights(rng):
+    X, y = _blobs(rng)
+    weights = []
+    for _ in range(2):
+        model = gw.Sequential([gw.layers.Dense(8, activation="relu"), gw.layers.Dropout(0.3),
+                               gw.layers.BatchNormalization(),
+                               gw.layers.Dense(3, activation="softmax")], input_dim=4, seed=42)
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        model.fit(X, y, epochs=3, batch_size=16, verbose=0)
+        weights.append(model.get_weights(include_state=True))
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+    other = _net(seed=43).build().get_weights()
+    assert not np.array_equal(other[0], _net(seed=42).build().get_weights()[0])
+
+
+def test_training_reduces_loss_and_history_records_metrics(rng):
+    X, y = _blobs(rng)
+    model = _net()
+    model.compile(optimizer=gw.optimizers.Adam(0.01), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(X, y, epochs=30, batch_size=16, validation_split=0.2, verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history.history["loss"]) == 30
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert history.history["val_accuracy"][-1] > 0.9
+    result = model.evaluate(X, y)
+    assert set(result) == {"loss", "accuracy"}
+    probabilities = model.predict(X)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    assert result["accuracy"] == pytest.approx(np.mean(probabilities.argmax(axis=1) == y))
+
+
+def test_validation_data_equals_evaluate(rng):
+    X, y = _blobs(rng)
+    model = _net()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(X[:60], y[:60], epochs=2, validation_data=(X[60:], y[60:]), verbose=0)
+    assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(X[60:], y[60:])["loss"])
+
+
+def test_class_weight_equals_matching_sample_weight(rng):
+    X, y = _blobs(rng)
+    results = []
+    for kwargs in ({"class_weight": {0: 1.0, 1: 3.0, 2: 0.5}},
+                   {"sample_weight": np.array([1.0, 3.0, 0.5])[y]}):
+        model = _net(seed=5)
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+        model.fit(X, y, epochs=2, batch_size=10, verbose=0, **kwargs)
+        results.append(model.params_buffer.copy())
+    np.testing.assert_array_equal(*results)
+
+
+def test_zero_sample_weight_removes_samples_from_the_gradient(rng):
+    X, y = _blobs(rng, n=12)
+    a, b = _net(seed=1), _net(seed=1)
+    for m in (a, b):
+        m.compile(optimizer="sgd", loss="categorical_crossentropy")
+    weights = np.r_[np.ones(6), np.zeros(6)]
+    a.fit(X, y, batch_size=None, sample_weight=weights, shuffle=False, verbose=0)
+    b.fit(X[:6], y[:6], batch_size=None, shuffle=False, verbose=0)
+    # a divides by 12 samples, b by 6: the step of a is half the step of b.
+    start = _net(seed=1).build().params_buffer
+    np.testing.assert_allclose(a.params_buffer - start, 0.5 * (b.params_buffer - start), atol=1e-7)
+
+
+def test_summary_counts_trainable_and_non_trainable_parameters():
+    model = gw.Sequential([gw.layers.Dense(10, activation="relu"), gw.layers.BatchNormalization(),
+                           gw.layers.Dense(2, activation="softmax")], input_dim=5)
+    out = io.StringIO()
+    model.summary(print_fn=lambda text: out.write(text))
+    text = out.getvalue()
+    assert "(None, 10)" in text and "(None, 2)" in text
+    total = (5 * 10 + 10) + 4 * 10 + (10 * 2 + 2)
+    assert f"Total params: {total:,}" in text
+    assert f"Trainable params: {total - 20:,}" in text
+    assert "Non-trainable params: 20" in text
+
+
+def test_weights_and_config_round_trip(rng):
+    X, y = _blobs(rng)
+    model = _net(kernel_regularizer=gw.regularizers.L2(0.01))
+    model.compile(loss="categorical_crossentropy")
+    model.fit(X, y, epochs=1, verbose=0)
+    clone = gw.Sequential.from_config(model.get_config()).build()
+    clone.set_weights(model.get_weights())
+    clone.compile(loss="categorical_crossentropy")
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+    assert clone.get_config() == model.get_config()
+    with pytest.raises(ValueError, match="shape"):
+        clone.set_weights([w.T for w in model.get_weights()])
+    with pytest.raises(ValueError, match="arrays"):
+        clone.set_weights(model.get_weights()[:1])
+
+
+def test_regularization_is_added_to_the_reported_loss(rng):
+    X, y = _blobs(rng)
+    model = _net(kernel_regularizer=gw.regularizers.L2(0.5))
+    model.compile(loss="categorical_crossentropy")
+    model.build()
+    W = model.layers[0].params["W"]
+    plain = gw.losses.get("categorical_crossentropy")(np.eye(3)[y], model.predict(X))
+    assert model.evaluate(X, y)["loss"] == pytest.approx(plain + 0.25 * np.sum(W.astype(float) ** 2), rel=1e-5)
+
+
+def test_frozen_layer_gets_no_updates_and_is_counted_non_trainable(rng):
+    X, y = _blobs(rng)
+    model = _net()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.build()
+    model.layers[0].trainable = False
+    frozen = model.layers[0].params["W"].copy()
+    model.fit(X, y, epochs=2, verbose=0)
+    np.testing.assert_array_equal(model.layers[0].params["W"], frozen)
+    assert model.params_buffer.size == 8 * 3 + 3
+    model.layers[0].trainable = True
+    model.fit(X, y, epochs=1, verbose=0)
+    assert not np.array_equal(model.layers[0].params["W"], frozen)
+
+
+def test_non_finite_loss_stops_training_with_a_warning(rng):
+    X, y = _blobs(rng)
+    model = gw.Sequential([gw.layers.Dense(1)], input_dim=4, seed=0)
+    model.compile(optimizer=gw.optimizers.SGD(learning_rate=1e6), loss="mse")
+    with pytest.warns(RuntimeWarning, match="loss became"):
+        history = model.fit(X * 1e3, y * 1e3, epochs=50, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) < 50
+
+
+def test_verbose_prints_one_line_per_epoch(rng, capsys):
+    X, y = _blobs(rng)
+    model = _net()
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(X, y, epochs=3, verbose=2)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Epoch")]
+    assert len(lines) == 3 and "loss:" in lines[0] and "accuracy:" in lines[0]
+
+
+def test_predict_without_compile_and_float64_models(rng):
+    X, _ = _blobs(rng)
+    model = _net(input_dim=4)
+    assert model.predict(X).shape == (90, 3)
+    model64 = gw.Sequential([gw.layers.Dense(2)], input_dim=4, dtype="float64")
+    assert model64.predict(X).dtype == np.float64
