@@ -4,20 +4,7 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _engine_available():
-    import gradwise
-    return hasattr(gradwise, "Sequential")
-
-
-# TODO(bench): remove this skip once the engine has landed (gradwise.Sequential exists), so that
-# a broken gradwise runner fails here instead of being skipped.
-needs_engine = pytest.mark.skipif(not _engine_available(),
-                                reason="gradwise.Sequential not available yet")
 
 
 def _run(*args, timeout=300):
@@ -28,7 +15,6 @@ def _run(*args, timeout=300):
     return r.stdout
 
 
-@needs_engine
 def test_step_smoke(tmp_path):
     out_json = tmp_path / "step.json"
     out = _run(os.path.join("bench", "step.py"), "--smoke", "--only", "gradwise,floor",
@@ -44,7 +30,6 @@ def test_step_smoke(tmp_path):
     assert 0 < cell["gradwise"]["median"] < 1.0 and 0 < cell["floor"]["median"] < 1.0
 
 
-@needs_engine
 def test_digits_e2e_smoke():
     out = _run(os.path.join("bench", "digits_e2e.py"), "--smoke", "--only", "gradwise")
     assert "skip gradwise" not in out, out
