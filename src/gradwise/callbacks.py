@@ -174,7 +174,7 @@ class EarlyStopping(MonitorMixin, Callback):
                 self.best_weights = self.model.get_weights(include_state=True)
             return
         self.wait += 1
-        if self.wait > self.patience or not math.isfinite(value):
+        if self.wait >= self.patience or not math.isfinite(value):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 

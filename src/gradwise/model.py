@@ -11,10 +11,7 @@ from ._backend import DEFAULT_DTYPE, xp
 from ._training import (RunningMean, apply_class_weight, iterate_batches, split_validation,
                         unpack_validation_data)
 from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight
-from .activations import Sigmoid, Softmax
 from .layers import Layer
-
-_FUSABLE = ((Softmax, losses.CategoricalCrossentropy), (Sigmoid, losses.BinaryCrossentropy))
 
 
 class Sequential:
@@ -154,10 +151,12 @@ class Sequential:
 
     def _configure_fusion(self):
         """Fuse a final sigmoid/softmax with the matching cross-entropy (computed from logits)."""
-        last = self.layers[-1]
+        last = self.layers[-1] if self.layers else None
         activation = getattr(last, "activation", None)
-        fused = any(isinstance(activation, act) and type(self.loss) is loss_cls
-                    and not self.loss.from_logits for act, loss_cls in _FUSABLE)
+        fused = (self.loss is not None and hasattr(last, "fused_output")
+                 and getattr(self.loss, "logits_activation", None) is not None
+                 and getattr(activation, "name", None) == self.loss.logits_activation
+                 and not self.loss.from_logits)
         if hasattr(last, "fused_output"):
             last.fused_output = fused
         self._output_activation = activation if fused else None
