@@ -120,9 +120,19 @@ class Sequential:
             self.optimizer.build(size, self.dtype, segments=self.segments, decay_mask=kernel_mask)
 
     def _ensure_packed(self):
-        """Re-pack (and reset optimizer state) when a layer was frozen or unfrozen."""
+        """Re-pack (and reset optimizer state) when a layer was frozen or unfrozen.
+
+        Training needs something to train: with every layer frozen the optimizer would get an
+        empty buffer, so that is refused here, before any step.
+        """
         if tuple(layer.trainable for layer in self.layers) != self._packed_trainable:
             self._pack()
+        if self.params_buffer.size == 0:
+            frozen = [layer.name for layer in self.layers if not layer.trainable]
+            raise ValueError("The model has no trainable parameters"
+                             + (f" (frozen layers: {', '.join(frozen)})" if frozen else "")
+                             + "; unfreeze some layers (gw.transfer.unfreeze) or add trainable "
+                             "ones before fit.")
 
     # -- compile -----------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics=None):
