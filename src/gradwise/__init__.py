@@ -9,8 +9,15 @@ from . import (activations, callbacks, initializers, layers, losses, metrics, op
                regularizers, schedules)
 from .gradcheck import check_layer, gradcheck
 from .model import Sequential
+from . import augmentation, data, io
+from .data import Standardizer, train_dev_test_split
+from .io import load_model, save_model
+from .lr_finder import find_learning_rate
+from .estimators import MLPClassifier, MLPRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "activations", "callbacks", "initializers", "layers", "losses",
-           "metrics", "optimizers", "regularizers", "schedules", "gradcheck", "check_layer"]
+__all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callbacks", "initializers", "layers", "losses",
+           "metrics", "optimizers", "regularizers", "schedules", "gradcheck", "check_layer",
+           "augmentation", "data", "io", "Standardizer", "train_dev_test_split", "load_model",
+           "save_model", "find_learning_rate"]
