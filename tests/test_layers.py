@@ -145,3 +145,12 @@ def test_dense_rejects_bad_arguments_with_named_messages(bad, error):
 def test_dropout_rejects_rate_outside_unit_interval():
     with pytest.raises(ValueError, match="rate"):
         gw.layers.Dropout(1.0)
+
+
+def test_frozen_batch_norm_back_propagates_through_its_inference_map(rng):
+    layer = _built(lambda: gw.layers.BatchNormalization(), 3, rng)
+    layer.state["running_mean"][...] = [0.5, -1.0, 2.0]
+    layer.state["running_var"][...] = [4.0, 0.25, 1.0]
+    layer.trainable = False
+    differences = check_layer(layer, _inputs((5, 3), rng), rng, training=True)
+    assert differences["input"] < TOLERANCE

@@ -19,7 +19,8 @@ class BatchNormalization(Layer):
     -----
     Training, for a batch ``x`` of shape (n, d):
     ``mu = mean(x)``, ``var = mean((x - mu)**2)`` (biased), ``xhat = (x - mu) / sqrt(var + eps)``,
-    ``y = gamma * xhat + beta``. Inference uses ``running_mean`` and ``running_var`` instead.
+    ``y = gamma * xhat + beta``. Inference, and training while frozen (``trainable=False``),
+    use ``running_mean`` and ``running_var`` instead.
     Backward (training): ``dgamma = sum(dy * xhat)``, ``dbeta = sum(dy)``,
     ``dx = (gamma / sqrt(var + eps)) * (dy - mean(dy) - xhat * mean(dy * xhat))``.
     Parameters: ``gamma``, ``beta`` (trainable); ``running_mean``, ``running_var`` (state):
@@ -41,9 +42,12 @@ class BatchNormalization(Layer):
         return {"running_mean": xp.zeros(input_dim), "running_var": xp.ones(input_dim)}
 
     def forward(self, x, training=False):
-        if not training:
-            inv_std = 1.0 / xp.sqrt(self.state["running_var"] + self.epsilon)
-            return (x - self.state["running_mean"]) * (inv_std * self.params["gamma"]) + self.params["beta"]
+        # A frozen batch norm runs in inference mode, as in Keras: fine-tuning on top of it
+        # must not shift the statistics the pretrained layers after it were trained with.
+        if not training or not self.trainable:
+            self._xhat = None
+            self._inv_std = 1.0 / xp.sqrt(self.state["running_var"] + self.epsilon)
+            return (x - self.state["running_mean"]) * (self._inv_std * self.params["gamma"]) + self.params["beta"]
         mean = x.mean(axis=0)
         centered = x - mean
         var = xp.einsum("ij,ij->j", centered, centered) / x.shape[0]
@@ -62,6 +66,8 @@ class BatchNormalization(Layer):
         self.state["running_var"] += (1 - m) * var
 
     def backward(self, dy):
+        if self._xhat is None:  # inference mode: a fixed affine map per unit
+            return dy * (self._inv_std * self.params["gamma"])
         xhat = self._xhat
         dgamma = xp.einsum("ij,ij->j", dy, xhat)
         dbeta = dy.sum(axis=0)
