@@ -9,6 +9,8 @@ from . import (activations, callbacks, initializers, layers, losses, metrics, op
                regularizers, schedules)
 from .gradcheck import check_layer, gradcheck
 from .model import Sequential
+from . import explain, transfer
+from .diagnostics import GradientHealth, diagnose
 from . import augmentation, data, io
 from .data import Standardizer, train_dev_test_split
 from .io import load_model, save_model
@@ -20,4 +22,5 @@ __version__ = "0.1.0"
 __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callbacks", "initializers", "layers", "losses",
            "metrics", "optimizers", "regularizers", "schedules", "gradcheck", "check_layer",
            "augmentation", "data", "io", "Standardizer", "train_dev_test_split", "load_model",
-           "save_model", "find_learning_rate"]
+           "save_model", "find_learning_rate",
+           "explain", "transfer", "diagnose", "GradientHealth"]
