@@ -1,0 +1,23 @@
+"""The example scripts run end to end (as a user would run them)."""
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.slow
+def test_practice_example():
+    done = subprocess.run([sys.executable, str(EXAMPLES / "practice.py")], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for section in ("== Learning-rate range test ==", "suggested learning rate:",
+                    "== Bias/variance diagnosis ==", "dominant problem:", "next actions:",
+                    "== Gradient health ==", "||dW||", "update/W"):
+        assert section in out, f"missing {section!r} in:\n{out}"
+    assert out.index("diagnosis ==") < out.index("Gradient health ==")
+    accuracy = float(out.rsplit("Test accuracy (measured once, at the end):", 1)[1])
+    assert accuracy > 0.9
