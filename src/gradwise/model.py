@@ -241,7 +241,7 @@ class Sequential:
 
     def fit(self, X, y, epochs=1, batch_size=32, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
-            initial_epoch=0):
+            initial_epoch=0, augment=None):
         """Train for ``epochs`` passes over ``(X, y)``.
 
         Parameters
@@ -257,6 +257,9 @@ class Sequential:
         class_weight : dict, optional
             ``{class index: weight}`` multiplied into the per-sample loss weights.
         callbacks : list of Callback, optional
+        augment : callable ``(X_batch, y_batch, rng) -> (X_batch, y_batch)``, optional
+            Data augmentation applied to each training batch (never to validation data), with
+            prepared targets and the model's seeded generator; see :mod:`gradwise.augmentation`.
 
         Returns
         -------
@@ -266,6 +269,9 @@ class Sequential:
         self._check_compiled()
         epochs = check_positive_int(epochs, "epochs")
         batch_size = check_positive_int(batch_size, "batch_size", allow_none=True)
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
+        self._augment = augment
         X, y, sample_weight = self._prepare(X, y, sample_weight)
         sample_weight = apply_class_weight(class_weight, y, sample_weight)
         if validation_data is not None:
@@ -301,8 +307,11 @@ class Sequential:
         for batch, rows in iterate_batches(len(X), batch_size):
             callback_list.on_batch_begin(batch)
             sw = None if sample_weight is None else sample_weight[rows]
-            loss, raw = self._train_step(X[rows], y[rows], sw)
-            logs = {"loss": loss, **self._metric_values(y[rows], raw)}
+            X_batch, y_batch = X[rows], y[rows]
+            if self._augment is not None:
+                X_batch, y_batch = self._augment(X_batch, y_batch, self._shuffle_rng)
+            loss, raw = self._train_step(X_batch, y_batch, sw)
+            logs = {"loss": loss, **self._metric_values(y_batch, raw)}
             running.add(logs, rows.stop - rows.start)
             callback_list.on_batch_end(batch, logs)
             if not math.isfinite(loss):
@@ -386,6 +395,11 @@ class Sequential:
                                  f"received {value.shape}.")
         for (_, _, target), value in zip(targets, weights):
             target[...] = value
+
+    def save(self, path):
+        """Write the model to one ``.npz`` file; see :func:`gradwise.io.save_model`."""
+        from .io import save_model
+        save_model(self, path)
 
     def count_params(self):
         return sum(layer.count_params() + layer.count_state() for layer in self.layers)

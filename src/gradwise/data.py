@@ -1,0 +1,406 @@
+"""Data practice: train/dev/test splits, standardization fitted on training data only, and
+mini-batches, including batches streamed from a memory-mapped ``.npy`` file larger than memory.
+
+Examples
+--------
+>>> import numpy as np, gradwise as gw
+>>> X, y = np.arange(40.0).reshape(20, 2), np.repeat([0, 1], 10)
+>>> X_tr, X_dev, X_te, y_tr, y_dev, y_te = gw.train_dev_test_split(X, y, (0.6, 0.2, 0.2), seed=0)
+>>> len(X_tr), len(X_dev), len(X_te)
+(12, 4, 4)
+>>> scaler = gw.Standardizer().fit(X_tr)
+>>> X_dev = scaler.transform(X_dev)
+"""
+import math
+import numbers
+
+import numpy as np
+from sklearn.model_selection import train_test_split as _sk_split
+from sklearn.utils.multiclass import type_of_target
+
+from . import callbacks as callbacks_module
+from ._training import RunningMean
+
+__all__ = ["train_dev_test_split", "Standardizer", "iterate_minibatches", "MemmapBatches",
+           "batches_from_memmap", "fit_batches"]
+
+_SPLITS = ("train", "dev", "test")
+
+
+# -- splitting -------------------------------------------------------------------------------
+def _check_ratios(ratios):
+    try:
+        values = [float(r) for r in ratios]
+    except TypeError:
+        raise TypeError(f"ratios: expected 3 numbers (train, dev, test), received {ratios!r}") from None
+    if len(values) != 3 or not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"ratios: expected 3 positive numbers (train, dev, test), received {ratios!r}")
+    if abs(sum(values) - 1.0) > 1e-9:
+        raise ValueError(f"ratios: expected numbers summing to 1, received {ratios!r} "
+                         f"(sum {sum(values):.12g})")
+    return values
+
+
+def _class_labels(y):
+    """Class label per sample for classification targets, or None for regression targets."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot (or probability) rows
+        return y.argmax(axis=1)
+    kind = type_of_target(y.ravel() if y.ndim == 2 else y)
+    return y.ravel() if kind in ("binary", "multiclass") else None
+
+
+def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=None, seed=None):
+    """Split ``(X, y)`` into training, development (validation) and test sets.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    y : array of shape (n_samples,) or (n_samples, n_outputs)
+    ratios : tuple of 3 positive floats summing to 1, default (0.6, 0.2, 0.2)
+        Fractions for train, dev and test: e.g. 60/20/20 for small data, 98/1/1 for large.
+        Sizes are ``round(ratio * n)`` for dev and test; train takes the rest.
+    stratify : bool or None, default None
+        Keep the class proportions in every split. None means: stratify when ``y`` holds
+        class labels (binary/multiclass labels or one-hot rows), not for continuous targets.
+        When stratifying, every class must appear in every split.
+    seed : int or None
+        Seeds the shuffling (``random_state`` of scikit-learn's ``train_test_split``).
+
+    Returns
+    -------
+    X_train, X_dev, X_test, y_train, y_dev, y_test : arrays
+
+    Raises
+    ------
+    ValueError
+        ``ratios`` not 3 positive numbers summing to 1 (within 1e-9), a split with no sample,
+        or (when stratifying) a class left out of a split.
+    """
+    train_ratio, dev_ratio, test_ratio = _check_ratios(ratios)
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X and y have different numbers of samples: {len(X)} and {len(y)}.")
+    n = len(X)
+    sizes = {"dev": round(dev_ratio * n), "test": round(test_ratio * n)}
+    sizes["train"] = n - sizes["dev"] - sizes["test"]
+    for split in _SPLITS:
+        if sizes[split] <= 0:
+            raise ValueError(f"ratios={tuple(ratios)!r} leave the {split} split with "
+                             f"{sizes[split]} samples out of {n}; use more data or larger ratios.")
+    labels = _class_labels(y)
+    if stratify is None:
+        stratify = labels is not None
+    elif stratify and labels is None:
+        raise ValueError("stratify=True needs class labels in y; received continuous targets.")
+    if stratify:
+        _check_stratifiable(labels, sizes)
+    rest_idx, test_idx = _sk_split(np.arange(n), test_size=sizes["test"], random_state=seed,
+                                   stratify=labels if stratify else None)
+    rest_seed = None if seed is None else int(np.random.SeedSequence(seed).generate_state(1)[0])
+    train_idx, dev_idx = _sk_split(rest_idx, test_size=sizes["dev"], random_state=rest_seed,
+                                   stratify=labels[rest_idx] if stratify else None)
+    if stratify:
+        for split, idx in zip(_SPLITS, (train_idx, dev_idx, test_idx)):
+            missing = np.setdiff1d(np.unique(labels), labels[idx])
+            if missing.size:
+                raise ValueError(f"The {split} split has no sample of class {missing[0].item()!r}; "
+                                 f"use more data or larger ratios={tuple(ratios)!r}.")
+    return X[train_idx], X[dev_idx], X[test_idx], y[train_idx], y[dev_idx], y[test_idx]
+
+
+def _check_stratifiable(labels, sizes):
+    classes, counts = np.unique(labels, return_counts=True)
+    for cls, count in zip(classes, counts):
+        if count < 3:
+            raise ValueError(f"Class {cls.item()!r} has {count} sample(s): a stratified train/dev/test "
+                             "split needs at least 3, one per split.")
+    for split in _SPLITS:
+        if sizes[split] < len(classes):
+            raise ValueError(f"The {split} split would hold {sizes[split]} samples, fewer than the "
+                             f"{len(classes)} classes: a class would be left empty.")
+
+
+# -- standardization -------------------------------------------------------------------------
+class Standardizer:
+    """Standardize features to zero mean and unit variance, with statistics of the training set.
+
+    Parameters
+    ----------
+    with_mean, with_std : bool, default True
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+    scale_ : ndarray of shape (n_features,)
+        Population standard deviation (``ddof=0``, as scikit-learn's ``StandardScaler``);
+        columns of (near) zero variance get 1, so they are centred but never divided by zero.
+    n_features_in_ : int
+
+    Notes
+    -----
+    ``transform(X) = (X - mean_) / scale_``. Fit on the training split only and apply the
+    same transform unchanged to dev and test data.
+    """
+
+    def __init__(self, with_mean=True, with_std=True):
+        self.with_mean, self.with_std = bool(with_mean), bool(with_std)
+
+    def fit(self, X):
+        """Compute ``mean_`` and ``scale_`` from ``X`` of shape (n_samples, n_features)."""
+        X = self._check(X, "X", fitting=True)
+        self.n_features_in_ = X.shape[1]
+        self.mean_ = X.mean(axis=0) if self.with_mean else np.zeros(X.shape[1])
+        scale = X.std(axis=0) if self.with_std else np.ones(X.shape[1])
+        tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
+        self.scale_ = np.where(scale < tiny, 1.0, scale)
+        return self
+
+    def transform(self, X):
+        """``(X - mean_) / scale_``, shape (n_samples, n_features), float64."""
+        X = self._check(X, "X")
+        return (X - self.mean_) / self.scale_
+
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X):
+        """``X * scale_ + mean_``: undoes :meth:`transform`."""
+        X = self._check(X, "X")
+        return X * self.scale_ + self.mean_
+
+    def _check(self, X, argument, fitting=False):
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError(f"{argument}: expected a 2-D array (n_samples, n_features), "
+                             f"received shape {X.shape}.")
+        if not np.isfinite(X).all():
+            raise ValueError(f"{argument}: contains NaN or infinity.")
+        if not fitting:
+            if not hasattr(self, "mean_"):
+                raise RuntimeError("This Standardizer is not fitted: call fit(X_train) first.")
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(f"{argument}: expected {self.n_features_in_} features (columns), "
+                                 f"received {X.shape[1]}.")
+        return X
+
+    def get_config(self):
+        return {"with_mean": self.with_mean, "with_std": self.with_std}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def to_arrays(self):
+        """The fitted statistics ``{"mean": (n_features,), "scale": (n_features,)}``."""
+        if not hasattr(self, "mean_"):
+            raise RuntimeError("This Standardizer is not fitted: call fit(X_train) first.")
+        return {"mean": self.mean_.copy(), "scale": self.scale_.copy()}
+
+    @classmethod
+    def from_arrays(cls, arrays, config=None):
+        """A fitted Standardizer from :meth:`to_arrays` output (and :meth:`get_config`)."""
+        mean = np.asarray(arrays["mean"], dtype=np.float64)
+        scale = np.asarray(arrays["scale"], dtype=np.float64)
+        if mean.ndim != 1 or mean.shape != scale.shape:
+            raise ValueError(f"arrays: expected 'mean' and 'scale' of one shape (n_features,), "
+                             f"received {mean.shape} and {scale.shape}.")
+        if not (np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError("arrays: 'scale' must hold finite positive numbers.")
+        scaler = cls(**(config or {}))
+        scaler.mean_, scaler.scale_, scaler.n_features_in_ = mean, scale, mean.shape[0]
+        return scaler
+
+
+# -- mini-batches ----------------------------------------------------------------------------
+def _positive_int(value, argument):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"Expected a positive integer, received {argument}={value!r}")
+    return int(value)
+
+
+def _generator(rng):
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, numbers.Integral):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng: expected a numpy.random.Generator, an int seed or None, received {rng!r}.")
+
+
+def iterate_minibatches(X, y=None, batch_size=32, shuffle=True, rng=None):
+    """Yield ``(X_batch, y_batch)`` pairs covering ``X`` once.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    y : array of shape (n_samples, ...) or None
+        When None the batches are ``(X_batch, None)``.
+    batch_size : int
+        The last batch may be smaller.
+    shuffle : bool, default True
+        Visit the samples in a random order drawn from ``rng``.
+    rng : numpy.random.Generator, int or None
+
+    Yields
+    ------
+    X_batch : array of shape (<= batch_size, n_features)
+    y_batch : array of shape (<= batch_size, ...) or None
+    """
+    batch_size = _positive_int(batch_size, "batch_size")
+    n = len(X)
+    if y is not None and len(y) != n:
+        raise ValueError(f"X and y have different numbers of samples: {n} and {len(y)}.")
+    order = _generator(rng).permutation(n) if shuffle else None
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(start + batch_size, n)) if order is None else order[start:start + batch_size]
+        yield X[rows], (None if y is None else y[rows])
+
+
+class MemmapBatches:
+    """Re-iterable mini-batches read chunk by chunk from memory-mapped arrays.
+
+    Only one chunk of ``chunk_size`` rows is in memory at a time: each chunk is a contiguous
+    slice ``source[start:stop]`` copied out of the memory map, shuffled within itself (and the
+    chunk order shuffled) when ``shuffle`` is set, then cut into batches. Each ``iter()`` is one
+    pass (one epoch), so the object can be given to :func:`fit_batches` for many epochs.
+
+    Parameters
+    ----------
+    X : path to a ``.npy`` file, or array-like of shape (n_samples, n_features)
+        A path is opened with ``numpy.load(path, mmap_mode="r")``; any object with ``shape``
+        and slicing (a ``numpy.memmap``) is read by slices.
+    y : path, array-like of shape (n_samples, ...) or None
+    batch_size : int, default 32
+    chunk_size : int, default 65536
+        Rows read per chunk (rounded up to a multiple of ``batch_size`` so batches stay full).
+    shuffle : bool, default False
+        Approximate shuffling: chunk order and rows within a chunk.
+    rng : numpy.random.Generator, int or None
+    dtype : numpy dtype or None
+        Convert each chunk (e.g. to float32); None keeps the stored dtype.
+    """
+
+    def __init__(self, X, y=None, batch_size=32, chunk_size=65536, shuffle=False, rng=None,
+                 dtype=None):
+        self.X, self.y = _open(X, "X"), (None if y is None else _open(y, "y"))
+        if len(self.X.shape) < 1 or self.X.shape[0] == 0:
+            raise ValueError(f"X: expected at least one sample, received shape {self.X.shape}.")
+        if self.y is not None and self.y.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X and y have different numbers of samples: {self.X.shape[0]} "
+                             f"and {self.y.shape[0]}.")
+        self.batch_size = _positive_int(batch_size, "batch_size")
+        chunk_size = _positive_int(chunk_size, "chunk_size")
+        self.chunk_size = -(-chunk_size // self.batch_size) * self.batch_size
+        self.shuffle, self.rng, self.dtype = bool(shuffle), _generator(rng), dtype
+
+    def __len__(self):
+        """Number of batches per pass."""
+        n, c = self.X.shape[0], self.chunk_size
+        full, last = divmod(n, c)
+        return full * (c // self.batch_size) + math.ceil(last / self.batch_size)
+
+    def chunks(self):
+        """Yield ``(X_chunk, y_chunk)`` in memory, one slice of the memory map at a time."""
+        n = self.X.shape[0]
+        starts = np.arange(0, n, self.chunk_size)
+        if self.shuffle:
+            starts = self.rng.permutation(starts)
+        for start in starts:
+            rows = slice(int(start), int(min(start + self.chunk_size, n)))
+            X = np.array(self.X[rows], dtype=self.dtype)
+            y = None if self.y is None else np.array(self.y[rows])
+            yield X, y
+
+    def __iter__(self):
+        for X, y in self.chunks():
+            yield from iterate_minibatches(X, y, self.batch_size, self.shuffle, self.rng)
+
+
+def _open(source, argument):
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        return np.load(source, mmap_mode="r", allow_pickle=False)
+    if not hasattr(source, "shape") or not hasattr(source, "__getitem__"):
+        raise TypeError(f"{argument}: expected a .npy path or an array / numpy.memmap, "
+                        f"received {type(source).__name__}.")
+    return source
+
+
+def batches_from_memmap(path_or_array, y=None, batch_size=32, chunk_size=65536, shuffle=False,
+                        rng=None, dtype=None):
+    """Mini-batches streamed from a memory-mapped ``.npy`` file; see :class:`MemmapBatches`."""
+    return MemmapBatches(path_or_array, y, batch_size, chunk_size, shuffle, rng, dtype)
+
+
+# -- training on a stream of batches ---------------------------------------------------------
+def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, verbose=0,
+                augment=None):
+    """Train a compiled model on an iterable of ``(X_batch, y_batch)`` batches.
+
+    Use it when the data do not fit in memory (``model.fit`` takes arrays): each epoch
+    iterates ``batches`` once, so pass a re-iterable such as :class:`MemmapBatches` (a one-shot
+    generator allows one epoch only).
+
+    Parameters
+    ----------
+    model : Sequential
+        Compiled; built on the first batch if needed.
+    batches : iterable of (X_batch, y_batch)
+        ``X_batch`` of shape (batch, n_features); ``y_batch`` as ``model.fit`` accepts.
+    epochs : int
+    callbacks : list of Callback, optional
+        Called with the same hooks and logs as in ``model.fit``.
+    validation_data : tuple (X_val, y_val), optional
+        Evaluated at each epoch end into ``val_*`` logs (in memory).
+    augment : callable ``(X_batch, y_batch, rng) -> (X_batch, y_batch)``, optional
+        Applied to each prepared training batch, as ``model.fit(augment=...)``.
+
+    Returns
+    -------
+    History
+        ``history.history["loss"]`` holds the sample-weighted mean batch loss of each epoch.
+    """
+    epochs = _positive_int(epochs, "epochs")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
+    model._check_compiled()
+    steps = len(batches) if hasattr(batches, "__len__") else None
+    callback_list = callbacks_module.CallbackList(callbacks, model, verbose, epochs, steps)
+    model.stop_training = False
+    callback_list.on_train_begin()
+    for epoch in range(epochs):
+        logs = _fit_batches_epoch(model, batches, epoch, callback_list, augment)
+        if not logs:
+            raise ValueError(f"batches: yielded no batch in epoch {epoch + 1}; pass a "
+                             "re-iterable (e.g. MemmapBatches), not a one-shot generator.")
+        if validation_data is not None and not model.stop_training:
+            values = model.evaluate(validation_data[0], validation_data[1])
+            logs.update({f"val_{k}": v for k, v in values.items()})
+        callback_list.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callback_list.on_train_end()
+    return model.history
+
+
+def _fit_batches_epoch(model, batches, epoch, callback_list, augment):
+    if model.built:
+        model.optimizer.epoch = epoch
+    callback_list.on_epoch_begin(epoch)
+    running = RunningMean()
+    for batch, (X, y) in enumerate(batches):
+        X, y, _ = model._prepare(X, y)
+        model._ensure_packed()
+        model._configure_fusion()
+        model.optimizer.epoch = epoch
+        if augment is not None:
+            X, y = augment(X, y, model._shuffle_rng)
+        callback_list.on_batch_begin(batch)
+        loss, raw = model._train_step(X, y)
+        logs = {"loss": float(loss), **model._metric_values(y, raw)}
+        running.add(logs, len(X))
+        callback_list.on_batch_end(batch, logs)
+        if not math.isfinite(loss):
+            model._stop_on_nonfinite(loss, epoch, batch)
+        if model.stop_training:
+            break
+    return running.result()

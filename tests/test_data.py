@@ -1,0 +1,173 @@
+"""Tests for gradwise.data: splits, Standardizer, mini-batches, memory-mapped streaming."""
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.preprocessing import StandardScaler
+
+import gradwise as gw
+from gradwise.data import MemmapBatches, batches_from_memmap, fit_batches, iterate_minibatches
+
+
+def _labels(n_per_class=(30, 20, 10)):
+    y = np.repeat(np.arange(len(n_per_class)), n_per_class)
+    X = np.arange(len(y) * 2, dtype=float).reshape(-1, 2)
+    return X, y
+
+
+def test_split_sizes_partition_and_stratification():
+    X, y = _labels((50, 30, 20))
+    X_tr, X_dev, X_te, y_tr, y_dev, y_te = gw.train_dev_test_split(X, y, (0.6, 0.2, 0.2), seed=0)
+    assert (len(X_tr), len(X_dev), len(X_te)) == (60, 20, 20)
+    rows = np.concatenate([X_tr[:, 0], X_dev[:, 0], X_te[:, 0]]) / 2  # row ids
+    assert sorted(rows.astype(int)) == list(range(100))  # a partition: no loss, no overlap
+    for part_y, part_X in ((y_tr, X_tr), (y_dev, X_dev), (y_te, X_te)):
+        np.testing.assert_array_equal(part_y, y[(part_X[:, 0] / 2).astype(int)])  # rows kept
+    np.testing.assert_array_equal(np.bincount(y_dev), [10, 6, 4])  # 50/30/20 proportions
+    np.testing.assert_array_equal(np.bincount(y_te), [10, 6, 4])
+
+
+def test_split_is_seeded_and_98_1_1_on_large_data():
+    X, y = load_digits(return_X_y=True)
+    a = gw.train_dev_test_split(X, y, (0.98, 0.01, 0.01), seed=3)
+    b = gw.train_dev_test_split(X, y, (0.98, 0.01, 0.01), seed=3)
+    c = gw.train_dev_test_split(X, y, (0.98, 0.01, 0.01), seed=4)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert not np.array_equal(a[4], c[4])
+    assert (len(a[1]), len(a[2])) == (18, 18)  # round(0.01 * 1797)
+
+
+def test_split_continuous_targets_not_stratified():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
+    parts = gw.train_dev_test_split(X, y, (0.5, 0.3, 0.2), seed=0)
+    assert [len(p) for p in parts[:3]] == [25, 15, 10]
+    with pytest.raises(ValueError, match="stratify"):
+        gw.train_dev_test_split(X, y, stratify=True)
+
+
+@pytest.mark.parametrize("ratios", [(0.6, 0.2, 0.3), (0.8, 0.2), (0.5, 0.5, 0.0), (1.2, -0.1, -0.1)])
+def test_split_bad_ratios(ratios):
+    X, y = _labels()
+    with pytest.raises(ValueError, match="ratios"):
+        gw.train_dev_test_split(X, y, ratios)
+
+
+def test_split_leaving_a_class_or_split_empty():
+    X, y = _labels((30, 20, 2))
+    with pytest.raises(ValueError, match="[Cc]lass 2"):
+        gw.train_dev_test_split(X, y, seed=0)
+    X, y = _labels((30, 20, 10))
+    with pytest.raises(ValueError, match="dev split"):
+        gw.train_dev_test_split(X, y, (0.98, 0.001, 0.019), seed=0)
+    with pytest.raises(ValueError, match="test split"):  # 1 test sample < 3 classes
+        gw.train_dev_test_split(X, y, (0.8, 0.18, 0.02), seed=0)
+
+
+def test_standardizer_matches_sklearn_and_handles_constant_columns():
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.normal(5, 3, 40), np.full(40, 7.0), rng.uniform(size=40)])
+    Xd = rng.normal(size=(10, 3))
+    ours, theirs = gw.Standardizer().fit(X), StandardScaler().fit(X)
+    np.testing.assert_allclose(ours.mean_, theirs.mean_)
+    np.testing.assert_allclose(ours.scale_, theirs.scale_)
+    assert ours.scale_[1] == 1.0
+    np.testing.assert_allclose(ours.transform(Xd), theirs.transform(Xd))  # dev: train statistics
+    np.testing.assert_allclose(ours.inverse_transform(ours.transform(Xd)), Xd)
+    assert np.isfinite(ours.fit_transform(X)).all() and (ours.fit_transform(X)[:, 1] == 0).all()
+
+
+def test_standardizer_arrays_round_trip_and_errors():
+    X = np.random.default_rng(2).normal(size=(20, 4))
+    scaler = gw.Standardizer().fit(X)
+    copy = gw.Standardizer.from_arrays(scaler.to_arrays(), scaler.get_config())
+    np.testing.assert_array_equal(copy.transform(X), scaler.transform(X))
+    with pytest.raises(ValueError, match="expected 4 features"):
+        scaler.transform(X[:, :3])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        gw.Standardizer().transform(X)
+    with pytest.raises(ValueError, match="scale"):
+        gw.Standardizer.from_arrays({"mean": np.zeros(2), "scale": np.array([1.0, 0.0])})
+
+
+def test_iterate_minibatches_covers_data_once():
+    X, y = np.arange(23.0).reshape(-1, 1), np.arange(23)
+    batches = list(iterate_minibatches(X, y, 5, shuffle=True, rng=np.random.default_rng(0)))
+    assert [len(b[0]) for b in batches] == [5, 5, 5, 5, 3]
+    seen = np.concatenate([b[1] for b in batches])
+    assert sorted(seen) == list(range(23)) and not np.array_equal(seen, np.arange(23))
+    for Xb, yb in batches:
+        np.testing.assert_array_equal(Xb[:, 0], yb)
+    ordered = list(iterate_minibatches(X, None, 10, shuffle=False))
+    np.testing.assert_array_equal(ordered[0][0][:, 0], np.arange(10))
+    with pytest.raises(ValueError, match="batch_size"):
+        list(iterate_minibatches(X, y, 0))
+
+
+class _RecordingArray:
+    """Wraps a memmap and records every slice read, to show the whole file is never loaded."""
+
+    def __init__(self, array):
+        self.array, self.reads = array, []
+        self.shape, self.dtype = array.shape, array.dtype
+
+    def __getitem__(self, rows):
+        assert isinstance(rows, slice), "only slices of the memmap may be read"
+        self.reads.append((rows.start, rows.stop))
+        return self.array[rows]
+
+
+def test_memmap_batches_read_in_chunks(tmp_path):
+    path = tmp_path / "X.npy"
+    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(1000, 3))
+    X[:] = np.arange(3000, dtype=np.float32).reshape(1000, 3)
+    X.flush()
+    stream = batches_from_memmap(str(path), batch_size=32, chunk_size=100)
+    assert isinstance(stream.X, np.memmap)
+    assert stream.chunk_size == 128 and len(stream) == 7 * 4 + 4  # 7 chunks of 128 rows, then 104 rows
+    np.testing.assert_array_equal(np.concatenate([b for b, _ in stream]), X)
+    recorded = _RecordingArray(np.load(path, mmap_mode="r"))
+    y = np.arange(1000)
+    stream = MemmapBatches(recorded, y, batch_size=32, chunk_size=100, shuffle=True, rng=0)
+    got_X, got_y = zip(*stream)
+    assert max(stop - start for start, stop in recorded.reads) == 128  # never the whole file
+    assert sorted((s for s, _ in recorded.reads)) == list(range(0, 1000, 128))
+    got_X, got_y = np.concatenate(got_X), np.concatenate(got_y)
+    np.testing.assert_array_equal(got_X[:, 0] / 3, got_y)  # rows stay paired with labels
+    assert sorted(got_y) == list(range(1000)) and not np.array_equal(got_y, y)
+
+
+def test_fit_batches_trains_from_memmap(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    np.save(tmp_path / "X.npy", X[:1200]), np.save(tmp_path / "y.npy", y[:1200])
+    stream = MemmapBatches(tmp_path / "X.npy", tmp_path / "y.npy", batch_size=32,
+                           chunk_size=256, shuffle=True, rng=0)
+    model = gw.Sequential([gw.layers.Dense(32, activation="relu"),
+                           gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    stopper = gw.callbacks.EarlyStopping(monitor="loss", patience=100)
+    history = fit_batches(model, stream, epochs=8, callbacks=[stopper],
+                          validation_data=(X[1200:], y[1200:]))
+    losses = history.history["loss"]
+    assert len(losses) == 8 and losses[-1] < 0.5 * losses[0]
+    assert history.history["val_accuracy"][-1] > 0.8
+    assert model.optimizer.iterations == 8 * len(stream)
+    with pytest.raises(ValueError, match="batches"):
+        fit_batches(model, iter([]), epochs=1)
+
+
+def test_fit_batches_equals_fit_without_shuffling(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    X = (X[:300] / 16.0).astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+
+    def model():
+        m = gw.Sequential([gw.layers.Dense(16, activation="relu"),
+                           gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=1)
+        return m.compile(optimizer="sgd", loss="categorical_crossentropy")
+
+    a, b = model(), model()
+    a.fit(X, y[:300], epochs=2, batch_size=32, shuffle=False, verbose=0)
+    fit_batches(b, MemmapBatches(tmp_path / "X.npy", y[:300], batch_size=32, chunk_size=64), epochs=2)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
