@@ -5,22 +5,47 @@
 ...                        gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0)
 >>> model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 """
-from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
-               regularizers, schedules)
-from .gradcheck import check_layer, gradcheck
-from .model import Sequential
-from . import explain, transfer
+import importlib
+
+from . import (activations, callbacks, explain, initializers, io, layers, losses, metrics,
+               optimizers, regularizers, schedules, transfer)
 from .diagnostics import GradientHealth, diagnose
-from . import augmentation, data, io
-from .data import Standardizer, train_dev_test_split
+from .gradcheck import check_layer, gradcheck
 from .io import load_model, save_model
 from .lr_finder import find_learning_rate
-from .estimators import MLPClassifier, MLPRegressor
+from .model import Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callbacks", "initializers", "layers", "losses",
-           "metrics", "optimizers", "regularizers", "schedules", "gradcheck", "check_layer",
-           "augmentation", "data", "io", "Standardizer", "train_dev_test_split", "load_model",
-           "save_model", "find_learning_rate",
-           "explain", "transfer", "diagnose", "GradientHealth"]
+# Names whose modules import scikit-learn or SciPy load on first use, so that
+# ``import gradwise`` stays fast (the engine itself needs only NumPy).
+_LAZY = {
+    "MLPClassifier": ("estimators", "MLPClassifier"),
+    "MLPRegressor": ("estimators", "MLPRegressor"),
+    "Standardizer": ("data", "Standardizer"),
+    "train_dev_test_split": ("data", "train_dev_test_split"),
+    "data": ("data", None),
+    "augmentation": ("augmentation", None),
+    "estimators": ("estimators", None),
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gradwise' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callbacks",
+           "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
+           "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
+           "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
+           "transfer", "diagnose", "GradientHealth", "estimators"]

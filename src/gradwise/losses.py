@@ -7,6 +7,7 @@ sigmoid/softmax. Example: ``get("mse")([[0.0, 0.0]], [[1.0, 2.0]])`` is 2.5.
 """
 import numbers
 
+from . import _kernels
 from ._backend import DEFAULT_DTYPE, xp
 from ._registry import resolve, serialize
 
@@ -28,6 +29,15 @@ def _log_softmax(z):
     s = z - z.max(axis=1, keepdims=True)
     s -= xp.log(xp.exp(s).sum(axis=1, keepdims=True))
     return s
+
+
+def _kernel_ready(y_true, y_pred, sample_weight):
+    """Prepared 2-D targets and logits of one float dtype, as the training loop passes them."""
+    arrays = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
+    return (all(isinstance(a, xp.ndarray) and a.dtype == y_pred.dtype and a.flags.c_contiguous
+                for a in arrays)
+            and y_pred.dtype.kind == "f" and y_pred.ndim == 2 and y_true.shape == y_pred.shape
+            and (sample_weight is None or sample_weight.shape == (y_pred.shape[0],)))
 
 
 def _check_bool(value, argument):
@@ -357,6 +367,17 @@ class CategoricalCrossentropy(Loss):
         xp.negative(grad, out=grad)
         grad[pc != p] = 0.0
         return losses, grad
+
+    def _compute(self, y_true, y_pred, sample_weight, need_grad):
+        fused = _kernels.kernels() if self.from_logits else None
+        if fused is not None and _kernel_ready(y_true, y_pred, sample_weight):
+            # Softmax, loss and gradient in one compiled pass (the training loop's call);
+            # value, gradient and value_and_gradient all come from it, so they agree exactly.
+            grad = xp.empty_like(y_pred)
+            weights = y_pred[:1, 0] if sample_weight is None else sample_weight
+            value = fused.softmax_crossentropy(y_pred, y_true, weights, sample_weight is not None, grad)
+            return float(value), grad
+        return super()._compute(y_true, y_pred, sample_weight, need_grad)
 
     def _prepare(self, y, k, dtype):
         if k < 2:

@@ -163,6 +163,11 @@ class Sequential:
         """Fuse a final sigmoid/softmax with the matching cross-entropy (computed from logits)."""
         last = self.layers[-1] if self.layers else None
         activation = getattr(last, "activation", None)
+        key = (self.loss, last, activation)
+        previous = getattr(self, "_fusion_key", None)
+        if previous is not None and all(a is b for a, b in zip(previous, key)):
+            return  # already configured for this loss and output layer
+        self._fusion_key = key
         fused = (self.loss is not None and hasattr(last, "fused_output")
                  and getattr(self.loss, "logits_activation", None) is not None
                  and getattr(activation, "name", None) == self.loss.logits_activation
@@ -190,8 +195,11 @@ class Sequential:
             d_out = layer.backward(d_out)
         return d_out
 
+    def _regularized_layers(self):
+        return [layer for layer in self.layers if layer.regularized]
+
     def _regularization_loss(self):
-        return sum(layer.regularization_loss() for layer in self.layers)
+        return sum(layer.regularization_loss() for layer in self._regularized_layers())
 
     def forward(self, X, training=False):
         """Outputs for already validated input ``X`` (n_samples, input_dim)."""
@@ -204,9 +212,10 @@ class Sequential:
         raw = self._forward(X, training=training)
         loss, d_out = self._train_loss.value_and_gradient(y, raw, sample_weight)
         self._backward(d_out)
-        for layer in self.layers:
+        regularized = self._regularized_layers()
+        for layer in regularized:
             layer.add_regularization_gradients()
-        return loss + self._regularization_loss(), raw
+        return loss + sum(layer.regularization_loss() for layer in regularized), raw
 
     def _train_step(self, X, y, sample_weight=None):
         loss, raw = self.loss_and_gradients(X, y, sample_weight)

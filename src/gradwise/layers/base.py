@@ -96,6 +96,11 @@ class Layer:
         raise NotImplementedError
 
     # -- regularization (kernels only; Dense overrides) -----------------------------------
+    @property
+    def regularized(self):
+        """True when the layer adds a penalty to the loss (the training loop skips the rest)."""
+        return False
+
     def regularization_loss(self):
         return 0.0
 

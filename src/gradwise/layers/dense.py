@@ -1,5 +1,5 @@
 """Fully connected layer: ``Z = X @ W + b``, ``A = activation(Z)``."""
-from .. import activations, initializers, regularizers
+from .. import _kernels, activations, initializers, regularizers
 from .._backend import xp
 from .base import Layer, _positive_int
 
@@ -57,32 +57,56 @@ class Dense(Layer):
             params["b"] = self.bias_initializer((self.units,), rng)
         return params
 
+    def _kind(self):
+        """The activation actually applied here: linear when fused with the loss."""
+        return "linear" if self.fused_output else self.activation.name
+
     def forward(self, x, training=False):
         n = x.shape[0]
         # Buffers are reused during training only, so outputs handed to users stay theirs.
         z = self._buffer("z", (n, self.units)) if training else None
         z = xp.matmul(x, self.params["W"], out=z)
+        self._x, kind = x, self._kind()
+        fused = _kernels.kernels() if training and self.use_bias else None
+        if fused is not None and kind in ("relu", "linear") and _same_dtype(z, self.params["b"]):
+            # One pass for the bias and ReLU (ReLU's backward needs only its output).
+            (fused.bias_relu if kind == "relu" else fused.bias_add)(z, self.params["b"])
+            self._z = None if kind == "relu" else z
+            self._a = z
+            return z
         if self.use_bias:
             z += self.params["b"]
-        self._x, self._z = x, z
-        if self.fused_output or self.activation.name == "linear":
+        self._z = z
+        if kind == "linear":
             self._a = z
             return z
         self._a = self.activation.forward(z, out=self._buffer("a", z.shape) if training else None)
         return self._a
 
     def backward(self, dy):
-        if self.fused_output or self.activation.name == "linear":
-            dz = dy
-        else:
-            dz = self.activation.backward(self._z, self._a, dy, out=self._buffer("dz", dy.shape))
-        if self.trainable:
+        kind = self._kind()
+        fused = _kernels.kernels() if self.use_bias and self.trainable else None
+        if fused is not None and kind in ("relu", "linear") and _same_dtype(dy, self._a):
+            dz = dy if kind == "linear" else self._buffer("dz", dy.shape)
+            if kind == "relu":  # dz = dy * (a > 0) and db = column sums, in one pass
+                fused.relu_backward_bias(dy, self._a, dz, self.grads["b"])
+            else:
+                fused.column_sums(dz, self.grads["b"])
             xp.matmul(self._x.T, dz, out=self.grads["W"])
-            if self.use_bias:
-                xp.sum(dz, axis=0, out=self.grads["b"])
+        else:
+            dz = dy if kind == "linear" else self.activation.backward(
+                self._z, self._a, dy, out=self._buffer("dz", dy.shape))
+            if self.trainable:
+                xp.matmul(self._x.T, dz, out=self.grads["W"])
+                if self.use_bias:
+                    xp.sum(dz, axis=0, out=self.grads["b"])
         if not self.needs_input_grad:
             return None
         return xp.matmul(dz, self.params["W"].T, out=self._buffer("dx", self._x.shape))
+
+    @property
+    def regularized(self):
+        return self.kernel_regularizer is not None
 
     def regularization_loss(self):
         if self.kernel_regularizer is None:
@@ -105,3 +129,7 @@ class Dense(Layer):
                                 else regularizers.serialize(self.kernel_regularizer)),
         )
         return config
+
+
+def _same_dtype(a, b):
+    return a.dtype == b.dtype and a.flags.c_contiguous

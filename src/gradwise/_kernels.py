@@ -1,0 +1,121 @@
+"""Optional compiled kernels for the hot loop, with the NumPy formulas as the fallback.
+
+When Numba is installed (it is a dependency of gradwise, but the engine runs without it),
+the element-wise work of a training step is fused into single passes over memory: the bias
+add and ReLU, the ReLU derivative and the bias gradient, the softmax cross-entropy from logits,
+and the Adam family's update. Each kernel computes exactly the formula of its NumPy twin
+(the engine's tests run against both); only the number of passes over memory changes.
+
+Numba is imported on first use, not with ``import gradwise``, and its compiled code is cached
+on disk. Set the environment variable ``GRADWISE_DISABLE_NUMBA=1`` to use NumPy alone.
+"""
+import math
+import os
+
+_state = {"loaded": False, "kernels": None}
+
+
+def kernels():
+    """The compiled kernels as a namespace, or None when Numba is unavailable or disabled."""
+    if not _state["loaded"]:
+        _state["loaded"] = True
+        if os.environ.get("GRADWISE_DISABLE_NUMBA", "") not in ("1", "true", "yes"):
+            try:
+                _state["kernels"] = _compile()
+            except Exception:  # Numba missing, or unable to compile here: NumPy fallback
+                _state["kernels"] = None
+    return _state["kernels"]
+
+
+def _compile():
+    import types
+
+    import numba
+    import numpy as np
+
+    jit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+
+    @jit
+    def bias_relu(z, b):
+        """z = max(z + b, 0) in place, row by row."""
+        n, k = z.shape
+        for i in range(n):
+            for j in range(k):
+                value = z[i, j] + b[j]
+                z[i, j] = value if value > 0 else 0.0
+
+    @jit
+    def bias_add(z, b):
+        n, k = z.shape
+        for i in range(n):
+            for j in range(k):
+                z[i, j] += b[j]
+
+    @jit
+    def relu_backward_bias(da, a, dz, db):
+        """dz = da * (a > 0); db = column sums of dz."""
+        n, k = da.shape
+        for j in range(k):
+            db[j] = 0.0
+        for i in range(n):
+            for j in range(k):
+                value = da[i, j] if a[i, j] > 0 else 0.0
+                dz[i, j] = value
+                db[j] += value
+
+    @jit
+    def column_sums(dz, db):
+        n, k = dz.shape
+        for j in range(k):
+            db[j] = 0.0
+        for i in range(n):
+            for j in range(k):
+                db[j] += dz[i, j]
+
+    @jit
+    def softmax_crossentropy(z, y, weights, use_weights, dz):  # noqa: C901 (one fused pass)
+        """Mean (optionally weighted) -sum(y log softmax(z)) and its gradient (p*sum(y) - y)/n."""
+        n, k = z.shape
+        total = 0.0
+        for i in range(n):
+            top = z[i, 0]
+            for j in range(1, k):
+                if z[i, j] > top:
+                    top = z[i, j]
+            norm = 0.0
+            for j in range(k):
+                e = math.exp(z[i, j] - top)
+                dz[i, j] = e
+                norm += e
+            log_norm = math.log(norm) + top
+            w = weights[i] if use_weights else 1.0
+            mass = 0.0
+            loss = 0.0
+            for j in range(k):
+                mass += y[i, j]
+                loss += y[i, j] * (log_norm - z[i, j])
+            total += w * loss
+            scale = w / n
+            for j in range(k):
+                dz[i, j] = scale * (dz[i, j] / norm * mass - y[i, j])
+        return total / n
+
+    @jit
+    def adam(p, g, m, v, beta_1, beta_2, step, eps_hat):
+        """m, v moments in place; p -= m / (sqrt(v) + eps_hat) * step.
+
+        The scalars must have the arrays' dtype so float32 stays float32 (and vectorizes);
+        the operations are those of the NumPy path, in the same order.
+        """
+        for i in range(p.size):
+            gi = g[i]
+            square = gi * gi
+            mi = beta_1 * (m[i] - gi) + gi
+            vi = beta_2 * (v[i] - square) + square
+            m[i] = mi
+            v[i] = vi
+            p[i] -= mi / (np.sqrt(vi) + eps_hat) * step
+
+    return types.SimpleNamespace(bias_relu=bias_relu, bias_add=bias_add,
+                                 relu_backward_bias=relu_backward_bias, column_sums=column_sums,
+                                 softmax_crossentropy=softmax_crossentropy, adam=adam)

@@ -1,0 +1,88 @@
+"""The compiled kernels compute the same numbers as the NumPy formulas they replace."""
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise import _kernels
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture
+def engines(monkeypatch):
+    """Run a function once with the compiled kernels and once with NumPy alone."""
+    def run(function):
+        results = []
+        for compiled in (True, False):
+            monkeypatch.setitem(_kernels._state, "loaded", not compiled)
+            monkeypatch.setitem(_kernels._state, "kernels", None)
+            if compiled:
+                assert _kernels.kernels() is not None
+            results.append(function())
+        return results
+    return run
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_kernel_is_bit_identical_to_numpy(engines, dtype, rng):
+    start = rng.normal(size=1000).astype(dtype)
+    grads = [rng.normal(size=1000).astype(dtype) for _ in range(5)]
+
+    def train():
+        optimizer, params = gw.optimizers.Adam(0.01), start.copy()
+        for g in grads:
+            optimizer.update(params, g.copy())
+        return params
+
+    compiled, numpy = engines(train)
+    np.testing.assert_array_equal(compiled, numpy)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softmax_crossentropy_kernel_matches_numpy(engines, weighted, rng):
+    logits = rng.normal(size=(9, 5)) * 3
+    y = np.eye(5)[rng.integers(0, 5, 9)]
+    w = rng.uniform(0.5, 2, 9) if weighted else None
+    loss = gw.losses.CategoricalCrossentropy(from_logits=True)
+    (v1, g1), (v2, g2) = engines(lambda: loss.value_and_gradient(y, logits, w))
+    assert v1 == pytest.approx(v2, rel=1e-13)
+    np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+def test_dense_kernels_match_numpy(engines, activation, rng):
+    x = rng.normal(size=(6, 4))
+    dy = rng.normal(size=(6, 3))
+
+    def step():
+        layer = gw.layers.Dense(3, activation=activation).build(4, np.random.default_rng(0), np.float64)
+        out = layer.forward(x, training=True).copy()
+        dx = layer.backward(dy).copy()
+        return out, dx, layer.grads["W"].copy(), layer.grads["b"].copy()
+
+    for a, b in zip(*engines(step)):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_training_on_digits_agrees_between_engines(engines, digits_split):
+    X_train, _, y_train, _ = digits_split
+
+    def train():
+        model = gw.Sequential([gw.layers.Dense(32, activation="relu"),
+                               gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0)
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        model.fit(X_train[:256], y_train[:256], epochs=2, batch_size=32, verbose=0)
+        return model.params_buffer.copy()
+
+    compiled, numpy = engines(train)
+    np.testing.assert_allclose(compiled, numpy, rtol=1e-4, atol=1e-5)
+
+
+def test_import_loads_neither_scikit_learn_nor_numba():
+    """``import gradwise`` stays light: heavy modules load on first use."""
+    import subprocess
+    import sys
+    code = ("import sys, gradwise; heavy = [m for m in sys.modules if m.split('.')[0] in "
+            "('sklearn', 'scipy', 'numba')]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
