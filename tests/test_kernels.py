@@ -13,11 +13,11 @@ def engines(monkeypatch):
     """Run a function once with the compiled kernels and once with NumPy alone."""
     def run(function):
         results = []
-        for compiled in (True, False):
-            monkeypatch.setitem(_kernels._state, "loaded", not compiled)
+        for mode in ("always", "never"):
+            monkeypatch.setitem(_kernels._state, "mode", mode)
+            monkeypatch.setitem(_kernels._state, "tried", False)
             monkeypatch.setitem(_kernels._state, "kernels", None)
-            if compiled:
-                assert _kernels.kernels() is not None
+            assert (_kernels.kernels() is not None) == (mode == "always")
             results.append(function())
         return results
     return run
@@ -86,3 +86,44 @@ def test_import_loads_neither_scikit_learn_nor_numba():
             "('sklearn', 'scipy', 'numba')]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_auto_mode_loads_kernels_only_for_runs_that_repay_them(monkeypatch, rng):
+    monkeypatch.setitem(_kernels._state, "mode", "auto")
+    monkeypatch.setitem(_kernels._state, "tried", False)
+    monkeypatch.setitem(_kernels._state, "kernels", None)
+    X, y = rng.normal(size=(64, 8)), rng.integers(0, 3, 64)
+    model = gw.Sequential([gw.layers.Dense(16, activation="relu"),
+                           gw.layers.Dense(3, activation="softmax")], input_dim=8, seed=0)
+    model.compile(loss="categorical_crossentropy")
+    model.fit(X, y, epochs=2, batch_size=32, verbose=0)  # four tiny steps: not worth it
+    assert _kernels.kernels() is None
+    saving = _kernels.step_saving(model.params_buffer.size, 32, model._total_units)
+    epochs = int(_kernels.PAYBACK_SECONDS / (2 * saving)) + 1  # two steps per epoch
+
+    class StopAtOnce(gw.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    # A long run is planned before its first step (here stopped after one epoch).
+    model.fit(X, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[StopAtOnce()])
+    assert _kernels.kernels() is not None
+
+
+def test_never_mode_keeps_numpy(monkeypatch):
+    monkeypatch.setitem(_kernels._state, "mode", "never")
+    monkeypatch.setitem(_kernels._state, "tried", False)
+    monkeypatch.setitem(_kernels._state, "kernels", None)
+    assert _kernels.request(1e9) is None and _kernels.load() is None
+
+
+def test_set_num_threads_limits_blas_and_rejects_bad_counts():
+    from threadpoolctl import threadpool_info
+    from gradwise._threads import _limiter
+    gw.set_num_threads(1)
+    try:
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    finally:
+        _limiter["controller"].restore_original_limits()
+    with pytest.raises(ValueError, match="n_threads=0"):
+        gw.set_num_threads(0)

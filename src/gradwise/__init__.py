@@ -14,6 +14,7 @@ from .gradcheck import check_layer, gradcheck
 from .io import load_model, save_model
 from .lr_finder import find_learning_rate
 from .model import Sequential
+from ._threads import set_num_threads
 
 __version__ = "0.1.0"
 
@@ -48,4 +49,4 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
-           "transfer", "diagnose", "GradientHealth", "estimators"]
+           "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads"]

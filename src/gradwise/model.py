@@ -6,7 +6,7 @@ import numpy as np
 
 from . import callbacks as callbacks_module
 from . import layers as layers_module
-from . import losses, metrics as metrics_module, optimizers
+from . import _kernels, losses, metrics as metrics_module, optimizers
 from ._backend import DEFAULT_DTYPE, xp
 from ._training import (RunningMean, apply_class_weight, iterate_batches, split_validation,
                         unpack_validation_data)
@@ -87,6 +87,7 @@ class Sequential:
                 layer.build(width, rng, self.dtype)
             width = layer.output_dim(width)
         self.output_dim = width
+        self._total_units = sum(getattr(layer, "units", 0) for layer in self.layers)
         self._shuffle_rng = np.random.default_rng(streams[-1])
         self.layers[0].needs_input_grad = False
         self.built = True
@@ -217,6 +218,13 @@ class Sequential:
             layer.add_regularization_gradients()
         return loss + sum(layer.regularization_loss() for layer in regularized), raw
 
+    def _plan_kernels(self, steps, batch_size):
+        """Count the expected saving of the compiled kernels; they load once it repays them."""
+        if _kernels.kernels() is None:
+            saving = _kernels.step_saving(self.params_buffer.size, batch_size, self._total_units)
+            self._kernel_credit = getattr(self, "_kernel_credit", 0.0) + steps * saving
+            _kernels.request(self._kernel_credit)
+
     def _train_step(self, X, y, sample_weight=None):
         loss, raw = self.loss_and_gradients(X, y, sample_weight)
         self.optimizer.update(self.params_buffer, self.grads_buffer)
@@ -245,6 +253,7 @@ class Sequential:
         X, y, sample_weight = self._prepare(X, y, sample_weight)
         self._ensure_packed()
         self._configure_fusion()
+        self._plan_kernels(1, len(X))
         loss, _ = self._train_step(X, y, sample_weight)
         return float(loss)
 
@@ -293,6 +302,9 @@ class Sequential:
         self._configure_fusion()
         callback_list = callbacks_module.CallbackList(callbacks, self, verbose, epochs,
                                                       math.ceil(len(train[0]) / (batch_size or len(train[0]))))
+        n_train = len(train[0])
+        self._plan_kernels((epochs - initial_epoch) * math.ceil(n_train / (batch_size or n_train)),
+                           min(batch_size or n_train, n_train))
         self.stop_training = False
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
