@@ -1,5 +1,7 @@
-"""Pieces of the training loop that do not need the model: batching, class weights,
-validation splits and the running averages of per-batch logs."""
+"""The training loop's pieces: the epoch loop shared by ``Sequential.fit`` and
+``data.fit_batches``, batching, class weights, validation splits and running averages."""
+import math
+
 import numpy as np
 
 from ._validation import check_fraction, check_same_length
@@ -80,3 +82,53 @@ class RunningMean:
 
     def result(self):
         return {key: total / self.count for key, total in self.totals.items()} if self.count else {}
+
+
+def run_training(model, epoch_batches, epochs, callback_list, validation=None):
+    """The epoch loop, with callbacks at its seams.
+
+    Parameters
+    ----------
+    model : Sequential
+        Compiled, built and packed, with its loss fused.
+    epoch_batches : callable ``epoch -> iterable of (X, y, sample_weight)``
+        Prepared batches (validated arrays of the model's dtype, targets as the loss wants).
+    epochs : range
+        The epoch numbers to run.
+    validation : tuple (X, y, sample_weight) of prepared arrays, optional
+        Evaluated at the end of each epoch into ``val_*`` logs.
+    """
+    model.stop_training = False
+    callback_list.on_train_begin()
+    for epoch in epochs:
+        model.optimizer.epoch = epoch
+        callback_list.on_epoch_begin(epoch)
+        logs = run_epoch(model, epoch_batches(epoch), callback_list, epoch)
+        if validation is not None and not model.stop_training:
+            logs.update({f"val_{k}": v for k, v in model._evaluate_prepared(*validation).items()})
+        callback_list.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callback_list.on_train_end()
+    return model.history
+
+
+def run_epoch(model, batches, callback_list, epoch):
+    """Train on each batch (augmented if the model has an augmenter); mean logs of the epoch."""
+    running = RunningMean()
+    for batch, (X, y, sample_weight) in enumerate(batches):
+        callback_list.on_batch_begin(batch)
+        if model._augment is not None:
+            X, y = model._augment(X, y, model._shuffle_rng)
+        loss, raw = model._train_step(X, y, sample_weight)
+        logs = {"loss": loss, **model._metric_values(y, raw)}
+        running.add(logs, len(X))
+        callback_list.on_batch_end(batch, logs)
+        if not math.isfinite(loss):
+            model._stop_on_nonfinite(loss, epoch, batch)
+        if model.stop_training:
+            break
+    if running.count == 0:
+        raise ValueError(f"batches: no batch in epoch {epoch + 1}; pass a re-iterable source of "
+                         "batches (e.g. MemmapBatches), not a one-shot generator.")
+    return running.result()

@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split as _sk_split
 from sklearn.utils.multiclass import type_of_target
 
 from . import callbacks as callbacks_module
-from ._training import RunningMean
+from ._training import run_training
 
 __all__ = ["train_dev_test_split", "Standardizer", "iterate_minibatches", "MemmapBatches",
            "batches_from_memmap", "fit_batches"]
@@ -363,44 +363,23 @@ def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, 
     if augment is not None and not callable(augment):
         raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
     model._check_compiled()
+    if not model.built:  # build from the first batch so validation data can be checked
+        first = next(iter(batches), None)
+        if first is None:
+            raise ValueError("batches: yielded no batch.")
+        model._prepare(first[0])
+    validation = None
+    if validation_data is not None:
+        X_val, y_val = validation_data[0], validation_data[1]
+        validation = model._prepare(X_val, y_val, None, ("validation_data X", "validation_data y"))
+    model._ensure_packed()
+    model._configure_fusion()
+    model._augment = augment
     steps = len(batches) if hasattr(batches, "__len__") else None
     callback_list = callbacks_module.CallbackList(callbacks, model, verbose, epochs, steps)
-    model.stop_training = False
-    callback_list.on_train_begin()
-    for epoch in range(epochs):
-        logs = _fit_batches_epoch(model, batches, epoch, callback_list, augment)
-        if not logs:
-            raise ValueError(f"batches: yielded no batch in epoch {epoch + 1}; pass a "
-                             "re-iterable (e.g. MemmapBatches), not a one-shot generator.")
-        if validation_data is not None and not model.stop_training:
-            values = model.evaluate(validation_data[0], validation_data[1])
-            logs.update({f"val_{k}": v for k, v in values.items()})
-        callback_list.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    callback_list.on_train_end()
-    return model.history
 
+    def prepared(epoch):
+        for X, y in batches:
+            yield model._prepare(X, y)
 
-def _fit_batches_epoch(model, batches, epoch, callback_list, augment):
-    if model.built:
-        model.optimizer.epoch = epoch
-    callback_list.on_epoch_begin(epoch)
-    running = RunningMean()
-    for batch, (X, y) in enumerate(batches):
-        X, y, _ = model._prepare(X, y)
-        model._ensure_packed()
-        model._configure_fusion()
-        model.optimizer.epoch = epoch
-        if augment is not None:
-            X, y = augment(X, y, model._shuffle_rng)
-        callback_list.on_batch_begin(batch)
-        loss, raw = model._train_step(X, y)
-        logs = {"loss": float(loss), **model._metric_values(y, raw)}
-        running.add(logs, len(X))
-        callback_list.on_batch_end(batch, logs)
-        if not math.isfinite(loss):
-            model._stop_on_nonfinite(loss, epoch, batch)
-        if model.stop_training:
-            break
-    return running.result()
+    return run_training(model, prepared, range(epochs), callback_list, validation)

@@ -8,7 +8,7 @@ from . import callbacks as callbacks_module
 from . import layers as layers_module
 from . import _kernels, losses, metrics as metrics_module, optimizers
 from ._backend import DEFAULT_DTYPE, xp
-from ._training import (RunningMean, apply_class_weight, iterate_batches, split_validation,
+from ._training import (apply_class_weight, iterate_batches, run_training, split_validation,
                         unpack_validation_data)
 from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight
 from .layers import Layer
@@ -53,6 +53,7 @@ class Sequential:
         self.metrics = []
         self.stop_training = False
         self.history = None
+        self._augment = None
         for layer in layers or []:
             self.add(layer)
 
@@ -300,46 +301,21 @@ class Sequential:
             train, validation = split_validation(X, y, sample_weight, validation_split)
         self._ensure_packed()
         self._configure_fusion()
-        callback_list = callbacks_module.CallbackList(callbacks, self, verbose, epochs,
-                                                      math.ceil(len(train[0]) / (batch_size or len(train[0]))))
         n_train = len(train[0])
-        self._plan_kernels((epochs - initial_epoch) * math.ceil(n_train / (batch_size or n_train)),
-                           min(batch_size or n_train, n_train))
-        self.stop_training = False
-        callback_list.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            self.optimizer.epoch = epoch
-            callback_list.on_epoch_begin(epoch)
-            logs = self._train_epoch(*train, batch_size, shuffle, callback_list, epoch)
-            if validation is not None and not self.stop_training:
-                logs.update({f"val_{k}": v for k, v in self._evaluate_prepared(*validation).items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end()
-        return self.history
+        steps = math.ceil(n_train / (batch_size or n_train))
+        callback_list = callbacks_module.CallbackList(callbacks, self, verbose, epochs, steps)
+        self._plan_kernels((epochs - initial_epoch) * steps, min(batch_size or n_train, n_train))
+        return run_training(self, lambda epoch: self._batches(*train, batch_size, shuffle),
+                            range(initial_epoch, epochs), callback_list, validation)
 
-    def _train_epoch(self, X, y, sample_weight, batch_size, shuffle, callback_list, epoch):
+    def _batches(self, X, y, sample_weight, batch_size, shuffle):
+        """One epoch of ``(X, y, sample_weight)`` batches, reshuffled when asked."""
         if shuffle:  # one gather per epoch, then contiguous batches
             order = self._shuffle_rng.permutation(len(X))
             X, y = X[order], y[order]
             sample_weight = None if sample_weight is None else sample_weight[order]
-        running = RunningMean()
-        for batch, rows in iterate_batches(len(X), batch_size):
-            callback_list.on_batch_begin(batch)
-            sw = None if sample_weight is None else sample_weight[rows]
-            X_batch, y_batch = X[rows], y[rows]
-            if self._augment is not None:
-                X_batch, y_batch = self._augment(X_batch, y_batch, self._shuffle_rng)
-            loss, raw = self._train_step(X_batch, y_batch, sw)
-            logs = {"loss": loss, **self._metric_values(y_batch, raw)}
-            running.add(logs, rows.stop - rows.start)
-            callback_list.on_batch_end(batch, logs)
-            if not math.isfinite(loss):
-                self._stop_on_nonfinite(loss, epoch, batch)
-            if self.stop_training:
-                break
-        return running.result()
+        for _, rows in iterate_batches(len(X), batch_size):
+            yield X[rows], y[rows], None if sample_weight is None else sample_weight[rows]
 
     def _stop_on_nonfinite(self, loss, epoch, batch):
         warnings.warn(f"The loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training "
