@@ -127,3 +127,15 @@ def test_set_num_threads_limits_blas_and_rejects_bad_counts():
         _limiter["controller"].restore_original_limits()
     with pytest.raises(ValueError, match="n_threads=0"):
         gw.set_num_threads(0)
+
+
+def test_adam_kernel_flushes_subnormal_first_moments(monkeypatch):
+    monkeypatch.setitem(_kernels._state, "mode", "always")
+    tiny = np.finfo(np.float32).tiny
+    params = np.ones(4, np.float32)
+    optimizer = gw.optimizers.Adam(1e-3)
+    optimizer.update(params, np.array([1, -1, 1, 1], np.float32))
+    optimizer.state["m"][:2] = [tiny / 4, -tiny / 8]  # as a dead unit's moment decays
+    optimizer.update(params, np.zeros(4, np.float32))
+    assert optimizer.state["m"][0] == 0 and optimizer.state["m"][1] == 0
+    assert optimizer.state["m"][2] == pytest.approx(0.09)  # normal values follow the rule

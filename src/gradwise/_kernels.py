@@ -137,16 +137,21 @@ def _compile():
         return total / n
 
     @jit
-    def adam(p, g, m, v, beta_1, beta_2, step, eps_hat):
+    def adam(p, g, m, v, beta_1, beta_2, step, eps_hat, tiny):
         """m, v moments in place; p -= m / (sqrt(v) + eps_hat) * step.
 
         The scalars must have the arrays' dtype so float32 stays float32 (and vectorizes);
-        the operations are those of the NumPy path, in the same order.
+        the operations are those of the NumPy path, in the same order. One difference: a first
+        moment below ``tiny`` (the smallest normal number) is flushed to zero. Units whose
+        gradient has become exactly zero (dead ReLUs) see ``m`` decay geometrically through
+        the subnormal range, where x86 arithmetic is some 100 times slower; flushing changes
+        the update by less than ``tiny / eps``.
         """
         for i in range(p.size):
             gi = g[i]
             square = gi * gi
             mi = beta_1 * (m[i] - gi) + gi
+            mi = mi * (abs(mi) >= tiny)  # a multiply, not a branch, so the loop vectorizes
             vi = beta_2 * (v[i] - square) + square
             m[i] = mi
             v[i] = vi

@@ -419,7 +419,7 @@ class Adam(Optimizer):
             scalar = params.dtype.type
             fused.adam(params, grads, self.state["m"], self.state["v"], scalar(self.beta_1),
                        scalar(self.beta_2), scalar(rate * root_c2 / (1.0 - self.beta_1 ** t)),
-                       scalar(self.epsilon * root_c2))
+                       scalar(self.epsilon * root_c2), scalar(xp.finfo(params.dtype).tiny))
             return
         m, v = self._moments(grads)
         # sqrt(v/c2) + eps == (sqrt(v) + eps*sqrt(c2)) / sqrt(c2): one pass fewer.
