@@ -61,3 +61,20 @@ def resolve(identifier, registry, family, argument, accept=None):
         f"Expected a {family} name, config dict or object for {argument!r}, "
         f"received {type(identifier).__name__}: {identifier!r}."
     )
+
+
+class Configurable:
+    """Config plumbing shared by every family: ``get_config`` returns the constructor
+    arguments, ``from_config`` calls the constructor with them, and the repr shows them."""
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Build from the dict returned by ``get_config``."""
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

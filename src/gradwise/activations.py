@@ -15,10 +15,10 @@ array([[0., 2.]])
 import math
 
 from ._backend import xp
-from ._registry import resolve
+from ._registry import Configurable, resolve
 
 
-class Activation:
+class Activation(Configurable):
     """Base class. ``name`` is the registry name used in configs and summaries."""
 
     name = None
@@ -31,16 +31,6 @@ class Activation:
 
     def __call__(self, z):
         return self.forward(z)
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self.get_config() or ''})"
 
 
 class Linear(Activation):

@@ -20,6 +20,8 @@ import numbers
 import numpy as np
 from scipy import ndimage
 
+from ._registry import Configurable
+
 __all__ = ["Augmenter", "GaussianNoise", "Mixup", "ImageAugmenter", "Compose"]
 
 
@@ -38,19 +40,11 @@ def _check_batch(X):
     return X
 
 
-class Augmenter:
+class Augmenter(Configurable):
     """Base class: ``__call__(X, y, rng) -> (X, y)``; subclasses implement it."""
 
     def __call__(self, X, y, rng):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
 
 class GaussianNoise(Augmenter):
     """Add independent ``N(0, stddev**2)`` noise to every input value.

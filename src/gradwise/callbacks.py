@@ -15,10 +15,10 @@ import warnings
 
 import numpy as np
 
-from ._registry import resolve
+from ._registry import Configurable, resolve
 
 
-class Callback:
+class Callback(Configurable):
     """Base class: every hook does nothing."""
 
     def __init__(self):
@@ -33,13 +33,6 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): pass
     def on_batch_begin(self, batch, logs=None): pass
     def on_batch_end(self, batch, logs=None): pass
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 class History(Callback):

@@ -24,7 +24,7 @@ Normal draws are plain, not truncated. Examples
 import math
 
 from ._backend import xp
-from ._registry import resolve
+from ._registry import Configurable, resolve
 
 
 def _fans(shape):
@@ -34,21 +34,11 @@ def _fans(shape):
     return shape[0], shape[-1]
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: subclasses implement ``__call__(shape, rng)``."""
 
     def __call__(self, shape, rng):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
 
 
 class Zeros(Initializer):

@@ -9,7 +9,7 @@ import numbers
 
 from . import _kernels
 from ._backend import DEFAULT_DTYPE, xp
-from ._registry import resolve, serialize
+from ._registry import Configurable, resolve, serialize
 
 #: Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` inside the logarithms.
 EPSILON = 1e-7
@@ -79,7 +79,7 @@ def _check_y(y):
     return arr
 
 
-class Loss:
+class Loss(Configurable):
     """Base class: mean reduction, sample weights and shape handling around ``_terms``.
 
     Subclasses implement ``_terms(y, p, need_grad) -> (losses, dlosses)``, where ``losses`` holds
@@ -187,18 +187,10 @@ class Loss:
                              f"for a network with {k} output(s); received shape {y.shape}.")
         return xp.array(y, dtype=dtype)
 
-    def get_config(self):
-        """Constructor arguments as a JSON-ready dict."""
-        return {}
-
     @classmethod
     def from_config(cls, config):
         """Build from ``get_config()`` output (a ``"name"`` key, as Keras writes, is ignored)."""
         return cls(**{k: v for k, v in config.items() if k != "name"})
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MeanSquaredError(Loss):

@@ -19,7 +19,7 @@ import numbers
 from . import schedules
 from . import _kernels
 from ._backend import xp
-from ._registry import resolve, serialize
+from ._registry import Configurable, resolve, serialize
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Nadam",
            "clip_gradients", "get", "serialize"]
@@ -88,7 +88,7 @@ def clip_gradients(grads, clipvalue=None, clipnorm=None, global_clipnorm=None, s
     return grads
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class: learning rate, clipping, lazily allocated state and the step counter.
 
     Parameters
@@ -215,11 +215,6 @@ class Optimizer:
         return {"name": self.name, "learning_rate": rate, **self._hyper(),
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm}
-
-    @classmethod
-    def from_config(cls, config):
-        """Build an optimizer from the dict returned by ``get_config``."""
-        return cls(**config)
 
     def __repr__(self):
         return f"{type(self).__name__}(learning_rate={self._learning_rate!r}, **{self._hyper()})"

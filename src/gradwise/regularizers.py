@@ -15,7 +15,7 @@ Examples
 import numbers
 
 from ._backend import xp
-from ._registry import resolve, serialize
+from ._registry import Configurable, resolve, serialize
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize"]
 
@@ -30,7 +30,7 @@ def _check_factor(value, argument):
     return value
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class. ``L1L2`` implements everything; `L1` and `L2` fix one factor.
 
     Subclasses need only set ``l1`` and ``l2`` and define ``get_config``.
@@ -83,15 +83,6 @@ class Regularizer:
     def get_config(self):
         """Constructor arguments as a JSON-ready dict."""
         return {"l1": self.l1, "l2": self.l2}
-
-    @classmethod
-    def from_config(cls, config):
-        """Build from ``get_config()`` output."""
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):

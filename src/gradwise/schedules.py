@@ -19,7 +19,7 @@ import bisect
 import math
 import numbers
 
-from ._registry import resolve, serialize
+from ._registry import Configurable, resolve, serialize
 
 __all__ = [
     "LearningRateSchedule", "PowerDecay", "ExponentialDecay", "PiecewiseConstant",
@@ -38,7 +38,7 @@ def _number(name, value, positive=True, allow_zero=False):
     return float(value)
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: a callable from a step (or epoch) number to a learning rate.
 
     Parameters
@@ -58,15 +58,6 @@ class LearningRateSchedule:
     def get_config(self):
         """Return the constructor arguments as a JSON-friendly dict."""
         return {"by": self.by}
-
-    @classmethod
-    def from_config(cls, config):
-        """Build a schedule from the dict returned by ``get_config``."""
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class PowerDecay(LearningRateSchedule):

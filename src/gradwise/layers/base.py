@@ -9,10 +9,10 @@ these dicts hold views into the model's flat buffers, so a layer must write grad
 import numpy as np
 
 from .._backend import DEFAULT_DTYPE, xp
-from .._registry import serialize
+from .._registry import Configurable, serialize
 
 
-class Layer:
+class Layer(Configurable):
     """Base class of all layers.
 
     Parameters
@@ -116,10 +116,6 @@ class Layer:
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
