@@ -4,29 +4,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss, mean_absolute_error, mean_squared_error
 
+from _finite_differences import numeric_gradient, relative_difference
 from gradwise import losses
 from gradwise.losses import (BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
                              Huber, MeanAbsoluteError, MeanSquaredError)
 
 SHAPES = [(1, 1), (1, 4), (7, 1), (5, 3)]
-
-
-def numeric_gradient(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        up = f(x)
-        x[idx] = old - h
-        down = f(x)
-        x[idx] = old
-        g[idx] = (up - down) / (2 * h)
-    return g
-
-
-def relative_difference(a, b):
-    denom = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if denom == 0 else np.linalg.norm(a - b) / denom
 
 
 def smooth_point(loss, shape, rng):
