@@ -172,6 +172,7 @@ def test_frozen_layer_gets_no_updates_and_is_counted_non_trainable(rng):
     assert not np.array_equal(model.layers[0].params["W"], frozen)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_non_finite_loss_stops_training_with_a_warning(rng):
     X, y = _blobs(rng)
     model = gw.Sequential([gw.layers.Dense(1)], input_dim=4, seed=0)

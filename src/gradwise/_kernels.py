@@ -109,32 +109,44 @@ def _compile():
                 db[j] += dz[i, j]
 
     @jit
-    def softmax_crossentropy(z, y, weights, use_weights, dz):  # noqa: C901 (one fused pass)
-        """Mean (optionally weighted) -sum(y log softmax(z)) and its gradient (p*sum(y) - y)/n."""
+    def shift_rows(z, shifted):
+        """shifted = z - max of each row (the stable form of the softmax)."""
         n, k = z.shape
-        total = 0.0
         for i in range(n):
             top = z[i, 0]
             for j in range(1, k):
-                if z[i, j] > top:
-                    top = z[i, j]
-            norm = 0.0
+                top = max(top, z[i, j])
             for j in range(k):
-                e = math.exp(z[i, j] - top)
-                dz[i, j] = e
-                norm += e
-            log_norm = math.log(norm) + top
-            w = weights[i] if use_weights else 1.0
-            mass = 0.0
-            loss = 0.0
-            for j in range(k):
+                shifted[i, j] = z[i, j] - top
+
+    @jit
+    def softmax_crossentropy(shifted, exp_shifted, y, weights, use_weights, norms, masses):
+        """Softmax cross-entropy from the shifted logits ``s`` and ``e = exp(s)``.
+
+        Overwrites ``e`` with the gradient ``w (p sum(y) - y) / n`` (``p = e / sum(e)``), writes
+        each row's ``sum(e)`` to ``norms`` and ``w sum(y)`` to ``masses``, and returns
+        ``sum(w y s) / n``; the loss is ``masses @ log(norms) / n`` minus that. The exp and the
+        log are left to NumPy, whose vectorized versions are far faster than scalar ones here.
+        """
+        n, k = shifted.shape
+        dot = 0.0
+        for i in range(n):
+            norm = exp_shifted[i, 0]
+            mass = y[i, 0]
+            ys = y[i, 0] * shifted[i, 0]
+            for j in range(1, k):
+                norm += exp_shifted[i, j]
                 mass += y[i, j]
-                loss += y[i, j] * (log_norm - z[i, j])
-            total += w * loss
+                ys += y[i, j] * shifted[i, j]
+            w = weights[i] if use_weights else 1.0
+            norms[i] = norm
+            masses[i] = w * mass
+            dot += w * ys
             scale = w / n
+            coefficient = scale * mass / norm
             for j in range(k):
-                dz[i, j] = scale * (dz[i, j] / norm * mass - y[i, j])
-        return total / n
+                exp_shifted[i, j] = coefficient * exp_shifted[i, j] - scale * y[i, j]
+        return dot / n
 
     @jit
     def adam(p, g, m, v, beta_1, beta_2, step, eps_hat, tiny):
@@ -159,4 +171,5 @@ def _compile():
 
     return types.SimpleNamespace(bias_relu=bias_relu, bias_add=bias_add,
                                  relu_backward_bias=relu_backward_bias, column_sums=column_sums,
-                                 softmax_crossentropy=softmax_crossentropy, adam=adam)
+                                 shift_rows=shift_rows, softmax_crossentropy=softmax_crossentropy,
+                                 adam=adam)

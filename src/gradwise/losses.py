@@ -365,10 +365,15 @@ class CategoricalCrossentropy(Loss):
         if fused is not None and _kernel_ready(y_true, y_pred, sample_weight):
             # Softmax, loss and gradient in one compiled pass (the training loop's call);
             # value, gradient and value_and_gradient all come from it, so they agree exactly.
-            grad = xp.empty_like(y_pred)
+            n = y_pred.shape[0]
+            shifted, grad = xp.empty_like(y_pred), xp.empty_like(y_pred)
+            norms, masses = xp.empty(n, y_pred.dtype), xp.empty(n, y_pred.dtype)
+            fused.shift_rows(y_pred, shifted)
+            xp.exp(shifted, out=grad)
             weights = y_pred[:1, 0] if sample_weight is None else sample_weight
-            value = fused.softmax_crossentropy(y_pred, y_true, weights, sample_weight is not None, grad)
-            return float(value), grad
+            dot = fused.softmax_crossentropy(shifted, grad, y_true, weights,
+                                             sample_weight is not None, norms, masses)
+            return float(masses @ xp.log(norms, out=norms)) / n - dot, grad
         return super()._compute(y_true, y_pred, sample_weight, need_grad)
 
     def _prepare(self, y, k, dtype):
