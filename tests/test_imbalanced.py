@@ -52,10 +52,31 @@ def test_class_weight_and_smote_raise_recall_at_default_threshold(rare):
         plain = _net().fit(X_train, y_train)
         weighted = _net(class_weight="balanced").fit(X_train, y_train)
         smote = Pipeline([("smote", SMOTE(random_state=0)), ("clf", _net())]).fit(X_train, y_train)
-    recall = {name: recall_score(y_test, model.predict(X_test))
-              for name, model in (("plain", plain), ("weighted", weighted), ("smote", smote))}
+    models = (("plain", plain), ("weighted", weighted), ("smote", smote))
+    recall = {name: recall_score(y_test, model.predict(X_test)) for name, model in models}
+    precision = {name: precision_score(y_test, model.predict(X_test)) for name, model in models}
     assert recall["weighted"] > recall["plain"] + 0.05, recall
     assert recall["smote"] > recall["plain"] + 0.05, recall
+    # the recall is bought with precision: more transactions are flagged
+    assert precision["weighted"] < precision["plain"], precision
+    assert precision["smote"] < precision["plain"], precision
+
+
+def test_sample_weight_acts_as_repetition_including_alpha():
+    """A weight of 2 on the positives trains exactly like listing each positive twice (one full
+    batch, no shuffling): the weighted loss, the rescaling of weights to mean 1 and the
+    ``alpha`` scaling by the weight sum all agree with plain repetition."""
+    X, y = make_classification(n_samples=400, n_features=6, weights=[0.9], random_state=1)
+    twice = np.r_[np.arange(len(y)), np.flatnonzero(y == 1)]
+    settings = dict(hidden_layer_sizes=(8,), max_iter=5, shuffle=False, random_state=0,
+                    dtype="float64", alpha=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = gw.MLPClassifier(batch_size=len(y), class_weight={1: 2.0}, **settings).fit(X, y)
+        repeated = gw.MLPClassifier(batch_size=len(twice), **settings).fit(X[twice], y[twice])
+        unweighted = gw.MLPClassifier(batch_size=len(y), **settings).fit(X, y)
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-9)
+    assert not np.allclose(weighted.predict_proba(X), unweighted.predict_proba(X), atol=1e-4)
 
 
 def _recall_at_precision(y_true, y_pred, min_precision=0.6):
@@ -88,3 +109,14 @@ def test_fraud_example_runs_and_shows_the_trade_off():
     assert weighted["recall"] > plain["recall"] and weighted["precision"] < plain["precision"]
     tuned = next(v for k, v in rows.items() if k.startswith("tuned threshold"))
     assert tuned["recall"] > plain["recall"] and tuned["precision"] >= 0.5
+    # recall at equal precision is reported over seeds, with its spread, and in plain words
+    study = rows["seed_study"]
+    assert set(study) == {"plain network", "class_weight='balanced'", "SMOTE (train folds only)"}
+    for name, entry in study.items():
+        assert len(entry["recall_at_precision"]) == 3 and entry["std"] > 0
+        assert 0.0 < entry["mean"] < 1.0
+        expected = None if name == "plain network" else entry["verdict"]
+        assert entry["verdict"] == expected
+        assert entry["verdict"] is None or entry["verdict"] in result.stdout
+    assert study["plain network"]["recall_at_precision"][0] == plain["recall_at_precision"]
+    assert "Conclusion:" in result.stdout
