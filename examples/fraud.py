@@ -35,7 +35,8 @@ network longer did not help (60 epochs: -0.078 +- 0.044, 120: -0.103 +- 0.048, 5
 Without label noise (``flip_y=0``) every gradwise variant came within about 0.03 of the plain
 network, with no consistent winner. Reweighting mostly shifts a flexible model's scores
 toward the rare class, which is what moving the threshold does; it does not create
-information about the frauds. The model that ranks best is then used at the threshold that gives the precision you need.
+information about the frauds. The model that ranks best is then used at the threshold that
+gives the precision you need.
 
 No real fraud data set ships inside an installable package here (and downloads are not
 assumed), so the data are synthetic: ``make_classification(weights=[0.99], flip_y=0.01)``.
