@@ -221,3 +221,20 @@ def test_every_k_batches_and_table(separable):
 def test_gradient_health_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         GradientHealth(**kwargs)
+
+
+def test_gradient_health_measures_only_the_batches_it_records(monkeypatch):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 4)), rng.integers(0, 2, 100)
+    model = gw.Sequential([gw.layers.Dense(8, activation="relu"),
+                           gw.layers.Dense(1, activation="sigmoid")], input_dim=4, seed=0)
+    model.compile(loss="binary_crossentropy")
+    calls = []
+    original = gw.GradientHealth._measure
+    monkeypatch.setattr(gw.GradientHealth, "_measure",
+                        lambda self, batch: calls.append(batch) or original(self, batch))
+    model.fit(X, y, epochs=3, batch_size=10, verbose=0, callbacks=[gw.GradientHealth()])
+    assert calls == [9, 9, 9]  # the last of 10 batches, once per epoch
+    calls.clear()
+    model.fit(X, y, epochs=1, batch_size=10, verbose=0, callbacks=[gw.GradientHealth(every=4)])
+    assert calls == [3, 7]

@@ -23,9 +23,14 @@ class Callback(Configurable):
 
     def __init__(self):
         self.model = None
+        self.params = {}
 
     def set_model(self, model):
         self.model = model
+
+    def set_params(self, params):
+        """``{"epochs": ..., "steps": ..., "verbose": ...}`` of the run (steps may be None)."""
+        self.params = params
 
     def on_train_begin(self, logs=None): pass
     def on_train_end(self, logs=None): pass
@@ -89,6 +94,7 @@ class CallbackList:
             self.callbacks.append(ProgbarLogger(verbose, epochs, steps))
         for callback in self.callbacks:
             callback.set_model(model)
+            callback.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):

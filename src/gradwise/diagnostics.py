@@ -255,16 +255,29 @@ class GradientHealth(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
+    def _due(self, batch):
+        """Whether this batch is measured: every ``every``-th step, else the epoch's last batch
+        (every batch when the number of steps is unknown, keeping the last)."""
+        if self.every is not None:
+            return (self._step + 1) % self.every == 0
+        steps = getattr(self, "params", {}).get("steps")
+        return steps is None or batch == steps - 1
+
     def on_batch_begin(self, batch, logs=None):
+        if not self._due(batch):
+            return
         for layer in self._layers:  # one copy of each kernel, to measure the update
             if _tracks_update(layer):
                 np.copyto(self._before[id(layer)], layer.params["W"])
 
     def on_batch_end(self, batch, logs=None):
+        due = self._due(batch)
         self._step += 1
+        if not due:
+            return
         if self.every is None:  # the last batch's statistics, committed at the epoch's end
             self._pending = self._measure(batch)
-        elif self._step % self.every == 0:
+        else:
             self._commit(self._measure(batch))
 
     def on_epoch_end(self, epoch, logs=None):
