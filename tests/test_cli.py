@@ -84,3 +84,9 @@ def test_missing_file_and_console_script(tmp_path):
                              str(tmp_path / "nope.csv"), "--target", "y"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+def test_python_dash_m_gradwise_runs_the_command():
+    result = subprocess.run([sys.executable, "-m", "gradwise", "--help"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and "train" in result.stdout
