@@ -46,18 +46,6 @@ def _load(args):
     return X, y, task, f"{args.data} ({len(X)} rows, {len(names)} features, target {args.target!r})"
 
 
-def _split(X, y, task, seed):
-    """60/20/20 train/dev/test, stratified for classification."""
-    from sklearn.model_selection import train_test_split
-    stratify = y if task == "classification" else None
-    X_train, X_rest, y_train, y_rest = train_test_split(X, y, test_size=0.4, random_state=seed,
-                                                        stratify=stratify)
-    X_dev, X_test, y_dev, y_test = train_test_split(
-        X_rest, y_rest, test_size=0.5, random_state=seed,
-        stratify=y_rest if task == "classification" else None)
-    return (X_train, y_train), (X_dev, y_dev), (X_test, y_test)
-
-
 def _hidden(text):
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
@@ -77,10 +65,11 @@ def train(args):
         classes, y = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError("--target: classification needs at least two classes.")
-    splits = _split(X, y, task, args.seed)
-    scaler_mean, scaler_std = splits[0][0].mean(axis=0), splits[0][0].std(axis=0)
-    scaler_std[scaler_std == 0] = 1.0  # constant columns: centre only
-    splits = [((Xs - scaler_mean) / scaler_std, ys) for Xs, ys in splits]
+    X_train, X_dev, X_test, y_train, y_dev, y_test = gw.data.train_dev_test_split(
+        X, y, ratios=(0.6, 0.2, 0.2), stratify=task == "classification", seed=args.seed)
+    scaler = gw.data.Standardizer().fit(X_train)  # training statistics only
+    splits = [(scaler.transform(Xs), ys)
+              for Xs, ys in ((X_train, y_train), (X_dev, y_dev), (X_test, y_test))]
     if task == "regression":  # standardize the target too; report errors in its units
         y_mean, y_std = splits[0][1].mean(), splits[0][1].std() or 1.0
         splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
