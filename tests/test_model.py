@@ -197,3 +197,19 @@ def test_predict_without_compile_and_float64_models(rng):
     assert model.predict(X).shape == (90, 3)
     model64 = gw.Sequential([gw.layers.Dense(2)], input_dim=4, dtype="float64")
     assert model64.predict(X).dtype == np.float64
+
+
+def test_pickled_model_keeps_its_parameters_in_the_flat_buffer(rng):
+    import pickle
+    X, y = _blobs(rng)
+    model = _net()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(X, y, epochs=1, verbose=0)
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+    for layer in clone.layers:
+        for key, array in layer.params.items():
+            assert np.shares_memory(array, clone.params_buffer)
+            assert np.shares_memory(layer.grads[key], clone.grads_buffer)
+    clone.fit(X, y, epochs=1, verbose=0)  # training moves the weights the layers see
+    assert not np.array_equal(clone.layers[0].params["W"], model.layers[0].params["W"])

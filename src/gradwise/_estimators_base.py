@@ -76,23 +76,6 @@ class _ConvergenceMonitor(Callback):
             self.model.stop_training = True
 
 
-def _relink_views(model):
-    """After unpickling, make every layer's ``params``/``grads`` views into the flat buffers
-    again (pickle stores views as separate copies), in the order ``Sequential._pack`` used."""
-    if not getattr(model, "built", False):
-        return
-    if not model.params_buffer.flags.writeable:  # e.g. unpickled from a read-only memmap
-        model.params_buffer = model.params_buffer.copy()
-    pieces = iter(model.segments)
-    for layer in model.layers:
-        if not layer.trainable:
-            continue
-        for key, value in layer.params.items():
-            piece = next(pieces)
-            layer.params[key] = model.params_buffer[piece].reshape(value.shape)
-            layer.grads[key] = model.grads_buffer[piece].reshape(value.shape)
-
-
 class BaseMLP(BaseEstimator):
     """Parameters, network construction and training shared by the estimators.
 
@@ -268,11 +251,6 @@ class BaseMLP(BaseEstimator):
         return np.asarray(self.model_.predict(X), dtype=np.float64)
 
     # -- pickling (scikit-learn's convention; gradwise model files never pickle) ------
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "model_" in self.__dict__:
-            _relink_views(self.model_)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

@@ -110,16 +110,34 @@ class Sequential:
             for key, value in layer.params.items():
                 piece = slice(offset, offset + value.size)
                 self.params_buffer[piece] = value.ravel()
-                layer.params[key] = self.params_buffer[piece].reshape(value.shape)
-                layer.grads[key] = self.grads_buffer[piece].reshape(value.shape)
                 kernel_mask[piece] = key == "W"
                 self.segments.append(piece)
                 offset += value.size
+        self._bind_views()
         self.kernel_mask = kernel_mask
         self._packed_trainable = tuple(layer.trainable for layer in self.layers)
         if self.optimizer is not None:
             self.optimizer.reset()
             self.optimizer.build(size, self.dtype, segments=self.segments, decay_mask=kernel_mask)
+
+    def _bind_views(self):
+        """Point each trainable layer's ``params``/``grads`` at its slice of the flat buffers."""
+        pieces = iter(self.segments)
+        for layer in self.layers:
+            if layer.trainable:
+                for key, value in layer.params.items():
+                    piece = next(pieces)
+                    layer.params[key] = self.params_buffer[piece].reshape(value.shape)
+                    layer.grads[key] = self.grads_buffer[piece].reshape(value.shape)
+
+    def __setstate__(self, state):
+        # Pickle stores the layers' views as separate copies: point them back at the buffers
+        # (copied first if they arrive read-only, e.g. from a memory map).
+        self.__dict__.update(state)
+        if self.built:
+            if not self.params_buffer.flags.writeable:
+                self.params_buffer = self.params_buffer.copy()
+            self._bind_views()
 
     def _ensure_packed(self):
         """Re-pack (and reset optimizer state) when a layer was frozen or unfrozen.
