@@ -248,7 +248,10 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return np.asarray(self.model_.predict(X), dtype=np.float64)
+        # Inference runs in float64 whatever the training precision: BLAS picks its kernels by
+        # matrix shape, so in float32 a row's output would change in the last bits with the
+        # other rows predicted alongside it. Upcast weights make predictions row-invariant.
+        return np.asarray(self.model_._predict_prepared(X), dtype=np.float64)
 
     # -- pickling (scikit-learn's convention; gradwise model files never pickle) ------
     def __sklearn_tags__(self):
