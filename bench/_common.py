@@ -107,6 +107,9 @@ def machine_info(threads):
         "numpy": np.__version__,
         "threads": threads,
         "git_commit": git_commit(),
+        # OpenBLAS picks its kernels from the CPU unless this forces a type (it can force
+        # slower ones than the CPU supports, e.g. Haswell's AVX2 on an AVX-512 machine).
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
     }
     try:
         from threadpoolctl import threadpool_info

@@ -407,6 +407,10 @@ def main(argv=None):
     print()
     print("machine: %s, %s cores, threads=%d, numpy %s; BLAS: %s"
           % (info["cpu"], info["cores"], opts.threads, info["numpy"], blas_summary(info)))
+    if info["openblas_coretype"]:
+        print("note: OPENBLAS_CORETYPE=%s is set in the environment: NumPy's OpenBLAS (gradwise, "
+              "sklearn, floor) runs those kernels, whatever the CPU supports"
+              % info["openblas_coretype"])
     for fw, why in skipped.items():
         print("skipped %s: %s" % (fw, why))
     if opts.json:
