@@ -6,6 +6,7 @@ import pytest
 
 from gradwise import optimizers, schedules
 from gradwise.optimizers import (SGD, Adagrad, Adam, AdamW, Nadam, RMSprop, clip_gradients)
+from gradwise.optimizers import adam as adam_module
 
 P0 = [1.0, -2.0, 0.5]
 GRADS = [[0.1, -0.2, 0.3], [0.05, 0.4, -0.1], [-0.3, 0.2, 0.2]]
@@ -121,12 +122,12 @@ def test_adamw_decay_mask_is_honoured(many_runs):
     mask = np.array([1, 0, 1])
     opt = AdamW(0.1, weight_decay=0.5, beta_1=0.8, beta_2=0.99)
     if many_runs:  # force the mask-multiply path instead of contiguous slices
-        optimizers._MAX_DECAY_RUNS, saved = 0, optimizers._MAX_DECAY_RUNS
+        adam_module._MAX_DECAY_RUNS, saved = 0, adam_module._MAX_DECAY_RUNS
     try:
         opt.build(3, np.float64, decay_mask=mask.astype(bool))
     finally:
         if many_runs:
-            optimizers._MAX_DECAY_RUNS = saved
+            adam_module._MAX_DECAY_RUNS = saved
     expected = ref_adam(0.1, 0.8, 0.99, 1e-8, wd=0.5, mask=mask)
     result = run_steps(opt)
     np.testing.assert_allclose(result, expected, rtol=1e-12)

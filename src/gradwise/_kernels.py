@@ -11,7 +11,6 @@ run saves, so by default the kernels are loaded only when a run is expected to s
 more than that (:func:`request`, called by ``fit`` and ``train_on_batch``). The environment
 variable ``GRADWISE_KERNELS`` chooses: ``auto`` (default), ``always`` or ``never``.
 """
-import math
 import os
 
 #: Seconds a run must be expected to save before the kernels are loaded (about twice the

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._backend import xp
 
 
 def _relative_difference(approx, exact):

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from . import layers as layers_module, losses, metrics as metrics_module, optimizers
+from . import losses, metrics as metrics_module, optimizers
 from .layers import _REGISTRY as _LAYER_TYPES
 
 __all__ = ["save_model", "load_model"]
