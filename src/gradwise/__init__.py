@@ -13,6 +13,7 @@ from .diagnostics import GradientHealth, diagnose
 from .gradcheck import check_layer, gradcheck
 from .io import load_model, save_model
 from .lr_finder import find_learning_rate
+from .autoencoder import Autoencoder
 from .model import Sequential
 from ._threads import set_num_threads
 
@@ -28,6 +29,7 @@ _LAZY = {
     "data": ("data", None),
     "augmentation": ("augmentation", None),
     "estimators": ("estimators", None),
+    "AutoencoderAnomalyDetector": ("anomaly", "AutoencoderAnomalyDetector"),
 }
 
 
@@ -49,4 +51,5 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "initializers", "layers", "losses", "metrics", "optimizers", "regularizers",
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
-           "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads"]
+           "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
+           "Autoencoder", "AutoencoderAnomalyDetector"]

@@ -27,8 +27,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._estimators_base import BaseMLP
+from .anomaly import AutoencoderAnomalyDetector
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "AutoencoderAnomalyDetector"]
 
 _COMMON_DOC = """
     hidden_layer_sizes : tuple of int, default (100,)
