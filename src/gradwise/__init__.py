@@ -30,6 +30,7 @@ _LAZY = {
     "augmentation": ("augmentation", None),
     "estimators": ("estimators", None),
     "AutoencoderAnomalyDetector": ("anomaly", "AutoencoderAnomalyDetector"),
+    "report": ("report", None),
 }
 
 
@@ -52,4 +53,4 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
-           "Autoencoder", "AutoencoderAnomalyDetector"]
+           "Autoencoder", "AutoencoderAnomalyDetector", "report"]

@@ -1,0 +1,256 @@
+"""A training report as one self-contained HTML file (plots inline as SVG, no external assets).
+
+Sections: the network, learning curves, loss and metrics on each split, the bias/variance
+diagnosis, the test-set confusion matrix and per-class scores (classification) or predicted
+against actual values (regression), permutation importance of the features on the dev split,
+and the gradient-health table when a :class:`~gradwise.GradientHealth` callback was used.
+
+Plots need matplotlib (``pip install "gradwise[report]"``); it is imported only here.
+
+Examples
+--------
+>>> # history = model.fit(X_train, y_train, validation_data=(X_dev, y_dev), epochs=30)
+>>> # gw.report.write_report("report.html", model, history,
+>>> #                        {"train": (X_train, y_train), "dev": (X_dev, y_dev),
+>>> #                         "test": (X_test, y_test)}, feature_names=columns)
+"""
+import html
+import io
+import os
+
+import numpy as np
+
+from .diagnostics import diagnose
+from .explain import permutation_importance
+from .io import _atomic_write
+from .model import Sequential
+
+_CLASSIFICATION_LOSSES = ("categorical_crossentropy", "binary_crossentropy",
+                          "binary_focal_crossentropy")
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
+h1{font-size:1.6rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;margin-top:2rem}
+table{border-collapse:collapse}td,th{padding:.2rem .8rem;text-align:right;border-bottom:1px solid #eee}
+th:first-child,td:first-child{text-align:left}pre{background:#f6f6f6;padding:.6rem;overflow:auto}
+svg{max-width:100%;height:auto}"""
+_TOP_FEATURES = 15
+
+
+def write_report(path, model, history, splits, **options):
+    """Write :func:`training_report`'s HTML to ``path`` atomically; returns ``path``.
+
+    Everything is computed before the file is opened, and the file is written to a temporary
+    name renamed into place, so a failure never leaves a partial report.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file name, received {type(path).__name__}.")
+    page = training_report(model, history, splits, **options).encode("utf-8")
+    _atomic_write(path, lambda file: file.write(page), suffix=".html")
+    return path
+
+
+def training_report(model, history, splits, title="gradwise training report",
+                    data_description=None, feature_names=None, class_names=None,
+                    human_error=None, gradient_health=None, target_scale=1.0, random_state=0):
+    """The report as an HTML string.
+
+    Parameters
+    ----------
+    model : Sequential
+        Compiled and trained.
+    history : History or dict
+        What ``fit`` returned (or its ``.history`` dict of per-epoch lists).
+    splits : dict
+        ``{"train": (X, y), "dev": (X, y), "test": (X, y)}``; ``"train"`` is required, the
+        others are used when present. ``X`` (n_samples, n_features), ``y`` as ``fit`` took it.
+    data_description : str, optional
+    feature_names : sequence of str, optional
+        One per column of ``X``; default ``x0, x1, ...``.
+    class_names : sequence of str, optional
+        Names of the classes ``0 .. k-1`` of a classifier.
+    human_error : float, optional
+        Passed to :func:`gradwise.diagnose`.
+    gradient_health : GradientHealth, optional
+    target_scale : float, default 1.0
+        Multiplies regression targets and predictions in the predicted-vs-actual plot (to show
+        them in their original units when the model was trained on standardized targets).
+    random_state : int, default 0
+        For the permutation importance.
+    """
+    curves = _check_inputs(model, history, splits)
+    task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
+    names = _feature_names(feature_names, model.input_dim)
+    plt = _pyplot()
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    if data_description:
+        parts.append(f"<p>{html.escape(data_description)}</p>")
+    parts += _section("Network", _pre(model_summary(model)))
+    parts += _section("Learning curves", _learning_curves(plt, curves))
+    parts += _section("Results", _results_table(model, splits))
+    if "dev" in splits:
+        report = diagnose(model, splits["train"], splits["dev"], human_error=human_error)
+        parts += _section("Bias and variance", _pre(str(report)))
+    evaluation = splits.get("test", splits.get("dev", splits["train"]))
+    split_name = next(name for name in ("test", "dev", "train") if name in splits)
+    if task == "classification":
+        parts += _section(f"Confusion matrix ({split_name})",
+                          _confusion(plt, model, evaluation, class_names))
+    else:
+        parts += _section(f"Predicted against actual ({split_name})",
+                          _scatter(plt, model, evaluation, target_scale))
+    importance_split = splits.get("dev", evaluation)
+    parts += _section("Permutation importance (dev)" if "dev" in splits else
+                      "Permutation importance", _importance(plt, model, importance_split, names,
+                                                             random_state))
+    if gradient_health is not None:
+        parts += _section("Gradient health", _pre(gradient_health.table()))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
+
+
+def model_summary(model):
+    """The text of ``model.summary()``."""
+    lines = []
+    model.summary(print_fn=lines.append)
+    return "\n".join(lines)
+
+
+# -- checks ----------------------------------------------------------------------------------
+def _check_inputs(model, history, splits):
+    if not isinstance(model, Sequential) or not model.built or model.loss is None:
+        raise ValueError("model: expected a compiled, trained gw.Sequential.")
+    curves = getattr(history, "history", history)
+    if not isinstance(curves, dict) or not curves.get("loss"):
+        raise ValueError("history: expected what fit returned (per-epoch 'loss' and others).")
+    if not isinstance(splits, dict) or "train" not in splits:
+        raise ValueError("splits: expected a dict with at least a 'train' entry, e.g. "
+                         "{'train': (X, y), 'dev': (X, y), 'test': (X, y)}.")
+    unknown = set(splits) - {"train", "dev", "test"}
+    if unknown:
+        raise ValueError(f"splits: unknown names {sorted(unknown)}; expected train, dev, test.")
+    for name, pair in splits.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"splits[{name!r}]: expected a pair (X, y).")
+    return curves
+
+
+def _feature_names(feature_names, n_features):
+    if feature_names is None:
+        return [f"x{i}" for i in range(n_features)]
+    names = [str(name) for name in feature_names]
+    if len(names) != n_features:
+        raise ValueError(f"feature_names: expected {n_features} names, received {len(names)}.")
+    return names
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError('The HTML report draws its plots with matplotlib: pip install '
+                          '"gradwise[report]" (or matplotlib).') from None
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# -- pieces ----------------------------------------------------------------------------------
+def _section(title, body):
+    return [f"<h2>{html.escape(title)}</h2>", body]
+
+
+def _pre(text):
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _svg(plt, figure):
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
+
+
+def _table(header, rows):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _learning_curves(plt, curves):
+    metrics = [k for k in curves if not k.startswith("val_") and k not in ("lr", "learning_rate")]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.2), squeeze=False)
+    for axis, metric in zip(axes[0], metrics):
+        epochs = np.arange(1, len(curves[metric]) + 1)
+        axis.plot(epochs, curves[metric], label="train")
+        if f"val_{metric}" in curves:
+            axis.plot(epochs, curves[f"val_{metric}"], label="dev")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.legend()
+    return _svg(plt, figure)
+
+
+def _results_table(model, splits):
+    results = {name: model.evaluate(*splits[name]) for name in ("train", "dev", "test")
+               if name in splits}
+    keys = list(next(iter(results.values())))
+    rows = [(name, len(splits[name][0]), *(f"{values[k]:.4f}" for k in keys))
+            for name, values in results.items()]
+    return _table(("split", "samples", *keys), rows)
+
+
+def _labels(model, y):
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    return y.reshape(-1).astype(int)
+
+
+def _predicted_labels(model, X):
+    output = np.asarray(model.predict(X))
+    return output.argmax(axis=1) if output.shape[1] > 1 else (output[:, 0] >= 0.5).astype(int)
+
+
+def _confusion(plt, model, pair, class_names):
+    from sklearn.metrics import ConfusionMatrixDisplay, classification_report
+    X, y = pair
+    truth, predicted = _labels(model, y), _predicted_labels(model, X)
+    n_classes = max(model.output_dim, 2)
+    labels = list(range(n_classes))
+    names = [str(c) for c in class_names] if class_names is not None else [str(c) for c in labels]
+    figure, axis = plt.subplots(figsize=(1.2 + 0.45 * n_classes, 1.0 + 0.45 * n_classes))
+    ConfusionMatrixDisplay.from_predictions(truth, predicted, labels=labels, display_labels=names,
+                                            ax=axis, colorbar=False)
+    text = classification_report(truth, predicted, labels=labels, target_names=names, digits=4,
+                                 zero_division=0)
+    return _svg(plt, figure) + _pre(text)
+
+
+def _scatter(plt, model, pair, scale):
+    X, y = pair
+    actual = np.asarray(y, dtype=np.float64).reshape(len(X), -1)[:, 0] * scale
+    predicted = np.asarray(model.predict(X), dtype=np.float64)[:, 0] * scale
+    figure, axis = plt.subplots(figsize=(4.5, 4.5))
+    axis.scatter(actual, predicted, s=8, alpha=0.6)
+    low, high = min(actual.min(), predicted.min()), max(actual.max(), predicted.max())
+    axis.plot([low, high], [low, high], color="gray", linewidth=1)
+    axis.set_xlabel("actual")
+    axis.set_ylabel("predicted")
+    errors = predicted - actual
+    summary = (f"mean absolute error {np.mean(np.abs(errors)):.4g}, root mean squared error "
+               f"{np.sqrt(np.mean(errors ** 2)):.4g}, over {len(errors)} rows")
+    return _svg(plt, figure) + f"<p>{html.escape(summary)}</p>"
+
+
+def _importance(plt, model, pair, names, random_state):
+    result = permutation_importance(model, *pair, n_repeats=5, random_state=random_state)
+    order = np.argsort(result.importances_mean)[::-1][:_TOP_FEATURES]
+    figure, axis = plt.subplots(figsize=(6, 0.8 + 0.3 * len(order)))
+    axis.barh([names[i] for i in order][::-1], result.importances_mean[order][::-1],
+              xerr=result.importances_std[order][::-1], color="#4a7ab5")
+    axis.set_xlabel("drop in score when the feature is shuffled")
+    rows = [(names[i], f"{result.importances_mean[i]:.4f}", f"{result.importances_std[i]:.4f}")
+            for i in order]
+    return _svg(plt, figure) + _table(("feature", "importance", "std"), rows)
