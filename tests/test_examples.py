@@ -21,3 +21,22 @@ def test_practice_example():
     assert out.index("diagnosis ==") < out.index("Gradient health ==")
     accuracy = float(out.rsplit("Test accuracy (measured once, at the end):", 1)[1])
     assert accuracy > 0.9
+
+
+@pytest.mark.slow
+def test_autoencoders_example():
+    done = subprocess.run([sys.executable, str(EXAMPLES / "autoencoders.py")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    value = {}
+    for line in done.stdout.splitlines():
+        parts = line.strip().rsplit(None, 1)
+        if len(parts) == 2 and parts[1].replace(".", "", 1).isdigit():
+            value[parts[0]] = float(parts[1])
+    value.update({name: float(line.split()[1]) for line in done.stdout.splitlines()
+                  for name in ("autoencoder", "IsolationForest") if line.strip().startswith(name + " ")})
+    assert value["linear autoencoder"] == pytest.approx(value["PCA"], rel=0.05)  # PCA: its optimum
+    assert value["ReLU autoencoder"] < value["PCA"]
+    assert (value["trained on noisy (denoising)"] < value["trained on clean"]
+            < value["noisy input itself"])
+    assert value["autoencoder"] > 0.9
