@@ -102,3 +102,17 @@ def test_object_arrays_are_refused(tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match="pickle"):
         gw.load_model(path)
+
+
+def test_written_files_get_the_mode_open_would_give(tmp_path):
+    # the temporary file behind an atomic write is private (0600); the result must not be
+    old = os.umask(0o022)
+    try:
+        model, _, _ = _trained()
+        gw.save_model(model, tmp_path / "model.npz")
+        with open(tmp_path / "plain.bin", "wb"):
+            pass
+    finally:
+        os.umask(old)
+    mode = os.stat(tmp_path / "model.npz").st_mode & 0o777
+    assert mode == os.stat(tmp_path / "plain.bin").st_mode & 0o777 == 0o644

@@ -11,7 +11,7 @@ from . import (activations, callbacks, explain, initializers, io, layers, losses
                optimizers, regularizers, schedules, transfer)
 from .diagnostics import GradientHealth, diagnose
 from .gradcheck import check_layer, gradcheck
-from .io import load_model, save_model
+from .io import export_onnx, load_model, save_model
 from .lr_finder import find_learning_rate
 from .autoencoder import Autoencoder
 from .model import Sequential
@@ -53,4 +53,4 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
-           "Autoencoder", "AutoencoderAnomalyDetector", "report"]
+           "Autoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx"]

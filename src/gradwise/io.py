@@ -7,10 +7,14 @@ layer type, array name, shape and dtype against the description and the rebuilt 
 then copies the arrays in. Writes go to a temporary file of the target's directory renamed
 into place with ``os.replace``, so a crash never leaves a half-written file.
 
+:func:`export_onnx` (from :mod:`gradwise.onnx_export`, needs the optional ``onnx`` package)
+writes an ONNX file computing ``predict``, with the same atomic write.
+
 Examples
 --------
 >>> import gradwise as gw
 >>> # gw.save_model(model, "digits.npz"); model = gw.load_model("digits.npz")
+>>> # gw.io.export_onnx(model, "digits.onnx")
 """
 import json
 import os
@@ -21,8 +25,9 @@ import numpy as np
 
 from . import losses, metrics as metrics_module, optimizers
 from .layers import _REGISTRY as _LAYER_TYPES
+from .onnx_export import export_onnx
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["export_onnx", "load_model", "save_model"]
 
 FORMAT, VERSION = "gradwise-model", 1
 _DESCRIPTION = "description.json"
@@ -93,11 +98,22 @@ def _compile_config(model):
 
 
 def _atomic_savez(path, arrays):
+    _atomic_write(path, lambda file: np.savez(file, **arrays), suffix=".npz")
+
+
+def _atomic_write(path, write, suffix=""):
+    """Call ``write(file)`` on a temporary file of ``path``'s directory, then rename it to ``path``.
+
+    The temporary file is flushed and synced before ``os.replace``, and removed if anything
+    fails (including ``KeyboardInterrupt``), so ``path`` is either untouched or complete.
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
@@ -105,6 +121,12 @@ def _atomic_savez(path, arrays):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _umask():
+    mask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def load_model(path, compile=True):

@@ -1,0 +1,314 @@
+"""Export a trained :class:`~gradwise.Sequential` to ONNX, computing what ``predict`` returns.
+
+The graph is built with the ``onnx`` package's helper API, checked with
+``onnx.checker.check_model`` and written atomically (temporary file renamed into place). ``onnx``
+is an optional dependency, imported only when :func:`export_onnx` is called.
+
+Layer by layer (inference behaviour):
+
+- ``Dense``: ``Gemm(X, W, b)`` (``MatMul`` without bias), then its activation.
+- ``Activation``, ``LeakyReLU(alpha)``, ``ELU(alpha)``: the activation below.
+- ``RReLU(lower, upper)``: ``LeakyRelu(alpha=(lower + upper) / 2)``, its inference slope.
+- ``PReLU``: ``PRelu(X, alpha)``, the learned ``alpha`` of shape (units,) broadcast over rows.
+- ``BatchNormalization``: ``(X - running_mean) * scale + beta`` with
+  ``scale = gamma / sqrt(running_var + epsilon)`` (``Sub``, ``Mul``, ``Add``), the very
+  arithmetic of its inference forward pass.
+- ``Dropout``, ``GaussianNoise``: nothing (identity at inference).
+
+Activations: ``linear`` (nothing), ``sigmoid`` → ``Sigmoid``, ``tanh`` → ``Tanh``, ``relu`` →
+``Relu``, ``leaky_relu`` → ``LeakyRelu``, ``elu`` → ``Elu``, ``selu`` → ``Selu`` (gradwise's
+``alpha`` and ``scale`` as ``alpha``/``gamma``), ``softmax`` → ``Softmax(axis=-1)``. A final
+sigmoid/softmax fused with the cross-entropy during training is exported, so the file outputs
+probabilities exactly as ``predict`` does.
+
+float64 models export as float64. ONNX float attributes are float32 and ONNX Runtime's CPU
+provider has no float64 ``Elu``/``Selu``, so in a float64 graph the parametrized activations are
+written with float64 constant tensors instead: ``LeakyRelu`` as ``PRelu`` with a scalar slope,
+``Elu``/``Selu`` as ``Where(X > 0, s X, t (exp(min(X, 0)) - 1))``.
+"""
+import os
+
+import numpy as np
+
+__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "export_onnx"]
+
+#: Opset written when ``opset=None``: widely supported by ONNX runtimes.
+DEFAULT_OPSET = 17
+#: Oldest opset accepted (every operator used here has had its current meaning since).
+MIN_OPSET = 13
+
+_INSTALL_HINT = 'ONNX export needs the onnx package: pip install "gradwise[onnx]"'
+
+
+def export_onnx(model, path, opset=None):
+    """Write ``model`` as an ONNX file computing ``model.predict(X)`` (inference mode).
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model (fitted, or ``build(input_dim)`` called).
+    path : str or os.PathLike
+        The file written, exactly this name (conventionally ending in ``.onnx``). An existing
+        file is replaced only once the new one is complete.
+    opset : int, optional
+        ONNX operator set version, from ``MIN_OPSET`` (13) to the newest the installed ``onnx``
+        knows; default ``DEFAULT_OPSET`` (17).
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not a str or ``os.PathLike``; ``opset`` is not an integer.
+    ValueError
+        The model is not built, a layer or activation has no ONNX equivalent (the message names
+        it), or ``opset`` is out of range. Nothing is written.
+    ImportError
+        ``onnx`` is not installed.
+
+    Notes
+    -----
+    The graph has one input ``"X"`` of shape ``(batch, input_dim)`` with a symbolic batch size,
+    and one output ``"Y"`` of shape ``(batch, output_dim)``, both of the model's dtype (float32
+    or float64): feed ``X`` in that dtype. Every layer computes its inference-time formula; see
+    the module docstring for the mapping. The file is checked with
+    ``onnx.checker.check_model(full_check=True)`` before it is written to a temporary file of
+    the same directory that is renamed into place.
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime as ort  # doctest: +SKIP
+    >>> import gradwise as gw
+    >>> gw.io.export_onnx(model, "digits.onnx")  # doctest: +SKIP
+    >>> session = ort.InferenceSession("digits.onnx",  # doctest: +SKIP
+    ...                                providers=["CPUExecutionProvider"])
+    >>> probabilities = session.run(["Y"], {"X": X_test.astype(np.float32)})[0]  # doctest: +SKIP
+    >>> np.allclose(probabilities, model.predict(X_test), rtol=1e-5, atol=1e-6)  # doctest: +SKIP
+    True
+    """
+    path = _check_path(path)
+    if not getattr(model, "built", False):
+        raise ValueError("model: only a built model can be exported; call fit or build(input_dim).")
+    onnx = _import_onnx()
+    proto = _build_model(onnx, model, _check_opset(onnx, opset))
+    onnx.checker.check_model(proto, full_check=True)
+    # Imported here, not at the top: io imports this module while it loads.
+    from .io import _atomic_write
+
+    _atomic_write(path, lambda file: _write(file, proto), suffix=".onnx")
+
+
+def _write(file, proto):
+    # Serialized here rather than by onnx.save_model, which wants a file with a path name.
+    file.write(proto.SerializeToString())
+
+
+def _check_path(path):
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(f"path: expected a str or os.PathLike file name, received {path!r}.")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"path: {path!r} is a directory; give a file name such as "
+                                "'model.onnx'.")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"path: the directory of {path!r} does not exist.")
+    return path
+
+
+def _import_onnx():
+    try:
+        import onnx
+        import onnx.checker
+        import onnx.helper
+        import onnx.numpy_helper
+    except ImportError as error:
+        raise ImportError(_INSTALL_HINT) from error
+    return onnx
+
+
+def _check_opset(onnx, opset):
+    if opset is None:
+        return DEFAULT_OPSET
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)):
+        raise TypeError(f"opset: expected an integer, received opset={opset!r}")
+    if not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"opset: expected an integer from {MIN_OPSET} to {newest} (the newest "
+                         f"the installed onnx knows), received opset={opset}")
+    return int(opset)
+
+
+def _build_model(onnx, model, opset):
+    """The unchecked ``ModelProto`` of ``model``; raises ``ValueError`` on an unknown layer."""
+    helper = onnx.helper
+    graph = _Graph(onnx, model.dtype)
+    x = "X"
+    for layer in model.layers:
+        x = _convert_layer(graph, layer, x)
+    graph.rename_output(x, "Y")
+    elem_type = helper.np_dtype_to_tensor_dtype(model.dtype)
+    inputs = [helper.make_tensor_value_info("X", elem_type, ["batch", model.input_dim])]
+    outputs = [helper.make_tensor_value_info("Y", elem_type, ["batch", model.output_dim])]
+    body = helper.make_graph(graph.nodes, model.name, inputs, outputs, graph.initializers)
+    opsets = [helper.make_opsetid("", opset)]
+    from . import __version__
+
+    proto = helper.make_model(body, opset_imports=opsets, producer_name="gradwise",
+                              producer_version=__version__,
+                              doc_string=f"gradwise Sequential {model.name!r}: predict(X)")
+    # The oldest IR version that carries this opset, so older runtimes can load the file.
+    proto.ir_version = helper.find_min_ir_version_for(opsets)
+    return proto
+
+
+class _Graph:
+    """Collects nodes and initializers with unique names, in the model's dtype."""
+
+    def __init__(self, onnx, dtype):
+        self.onnx, self.dtype = onnx, np.dtype(dtype)
+        self.nodes, self.initializers, self._names = [], [], {"X", "Y"}
+        self.scope = ""
+        #: float attributes are float32: exact for a float32 model only.
+        self.float_attributes_exact = self.dtype == np.float32
+
+    def unique(self, name):
+        candidate, count = name, 1
+        while candidate in self._names:
+            count += 1
+            candidate = f"{name}_{count}"
+        self._names.add(candidate)
+        return candidate
+
+    def constant(self, key, value):
+        """Add an initializer (cast to the model's dtype) and return its name."""
+        name = self.unique(f"{self.scope}/{key}")
+        array = np.array(value, dtype=self.dtype, copy=True, order="C")
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op, inputs, **attributes):
+        """Add ``op(inputs)`` and return the name of its output."""
+        output = self.unique(f"{self.scope}/{op}")
+        self.nodes.append(self.onnx.helper.make_node(op, list(inputs), [output], name=output,
+                                                     **attributes))
+        return output
+
+    def rename_output(self, last, final):
+        """Make the tensor ``last`` (the graph's result) be called ``final``."""
+        if self.nodes and self.nodes[-1].output[0] == last:
+            self.nodes[-1].output[0] = final
+        else:  # no node computes it (e.g. only Dropout layers): copy the input
+            self.nodes.append(self.onnx.helper.make_node("Identity", [last], [final], name="Y"))
+
+
+# -- layers --------------------------------------------------------------------------------
+def _convert_layer(graph, layer, x):
+    convert = _LAYER_CONVERTERS.get(type(layer).__name__)
+    if convert is None or type(layer) is not _layer_class(type(layer).__name__):
+        raise ValueError(f"Layer {layer.name!r} of type {type(layer).__name__} cannot be "
+                         f"exported to ONNX; supported layer types: "
+                         f"{', '.join(sorted(_LAYER_CONVERTERS))}.")
+    graph.scope = graph.unique(layer.name)
+    return convert(graph, layer, x)
+
+
+def _layer_class(name):
+    from . import layers
+
+    return getattr(layers, name, None)
+
+
+def _dense(graph, layer, x):
+    kernel = graph.constant("W", layer.params["W"])
+    if layer.use_bias:
+        z = graph.node("Gemm", [x, kernel, graph.constant("b", layer.params["b"])])
+    else:
+        z = graph.node("MatMul", [x, kernel])
+    # The activation itself, even when fused with the loss: predict applies it to the logits.
+    return _convert_activation(graph, layer.activation, z, layer.name)
+
+
+def _activation_layer(graph, layer, x):
+    return _convert_activation(graph, layer.activation, x, layer.name)
+
+
+def _rrelu(graph, layer, x):
+    return _leaky_relu(graph, (layer.lower + layer.upper) / 2, x)
+
+
+def _prelu(graph, layer, x):
+    # alpha has shape (units,): ONNX broadcasts it over the rows of X (batch, units).
+    return graph.node("PRelu", [x, graph.constant("alpha", layer.params["alpha"])])
+
+
+def _batch_normalization(graph, layer, x):
+    # The same arithmetic as BatchNormalization.forward at inference, so float64 stays exact.
+    inv_std = 1.0 / np.sqrt(layer.state["running_var"] + layer.epsilon)
+    centered = graph.node("Sub", [x, graph.constant("running_mean", layer.state["running_mean"])])
+    scaled = graph.node("Mul", [centered, graph.constant("scale", inv_std * layer.params["gamma"])])
+    return graph.node("Add", [scaled, graph.constant("beta", layer.params["beta"])])
+
+
+def _identity(graph, layer, x):
+    return x
+
+
+_LAYER_CONVERTERS = {
+    "Dense": _dense, "Activation": _activation_layer, "LeakyReLU": _activation_layer,
+    "ELU": _activation_layer, "RReLU": _rrelu, "PReLU": _prelu,
+    "BatchNormalization": _batch_normalization, "Dropout": _identity, "GaussianNoise": _identity,
+}
+
+
+# -- activations ---------------------------------------------------------------------------
+def _convert_activation(graph, activation, x, layer_name):
+    from . import activations
+
+    name = getattr(activation, "name", None)
+    if name not in _ACTIVATION_CONVERTERS or type(activation) is not activations._REGISTRY[name]:
+        raise ValueError(f"Layer {layer_name!r}: activation {type(activation).__name__} cannot "
+                         f"be exported to ONNX; supported activations: "
+                         f"{', '.join(_ACTIVATION_CONVERTERS)}.")
+    return _ACTIVATION_CONVERTERS[name](graph, activation, x)
+
+
+def _leaky_relu(graph, alpha, x):
+    if graph.float_attributes_exact:
+        return graph.node("LeakyRelu", [x], alpha=float(alpha))
+    return graph.node("PRelu", [x, graph.constant("alpha", alpha)])
+
+
+def _elu_like(graph, x, positive_scale, negative_scale, op, **attributes):
+    """``op`` for float32; for float64 ``Where(x > 0, p x, n (exp(min(x, 0)) - 1))``."""
+    if graph.float_attributes_exact:
+        return graph.node(op, [x], **attributes)
+    zero, one = graph.constant("zero", 0.0), graph.constant("one", 1.0)
+    positive = x if positive_scale == 1.0 else graph.node(
+        "Mul", [x, graph.constant("positive_scale", positive_scale)])
+    exp_minus_one = graph.node("Sub", [graph.node("Exp", [graph.node("Min", [x, zero])]), one])
+    negative = graph.node("Mul", [exp_minus_one, graph.constant("negative_scale", negative_scale)])
+    return graph.node("Where", [graph.node("Greater", [x, zero]), positive, negative])
+
+
+def _elu(graph, activation, x):
+    return _elu_like(graph, x, 1.0, activation.alpha, "Elu", alpha=activation.alpha)
+
+
+def _selu(graph, activation, x):
+    alpha, scale = activation.alpha, activation.scale
+    return _elu_like(graph, x, scale, scale * alpha, "Selu", alpha=alpha, gamma=scale)
+
+
+def _simple(op, **attributes):
+    return lambda graph, activation, x: graph.node(op, [x], **attributes)
+
+
+_ACTIVATION_CONVERTERS = {
+    "linear": lambda graph, activation, x: x,
+    "sigmoid": _simple("Sigmoid"),
+    "tanh": _simple("Tanh"),
+    "relu": _simple("Relu"),
+    "leaky_relu": lambda graph, activation, x: _leaky_relu(graph, activation.alpha, x),
+    "elu": _elu,
+    "selu": _selu,
+    "softmax": _simple("Softmax", axis=-1),
+}
