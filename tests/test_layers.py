@@ -24,6 +24,7 @@ def _layers():
         "dropout": lambda: gw.layers.Dropout(0.4),
         "batch_norm": lambda: gw.layers.BatchNormalization(),
         "gaussian_noise": lambda: gw.layers.GaussianNoise(0.3),
+        "normalization": lambda: gw.layers.Normalization(),
     })
     return cases
 

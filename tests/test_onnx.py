@@ -73,6 +73,8 @@ LAYERS = {
     "BatchNormalization": lambda: gw.layers.BatchNormalization(momentum=0.5, epsilon=1e-2),
     "Dense without bias": lambda: gw.layers.Dense(4, activation="tanh", use_bias=False),
     "Activation": lambda: gw.layers.Activation("elu"),
+    "Normalization": lambda: gw.layers.Normalization(mean=np.linspace(-1.0, 2.0, 6),
+                                                     scale=np.linspace(0.5, 3.0, 6)),
 }
 
 

@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import callbacks as callbacks_module
 from ._training import run_training
+from .layers.normalization import standard_moments
 
 __all__ = ["train_dev_test_split", "Standardizer", "iterate_minibatches", "MemmapBatches",
            "batches_from_memmap", "fit_batches"]
@@ -150,10 +151,7 @@ class Standardizer:
         """Compute ``mean_`` and ``scale_`` from ``X`` of shape (n_samples, n_features)."""
         X = self._check(X, "X", fitting=True)
         self.n_features_in_ = X.shape[1]
-        self.mean_ = X.mean(axis=0) if self.with_mean else np.zeros(X.shape[1])
-        scale = X.std(axis=0) if self.with_std else np.ones(X.shape[1])
-        tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
-        self.scale_ = np.where(scale < tiny, 1.0, scale)
+        self.mean_, self.scale_ = standard_moments(X, self.with_mean, self.with_std)
         return self
 
     def transform(self, X):

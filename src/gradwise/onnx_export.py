@@ -13,6 +13,7 @@ Layer by layer (inference behaviour):
 - ``BatchNormalization``: ``(X - running_mean) * scale + beta`` with
   ``scale = gamma / sqrt(running_var + epsilon)`` (``Sub``, ``Mul``, ``Add``), the very
   arithmetic of its inference forward pass.
+- ``Normalization``: ``(X - mean) / scale`` (``Sub``, ``Div``) with its adapted statistics.
 - ``Dropout``, ``GaussianNoise``: nothing (identity at inference).
 
 Activations: ``linear`` (nothing), ``sigmoid`` → ``Sigmoid``, ``tanh`` → ``Tanh``, ``relu`` →
@@ -252,10 +253,16 @@ def _identity(graph, layer, x):
     return x
 
 
+def _normalization(graph, layer, x):
+    centered = graph.node("Sub", [x, graph.constant("mean", layer.state["mean"])])
+    return graph.node("Div", [centered, graph.constant("scale", layer.state["scale"])])
+
+
 _LAYER_CONVERTERS = {
     "Dense": _dense, "Activation": _activation_layer, "LeakyReLU": _activation_layer,
     "ELU": _activation_layer, "RReLU": _rrelu, "PReLU": _prelu,
     "BatchNormalization": _batch_normalization, "Dropout": _identity, "GaussianNoise": _identity,
+    "Normalization": _normalization,
 }
 
 

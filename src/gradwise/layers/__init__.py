@@ -1,14 +1,16 @@
-"""Layers: ``Dense``, activation layers, ``Dropout``, ``BatchNormalization``, ``GaussianNoise``."""
+"""Layers: ``Dense``, activation layers, ``Dropout``, ``BatchNormalization``, ``Normalization``,
+``GaussianNoise``."""
 from .._registry import resolve
 from .activation import ELU, Activation, LeakyReLU, PReLU, RReLU
 from .base import Layer
 from .dense import Dense
 from .dropout import Dropout
 from .noise import GaussianNoise
-from .normalization import BatchNormalization
+from .normalization import BatchNormalization, Normalization
 
 _REGISTRY = {cls.__name__: cls for cls in (
-    Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise)}
+    Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise,
+    Normalization)}
 
 
 def serialize(layer):
@@ -31,4 +33,4 @@ def register(cls):
 
 
 __all__ = ["Layer", "Dense", "Activation", "LeakyReLU", "RReLU", "PReLU", "ELU", "Dropout",
-           "BatchNormalization", "GaussianNoise", "serialize", "deserialize", "register"]
+           "BatchNormalization", "GaussianNoise", "Normalization", "serialize", "deserialize", "register"]

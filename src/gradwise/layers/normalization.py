@@ -1,8 +1,89 @@
-"""Batch normalization (Ioffe & Szegedy 2015)."""
+"""Input normalization with fixed statistics, and batch normalization (Ioffe & Szegedy 2015)."""
 import math
+
+import numpy as np
 
 from .._backend import xp
 from .base import Layer
+
+
+def standard_moments(X, with_mean=True, with_std=True):
+    """Per-column mean and standard deviation of ``X`` (n_samples, n_features), in float64.
+
+    The standard deviation is the population one (``ddof=0``, as scikit-learn's
+    ``StandardScaler``); columns of (near) zero variance get 1, so they are centred but never
+    divided by zero.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0) if with_mean else np.zeros(X.shape[1])
+    scale = X.std(axis=0) if with_std else np.ones(X.shape[1])
+    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
+    return mean, np.where(scale < tiny, 1.0, scale)
+
+
+class Normalization(Layer):
+    """Standardizes each input feature with statistics learned once by :meth:`adapt`.
+
+    Put it first in a model and call ``adapt(X_train)`` before training: the model then takes
+    raw features, and its file carries the statistics (Keras's ``Normalization`` layer).
+
+    Parameters
+    ----------
+    mean, scale : array-like of shape (n_features,), optional
+        Statistics to use instead of :meth:`adapt`'s.
+
+    Notes
+    -----
+    ``y = (x - mean) / scale`` with ``mean`` and ``scale`` (population standard deviation, 1 for
+    constant columns) of the adapted data; ``dx = dy / scale``. Both are state, not trained:
+    ``n_features * 2`` non-trainable numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Normalization().adapt(np.array([[0.0, 10.0], [2.0, 10.0]]))
+    >>> layer.forward(np.array([[1.0, 10.0], [3.0, 12.0]]))
+    array([[0., 0.],
+           [2., 2.]])
+    """
+
+    def __init__(self, mean=None, scale=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._moments = None
+        if (mean is None) != (scale is None):
+            raise ValueError("mean and scale: give both or neither.")
+        if mean is not None:
+            mean, scale = np.asarray(mean, float).ravel(), np.asarray(scale, float).ravel()
+            if mean.shape != scale.shape or not np.all(np.isfinite(mean)) or not np.all(scale > 0):
+                raise ValueError("mean and scale: expected finite vectors of one length, scale > 0.")
+            self._moments = (mean, scale)
+
+    def adapt(self, X):
+        """Learn ``mean`` and ``scale`` from ``X`` (n_samples, n_features); returns the layer."""
+        from .._validation import check_features
+        X = check_features(X, "X", self.input_dim if self.built else None, np.float64)
+        self._moments = standard_moments(X)
+        if self.built:
+            self.state["mean"][...], self.state["scale"][...] = self._moments
+        else:
+            self.build(X.shape[1], dtype=np.float64)
+        return self
+
+    def _create_state(self, input_dim):
+        if self._moments is None:
+            return {"mean": xp.zeros(input_dim), "scale": xp.ones(input_dim)}
+        if self._moments[0].shape != (input_dim,):
+            raise ValueError(f"input_dim: the statistics are for {self._moments[0].size} "
+                             f"features, received input_dim={input_dim}.")
+        return {"mean": self._moments[0], "scale": self._moments[1]}
+
+    def forward(self, x, training=False):
+        return (x - self.state["mean"]) / self.state["scale"]
+
+    def backward(self, dy):
+        if not self.needs_input_grad:  # the model's first layer: nothing to pass back
+            return None
+        return dy / self.state["scale"]
 
 
 class BatchNormalization(Layer):
