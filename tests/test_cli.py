@@ -90,3 +90,64 @@ def test_python_dash_m_gradwise_runs_the_command():
     result = subprocess.run([sys.executable, "-m", "gradwise", "--help"], capture_output=True,
                             text=True)
     assert result.returncode == 0 and "train" in result.stdout
+
+
+# -- gradwise tune ---------------------------------------------------------------------------
+def _best_parameters(out):
+    line = next(text for text in out.splitlines() if text.startswith("best parameters: "))
+    pairs = (item.split("=") for item in line[len("best parameters: "):].split(", "))
+    return {name: float(value) for name, value in pairs}
+
+
+def test_tune_on_embedded_digits_reports_the_best_parameters_and_test_results(capsys):
+    pytest.importorskip("optuna")
+    assert main(["tune", "--trials", "3", "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "3 trials: 3 complete" in out
+    best = _best_parameters(out)
+    assert set(best) == {"learning_rate", "l2", "dropout", "units", "layers"}
+    assert 1e-4 <= best["learning_rate"] <= 1e-1 and 1e-6 <= best["l2"] <= 1e-2
+    assert 0 <= best["dropout"] <= 0.5 and 16 <= best["units"] <= 256 and 1 <= best["layers"] <= 3
+    width = int(best["units"])
+    assert f"network 64-{'-'.join([str(width)] * int(best['layers']))}-10" in out
+    table = {line.split()[0]: float(line.split()[2]) for line in out.splitlines()
+             if line.split() and line.split()[0] in ("train", "dev", "test")}
+    assert set(table) == {"train", "dev", "test"}
+    assert table["test"] > 0.7  # 3 trials of 3 epochs: 0.79-0.96 over seeds 0-5; chance is 0.1
+
+
+def test_tune_on_a_csv_regression(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    X, y = load_diabetes(return_X_y=True)
+    path = _write_csv(tmp_path / "diabetes.csv", [f"x{i}" for i in range(10)] + ["progression"],
+                      [[*row, target] for row, target in zip(X, y)])
+    assert main(["tune", "--data", path, "--target", "progression", "--trials", "2",
+                 "--epochs", "3", "--sampler", "random"]) == 0
+    out = capsys.readouterr().out
+    assert "task: regression" in out and "val_mae" in out and "best parameters" in out
+    test_mae = float(next(text for text in out.splitlines() if text.startswith("test")).split()[2])
+    assert 0 < test_mae < 2 * np.mean(np.abs(y - np.median(y)))  # in the target's units
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--trials", "0"], "--trials: expected a positive integer, received '0'"),
+    (["--jobs", "-2"], "--jobs: expected a positive integer"),
+    (["--epochs", "many"], "--epochs: expected a positive integer"),
+    (["--sampler", "nope"], "--sampler: invalid choice: 'nope'"),
+])
+def test_tune_bad_options_exit_2_naming_the_option(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_tune_errors_print_like_train(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "a.csv"
+    path.write_text("a,b\n1,2\n")
+    assert main(["tune", "--data", str(path)]) == 2
+    assert "gradwise: error: --target: name the column" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    assert main(["tune", "--trials", "1", "--epochs", "1"]) == 2
+    assert 'gradwise: error: Hyperparameter tuning needs Optuna: pip install "gradwise[tune]"' \
+        in capsys.readouterr().err

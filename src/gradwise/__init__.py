@@ -31,6 +31,8 @@ _LAZY = {
     "estimators": ("estimators", None),
     "AutoencoderAnomalyDetector": ("anomaly", "AutoencoderAnomalyDetector"),
     "report": ("report", None),
+    "tuning": ("tuning", None),
+    "tune": ("tuning", "tune"),
 }
 
 
@@ -53,4 +55,5 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
-           "Autoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx"]
+           "Autoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx",
+           "tuning", "tune"]

@@ -1,0 +1,108 @@
+"""Trials in worker processes, sharing one Optuna study through a journal file.
+
+Threads do not speed gradwise trials up: a training step of a small network is mostly Python
+calls and element-wise NumPy, which hold the GIL (only BLAS products release it). So each trial
+runs in a worker process (joblib's loky pool, which pickles closures with cloudpickle) with one
+BLAS thread. The workers load the study from an Optuna ``JournalStorage`` in a temporary file,
+so the sampler sees every finished and running trial and the pruner compares each epoch with
+the other trials, wherever they run. One task per trial balances the load and runs exactly
+``n_trials`` trials.
+"""
+import json
+import os
+import tempfile
+import time
+
+from ._study import (STUDY_NAME, WORKER_STREAM, derive_seed, import_optuna, make_pruner,
+                     make_sampler, optuna_logging)
+
+
+def _journal(path):
+    """An Optuna ``JournalStorage`` on the search's temporary journal file at ``path``."""
+    optuna = import_optuna()
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    class TemporaryJournal(JournalFileBackend):
+        """Appends under the file lock like Optuna's backend, without its ``fsync``: the
+        file lives for one search (a crash loses it either way), and a sync per reported
+        epoch costs milliseconds on a disk."""
+
+        def __init__(self, path):
+            # The open lock (O_EXCL file creation) works on every platform, symlinks do not.
+            self.path, self.lock = path, JournalFileOpenLock(path)
+            super().__init__(path, self.lock)
+
+        def append_logs(self, logs):
+            text = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs)
+            self.lock.acquire()
+            try:
+                with open(self.path, "ab") as journal:
+                    journal.write(text.encode("utf-8"))
+            finally:
+                self.lock.release()
+
+    return optuna.storages.JournalStorage(TemporaryJournal(path))
+
+
+#: The worker's storage of the current search: kept between its tasks, so that each task
+#: reads only the journal lines written since the last one, not the whole file again.
+_worker_storage = {"path": None, "storage": None}
+
+
+def _storage_for(path):
+    if _worker_storage["path"] != path:
+        _worker_storage.update(path=path, storage=_journal(path))
+    return _worker_storage["storage"]
+
+
+def _limit_blas_once():
+    """One BLAS thread in this worker process (set once: threadpoolctl's context manager
+    costs milliseconds per task). The setting stays with joblib's reusable workers, which
+    joblib itself limits to ``cores // n_jobs`` threads."""
+    if not _worker_storage.get("blas_limited"):
+        from .._threads import set_num_threads
+        set_num_threads(1)
+        _worker_storage["blas_limited"] = True
+
+
+def run_one_trial(search, path, plan, index, deadline):
+    """Worker task: one trial of the shared study, on one BLAS thread.
+
+    ``plan`` is ``(sampler kind, search seed, n_trials, pruning, verbose)``; the sampler is seeded
+    by the search seed and ``index`` so that workers draw different points.
+    """
+    if deadline is not None and time.time() >= deadline:
+        return
+    _limit_blas_once()
+    kind, seed, n_trials, pruning, verbose = plan
+    optuna = import_optuna()
+    with optuna_logging(verbose):
+        study = optuna.load_study(study_name=STUDY_NAME, storage=_storage_for(path),
+                                  sampler=make_sampler(kind, derive_seed(seed, WORKER_STREAM, index),
+                                                       n_trials),
+                                  pruner=make_pruner(pruning))
+        search.run(study, n_trials=1)
+
+
+def optimize_in_processes(search, direction, plan, n_jobs, timeout):
+    """Run ``plan``'s ``n_trials`` trials on ``n_jobs`` worker processes.
+
+    Returns
+    -------
+    optuna.storages.InMemoryStorage
+        A copy of the finished study (the journal file is deleted).
+    """
+    from joblib import Parallel, delayed
+    optuna = import_optuna()
+    n_trials = plan[2]
+    deadline = None if timeout is None else time.time() + timeout
+    with tempfile.TemporaryDirectory(prefix="gradwise-tune-") as folder:
+        storage = _journal(os.path.join(folder, "journal.log"))
+        optuna.create_study(storage=storage, study_name=STUDY_NAME, direction=direction)
+        Parallel(n_jobs=min(n_jobs, n_trials), backend="loky")(
+            delayed(run_one_trial)(search, os.path.join(folder, "journal.log"), plan, index,
+                                   deadline)
+            for index in range(n_trials))
+        memory = optuna.storages.InMemoryStorage()
+        optuna.copy_study(from_study_name=STUDY_NAME, from_storage=storage, to_storage=memory)
+    return memory

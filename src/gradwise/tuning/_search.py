@@ -1,0 +1,298 @@
+"""``tune``: random search or Bayesian optimization (TPE) of a model-building function, with
+pruning of hopeless trials, on Optuna."""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import _kernels
+from .._training import unpack_validation_data
+from .._validation import check_positive_int
+from ..callbacks import Callback, _monitor_mode
+from ..model import Sequential
+from ._result import TuningResult, trials_from_study
+from ._space import Choice, IntUniform, check_space
+from ._study import (SAMPLER_STREAM, STUDY_NAME, TRIAL_STREAM, derive_seed, import_optuna,
+                     make_pruner, make_sampler, optuna_logging)
+
+__all__ = ["tune"]
+
+_SAMPLERS = ("random", "bayesian")
+
+
+class _EpochReporter(Callback):
+    """Reports the objective to the Optuna trial after each epoch and stops the training when
+    the pruner says so, or when the objective (or the training loss) is no longer finite."""
+
+    def __init__(self, trial, objective):
+        super().__init__()
+        self.trial, self.objective = trial, objective
+        self.pruned = self.diverged = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        value = logs.get(self.objective)
+        if value is None:  # validation skipped: training stopped inside the epoch
+            self.diverged = not math.isfinite(logs.get("loss", math.nan))
+            if self.diverged:  # TPE ranks NaN last among the trials stopped at this epoch
+                self.trial.report(math.nan, epoch)
+            return
+        self.trial.report(float(value), epoch)
+        if not math.isfinite(value):
+            self.diverged = self.model.stop_training = True
+        elif self.trial.should_prune():
+            self.pruned = self.model.stop_training = True
+
+
+def build_model(build, params, seed):
+    """``build(params)``, checked to be an unbuilt compiled Sequential, then seeded."""
+    model = build(dict(params))
+    if not isinstance(model, Sequential):
+        raise TypeError(f"build: expected a function returning a compiled gw.Sequential, "
+                        f"received {type(model).__name__} from build({params!r})")
+    if model.loss is None:
+        raise ValueError("build: expected a compiled model; call model.compile(optimizer=..., "
+                         "loss=...) before returning it")
+    if model.built:
+        raise ValueError("build: expected a model not built yet (tune seeds each trial's model "
+                         "before its weights are made); do not call model.build() in build")
+    model.seed = seed
+    return model
+
+
+class _Search:
+    """Everything a trial needs; picklable, so that worker processes can run trials too."""
+
+    def __init__(self, build, space, train, validation, objective, maximize, fit_options, seed):
+        self.build, self.space, self.train, self.validation = build, space, train, validation
+        self.objective, self.maximize, self.seed = objective, maximize, seed
+        self.fit_options = fit_options  # epochs, batch_size, callbacks
+        self.kernel_saving = 0.0
+        self.warning_registry = {}  # a warning shown once per search, not once per trial
+
+    def run(self, study, n_trials, timeout=None):
+        """Run ``n_trials`` trials of ``study`` in this process."""
+        _kernels.request(self.kernel_saving)  # decided for the whole search, not per trial
+        study.optimize(self, n_trials=n_trials, timeout=timeout)
+
+    def __call__(self, trial):
+        """The Optuna objective: build, train, report each epoch, return the best score."""
+        optuna = import_optuna()
+        params = {name: dimension.suggest(trial, name) for name, dimension in self.space.items()}
+        seed = derive_seed(self.seed, TRIAL_STREAM, trial.number)
+        trial.set_user_attr("seed", seed)
+        model = build_model(self.build, params, seed)
+        reporter = _EpochReporter(trial, self.objective)
+        history = self._fit(model, params, reporter).history
+        finite = [v for v in history.get(self.objective, []) if math.isfinite(v)]
+        score = (max if self.maximize else min)(finite) if finite else math.nan
+        trial.set_user_attr("score", score)
+        trial.set_user_attr("epochs", len(history.get("loss", [])))
+        if reporter.diverged or not finite:
+            trial.set_user_attr("diverged", True)
+            raise optuna.TrialPruned(f"{self.objective} or the loss became NaN or infinite")
+        if reporter.pruned:
+            raise optuna.TrialPruned(f"{self.objective} worse than the median of earlier trials")
+        return score
+
+    def _fit(self, model, params, reporter):
+        """Train; the warnings of a diverging trial (overflow, NaN loss) are expected and
+        dropped, those of other trials are passed on."""
+        options = dict(self.fit_options)
+        options["batch_size"] = params.get("batch_size", options["batch_size"])
+        options["callbacks"] = [*options["callbacks"], reporter]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(*self.train, validation_data=self.validation, verbose=0, **options)
+        if not reporter.diverged:
+            for warning in caught:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno, registry=self.warning_registry)
+        return model.history
+
+    def probe(self):
+        """Call ``build`` on the center of the space, before any training: checks what it
+        returns, the objective's name and the data (as ``fit`` would), and estimates one
+        trial's saving from the compiled kernels (see :mod:`gradwise._kernels`)."""
+        center = {name: dimension.center() for name, dimension in self.space.items()}
+        model = build_model(self.build, center, seed=0)
+        known = ["val_loss"] + [f"val_{metric.__name__}" for metric in model.metrics]
+        if self.objective not in known:
+            raise ValueError(f"Expected objective {' or '.join(map(repr, known))} (the model's "
+                             f"loss and metrics on validation_data), received "
+                             f"objective={self.objective!r}")
+        model._prepare(*self.train)  # builds the model on the data, checking X and y
+        model._prepare(*unpack_validation_data(self.validation),
+                       names=("validation_data X", "validation_data y"))
+        n_train = len(self.train[0])
+        batch = min(center.get("batch_size", self.fit_options["batch_size"]) or n_train, n_train)
+        steps = self.fit_options["epochs"] * math.ceil(n_train / batch)
+        return steps * _kernels.step_saving(model.params_buffer.size, batch, model._total_units)
+
+
+def _check_choice(value, argument, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"Expected {argument} {' or '.join(map(repr, allowed))}, received "
+                         f"{argument}={value!r}")
+    return value
+
+
+def _check_batch_dimension(space):
+    dimension = space.get("batch_size")
+    if dimension is None:
+        return
+    positive = (isinstance(dimension, IntUniform) and dimension.low >= 1) or (
+        isinstance(dimension, Choice) and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+            for v in dimension.choices))
+    if not positive:
+        raise ValueError(f"space['batch_size']: expected IntUniform with low >= 1 or Choice of "
+                         f"positive integers (or None), received {dimension!r}")
+
+
+def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callbacks, pruning,
+                   n_jobs, seed, timeout):
+    """Validate the scalar options; returns ``(n_jobs, seed, direction)``."""
+    check_positive_int(n_trials, "n_trials")
+    _check_choice(sampler, "sampler", _SAMPLERS)
+    if not isinstance(objective, str) or not objective.startswith("val_"):
+        raise ValueError(f"Expected objective 'val_loss' or 'val_<metric>' (measured on "
+                         f"validation_data), received objective={objective!r}")
+    direction = _monitor_mode(objective, mode)
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size", allow_none=True)
+    if callbacks is not None and (not isinstance(callbacks, (list, tuple))
+                                  or not all(isinstance(c, Callback) for c in callbacks)):
+        raise TypeError(f"callbacks: expected a list of Callback instances, received {callbacks!r}")
+    if not isinstance(pruning, bool):
+        raise TypeError(f"Expected True or False, received pruning={pruning!r}")
+    if n_jobs != -1:
+        check_positive_int(n_jobs, "n_jobs")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                             or seed < 0):
+        raise ValueError(f"Expected a non-negative integer or None, received seed={seed!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
+                                or not timeout > 0):
+        raise ValueError(f"Expected a positive number of seconds or None, received timeout={timeout!r}")
+    if n_jobs == -1:
+        from joblib import cpu_count
+        n_jobs = cpu_count()
+    seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else int(seed)
+    return n_jobs, seed, direction
+
+
+
+
+def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian",
+         objective="val_loss", mode="auto", epochs=20, batch_size=32, callbacks=None, pruning=True,
+         n_jobs=1, seed=0, timeout=None, verbose=0):
+    """Search hyperparameters: random search or Bayesian optimization, with pruning.
+
+    Each trial draws a point of ``space``, calls ``build(params)`` for a compiled model, seeds
+    it, trains it on ``(X, y)`` and scores it on ``validation_data`` (the dev set).
+
+    Parameters
+    ----------
+    build : callable ``params -> Sequential``
+        Returns a compiled, not yet built ``Sequential`` for a dict of parameters. Its ``seed``
+        is replaced by the trial's seed. Called once more up front, on the center of the
+        space, to check what it returns before any training.
+    space : dict {name: dimension}
+        ``Uniform``, ``LogUniform``, ``IntUniform`` or ``Choice`` per parameter. A
+        ``"batch_size"`` dimension also sets ``fit``'s batch size.
+    X : array of shape (n_samples, n_features)
+    y : array of shape (n_samples,) or (n_samples, n_outputs)
+    validation_data : tuple (X_dev, y_dev)
+    n_trials : int, default 20
+    sampler : {"bayesian", "random"}, default "bayesian"
+        ``"random"``: independent draws (Optuna's RandomSampler). ``"bayesian"``: Optuna's
+        TPE sampler, random for the first ``max(2, min(10, n_trials // 3))`` trials, then
+        drawing where the best trials so far are dense.
+    objective : str, default "val_loss"
+        ``"val_loss"`` or ``"val_<metric>"`` for a metric of the compiled model. The loss
+        includes the regularization penalty (as in Keras), which favours small
+        regularization strengths: when tuning those, prefer a metric (``"val_accuracy"``).
+    mode : {"auto", "min", "max"}
+        Whether the objective is minimized; ``"auto"`` maximizes accuracies, AUC, R2, F1,
+        precision and recall, and minimizes the rest (as ``EarlyStopping``).
+    epochs, batch_size : int, default 20 and 32
+        Passed to each trial's ``fit``.
+    callbacks : list of Callback, optional
+        Passed to each trial's ``fit`` (e.g. ``EarlyStopping``); the same objects serve every
+        trial, so they must reset themselves in ``on_train_begin`` (the built-in ones do).
+    pruning : bool, default True
+        Stop trials whose objective is worse than the median of the completed trials at the
+        same epoch (Optuna's MedianPruner, once 5 trials have completed, from the 2nd epoch).
+    n_jobs : int, default 1
+        Trials run at once; -1 for every core. Above 1 the trials run in worker processes of
+        one BLAS thread each, so ``build`` and ``callbacks`` must be picklable (cloudpickle:
+        lambdas and closures are fine).
+    seed : int or None, default 0
+        Seeds the sampler and every trial's model (from ``seed`` and the trial number): with
+        ``n_jobs=1`` the same seed gives the same trials and scores. None draws a fresh seed.
+    timeout : float, optional
+        Seconds after which no new trial starts.
+    verbose : int, default 0
+        1 prints Optuna's line per trial; 0 leaves only warnings.
+
+    Returns
+    -------
+    TuningResult
+        ``best_params``, ``best_score``, ``trials``, ``study``, ``table()``.
+
+    Notes
+    -----
+    A trial's score is the best value of the objective over its epochs (what early stopping
+    with ``restore_best_weights`` would keep). A trial whose loss or objective becomes NaN or
+    infinite stops and is recorded as ``"diverged"`` (pruned for Optuna, so that TPE learns to
+    avoid its region); pruned trials are ``"pruned"``.
+
+    Examples
+    --------
+    >>> from gradwise import tuning
+    >>> space = {"learning_rate": tuning.LogUniform(1e-4, 1e-1),
+    ...          "units": tuning.IntUniform(16, 256, log=True)}
+    >>> # result = tuning.tune(build, space, X_train, y_train, (X_dev, y_dev), n_trials=30)
+    >>> # print(result.table()); result.best_params
+    """
+    optuna = import_optuna()
+    if not callable(build):
+        raise TypeError(f"build: expected a callable params -> compiled Sequential, received {build!r}")
+    space = check_space(space)
+    _check_batch_dimension(space)
+    n_jobs, seed, direction = _check_options(n_trials, sampler, objective, mode, epochs, batch_size,
+                                             callbacks, pruning, n_jobs, seed, timeout)
+    fit_options = {"epochs": epochs, "batch_size": batch_size, "callbacks": list(callbacks or [])}
+    search = _Search(build, space, (X, y), validation_data, objective, direction == "max",
+                     fit_options, seed)
+    processes = min(n_jobs, n_trials)
+    search.kernel_saving = search.probe() * n_trials / processes
+    sampler_seed = derive_seed(seed, SAMPLER_STREAM)
+    study_direction = "maximize" if direction == "max" else "minimize"
+    with optuna_logging(verbose):
+        if processes == 1:
+            study = optuna.create_study(sampler=make_sampler(sampler, sampler_seed, n_trials),
+                                        pruner=make_pruner(pruning), direction=study_direction,
+                                        study_name=STUDY_NAME)
+            search.run(study, n_trials, timeout)
+        else:
+            from ._parallel import optimize_in_processes
+            plan = (sampler, seed, n_trials, pruning, verbose)
+            storage = optimize_in_processes(search, study_direction, plan, processes, timeout)
+            study = optuna.load_study(study_name=STUDY_NAME, storage=storage,
+                                      sampler=make_sampler(sampler, sampler_seed, n_trials),
+                                      pruner=make_pruner(pruning))
+    return _result(study, objective, direction, seed)
+
+
+def _result(study, objective, direction, seed):
+    trials = trials_from_study(study)
+    result = TuningResult(None, math.nan, None, trials, study, objective, direction, seed)
+    if any(t["state"] == "complete" for t in trials):
+        result.best_trial = result.best_trials(1.0)[0]
+        result.best_params, result.best_score = result.best_trial["params"], result.best_trial["score"]
+    else:
+        warnings.warn("No trial completed (all were pruned or diverged): result.best_params is "
+                      "None. Try smaller learning rates.", RuntimeWarning, stacklevel=3)
+    return result

@@ -1,0 +1,401 @@
+"""Hyperparameter tuning on Optuna: scales of the dimensions, determinism, TPE against random
+search, pruning, divergence, coarse to fine, real data, worker processes and bad input."""
+import math
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise import tuning
+
+pytest.importorskip("optuna")
+
+
+# -- a cheap problem whose answer is known: linear regression by full-batch gradient descent ---
+def _linear_data(n=200, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(2 * n, d)) * np.linspace(0.5, 2.0, d)  # spread curvatures
+    y = X @ rng.normal(size=d) + 0.3 * rng.normal(size=2 * n)
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+LINEAR_EPOCHS = 6
+
+
+def _linear_build(params):
+    """Zero initial weights and full batches: the dev loss is a function of the rate alone."""
+    model = gw.Sequential([gw.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(optimizer=gw.optimizers.SGD(params["learning_rate"]), loss="mse")
+    return model
+
+
+def _reference_dev_loss(learning_rate, X, y, X_dev, y_dev, epochs=LINEAR_EPOCHS):
+    """The same training written out in float64 NumPy: w -= lr * 2/n X^T (Xw + b - y)."""
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        residual = X @ w + b - y
+        w, b = w - learning_rate * 2 * X.T @ residual / len(X), b - learning_rate * 2 * residual.mean()
+    return np.mean((X_dev @ w + b - y_dev) ** 2)
+
+
+def _tune_linear(space=None, **options):
+    X, y, X_dev, y_dev = _linear_data()
+    space = space or {"learning_rate": tuning.LogUniform(1e-4, 1e1)}
+    settings = dict(n_trials=10, epochs=LINEAR_EPOCHS, batch_size=None, pruning=False)
+    return tuning.tune(_linear_build, space, X, y, (X_dev, y_dev), **{**settings, **options})
+
+
+def _digits_build(params):
+    model = gw.Sequential([
+        gw.layers.Dense(params["units"], activation="relu", kernel_initializer="he_normal",
+                        kernel_regularizer=gw.regularizers.L2(params["l2"])),
+        gw.layers.Dropout(params["dropout"]),
+        gw.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=gw.optimizers.Adam(params["learning_rate"]),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+DIGITS_SPACE = {"learning_rate": tuning.LogUniform(1e-4, 1e-1),
+                "l2": tuning.LogUniform(1e-6, 1e-3),
+                "dropout": tuning.Uniform(0.0, 0.3),
+                "units": tuning.IntUniform(16, 128, log=True),
+                "batch_size": tuning.Choice([32, 64])}
+
+
+# -- scales ------------------------------------------------------------------------------------
+def test_random_draws_follow_each_dimension_scale():
+    space = {"learning_rate": tuning.LogUniform(1e-4, 1.0),
+             "width": tuning.IntUniform(1, 1000, log=True),
+             "rate": tuning.Uniform(-1.0, 2.0),
+             "kind": tuning.Choice(["a", 3, None])}
+    result = _tune_linear(space, n_trials=300, epochs=1, sampler="random")
+    params = [t["params"] for t in result.trials]
+    decades = np.floor(np.log10([p["learning_rate"] for p in params])).astype(int)
+    counts = np.bincount(decades + 4, minlength=4)
+    # Log scale: a quarter per decade (binomial sd 7.5 of 75); a linear scale would put 90%
+    # of the draws in [0.1, 1] and under 0.1% in [1e-4, 1e-3].
+    assert counts.sum() == 300 and counts.min() >= 50 and counts.max() <= 100, counts
+    assert all(isinstance(p["width"], int) for p in params)
+    widths = np.array([p["width"] for p in params])
+    assert widths.min() >= 1 and widths.max() <= 1000
+    assert 0.35 < np.mean(widths < 32) < 0.65  # log scale: 1-31 as likely as 32-1000
+    rates = np.array([p["rate"] for p in params])
+    assert rates.min() >= -1.0 and rates.max() <= 2.0 and 0.35 < np.mean(rates < 0.5) < 0.65
+    kinds = [p["kind"] for p in params]
+    assert set(map(repr, kinds)) == {"'a'", "3", "None"}
+
+
+# -- determinism -------------------------------------------------------------------------------
+def _signature(result):
+    return [(t["number"], t["params"], t["score"], t["state"], t["epochs"], t["seed"])
+            for t in result.trials]
+
+
+def test_same_seed_gives_identical_trials_and_another_seed_does_not():
+    X, y, X_dev, y_dev = _linear_data()
+
+    def build(params):  # random initialization and shuffling: the model seed matters
+        model = gw.Sequential([gw.layers.Dense(4, activation="tanh"), gw.layers.Dense(1)])
+        model.compile(optimizer=gw.optimizers.Adam(params["learning_rate"]), loss="mse")
+        return model
+
+    def run(seed, n_trials=6):
+        return tuning.tune(build, {"learning_rate": tuning.LogUniform(1e-3, 1e-1)}, X, y,
+                           (X_dev, y_dev), n_trials=n_trials, epochs=3, batch_size=32, seed=seed)
+
+    first, second, other = run(0), run(0), run(1)
+    assert _signature(first) == _signature(second)
+    assert first.best_params == second.best_params and first.best_score == second.best_score
+    assert [t["params"] for t in first.trials] != [t["params"] for t in other.trials]
+    assert [t["seed"] for t in first.trials] != [t["seed"] for t in other.trials]
+    assert len({t["seed"] for t in first.trials}) == 6  # every trial has its own seed
+    fresh = run(None, n_trials=2)
+    assert _signature(run(fresh.seed, n_trials=2)) == _signature(fresh)  # the drawn seed is kept
+
+
+# -- Bayesian optimization against random search -------------------------------------------
+def test_tpe_finds_the_known_best_learning_rate_region_better_than_random_search():
+    X, y, X_dev, y_dev = _linear_data()
+    grid = np.logspace(-4, 1, 501)
+    with np.errstate(all="ignore"):
+        reference = np.array([_reference_dev_loss(rate, X, y, X_dev, y_dev) for rate in grid])
+    best = np.nanmin(reference)
+    good = grid[reference <= 2 * best]  # one interval of rates around the optimum
+    assert np.all(np.diff(np.flatnonzero(reference <= 2 * best)) == 1)
+    gaps, shares = {}, {}
+    for sampler in ("random", "bayesian"):
+        runs = [_tune_linear(n_trials=30, sampler=sampler, seed=seed) for seed in range(4)]
+        gaps[sampler] = np.mean([run.best_score - best for run in runs])
+        later = np.array([t["params"]["learning_rate"] for run in runs for t in run.trials[10:]])
+        shares[sampler] = np.mean((later >= good.min()) & (later <= good.max()))
+    assert gaps["bayesian"] < 0.5 * gaps["random"], gaps
+    assert shares["bayesian"] > shares["random"] + 0.05, shares
+
+
+def test_scores_are_the_training_curves_best_values():
+    X, y, X_dev, y_dev = _linear_data()
+    result = _tune_linear(n_trials=5, sampler="random")
+    for trial in result.trials:
+        expected = min(_reference_dev_loss(trial["params"]["learning_rate"], X, y, X_dev, y_dev,
+                                           epochs=e) for e in range(1, LINEAR_EPOCHS + 1))
+        assert trial["score"] == pytest.approx(expected, rel=1e-4)
+    assert result.best_score == min(t["score"] for t in result.trials)
+
+
+# -- pruning and divergence ------------------------------------------------------------------
+def test_pruning_stops_hopeless_trials_early(digits_split):
+    X, X_dev, y, y_dev = digits_split
+    space = {**DIGITS_SPACE, "learning_rate": tuning.LogUniform(1e-7, 1e-1)}  # many too small
+    options = dict(n_trials=14, epochs=6, sampler="random", objective="val_loss", seed=3)
+    pruned_run = tuning.tune(_digits_build, space, X, y, (X_dev, y_dev), pruning=True, **options)
+    full_run = tuning.tune(_digits_build, space, X, y, (X_dev, y_dev), pruning=False, **options)
+    pruned = [t for t in pruned_run.trials if t["state"] == "pruned"]
+    assert pruned and all(2 <= t["epochs"] < 6 for t in pruned)  # pruning from the 2nd epoch
+    assert all(t["state"] == "complete" and t["epochs"] == 6 for t in full_run.trials)
+    # The random sampler draws the same points either way, and every model has its own seed:
+    # the pruned run reports the first epochs of the full run's curves, and its complete
+    # trials have the same scores.
+    curves = [trial.intermediate_values for trial in full_run.study.trials]
+    for with_pruning, without in zip(pruned_run.trials, full_run.trials):
+        assert with_pruning["params"] == without["params"]
+        reported = pruned_run.study.trials[with_pruning["number"]].intermediate_values
+        assert reported == {k: v for k, v in curves[with_pruning["number"]].items() if k in reported}
+        if with_pruning["state"] == "complete":
+            assert with_pruning["score"] == without["score"]
+    # The median rule, recomputed from the curves: at its last epoch, each pruned trial's best
+    # value so far was worse than the median of the trials completed before it.
+    for trial in pruned:
+        last = trial["epochs"] - 1
+        earlier = [curves[t["number"]][last] for t in pruned_run.trials
+                   if t["number"] < trial["number"] and t["state"] == "complete"]
+        assert len(earlier) >= 5
+        best_so_far = min(curves[trial["number"]][e] for e in range(last + 1))
+        assert best_so_far > np.median(earlier)
+    assert sum(t["epochs"] for t in pruned_run.trials) < 14 * 6
+
+
+def test_a_diverging_trial_is_recorded_and_the_search_goes_on():
+    X, y, X_dev, y_dev = _linear_data()
+    space = {"learning_rate": tuning.Choice([0.05, 1e4])}  # 1e4 overflows float32 in a few steps
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _tune_linear(space, n_trials=8, sampler="random", epochs=20)
+    diverged = [t for t in result.trials if t["state"] == "diverged"]
+    assert diverged and all(t["params"]["learning_rate"] == 1e4 for t in diverged)
+    assert all(t["epochs"] < 20 for t in diverged)  # stopped at the first non-finite loss
+    assert result.best_params == {"learning_rate": 0.05} and math.isfinite(result.best_score)
+    assert not [w for w in caught if "loss became" in str(w.message)]  # expected, not shown
+    assert "diverged" in result.table()
+
+
+# -- coarse to fine --------------------------------------------------------------------------
+def _result_with(trials, mode="min"):
+    return tuning.TuningResult(None, math.nan, None, trials, None, "val_loss", mode, 0)
+
+
+def _trial(number, score, state="complete", **params):
+    return {"number": number, "params": params, "score": score, "state": state, "epochs": 5,
+            "seed": number}
+
+
+def test_narrow_closed_form_bounds_and_choices():
+    space = {"lr": tuning.LogUniform(1e-4, 1.0), "drop": tuning.Uniform(0.0, 0.5),
+             "units": tuning.IntUniform(16, 256, log=True), "batch": tuning.Choice([32, 64, 128])}
+    best = [_trial(0, 0.10, lr=1e-3, drop=0.0, units=32, batch=32),
+            _trial(1, 0.20, lr=1e-2, drop=0.2, units=64, batch=128)]
+    others = [_trial(i, 1.0 + i, lr=0.5, drop=0.5, units=256, batch=64) for i in range(2, 10)]
+    pruned = [_trial(10, 0.01, "pruned", lr=0.9, drop=0.4, units=200, batch=64),
+              _trial(11, math.nan, "diverged", lr=1.0, drop=0.4, units=200, batch=64)]
+    fine = tuning.narrow(space, _result_with(best + others + pruned), top=0.2, margin=0.1)
+    # 10 complete trials, top 20%: trials 0 and 1. Padding 0.1 of the range on its scale.
+    assert fine["lr"].low == pytest.approx(1e-3 * 10 ** (-0.1 * 4))
+    assert fine["lr"].high == pytest.approx(1e-2 * 10 ** (0.1 * 4))
+    assert (fine["drop"].low, fine["drop"].high) == (0.0, pytest.approx(0.25))  # clipped at 0
+    ratio = 16 ** 0.1  # 0.1 of log(256/16)
+    assert (fine["units"].low, fine["units"].high) == (math.floor(32 / ratio), math.ceil(64 * ratio))
+    assert fine["units"].log and fine["batch"] == tuning.Choice([32, 128])
+    maximized = tuning.narrow(space, _result_with(best + others, mode="max"), top=0.1, margin=0.0)
+    assert maximized["lr"] == tuning.Choice([0.5]) and maximized["batch"] == tuning.Choice([64])
+
+
+def test_narrow_rejects_bad_arguments():
+    space = {"lr": tuning.LogUniform(1e-4, 1.0)}
+    result = _result_with([_trial(0, 0.1, lr=1e-3)])
+    with pytest.raises(ValueError, match="top"):
+        tuning.narrow(space, result, top=0)
+    with pytest.raises(ValueError, match="margin"):
+        tuning.narrow(space, result, margin=-1)
+    with pytest.raises(TypeError, match="result"):
+        tuning.narrow(space, {"lr": 1e-3})
+    with pytest.raises(ValueError, match=r"space\['lr'\]"):
+        tuning.narrow({"lr": tuning.LogUniform(0.1, 1.0)}, result)
+    with pytest.raises(ValueError, match="no trial completed"):
+        tuning.narrow(space, _result_with([_trial(0, 0.1, "pruned", lr=1e-3)]))
+
+
+# -- real data -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def digits_search(digits_split):
+    X, X_dev, y, y_dev = digits_split
+    return tuning.tune(_digits_build, DIGITS_SPACE, X, y, (X_dev, y_dev), n_trials=6, epochs=6,
+                       objective="val_accuracy", seed=0)
+
+
+@pytest.mark.slow
+def test_tuning_on_digits_finds_an_accurate_network(digits_search, digits_split):
+    assert digits_search.mode == "max" and digits_search.best_score >= 0.95  # 0.967-0.986, seeds 0-7
+    X, X_dev, y, y_dev = digits_split
+    model = _digits_build(digits_search.best_params)  # the best trial, rebuilt from its seed
+    model.seed = digits_search.best_trial["seed"]
+    history = model.fit(X, y, epochs=6, batch_size=digits_search.best_params["batch_size"],
+                        validation_data=(X_dev, y_dev), verbose=0)
+    assert max(history.history["val_accuracy"]) == digits_search.best_score
+    table = digits_search.table(top=3).splitlines()
+    assert table[0].split() == ["trial", "val_accuracy", "epochs", *DIGITS_SPACE]
+    assert table[2].split()[0] == str(digits_search.best_trial["number"]) and len(table) == 6
+
+
+def test_narrow_on_a_real_search_keeps_the_best_trials(digits_search):
+    fine = tuning.narrow(DIGITS_SPACE, digits_search, top=0.5)
+    for trial in digits_search.best_trials(0.5):
+        for name, dimension in fine.items():
+            assert dimension.contains(trial["params"][name])
+            original = DIGITS_SPACE[name]
+            if hasattr(original, "low") and hasattr(dimension, "low"):
+                assert original.low <= dimension.low and dimension.high <= original.high
+
+
+@pytest.mark.slow
+def test_two_worker_processes_complete_every_trial(digits_split, tmp_path):
+    X, X_dev, y, y_dev = digits_split
+    log = tmp_path / "pids.txt"
+
+    def build(params):  # a closure: sent to the workers by cloudpickle
+        with open(log, "a") as file:
+            file.write(f"{os.getpid()}\n")
+        return _digits_build(params)
+
+    result = tuning.tune(build, DIGITS_SPACE, X, y, (X_dev, y_dev), n_trials=6, epochs=3,
+                         n_jobs=2, seed=0)
+    pids = log.read_text().split()  # the parent's probe, then one line per trial
+    assert len(pids) == 7 and pids.count(str(os.getpid())) == 1  # every trial in a worker
+    assert [t["number"] for t in result.trials] == list(range(6)) and len(result.study.trials) == 6
+    assert len({t["seed"] for t in result.trials}) == 6
+    for trial in result.trials:
+        assert trial["state"] in ("complete", "pruned")
+        assert all(DIGITS_SPACE[k].contains(v) for k, v in trial["params"].items())
+        assert math.isfinite(trial["score"]) and 1 <= trial["epochs"] <= 3
+    model = _digits_build(result.best_params)  # a worker's best trial, rebuilt here
+    model.seed = result.best_trial["seed"]
+    history = model.fit(X, y, epochs=3, batch_size=result.best_params["batch_size"],
+                        validation_data=(X_dev, y_dev), verbose=0)
+    assert min(history.history["val_loss"]) == pytest.approx(result.best_score, rel=1e-4)
+
+
+# -- fit options, logging and the optional dependency ----------------------------------------
+def test_callbacks_and_a_batch_size_dimension_reach_every_fit():
+    class Recorder(gw.callbacks.Callback):
+        steps = []
+
+        def on_train_begin(self, logs=None):
+            self.steps.append(self.params["steps"])
+
+    recorder = Recorder()
+    space = {"learning_rate": tuning.LogUniform(1e-3, 1e-1), "batch_size": tuning.Choice([10, 50])}
+    result = _tune_linear(space, n_trials=6, callbacks=[recorder], sampler="random")
+    assert recorder.steps == [math.ceil(200 / t["params"]["batch_size"]) for t in result.trials]
+    stopper = gw.callbacks.EarlyStopping(patience=0, min_delta=1e9)  # stops after 2 epochs
+    stopped = _tune_linear(n_trials=3, callbacks=[stopper])
+    assert [t["epochs"] for t in stopped.trials] == [2, 2, 2]
+
+
+def test_optuna_logging_is_silent_by_default(caplog):
+    import optuna
+    before = optuna.logging.get_verbosity()
+    _tune_linear(n_trials=2)
+    assert not [r for r in caplog.records if "Trial 0 finished" in r.getMessage()]
+    _tune_linear(n_trials=2, verbose=1)
+    assert [r for r in caplog.records if "Trial 0 finished" in r.getMessage()]
+    assert optuna.logging.get_verbosity() == before
+
+
+def test_missing_optuna_asks_for_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    with pytest.raises(ImportError, match=r'pip install "gradwise\[tune\]"'):
+        _tune_linear(n_trials=1)
+
+
+def test_importing_gradwise_and_tuning_does_not_import_optuna():
+    code = "import sys, gradwise, gradwise.tuning; print('optuna' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+# -- bad input, refused before any training --------------------------------------------------
+@pytest.mark.parametrize("options, error, message", [
+    ({"n_trials": 0}, ValueError, "n_trials=0"),
+    ({"n_trials": 2.5}, TypeError, "n_trials=2.5"),
+    ({"sampler": "nope"}, ValueError, "sampler='nope'"),
+    ({"objective": "val_accuracy"}, ValueError, "objective='val_accuracy'"),
+    ({"objective": "loss"}, ValueError, "objective='loss'"),
+    ({"mode": "sideways"}, ValueError, "mode='sideways'"),
+    ({"epochs": 0}, ValueError, "epochs=0"),
+    ({"n_jobs": 0}, ValueError, "n_jobs=0"),
+    ({"seed": -1}, ValueError, "seed=-1"),
+    ({"timeout": 0}, ValueError, "timeout=0"),
+    ({"pruning": "yes"}, TypeError, "pruning='yes'"),
+    ({"callbacks": ["stop"]}, TypeError, "callbacks"),
+    ({"space": {}}, ValueError, "space: expected at least one dimension"),
+    ({"space": [1e-3]}, TypeError, "space: expected a dict"),
+    ({"space": {"learning_rate": 1e-3}}, TypeError, r"space\['learning_rate'\]"),
+    ({"space": {"learning_rate": tuning.Uniform(1e-3, 1e-1),
+                "batch_size": tuning.Choice([0, 32])}}, ValueError, r"space\['batch_size'\]"),
+    ({"build": None}, TypeError, "build: expected a callable"),
+    ({"build": lambda p: "model"}, TypeError, "build: expected a function returning a compiled"),
+    ({"build": lambda p: gw.Sequential([gw.layers.Dense(1)])}, ValueError,
+     "build: expected a compiled model"),
+    ({"build": lambda p: _linear_build(p).build(8)}, ValueError, "build: expected a model not built"),
+    ({"validation_data": np.zeros((3, 8))}, ValueError, "validation_data"),
+    ({"validation_data": (np.zeros((3, 5)), np.zeros(3))}, ValueError, "validation_data X"),
+    ({"X": np.zeros((199, 8))}, ValueError, "X and y"),
+    ({"y": np.zeros((200, 3))}, ValueError, "y: mean_squared_error expects targets"),
+])
+def test_bad_input_is_refused_before_any_training(monkeypatch, options, error, message):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the input")
+    monkeypatch.setattr(gw.Sequential, "fit", no_training)
+    X, y, X_dev, y_dev = _linear_data()
+    arguments = {"build": _linear_build, "space": {"learning_rate": tuning.LogUniform(1e-3, 1.0)},
+                 "X": X, "y": y, "validation_data": (X_dev, y_dev)}
+    arguments.update(options)
+    with pytest.raises(error, match=message):
+        tuning.tune(**arguments)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: tuning.LogUniform(0, 1), ValueError, "0 < low < high"),
+    (lambda: tuning.LogUniform(1e-2, 1e-3), ValueError, "low < high"),
+    (lambda: tuning.Uniform(1.0, 1.0), ValueError, "low < high"),
+    (lambda: tuning.Uniform(0.0, math.inf), TypeError, "high=inf"),
+    (lambda: tuning.IntUniform(1.5, 3), TypeError, "low=1.5"),
+    (lambda: tuning.IntUniform(0, 8, log=True), ValueError, "positive bounds"),
+    (lambda: tuning.Choice([]), ValueError, "at least one value"),
+    (lambda: tuning.Choice("abc"), TypeError, "list of values"),
+    (lambda: tuning.Choice([1, 1]), ValueError, "distinct"),
+    (lambda: tuning.Choice([[1, 2]]), TypeError, "None, bool, int, float or str"),
+])
+def test_malformed_dimensions_are_refused(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_dimensions_round_trip_through_their_config():
+    for dimension in (tuning.LogUniform(1e-4, 1e-1), tuning.Uniform(0.0, 0.5),
+                      tuning.IntUniform(16, 256, log=True), tuning.Choice([32, "x", None])):
+        assert type(dimension).from_config(dimension.get_config()) == dimension
+        assert repr(dimension).startswith(type(dimension).__name__ + "(")
