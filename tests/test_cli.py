@@ -151,3 +151,107 @@ def test_tune_errors_print_like_train(tmp_path, capsys, monkeypatch):
     assert main(["tune", "--trials", "1", "--epochs", "1"]) == 2
     assert 'gradwise: error: Hyperparameter tuning needs Optuna: pip install "gradwise[tune]"' \
         in capsys.readouterr().err
+
+
+# -- --save, --report and gradwise predict ---------------------------------------------------
+def _iris_csv(path, rows=slice(None)):
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    return _write_csv(path, ["a", "b", "c", "d", "species"],
+                      [[*row, name] for row, name in zip(X[rows], names[rows])]), X[rows], names[rows]
+
+
+def test_saved_model_predicts_a_new_csv_like_the_trained_network(tmp_path, capsys):
+    import gradwise as gw
+    path, X, names = _iris_csv(tmp_path / "iris.csv")
+    model_file, out_file = str(tmp_path / "iris.npz"), str(tmp_path / "pred.csv")
+    assert main(["train", "--data", path, "--target", "species", "--epochs", "60", "--hidden",
+                 "16", "--quiet", "--learning-rate", "0.01", "--save", model_file]) == 0
+    capsys.readouterr()
+    # the new file: other column order, an extra column, no target
+    new = _write_csv(tmp_path / "new.csv", ["d", "extra", "c", "b", "a"],
+                     [[row[3], 0, row[2], row[1], row[0]] for row in X])
+    assert main(["predict", "--model", model_file, "--data", new, "--out", out_file]) == 0
+    lines = (tmp_path / "pred.csv").read_text().splitlines()
+    assert lines[0] == ("predicted_species,probability_setosa,probability_versicolor,"
+                        "probability_virginica")
+    predicted = [line.split(",")[0] for line in lines[1:]]
+    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    # independent of the CLI: the saved network on the raw features (it standardizes them itself)
+    expected = gw.load_model(model_file).predict(X)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)
+    assert predicted == list(np.array(["setosa", "versicolor", "virginica"])[expected.argmax(1)])
+    assert np.mean(np.array(predicted) == names) > 0.9
+    # with the target column present, the accuracy is reported
+    assert main(["predict", "--model", model_file, "--data", path, "--out", out_file]) == 0
+    reported = float(capsys.readouterr().out.split("accuracy against column 'species': ")[1].split()[0])
+    assert reported == pytest.approx(np.mean(np.array(predicted) == names), abs=1e-4)
+
+
+def test_regression_predictions_are_in_the_target_units(tmp_path, capsys):
+    X, y = load_diabetes(return_X_y=True)
+    path = _write_csv(tmp_path / "d.csv", [f"x{i}" for i in range(10)] + ["progression"],
+                      [[*row, target] for row, target in zip(X, y)])
+    model_file = str(tmp_path / "d.npz")
+    assert main(["train", "--data", path, "--target", "progression", "--epochs", "30",
+                 "--quiet", "--hidden", "32", "--save", model_file]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", model_file, "--data", path]) == 0  # to standard output
+    captured = capsys.readouterr()
+    values = np.array([float(v) for v in captured.out.splitlines()[1:]])
+    assert captured.out.splitlines()[0] == "predicted_progression" and len(values) == len(y)
+    mae = np.mean(np.abs(values - y))
+    assert mae < np.mean(np.abs(y - np.median(y)))
+    reported = float(captured.err.split("mean absolute error against column 'progression': ")[1])
+    assert reported == pytest.approx(mae, rel=1e-4)
+
+
+def test_report_is_written_and_bad_paths_fail_before_training(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, _, _ = _iris_csv(tmp_path / "iris.csv")
+    report = tmp_path / "iris.html"
+    assert main(["train", "--data", path, "--target", "species", "--epochs", "5", "--quiet",
+                 "--report", str(report)]) == 0
+    page = report.read_text()
+    assert "Confusion matrix (test)" in page and "<td>a</td>" in page and "<svg" in page
+    capsys.readouterr()
+    for option in ("--report", "--save"):
+        assert main(["train", "--data", path, "--target", "species", "--epochs", "5",
+                     option, str(tmp_path / "missing" / "x")]) == 2
+        captured = capsys.readouterr()
+        assert f"{option}: the directory of" in captured.err and "Epoch" not in captured.out
+
+
+def test_predict_errors_are_clear(tmp_path, capsys):
+    path, X, _ = _iris_csv(tmp_path / "iris.csv")
+    model_file = str(tmp_path / "iris.npz")
+    assert main(["train", "--data", path, "--target", "species", "--epochs", "2", "--quiet",
+                 "--save", model_file]) == 0
+    missing = _write_csv(tmp_path / "m.csv", ["a", "b", "c"], X[:, :3])
+    assert main(["predict", "--model", model_file, "--data", missing]) == 2
+    assert "columns ['d'] are missing" in capsys.readouterr().err
+    text = _write_csv(tmp_path / "t.csv", ["a", "b", "c", "d"], [[1, 2, "x", 4]])
+    assert main(["predict", "--model", model_file, "--data", text]) == 2
+    assert "column 'c' expects numbers, line 2" in capsys.readouterr().err
+    import gradwise as gw
+    plain = str(tmp_path / "plain.npz")
+    gw.save_model(gw.load_model(model_file), plain)  # a model file without the CLI's encoding
+    assert main(["predict", "--model", plain, "--data", path]) == 2
+    assert "was not saved by 'gradwise train --save'" in capsys.readouterr().err
+
+
+def test_unseen_categories_are_zeros_with_a_warning(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    colours = rng.choice(["red", "green"], size=120)
+    x = rng.normal(size=120)
+    path = _write_csv(tmp_path / "c.csv", ["colour", "x", "label"],
+                      zip(colours, x, (colours == "red").astype(int)))
+    model_file = str(tmp_path / "c.npz")
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "3", "--quiet",
+                 "--save", model_file]) == 0
+    new = _write_csv(tmp_path / "n.csv", ["colour", "x"], [["blue", 0.1], ["red", 0.2]])
+    capsys.readouterr()
+    assert main(["predict", "--model", model_file, "--data", new]) == 0
+    captured = capsys.readouterr()
+    assert "1 category cell(s) not seen in training" in captured.err
+    assert len(captured.out.splitlines()) == 3

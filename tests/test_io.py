@@ -116,3 +116,17 @@ def test_written_files_get_the_mode_open_would_give(tmp_path):
         os.umask(old)
     mode = os.stat(tmp_path / "model.npz").st_mode & 0o777
     assert mode == os.stat(tmp_path / "plain.bin").st_mode & 0o777 == 0o644
+
+
+def test_metadata_round_trip_and_validation(tmp_path):
+    model, _, _ = _trained()
+    facts = {"classes": ["cat", "dog"], "columns": [{"name": "x", "kind": "number"}], "y_std": 2.5}
+    gw.save_model(model, tmp_path / "m.npz", metadata=facts)
+    assert gw.load_model(tmp_path / "m.npz").metadata == facts
+    gw.save_model(model, tmp_path / "plain.npz")
+    assert gw.load_model(tmp_path / "plain.npz").metadata == {}
+    with pytest.raises(TypeError, match="metadata"):
+        gw.save_model(model, tmp_path / "bad.npz", metadata={"x": object()})
+    with pytest.raises(TypeError, match="metadata"):
+        gw.save_model(model, tmp_path / "bad.npz", metadata=["not", "a", "dict"])
+    assert not (tmp_path / "bad.npz").exists()

@@ -5,16 +5,58 @@ import numpy as np
 
 
 def read_csv(path, target):
-    """Return ``(X, y, feature_names, task)`` from a CSV file with a header row.
+    """Return ``(X, y, feature_names, task, columns)`` from a CSV file with a header row.
 
     Numeric columns are used as they are; text columns are one-hot encoded. The task is
     classification when the target is text or a small set of integers, regression otherwise.
+    ``columns`` describes the encoding (``{"name", "kind": "number"}`` or ``{"name", "kind":
+    "category", "levels"}`` per input column), so that :func:`encode_csv` can apply it to new
+    files.
 
     Raises
     ------
     ValueError
         Missing file, no header, unknown target column, ragged rows or empty cells.
     """
+    columns = _read_columns(path)
+    if target not in columns:
+        raise ValueError(f"--target: column {target!r} is not in the header; columns are "
+                         f"{list(columns)}.")
+    y_cells = columns.pop(target)
+    spec = []
+    for name, cells in columns.items():
+        if _as_numbers(cells) is not None:
+            spec.append({"name": name, "kind": "number"})
+        else:
+            spec.append({"name": name, "kind": "category", "levels": sorted(set(cells))})
+    if not spec:
+        raise ValueError("--data: no feature columns besides the target.")
+    X, names, _ = _encode(columns, spec, path)
+    y_numbers = _as_numbers(y_cells)
+    task = _task(y_numbers, len(y_cells))
+    y = np.array(y_cells) if y_numbers is None else y_numbers
+    return X, y, names, task, spec
+
+
+def encode_csv(path, spec, target=None):
+    """Encode a new CSV with the ``columns`` spec of :func:`read_csv`.
+
+    Returns ``(X, y, unknown)``: ``y`` is the target column's text cells (None when the file
+    has no ``target`` column), ``unknown`` counts category cells not seen in training, which
+    are encoded as all zeros. Extra columns are ignored; a missing one is an error.
+    """
+    columns = _read_columns(path)
+    missing = [c["name"] for c in spec if c["name"] not in columns]
+    if missing:
+        raise ValueError(f"--data: columns {missing} are missing; the model was trained on "
+                         f"{[c['name'] for c in spec]}.")
+    y = np.array(columns[target]) if target is not None and target in columns else None
+    X, _, unknown = _encode(columns, spec, path)
+    return X, y, unknown
+
+
+def _read_columns(path):
+    """The header's columns and their stripped text cells, checked for shape and gaps."""
     try:
         with open(path, newline="") as handle:
             rows = list(csv.reader(handle))
@@ -24,8 +66,6 @@ def read_csv(path, target):
     if len(rows) < 2:
         raise ValueError(f"--data: {path!r} needs a header row and at least one data row.")
     header, body = [h.strip() for h in rows[0]], rows[1:]
-    if target not in header:
-        raise ValueError(f"--target: column {target!r} is not in the header; columns are {header}.")
     for number, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise ValueError(f"--data: line {number} has {len(row)} fields, the header has {len(header)}.")
@@ -34,24 +74,35 @@ def read_csv(path, target):
         if "" in cells:
             raise ValueError(f"--data: column {name!r} has an empty cell at line {cells.index('') + 2}; "
                              "fill or drop missing values first.")
-    y_cells = columns.pop(target)
-    features, names = [], []
-    for name, cells in columns.items():
-        numbers = _as_numbers(cells)
-        if numbers is not None:
+    return columns
+
+
+def _encode(columns, spec, path):
+    features, names, unknown = [], [], 0
+    for column in spec:
+        cells = columns[column["name"]]
+        if column["kind"] == "number":
+            numbers = _as_numbers(cells)
+            if numbers is None:
+                bad = next(i for i, c in enumerate(cells) if not _is_finite_number(c))
+                raise ValueError(f"--data: column {column['name']!r} expects numbers, line "
+                                 f"{bad + 2} of {path!r} has {cells[bad]!r}.")
             features.append(numbers[:, None])
-            names.append(name)
+            names.append(column["name"])
         else:
-            levels = sorted(set(cells))
-            features.append((np.array(cells)[:, None] == np.array(levels)[None, :]).astype(float))
-            names += [f"{name}={level}" for level in levels]
-    if not features:
-        raise ValueError("--data: no feature columns besides the target.")
-    X = np.hstack(features)
-    y_numbers = _as_numbers(y_cells)
-    task = _task(y_numbers, len(y_cells))
-    y = np.array(y_cells) if y_numbers is None else y_numbers
-    return X, y, names, task
+            levels = np.array(column["levels"])
+            one_hot = (np.array(cells)[:, None] == levels[None, :]).astype(float)
+            unknown += int((one_hot.sum(axis=1) == 0).sum())
+            features.append(one_hot)
+            names += [f"{column['name']}={level}" for level in column["levels"]]
+    return np.hstack(features), names, unknown
+
+
+def _is_finite_number(cell):
+    try:
+        return np.isfinite(float(cell))
+    except ValueError:
+        return False
 
 
 def _as_numbers(cells):

@@ -3,19 +3,21 @@
 ``gradwise train`` trains the main job on scikit-learn's digits (embedded default);
 ``gradwise train --data FILE.csv --target COLUMN`` does the same on a user's CSV;
 ``gradwise tune`` searches learning rate, L2, dropout, width and depth on the dev split, then
-trains the best configuration.
+trains the best configuration. Both can write an HTML report (``--report``) and the model with
+its column encoding (``--save``), which ``gradwise predict`` applies to new rows.
 """
 import argparse
 import functools
 import sys
-from collections import namedtuple
 
-import numpy as np
+from . import _cli_data
 
 _EPILOG = """examples:
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
   gradwise train --data houses.csv --target price  # your CSV (regression or classification)
   gradwise tune --trials 30 --jobs 2               # hyperparameter search on digits (Optuna)
+  gradwise train --data churn.csv --target churned --save churn.npz --report churn.html
+  gradwise predict --model churn.npz --data new_customers.csv --out predictions.csv
 """
 
 
@@ -49,6 +51,7 @@ def _parser():
     train.add_argument("--learning-rate", type=float, default=1e-3)
     train.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
     train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
+    _add_output_options(train)
     tune = commands.add_parser(
         "tune", help="search learning rate, L2, dropout, width and depth (needs Optuna), then "
                      "train the best configuration and report train/dev/test results")
@@ -61,21 +64,20 @@ def _parser():
     tune.add_argument("--batch-size", type=_positive_int, default=64)
     tune.add_argument("--patience", type=_positive_int, default=10, help="early-stopping patience")
     tune.add_argument("--no-pruning", action="store_true", help="run every trial to the end")
+    _add_output_options(tune)
+    predict = commands.add_parser(
+        "predict", help="predict the rows of a CSV with a model saved by train/tune --save")
+    predict.add_argument("--model", required=True, help="model file written by --save")
+    predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
+    predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
     return parser
 
 
-def _load(args):
-    if args.data is None:
-        from sklearn.datasets import load_digits
-        X, y = load_digits(return_X_y=True)
-        return X, y, "classification", "digits (scikit-learn, 1797 images of 8x8 pixels)"
-    if not args.target:
-        raise ValueError("--target: name the column to predict, e.g. --target price.")
-    from ._csv import read_csv
-    X, y, names, task = read_csv(args.data, args.target)
-    if args.task != "auto":
-        task = args.task
-    return X, y, task, f"{args.data} ({len(X)} rows, {len(names)} features, target {args.target!r})"
+def _add_output_options(command):
+    command.add_argument("--report", metavar="FILE.html",
+                         help="write an HTML report (learning curves, errors, diagnosis)")
+    command.add_argument("--save", metavar="FILE.npz",
+                         help="save the model with its column encoding, for gradwise predict")
 
 
 def _hidden(text):
@@ -88,55 +90,6 @@ def _hidden(text):
     return sizes
 
 
-#: The data of a run: ``splits`` is ``[(X, y)]`` for train, dev and test, standardized on the
-#: training split; ``y_std`` converts standardized regression errors back to target units.
-Prepared = namedtuple("Prepared", "splits task outputs y_std description n_features")
-
-
-def _prepare(X, y, task, description, seed):
-    """Encode the classes, split 60/20/20 and standardize on the training split."""
-    import gradwise as gw
-    classes, y_std = None, 1.0
-    if task == "classification":
-        classes, y = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError("--target: classification needs at least two classes.")
-    X_train, X_dev, X_test, y_train, y_dev, y_test = gw.data.train_dev_test_split(
-        X, y, ratios=(0.6, 0.2, 0.2), stratify=task == "classification", seed=seed)
-    scaler = gw.data.Standardizer().fit(X_train)  # training statistics only
-    splits = [(scaler.transform(Xs), ys)
-              for Xs, ys in ((X_train, y_train), (X_dev, y_dev), (X_test, y_test))]
-    if task == "regression":  # standardize the target too; report errors in its units
-        y_mean, y_std = splits[0][1].mean(), splits[0][1].std() or 1.0
-        splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
-    outputs = len(classes) if task == "classification" else 1
-    return Prepared(splits, task, outputs, y_std, description, X.shape[1])
-
-
-def _loss_and_metrics(task):
-    return (("categorical_crossentropy", ["accuracy"]) if task == "classification"
-            else ("mse", ["mae"]))
-
-
-def _network(n_features, hidden, outputs, task, learning_rate, l2=0.0, dropout=0.0, seed=None):
-    """A compiled ReLU network (He initialization, Adam), with L2 on every kernel and dropout
-    after every hidden layer when they are not zero."""
-    import gradwise as gw
-    regularizer = gw.regularizers.L2(l2) if l2 else None
-    layers = []
-    for units in hidden:
-        layers.append(gw.layers.Dense(units, activation="relu", kernel_initializer="he_normal",
-                                      kernel_regularizer=regularizer))
-        if dropout:
-            layers.append(gw.layers.Dropout(dropout))
-    last = "softmax" if outputs > 1 else None
-    layers.append(gw.layers.Dense(outputs, activation=last, kernel_regularizer=regularizer))
-    model = gw.Sequential(layers, input_dim=n_features, seed=seed)
-    loss, metrics = _loss_and_metrics(task)
-    model.compile(optimizer=gw.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
-    return model
-
-
 def _describe(data):
     sizes = [len(Xs) for Xs, _ in data.splits]
     return f"task: {data.task}; split 60/20/20: {sizes[0]} train, {sizes[1]} dev, {sizes[2]} test"
@@ -147,26 +100,42 @@ def _widths(data, hidden):
 
 
 def _fit_and_report(model, data, args, epochs, verbose):
-    """Train with early stopping on the dev split, then print loss and metric per split."""
+    """Train with early stopping on the dev split, print loss and metric per split, then
+    write the report and the model file when asked."""
     import gradwise as gw
     metric = model.metrics[0].__name__
     stop = gw.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)
-    model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
-              validation_data=data.splits[1], callbacks=[stop], verbose=verbose)
+    history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
+                        validation_data=data.splits[1], callbacks=[stop], verbose=verbose)
     print(f"\n{'split':<6} {'loss':>10} {metric:>10}")
     for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits):
         result = model.evaluate(Xs, ys)
         value = result[metric] * (1 if data.task == "classification" else data.y_std)
         print(f"{name:<6} {result['loss']:>10.4f} {value:>10.4f}")
+    if args.report:
+        from .report import write_report
+        write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
+                     data_description=data.description, feature_names=data.feature_names,
+                     class_names=data.classes, target_scale=data.y_std)
+        print(f"\nreport written to {args.report}")
+    if args.save:
+        gw.save_model(model, args.save, include_optimizer=False, metadata=_cli_data.metadata(data))
+        print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
+              "--data new.csv)")
     return model
 
 
+def _check_outputs(args):
+    _cli_data.check_output_path(args.report, "--report")
+    _cli_data.check_output_path(args.save, "--save")
+
+
 def train(args):
-    X, y, task, description = _load(args)
+    _check_outputs(args)
     hidden = _hidden(args.hidden)
-    data = _prepare(X, y, task, description, args.seed)
-    model = _network(data.n_features, hidden, data.outputs, data.task, args.learning_rate,
-                     seed=args.seed)
+    data = _cli_data.prepare(_cli_data.load(args), args.seed)
+    model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
+                              args.learning_rate, data.moments, seed=args.seed)
     print(f"data: {data.description}")
     print(f"{_describe(data)}; network {_widths(data, hidden)}")
     return _fit_and_report(model, data, args, args.epochs, verbose=0 if args.quiet else 2)
@@ -182,19 +151,21 @@ def _tuning_space():
             "layers": tuning.IntUniform(1, 3)}
 
 
-def _network_from_params(params, n_features, outputs, task):
+def _network_from_params(params, n_features, outputs, task, moments):
     """The tuning ``build`` function (module level, so worker processes can unpickle it)."""
-    return _network(n_features, [params["units"]] * params["layers"], outputs, task,
-                    params["learning_rate"], l2=params["l2"], dropout=params["dropout"])
+    return _cli_data.network(n_features, [params["units"]] * params["layers"], outputs, task,
+                             params["learning_rate"], moments, l2=params["l2"],
+                             dropout=params["dropout"])
 
 
 def tune(args):
     """Search on the dev split, print the best trials, then train and report the best one."""
     import gradwise as gw
     from . import tuning
-    data = _prepare(*_load(args), args.seed)
+    _check_outputs(args)
+    data = _cli_data.prepare(_cli_data.load(args), args.seed)
     build = functools.partial(_network_from_params, n_features=data.n_features,
-                              outputs=data.outputs, task=data.task)
+                              outputs=data.outputs, task=data.task, moments=data.moments)
     # Accuracy and MAE, not the loss: the loss includes the L2 penalty, which would favour
     # small L2 strengths whatever they do to the dev error.
     objective = "val_accuracy" if data.task == "classification" else "val_mae"
@@ -220,10 +191,29 @@ def tune(args):
     return _fit_and_report(model, data, args, args.epochs, verbose=0)
 
 
+def predict(args):
+    """Predict the rows of a CSV with a model saved by ``--save``; score them if the file
+    has the target column."""
+    from ._csv import encode_csv
+    from ._predictions import predictions_table, score_against, write_table
+    _cli_data.check_output_path(args.out, "--out")
+    model, facts = _cli_data.read_cli_model(args.model)
+    X, y_text, unknown = encode_csv(args.data, facts["columns"], facts["target"])
+    if unknown:
+        print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
+              "as all zeros.", file=sys.stderr)
+    header, rows, predicted = predictions_table(model, facts, X)
+    write_table(args.out, header, rows)
+    if y_text is not None:
+        print(score_against(facts, predicted, y_text), file=sys.stderr if args.out is None else
+              sys.stdout)
+    return predicted
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
-    command = {"train": train, "tune": tune}[args.command]
-    expected = (ValueError, TypeError) + ((ImportError,) if command is tune else ())  # Optuna
+    command = {"train": train, "tune": tune, "predict": predict}[args.command]
+    expected = (ValueError, TypeError) + ((ImportError,) if command is not predict else ())
     try:
         command(args)
     except expected as error:

@@ -33,7 +33,7 @@ FORMAT, VERSION = "gradwise-model", 1
 _DESCRIPTION = "description.json"
 
 
-def save_model(model, path, include_optimizer=True):
+def save_model(model, path, include_optimizer=True, metadata=None):
     """Write ``model`` (architecture, weights, compile settings, optimizer state) to ``path``.
 
     Parameters
@@ -44,12 +44,22 @@ def save_model(model, path, include_optimizer=True):
         The file written, exactly this name (conventionally ending in ``.npz``).
     include_optimizer : bool, default True
         Store the optimizer's moments and counters so training can resume.
+    metadata : dict, optional
+        JSON-serializable facts kept with the model (column names, class labels, units);
+        :func:`load_model` returns them as ``model.metadata``.
     """
     if not getattr(model, "built", False):
         raise ValueError("model: only a built model can be saved; call fit or build(input_dim).")
     path = os.fspath(path)
     description = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
                    "weights": _weight_table(model), "compile": _compile_config(model)}
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise TypeError(f"metadata: expected a dict, received {type(metadata).__name__}.")
+        try:
+            description["metadata"] = json.loads(json.dumps(metadata))
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"metadata: expected JSON-serializable values; {error}.") from None
     arrays = {f"weights/{i:04d}": w for i, w in enumerate(model.get_weights(include_state=True))}
     optimizer = model.optimizer
     if include_optimizer and optimizer is not None and optimizer.state:
@@ -141,6 +151,7 @@ def load_model(path, compile=True):
     Returns
     -------
     Sequential
+        With ``metadata``, the dict given to :func:`save_model` (empty if none).
 
     Raises
     ------
@@ -177,6 +188,7 @@ def load_model(path, compile=True):
         for key in state["slots"]:
             model.optimizer.state[key][...] = arrays[f"optimizer/{key}"]
         model.optimizer.iterations, model.optimizer.epoch = state["iterations"], state["epoch"]
+    model.metadata = description.get("metadata") or {}
     return model
 
 

@@ -1,0 +1,113 @@
+"""The data and networks of the ``gradwise`` command: loading, splitting, the model file's
+metadata (so that ``gradwise predict`` encodes new rows as training did)."""
+import os
+from collections import namedtuple
+
+import numpy as np
+
+#: The data of a run. ``splits`` is ``[(X, y)]`` for train, dev and test with raw (encoded)
+#: features: the network standardizes them itself, with ``moments`` (mean, scale) of the
+#: training split in its first layer. Regression targets are standardized with ``y_mean`` and
+#: ``y_std``; classification targets are indices into ``classes``.
+Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std moments description "
+                                  "n_features feature_names columns target")
+
+METADATA_KIND = "gradwise-cli-model"
+
+
+def load(args):
+    """``(X, y, task, description, feature_names, columns, target)`` from ``--data`` (or digits)."""
+    if args.data is None:
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        names = [f"pixel_{i // 8}_{i % 8}" for i in range(64)]
+        columns = [{"name": name, "kind": "number"} for name in names]
+        return (X, y, "classification", "digits (scikit-learn, 1797 images of 8x8 pixels)",
+                names, columns, "digit")
+    if not args.target:
+        raise ValueError("--target: name the column to predict, e.g. --target price.")
+    from ._csv import read_csv
+    X, y, names, task, columns = read_csv(args.data, args.target)
+    if args.task != "auto":
+        task = args.task
+    if task == "regression" and y.dtype.kind not in "fiu":
+        raise ValueError(f"--task: regression needs a numeric target; column {args.target!r} "
+                         "has text.")
+    description = f"{args.data} ({len(X)} rows, {len(names)} features, target {args.target!r})"
+    return X, y, task, description, names, columns, args.target
+
+
+def prepare(loaded, seed):
+    """Encode the classes, split 60/20/20, and take the statistics of the training split."""
+    import gradwise as gw
+    from .layers.normalization import standard_moments
+    X, y, task, description, names, columns, target = loaded
+    classes, y_mean, y_std = None, 0.0, 1.0
+    if task == "classification":
+        classes, y = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError("--target: classification needs at least two classes.")
+    parts = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2),
+                                         stratify=task == "classification", seed=seed)
+    splits = [(parts[i], parts[i + 3]) for i in range(3)]
+    if task == "regression":  # standardize the target too; report errors in its units
+        y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
+        splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
+    outputs = len(classes) if task == "classification" else 1
+    return Prepared(splits, task, outputs, classes, y_mean, y_std,
+                    standard_moments(splits[0][0]), description, X.shape[1], names, columns,
+                    target)
+
+
+def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,
+            seed=None):
+    """A compiled ReLU network (He initialization, Adam) that standardizes its input with
+    ``moments``, with L2 on every kernel and dropout after every hidden layer when not zero."""
+    import gradwise as gw
+    regularizer = gw.regularizers.L2(l2) if l2 else None
+    layers = [gw.layers.Normalization(mean=moments[0], scale=moments[1])]
+    for units in hidden:
+        layers.append(gw.layers.Dense(units, activation="relu", kernel_initializer="he_normal",
+                                      kernel_regularizer=regularizer))
+        if dropout:
+            layers.append(gw.layers.Dropout(dropout))
+    last = "softmax" if outputs > 1 else None
+    layers.append(gw.layers.Dense(outputs, activation=last, kernel_regularizer=regularizer))
+    model = gw.Sequential(layers, input_dim=n_features, seed=seed)
+    loss, metrics = (("categorical_crossentropy", ["accuracy"]) if task == "classification"
+                     else ("mse", ["mae"]))
+    model.compile(optimizer=gw.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+    return model
+
+
+def metadata(data):
+    """What ``gradwise predict`` needs besides the network, as JSON types."""
+    return {"kind": METADATA_KIND, "version": 1, "task": data.task, "target": data.target,
+            "columns": data.columns,
+            "classes": None if data.classes is None else [str(c) for c in data.classes],
+            "y_mean": data.y_mean, "y_std": data.y_std}
+
+
+def check_output_path(path, option):
+    """Refuse, before any training, a path that cannot be written."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise ValueError(f"{option}: {path!r} is a directory; give a file name.")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"{option}: the directory of {path!r} does not exist.")
+
+
+def read_cli_model(path):
+    """A model saved by ``gradwise train/tune --save`` and its metadata."""
+    import gradwise as gw
+    try:
+        model = gw.load_model(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--model: cannot load {path!r}: {error}") from None
+    facts = model.metadata
+    if facts.get("kind") != METADATA_KIND:
+        raise ValueError(f"--model: {path!r} was not saved by 'gradwise train --save' or "
+                         "'gradwise tune --save' (it lacks the column encoding).")
+    return model, facts

@@ -1,0 +1,55 @@
+"""``gradwise predict``: network outputs turned back into labels or target units, as a CSV."""
+import csv
+import io
+import sys
+
+import numpy as np
+
+
+def predictions_table(model, facts, X):
+    """``(header, rows, predicted)`` for the rows ``X`` (encoded as in training).
+
+    Classification: the predicted class, then one probability column per class. Regression:
+    the prediction in the target's units (the network predicts standardized targets).
+    """
+    output = np.asarray(model.predict(X), dtype=np.float64)
+    column = f"predicted_{facts['target']}"
+    if facts["task"] == "classification":
+        classes = np.asarray(facts["classes"])
+        probabilities = output if output.shape[1] > 1 else np.hstack([1 - output, output])
+        predicted = classes[probabilities.argmax(axis=1)]
+        header = [column] + [f"probability_{c}" for c in classes]
+        rows = [[label, *(f"{p:.6g}" for p in row)] for label, row in zip(predicted, probabilities)]
+        return header, rows, predicted
+    predicted = output[:, 0] * facts["y_std"] + facts["y_mean"]
+    return [column], [[f"{value:.6g}"] for value in predicted], predicted
+
+
+def score_against(facts, predicted, y_text):
+    """A line comparing the predictions with the file's own target column."""
+    if facts["task"] == "classification":
+        accuracy = np.mean(np.asarray(predicted) == y_text)
+        unseen = sorted(set(y_text) - set(facts["classes"]))
+        note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
+        return f"accuracy against column {facts['target']!r}: {accuracy:.4f}{note}"
+    try:
+        actual = y_text.astype(float)
+    except ValueError:
+        raise ValueError(f"--data: column {facts['target']!r} is not numeric; the model "
+                         "predicts numbers.") from None
+    mae = np.mean(np.abs(predicted - actual))
+    return f"mean absolute error against column {facts['target']!r}: {mae:.6g}"
+
+
+def write_table(path, header, rows):
+    """Write the CSV to ``path`` atomically, or to standard output when ``path`` is None."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    if path is None:
+        sys.stdout.write(buffer.getvalue())
+        return
+    from .io import _atomic_write
+    data = buffer.getvalue().encode("utf-8")
+    _atomic_write(path, lambda file: file.write(data), suffix=".csv")
