@@ -182,8 +182,6 @@ def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callb
     return n_jobs, seed, direction
 
 
-
-
 def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian",
          objective="val_loss", mode="auto", epochs=20, batch_size=32, callbacks=None, pruning=True,
          n_jobs=1, seed=0, timeout=None, verbose=0):

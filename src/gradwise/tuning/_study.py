@@ -29,8 +29,8 @@ def startup_trials(n_trials):
 
 
 def make_sampler(kind, seed, n_trials):
-    """``"random"``: Optuna's RandomSampler; ``"bayesian"``: its TPE sampler (multivariate,
-    with a constant liar for trials still running in parallel, Optuna's defaults)."""
+    """``"random"``: Optuna's RandomSampler; ``"bayesian"``: its TPE sampler, with Optuna's
+    default (independent, univariate) density models after ``startup_trials`` random trials."""
     optuna = import_optuna()
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
