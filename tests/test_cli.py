@@ -255,3 +255,29 @@ def test_unseen_categories_are_zeros_with_a_warning(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "1 category cell(s) not seen in training" in captured.err
     assert len(captured.out.splitlines()) == 3
+
+
+def test_missing_value_markers_and_byte_order_marks(tmp_path, capsys):
+    rows = [[1.0, 0], [2.0, 1], ["NA", 0], [4.0, 1]]
+    path = _write_csv(tmp_path / "na.csv", ["x", "y"], rows)
+    assert main(["train", "--data", path, "--target", "y"]) == 2
+    assert "column 'x' has missing values ('NA' at line 4)" in capsys.readouterr().err
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(("\ufeffx,label\n" + "".join(f"{v},{int(v > 0)}\n" for v in x))
+                    .encode("utf-8"))
+    assert main(["train", "--data", str(bom), "--target", "x", "--epochs", "2", "--quiet"]) == 0
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("caf\xe9,y\n1,2\n".encode("latin-1"))
+    assert main(["train", "--data", str(latin), "--target", "y"]) == 2
+    assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_an_identifier_column_is_flagged(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    path = _write_csv(tmp_path / "id.csv", ["customer", "x", "label"],
+                      [[f"c{i:04d}", v, int(v > 0)] for i, v in enumerate(x)])
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "2", "--quiet"]) == 0
+    assert "text column 'customer' has 120 distinct values in 120 rows" in capsys.readouterr().err

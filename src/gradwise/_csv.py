@@ -1,5 +1,6 @@
 """Reading a user's CSV into features and a target, with clear errors."""
 import csv
+import sys
 
 import numpy as np
 
@@ -28,7 +29,12 @@ def read_csv(path, target):
         if _as_numbers(cells) is not None:
             spec.append({"name": name, "kind": "number"})
         else:
-            spec.append({"name": name, "kind": "category", "levels": sorted(set(cells))})
+            levels = sorted(set(cells))
+            if len(levels) > 50 and len(levels) > len(cells) // 2:
+                print(f"gradwise: warning: text column {name!r} has {len(levels)} distinct values "
+                      f"in {len(cells)} rows, one-hot encoded as as many features; drop it if it "
+                      "is an identifier or free text.", file=sys.stderr)
+            spec.append({"name": name, "kind": "category", "levels": levels})
     if not spec:
         raise ValueError("--data: no feature columns besides the target.")
     X, names, _ = _encode(columns, spec, path)
@@ -57,11 +63,14 @@ def encode_csv(path, spec, target=None):
 
 def _read_columns(path):
     """The header's columns and their stripped text cells, checked for shape and gaps."""
-    try:
-        with open(path, newline="") as handle:
+    try:  # utf-8-sig: spreadsheet exports often start with a byte-order mark
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except OSError as error:
         raise ValueError(f"--data: cannot read {path!r}: {error.strerror}.") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"--data: {path!r} is not UTF-8 text (byte {error.start}); save it as "
+                         "UTF-8 CSV.") from None
     rows = [row for row in rows if row and any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise ValueError(f"--data: {path!r} needs a header row and at least one data row.")
@@ -74,7 +83,21 @@ def _read_columns(path):
         if "" in cells:
             raise ValueError(f"--data: column {name!r} has an empty cell at line {cells.index('') + 2}; "
                              "fill or drop missing values first.")
+        _refuse_missing_markers(name, cells)
     return columns
+
+
+#: Cells that stand for a missing number in common exports (pandas, R, spreadsheets).
+_MISSING = {"na", "n/a", "nan", "null", "none", "?", "-", "#n/a"}
+
+
+def _refuse_missing_markers(name, cells):
+    """A numeric column with "NA"-like cells would silently become a text column."""
+    marked = [i for i, cell in enumerate(cells) if cell.lower() in _MISSING]
+    if marked and len(marked) < len(cells) and all(
+            _is_finite_number(cell) for i, cell in enumerate(cells) if cell.lower() not in _MISSING):
+        raise ValueError(f"--data: column {name!r} has missing values ({cells[marked[0]]!r} at "
+                         f"line {marked[0] + 2}); fill or drop them first.")
 
 
 def _encode(columns, spec, path):
