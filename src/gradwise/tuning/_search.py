@@ -9,7 +9,8 @@ import numpy as np
 from .. import _kernels
 from .._training import unpack_validation_data
 from .._validation import check_positive_int
-from ..callbacks import Callback, _monitor_mode
+from ..callbacks import Callback
+from ..callbacks.monitoring import _monitor_mode
 from ..model import Sequential
 from ._result import TuningResult, trials_from_study
 from ._space import Choice, IntUniform, check_space
