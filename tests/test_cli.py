@@ -281,3 +281,15 @@ def test_an_identifier_column_is_flagged(tmp_path, capsys):
                       [[f"c{i:04d}", v, int(v > 0)] for i, v in enumerate(x)])
     assert main(["train", "--data", path, "--target", "label", "--epochs", "2", "--quiet"]) == 0
     assert "text column 'customer' has 120 distinct values in 120 rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_tune_retrains_the_best_trial_to_its_score(capsys, jobs):
+    # The best trial's seed, parameters and arithmetic (one BLAS thread, as in the workers),
+    # and its best epoch kept: the dev accuracy printed at the end is the trial's own score.
+    pytest.importorskip("optuna")
+    assert main(["tune", "--trials", "4", "--epochs", "4", "--jobs", jobs, "--no-pruning"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    best_row = out[out.index(next(l for l in out if l.startswith("-----"))) + 1]
+    dev = next(line for line in out if line.startswith("dev"))
+    assert float(dev.split()[2]) == pytest.approx(float(best_row.split()[1]), abs=1e-4)

@@ -99,14 +99,17 @@ def _widths(data, hidden):
     return "-".join(map(str, [data.n_features, *hidden, data.outputs]))
 
 
-def _fit_and_report(model, data, args, epochs, verbose):
-    """Train with early stopping on the dev split, print loss and metric per split, then
-    write the report and the model file when asked."""
+def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
+    """Train with early stopping on the dev split (keeping the epoch with the best ``monitor``),
+    print loss and metric per split, then write the report and the model file when asked."""
     import gradwise as gw
     metric = model.metrics[0].__name__
-    stop = gw.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)
+    stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
+                                      restore_best_weights=True)
     history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
                         validation_data=data.splits[1], callbacks=[stop], verbose=verbose)
+    if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
+        model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
     print(f"\n{'split':<6} {'loss':>10} {metric:>10}")
     for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits):
         result = model.evaluate(Xs, ys)
@@ -186,9 +189,12 @@ def tune(args):
                                              for k, v in best.items()))
     model = build(best)
     model.seed = result.best_trial["seed"]  # the best trial's own initialization
+    if args.jobs > 1:  # as in the workers: one BLAS thread, the same sums in the same order
+        gw.set_num_threads(1)
     print(f"\nretraining the best configuration: network "
           f"{_widths(data, [best['units']] * best['layers'])}")
-    return _fit_and_report(model, data, args, args.epochs, verbose=0)
+    # kept at the epoch of the best objective, the value the trial was scored by
+    return _fit_and_report(model, data, args, args.epochs, verbose=0, monitor=objective)
 
 
 def predict(args):
