@@ -189,12 +189,14 @@ def tune(args):
                                              for k, v in best.items()))
     model = build(best)
     model.seed = result.best_trial["seed"]  # the best trial's own initialization
-    if args.jobs > 1:  # as in the workers: one BLAS thread, the same sums in the same order
-        gw.set_num_threads(1)
+
     print(f"\nretraining the best configuration: network "
           f"{_widths(data, [best['units']] * best['layers'])}")
-    # kept at the epoch of the best objective, the value the trial was scored by
-    return _fit_and_report(model, data, args, args.epochs, verbose=0, monitor=objective)
+    # Kept at the epoch of the best objective, the value the trial was scored by; after
+    # parallel trials, on one BLAS thread as in the workers: the same sums in the same order.
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1 if args.jobs > 1 else None, user_api="blas"):
+        return _fit_and_report(model, data, args, args.epochs, verbose=0, monitor=objective)
 
 
 def predict(args):
