@@ -235,7 +235,7 @@ def test_predict_errors_are_clear(tmp_path, capsys):
     assert "column 'c' expects numbers, line 2" in capsys.readouterr().err
     import gradwise as gw
     plain = str(tmp_path / "plain.npz")
-    gw.save_model(gw.load_model(model_file), plain)  # a model file without the CLI's encoding
+    gw.save_model(gw.load_model(model_file), plain, metadata={})  # without the CLI's encoding
     assert main(["predict", "--model", plain, "--data", path]) == 2
     assert "was not saved by 'gradwise train --save'" in capsys.readouterr().err
 

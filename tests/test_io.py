@@ -130,3 +130,12 @@ def test_metadata_round_trip_and_validation(tmp_path):
     with pytest.raises(TypeError, match="metadata"):
         gw.save_model(model, tmp_path / "bad.npz", metadata=["not", "a", "dict"])
     assert not (tmp_path / "bad.npz").exists()
+
+
+def test_a_loaded_model_keeps_its_metadata_when_saved_again(tmp_path):
+    model, _, _ = _trained()
+    assert model.metadata == {}
+    gw.save_model(model, tmp_path / "a.npz", metadata={"classes": ["a", "b"]})
+    loaded = gw.load_model(tmp_path / "a.npz")
+    loaded.save(tmp_path / "b.npz")
+    assert gw.load_model(tmp_path / "b.npz").metadata == {"classes": ["a", "b"]}

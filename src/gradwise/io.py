@@ -46,13 +46,15 @@ def save_model(model, path, include_optimizer=True, metadata=None):
         Store the optimizer's moments and counters so training can resume.
     metadata : dict, optional
         JSON-serializable facts kept with the model (column names, class labels, units);
-        :func:`load_model` returns them as ``model.metadata``.
+        :func:`load_model` returns them as ``model.metadata``. Default: ``model.metadata``.
     """
     if not getattr(model, "built", False):
         raise ValueError("model: only a built model can be saved; call fit or build(input_dim).")
     path = os.fspath(path)
     description = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
                    "weights": _weight_table(model), "compile": _compile_config(model)}
+    if metadata is None:  # a loaded model keeps what it was saved with
+        metadata = getattr(model, "metadata", None) or None
     if metadata is not None:
         if not isinstance(metadata, dict):
             raise TypeError(f"metadata: expected a dict, received {type(metadata).__name__}.")

@@ -5,16 +5,16 @@ import warnings
 import numpy as np
 
 from . import callbacks as callbacks_module
-from . import layers as layers_module
 from . import _kernels, losses, metrics as metrics_module, optimizers
 from ._backend import xp
 from ._training import (apply_class_weight, iterate_batches, run_training, split_validation,
                         unpack_validation_data)
 from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight
 from .layers import Layer
+from ._model_state import WeightsAndConfig
 
 
-class Sequential:
+class Sequential(WeightsAndConfig):
     """A linear stack of layers trained by back-propagation.
 
     Parameters
@@ -54,6 +54,8 @@ class Sequential:
         self.stop_training = False
         self.history = None
         self._augment = None
+        #: JSON-serializable facts saved with the model (see :func:`gradwise.io.save_model`).
+        self.metadata = {}
         for layer in layers or []:
             self.add(layer)
 
@@ -383,56 +385,6 @@ class Sequential:
             return self._forward(X, training=False)
         X, _, _ = self._prepare(X)
         return self._predict_prepared(X, batch_size)
-
-    # -- weights and configuration -----------------------------------------------------
-    def get_weights(self, include_state=False):
-        """Copies of every layer's ``params`` (then ``state`` if asked), layer by layer."""
-        weights = []
-        for layer in self.layers:
-            weights += [v.copy() for v in layer.params.values()]
-            if include_state:
-                weights += [v.copy() for v in layer.state.values()]
-        return weights
-
-    def set_weights(self, weights, include_state=False):
-        """Set weights from a list shaped like ``get_weights(include_state)``'s output."""
-        targets = []
-        for layer in self.layers:
-            targets += [(layer.name, k, v) for k, v in layer.params.items()]
-            if include_state:
-                targets += [(layer.name, k, v) for k, v in layer.state.items()]
-        if len(weights) != len(targets):
-            raise ValueError(f"weights: expected a list of {len(targets)} arrays, received {len(weights)}.")
-        for (name, key, target), value in zip(targets, weights):
-            value = np.asarray(value)
-            if value.shape != target.shape:
-                raise ValueError(f"weights: {name}.{key} expects shape {target.shape}, "
-                                 f"received {value.shape}.")
-        for (_, _, target), value in zip(targets, weights):
-            target[...] = value
-
-    def save(self, path):
-        """Write the model to one ``.npz`` file; see :func:`gradwise.io.save_model`."""
-        from .io import save_model
-        save_model(self, path)
-
-    def count_params(self):
-        return sum(layer.count_params() + layer.count_state() for layer in self.layers)
-
-    def summary(self, print_fn=print):
-        """Print each layer with its output shape and parameter count, then the totals."""
-        from ._summary import summary_text
-        print_fn(summary_text(self))
-
-    def get_config(self):
-        return {"name": self.name, "input_dim": self.input_dim, "seed": self.seed,
-                "dtype": self.dtype.name, "layers": [layers_module.serialize(l) for l in self.layers]}
-
-    @classmethod
-    def from_config(cls, config):
-        layers = [layers_module.deserialize(c) for c in config.get("layers", [])]
-        return cls(layers, input_dim=config.get("input_dim"), seed=config.get("seed"),
-                   dtype=config.get("dtype", "float32"), name=config.get("name", "sequential"))
 
     def __repr__(self):
         return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
