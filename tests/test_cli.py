@@ -293,3 +293,14 @@ def test_tune_retrains_the_best_trial_to_its_score(capsys, jobs):
     best_row = out[out.index(next(l for l in out if l.startswith("-----"))) + 1]
     dev = next(line for line in out if line.startswith("dev"))
     assert float(dev.split()[2]) == pytest.approx(float(best_row.split()[1]), abs=1e-4)
+
+
+def test_tune_resumes_a_stored_study(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    url = f"sqlite:///{tmp_path / 'tune.db'}"
+    options = ["tune", "--trials", "2", "--epochs", "2", "--storage", url, "--study", "digits"]
+    assert main(options) == 0 and "2 trials: 2 complete" in capsys.readouterr().out
+    assert main(options) == 0
+    assert "4 trials: 4 complete" in capsys.readouterr().out
+    assert main(["tune", "--storage", "tune.db"]) == 2
+    assert "storage" in capsys.readouterr().err

@@ -399,3 +399,63 @@ def test_dimensions_round_trip_through_their_config():
                       tuning.IntUniform(16, 256, log=True), tuning.Choice([32, "x", None])):
         assert type(dimension).from_config(dimension.get_config()) == dimension
         assert repr(dimension).startswith(type(dimension).__name__ + "(")
+
+
+# -- studies kept in a database: resuming, sharing between processes --------------------------
+def test_a_stored_study_resumes_with_new_draws(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tuning.db'}"
+    first = _tune_linear(n_trials=3, storage=url, study_name="linear", sampler="random")
+    again = _tune_linear(n_trials=2, storage=url, study_name="linear", sampler="random")
+    assert [t["number"] for t in again.trials] == [0, 1, 2, 3, 4]
+    assert [t["params"] for t in again.trials[:3]] == [t["params"] for t in first.trials]
+    rates = [t["params"]["learning_rate"] for t in again.trials]
+    assert len(set(rates)) == 5  # the resumed sampler does not repeat the first draws
+    assert len({t["seed"] for t in again.trials}) == 5
+    X, y, X_dev, y_dev = _linear_data()
+    for trial in again.trials:  # every stored score is the training it claims
+        expected = _reference_dev_loss(trial["params"]["learning_rate"], X, y, X_dev, y_dev)
+        if math.isfinite(expected) and expected < 1e6:
+            assert trial["score"] == pytest.approx(expected, rel=1e-3)
+    assert again.best_score == min(t["score"] for t in again.trials if t["state"] == "complete")
+
+
+def test_two_processes_share_one_stored_study(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    code = ("import sys; sys.path.insert(0, {tests!r}); import test_tuning as t; "
+            "t._tune_linear(n_trials=3, storage={url!r}, study_name='shared', seed={seed})")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    runs = [subprocess.Popen([sys.executable, "-c", code.format(tests=tests, url=url, seed=s)],
+                             stderr=subprocess.PIPE, text=True) for s in (1, 2)]
+    for run in runs:
+        assert run.wait(timeout=120) == 0, run.stderr.read()
+    import optuna
+    study = optuna.load_study(study_name="shared", storage=url)
+    assert len(study.trials) == 6
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+
+
+def test_worker_processes_use_the_stored_study(tmp_path):
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    result = _tune_linear(n_trials=4, storage=url, study_name="w", n_jobs=2)
+    assert sorted(t["number"] for t in result.trials) == [0, 1, 2, 3]
+    import optuna
+    assert len(optuna.load_study(study_name="w", storage=url).trials) == 4
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(storage="tuning.db"), "storage"),
+    (dict(storage=3), "storage"),
+    (dict(storage="sqlite:///x.db", study_name=""), "study_name"),
+])
+def test_bad_storage_options_are_refused(options, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        _tune_linear(**options)
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_stored_study_of_the_other_direction_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    _tune_linear(n_trials=1, storage=url, study_name="d")  # minimizes val_loss
+    with pytest.raises(ValueError, match="study_name"):
+        _tune_linear(n_trials=1, storage=url, study_name="d", mode="max")

@@ -64,6 +64,10 @@ def _parser():
     tune.add_argument("--batch-size", type=_positive_int, default=64)
     tune.add_argument("--patience", type=_positive_int, default=10, help="early-stopping patience")
     tune.add_argument("--no-pruning", action="store_true", help="run every trial to the end")
+    tune.add_argument("--storage", metavar="URL",
+                      help="keep the study in a database (sqlite:///tune.db, postgresql://...): "
+                           "runs with the same --study resume it, machines share it")
+    tune.add_argument("--study", default="gradwise-tune", help="study name in --storage")
     _add_output_options(tune)
     predict = commands.add_parser(
         "predict", help="predict the rows of a CSV with a model saved by train/tune --save")
@@ -179,7 +183,8 @@ def tune(args):
     result = tuning.tune(build, _tuning_space(), *data.splits[0], data.splits[1],
                          n_trials=args.trials, sampler=args.sampler, objective=objective,
                          epochs=args.epochs, batch_size=args.batch_size, callbacks=[stop],
-                         pruning=not args.no_pruning, n_jobs=args.jobs, seed=args.seed)
+                         pruning=not args.no_pruning, n_jobs=args.jobs, seed=args.seed,
+                         storage=args.storage, study_name=args.study)
     print(f"\n{result.table()}")
     if result.best_params is None:
         raise ValueError("--trials: no trial completed (all diverged or were pruned); "

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from ._study import (STUDY_NAME, WORKER_STREAM, derive_seed, import_optuna, make_pruner,
+from ._study import (WORKER_STREAM, derive_seed, import_optuna, make_pruner,
                      make_sampler, optuna_logging)
 
 
@@ -49,9 +49,12 @@ def _journal(path):
 _worker_storage = {"path": None, "storage": None}
 
 
-def _storage_for(path):
-    if _worker_storage["path"] != path:
-        _worker_storage.update(path=path, storage=_journal(path))
+def _storage_for(location):
+    """The study's storage in a worker: the search's journal file, or the user's database URL
+    (``"sqlite:///..."``, ``"postgresql://..."``), opened once per worker."""
+    if _worker_storage["path"] != location:
+        storage = location if "://" in location else _journal(location)
+        _worker_storage.update(path=location, storage=storage)
     return _worker_storage["storage"]
 
 
@@ -68,41 +71,49 @@ def _limit_blas_once():
 def run_one_trial(search, path, plan, index, deadline):
     """Worker task: one trial of the shared study, on one BLAS thread.
 
-    ``plan`` is ``(sampler kind, search seed, n_trials, pruning, verbose)``; the sampler is seeded
-    by the search seed and ``index`` so that workers draw different points.
+    ``plan`` is ``(sampler kind, search seed, n_trials, pruning, verbose, study name)``; the
+    sampler is seeded by the search seed and ``index`` so that workers draw different points.
     """
     if deadline is not None and time.time() >= deadline:
         return
     _limit_blas_once()
-    kind, seed, n_trials, pruning, verbose = plan
+    kind, seed, n_trials, pruning, verbose, study_name = plan
     optuna = import_optuna()
     with optuna_logging(verbose):
-        study = optuna.load_study(study_name=STUDY_NAME, storage=_storage_for(path),
+        study = optuna.load_study(study_name=study_name, storage=_storage_for(path),
                                   sampler=make_sampler(kind, derive_seed(seed, WORKER_STREAM, index),
                                                        n_trials),
                                   pruner=make_pruner(pruning))
         search.run(study, n_trials=1)
 
 
-def optimize_in_processes(search, direction, plan, n_jobs, timeout):
+def optimize_in_processes(search, direction, plan, n_jobs, timeout, storage=None):
     """Run ``plan``'s ``n_trials`` trials on ``n_jobs`` worker processes.
+
+    ``storage`` is a database URL whose study (``plan``'s study name, created already) the
+    workers share; without one they share a temporary journal file.
 
     Returns
     -------
-    optuna.storages.InMemoryStorage
-        A copy of the finished study (the journal file is deleted).
+    str or optuna.storages.InMemoryStorage
+        ``storage``, or a copy of the finished study (the journal file is deleted).
     """
     from joblib import Parallel, delayed
     optuna = import_optuna()
     n_trials = plan[2]
     deadline = None if timeout is None else time.time() + timeout
+    if storage is not None:
+        Parallel(n_jobs=min(n_jobs, n_trials), backend="loky")(
+            delayed(run_one_trial)(search, storage, plan, index, deadline)
+            for index in range(n_trials))
+        return storage
     with tempfile.TemporaryDirectory(prefix="gradwise-tune-") as folder:
         storage = _journal(os.path.join(folder, "journal.log"))
-        optuna.create_study(storage=storage, study_name=STUDY_NAME, direction=direction)
+        optuna.create_study(storage=storage, study_name=plan[5], direction=direction)
         Parallel(n_jobs=min(n_jobs, n_trials), backend="loky")(
             delayed(run_one_trial)(search, os.path.join(folder, "journal.log"), plan, index,
                                    deadline)
             for index in range(n_trials))
         memory = optuna.storages.InMemoryStorage()
-        optuna.copy_study(from_study_name=STUDY_NAME, from_storage=storage, to_storage=memory)
+        optuna.copy_study(from_study_name=plan[5], from_storage=storage, to_storage=memory)
     return memory

@@ -2,6 +2,7 @@
 pruning of hopeless trials, on Optuna."""
 import math
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -152,6 +153,14 @@ def _check_batch_dimension(space):
                          f"positive integers (or None), received {dimension!r}")
 
 
+def _check_storage(storage, study_name):
+    if storage is not None and (not isinstance(storage, str) or "://" not in storage):
+        raise ValueError(f"Expected storage None or a database URL such as 'sqlite:///tuning.db' "
+                         f"or 'postgresql://user:password@host/db', received storage={storage!r}")
+    if not isinstance(study_name, str) or not study_name:
+        raise ValueError(f"Expected a non-empty study_name, received study_name={study_name!r}")
+
+
 def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callbacks, pruning,
                    n_jobs, seed, timeout):
     """Validate the scalar options; returns ``(n_jobs, seed, direction)``."""
@@ -185,7 +194,7 @@ def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callb
 
 def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian",
          objective="val_loss", mode="auto", epochs=20, batch_size=32, callbacks=None, pruning=True,
-         n_jobs=1, seed=0, timeout=None, verbose=0):
+         n_jobs=1, seed=0, timeout=None, verbose=0, storage=None, study_name=STUDY_NAME):
     """Search hyperparameters: random search or Bayesian optimization, with pruning.
 
     Each trial draws a point of ``space``, calls ``build(params)`` for a compiled model, seeds
@@ -234,6 +243,13 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         Seconds after which no new trial starts.
     verbose : int, default 0
         1 prints Optuna's line per trial; 0 leaves only warnings.
+    storage : str, optional
+        A database URL (``"sqlite:///tuning.db"``, ``"postgresql://user:password@host/db"``
+        with the ``[postgres]`` extra) that keeps the study: a later call with the same
+        ``study_name`` resumes it (trial numbers, seeds and sampler draws carry on), and
+        searches on several machines pointed at one server share it (give each machine its
+        own ``seed``). The result then holds every trial of the study. Default: in memory.
+    study_name : str, default "gradwise-tune"
 
     Returns
     -------
@@ -260,6 +276,7 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         raise TypeError(f"build: expected a callable params -> compiled Sequential, received {build!r}")
     space = check_space(space)
     _check_batch_dimension(space)
+    _check_storage(storage, study_name)
     n_jobs, seed, direction = _check_options(n_trials, sampler, objective, mode, epochs, batch_size,
                                              callbacks, pruning, n_jobs, seed, timeout)
     fit_options = {"epochs": epochs, "batch_size": batch_size, "callbacks": list(callbacks or [])}
@@ -270,19 +287,56 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     sampler_seed = derive_seed(seed, SAMPLER_STREAM)
     study_direction = "maximize" if direction == "max" else "minimize"
     with optuna_logging(verbose):
+        if storage is not None:  # stored studies carry on: the draws must not repeat
+            study = _stored_study(optuna, storage, study_name, study_direction)
+            done = len(study.trials)
+            seed = derive_seed(seed, SAMPLER_STREAM, done) if done else seed
+            sampler_seed = derive_seed(seed, SAMPLER_STREAM)
         if processes == 1:
-            study = optuna.create_study(sampler=make_sampler(sampler, sampler_seed, n_trials),
-                                        pruner=make_pruner(pruning), direction=study_direction,
-                                        study_name=STUDY_NAME)
+            if storage is None:
+                study = optuna.create_study(direction=study_direction, study_name=study_name)
+            study.sampler = make_sampler(sampler, sampler_seed, n_trials)
+            study.pruner = make_pruner(pruning)
+            search.seed = seed
             search.run(study, n_trials, timeout)
         else:
             from ._parallel import optimize_in_processes
-            plan = (sampler, seed, n_trials, pruning, verbose)
-            storage = optimize_in_processes(search, study_direction, plan, processes, timeout)
-            study = optuna.load_study(study_name=STUDY_NAME, storage=storage,
+            search.seed = seed
+            plan = (sampler, seed, n_trials, pruning, verbose, study_name)
+            location = optimize_in_processes(search, study_direction, plan, processes, timeout,
+                                             storage)
+            study = optuna.load_study(study_name=study_name, storage=location,
                                       sampler=make_sampler(sampler, sampler_seed, n_trials),
                                       pruner=make_pruner(pruning))
     return _result(study, objective, direction, seed)
+
+
+def _stored_study(optuna, storage, study_name, direction):
+    """Create or resume ``study_name`` in the database at ``storage``, checked to optimize in
+    the same direction."""
+    try:
+        from sqlalchemy.exc import IntegrityError, OperationalError
+    except ImportError:  # Optuna's RDB storage needs SQLAlchemy
+        raise ImportError('storage: needs SQLAlchemy: pip install "gradwise[tune]".') from None
+    for attempt in range(4):
+        try:
+            study = optuna.create_study(storage=storage, study_name=study_name,
+                                        direction=direction, load_if_exists=True)
+            break
+        except ImportError as error:
+            raise ImportError(f"storage: the database driver is missing ({error}); for "
+                              'PostgreSQL pip install "gradwise[postgres]".') from None
+        except (IntegrityError, OperationalError):
+            # Two searches creating the same new database at once race on its schema:
+            # the loser finds it made, and loads it on the next attempt.
+            if attempt == 3:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    if study.direction.name.lower() != direction:
+        raise ValueError(f"study_name: the stored study {study_name!r} was made to "
+                         f"{study.direction.name.lower()} its objective; this search would "
+                         f"{direction}. Use another study_name.")
+    return study
 
 
 def _result(study, objective, direction, seed):
