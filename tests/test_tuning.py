@@ -459,3 +459,18 @@ def test_a_stored_study_of_the_other_direction_is_refused(tmp_path):
     _tune_linear(n_trials=1, storage=url, study_name="d")  # minimizes val_loss
     with pytest.raises(ValueError, match="study_name"):
         _tune_linear(n_trials=1, storage=url, study_name="d", mode="max")
+
+
+POSTGRES = os.environ.get("GRADWISE_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL server: set GRADWISE_TEST_POSTGRES_URL "
+                                         "(.ci/run starts one where it can)")
+def test_a_postgresql_study_is_shared_by_worker_processes_and_resumed():
+    name = f"gradwise-test-{os.getpid()}"
+    first = _tune_linear(n_trials=2, storage=POSTGRES, study_name=name, n_jobs=2)
+    again = _tune_linear(n_trials=2, storage=POSTGRES, study_name=name)
+    assert len(first.trials) == 2 and [t["number"] for t in again.trials] == [0, 1, 2, 3]
+    assert all(t["state"] == "complete" for t in again.trials)
+    import optuna
+    optuna.delete_study(study_name=name, storage=POSTGRES)
