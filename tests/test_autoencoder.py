@@ -195,3 +195,18 @@ def test_docstring_example_outlier():
     normal = rng.normal(size=(500, 2)) @ [[1.0, 1.0, 1.0, 1.0], [1.0, -1.0, 0.0, 2.0]]
     detector = AutoencoderAnomalyDetector((8, 2), random_state=0).fit(normal)
     assert detector.predict([[0.0, 0.0, 0.0, 0.0], [5.0, -5.0, 5.0, -5.0]]).tolist() == [1, -1]
+
+
+def test_save_and_load_keep_encoder_and_decoder(digits_unit, tmp_path):
+    ae = Autoencoder((16, 4), noise_stddev=0.2, dropout=0.1, seed=0).compile()
+    ae.fit(digits_unit[:300], epochs=2, verbose=0)
+    ae.save(tmp_path / "ae.npz")
+    loaded = Autoencoder.load(tmp_path / "ae.npz")
+    X = digits_unit[300:350]
+    np.testing.assert_array_equal(loaded.encode(X), ae.encode(X))
+    np.testing.assert_array_equal(loaded.reconstruction_error(X), ae.reconstruction_error(X))
+    assert loaded.code_size == 4 and len(loaded.decoder_layers) == len(ae.decoder_layers)
+    loaded.fit(digits_unit[:300], epochs=1, verbose=0)  # trains on, optimizer state included
+    gw.save_model(ae.model, tmp_path / "plain.npz", metadata={})
+    with pytest.raises(ValueError, match="not an autoencoder"):
+        Autoencoder.load(tmp_path / "plain.npz")

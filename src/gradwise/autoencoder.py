@@ -213,6 +213,33 @@ class Autoencoder:
         if not self.model.built:
             raise RuntimeError("The autoencoder is not built: call fit or build(input_dim) first.")
 
+    # -- files ---------------------------------------------------------------------------
+    def save(self, path):
+        """Write the network to one model file (see :func:`gradwise.save_model`), with what
+        :meth:`load` needs to tell the encoder from the decoder."""
+        from .io import save_model
+        self._require_built()
+        save_model(self.model, path, metadata={"autoencoder": {
+            "encoder_units": self.encoder_units, "n_corruption": self._n_corruption,
+            "n_encoder": self._n_encoder}})
+
+    @classmethod
+    def load(cls, path):
+        """Read an autoencoder written by :meth:`save` (ready to encode, decode and train on)."""
+        from .io import load_model
+        model = load_model(path)
+        facts = model.metadata.get("autoencoder")
+        if not isinstance(facts, dict):
+            raise ValueError(f"path: {path!r} holds a model but not an autoencoder written by "
+                             "Autoencoder.save; load it with gradwise.load_model.")
+        autoencoder = cls.__new__(cls)
+        autoencoder.encoder_units = [int(u) for u in facts["encoder_units"]]
+        autoencoder.code_size = autoencoder.encoder_units[-1]
+        autoencoder._n_corruption, autoencoder._n_encoder = facts["n_corruption"], facts["n_encoder"]
+        autoencoder._decoder_widths, autoencoder._settings = None, None  # built: not needed
+        autoencoder.model = model
+        return autoencoder
+
 
 def _check_units(encoder_units):
     if isinstance(encoder_units, (int, np.integer)) and not isinstance(encoder_units, bool):
