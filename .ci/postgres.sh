@@ -5,9 +5,10 @@ start_test_postgres() {
     local bin data port=54329
     bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
     if [ -z "$bin" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        timeout 600 apt-get install -y -q postgresql >/dev/null 2>&1 \
+        DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q postgresql >/dev/null 2>&1 \
             || { timeout 300 apt-get update -q >/dev/null 2>&1 \
-                 && timeout 600 apt-get install -y -q postgresql >/dev/null 2>&1; }
+                 && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q postgresql \
+                    >/dev/null 2>&1; }
         bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
     fi
     if [ -z "$bin" ] || ! id postgres >/dev/null 2>&1; then
