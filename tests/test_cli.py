@@ -304,3 +304,20 @@ def test_tune_resumes_a_stored_study(tmp_path, capsys):
     assert "4 trials: 4 complete" in capsys.readouterr().out
     assert main(["tune", "--storage", "tune.db"]) == 2
     assert "storage" in capsys.readouterr().err
+
+
+def test_numeric_class_labels_come_back_as_written(tmp_path, capsys):
+    X, y = load_iris(return_X_y=True)
+    path = _write_csv(tmp_path / "iris.csv", ["a", "b", "c", "d", "kind"],
+                      [[*row, label] for row, label in zip(X, y)])
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--data", path, "--target", "kind", "--epochs", "60", "--hidden", "16",
+                 "--quiet", "--learning-rate", "0.01", "--save", model_file]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", model_file, "--data", path]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0] == "predicted_kind,probability_0,probability_1,probability_2"
+    predicted = np.array([int(line.split(",")[0]) for line in lines[1:]])  # "1", not "1.0"
+    reported = float(captured.err.split("accuracy against column 'kind': ")[1].split()[0])
+    assert reported == pytest.approx(np.mean(predicted == y), abs=1e-4) and reported > 0.85

@@ -84,8 +84,17 @@ def metadata(data):
     """What ``gradwise predict`` needs besides the network, as JSON types."""
     return {"kind": METADATA_KIND, "version": 1, "task": data.task, "target": data.target,
             "columns": data.columns,
-            "classes": None if data.classes is None else [str(c) for c in data.classes],
+            "classes": None if data.classes is None else [label_text(c) for c in data.classes],
             "y_mean": data.y_mean, "y_std": data.y_std}
+
+
+def label_text(value):
+    """A class label as the CSV would write it: ``1`` for a numeric 1.0, text unchanged."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def check_output_path(path, option):

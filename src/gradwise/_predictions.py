@@ -28,6 +28,8 @@ def predictions_table(model, facts, X):
 def score_against(facts, predicted, y_text):
     """A line comparing the predictions with the file's own target column."""
     if facts["task"] == "classification":
+        from ._cli_data import label_text
+        y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
         accuracy = np.mean(np.asarray(predicted) == y_text)
         unseen = sorted(set(y_text) - set(facts["classes"]))
         note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""

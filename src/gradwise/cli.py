@@ -123,7 +123,7 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
                      data_description=data.description, feature_names=data.feature_names,
-                     class_names=data.classes, target_scale=data.y_std)
+                     class_names=_cli_data.metadata(data)["classes"], target_scale=data.y_std)
         print(f"\nreport written to {args.report}")
     if args.save:
         gw.save_model(model, args.save, include_optimizer=False, metadata=_cli_data.metadata(data))
