@@ -102,18 +102,20 @@ def optimize_in_processes(search, direction, plan, n_jobs, timeout, storage=None
     optuna = import_optuna()
     n_trials = plan[2]
     deadline = None if timeout is None else time.time() + timeout
-    if storage is not None:
+
+    def run_trials(location):
         Parallel(n_jobs=min(n_jobs, n_trials), backend="loky")(
-            delayed(run_one_trial)(search, storage, plan, index, deadline)
+            delayed(run_one_trial)(search, location, plan, index, deadline)
             for index in range(n_trials))
+
+    if storage is not None:
+        run_trials(storage)
         return storage
     with tempfile.TemporaryDirectory(prefix="gradwise-tune-") as folder:
-        storage = _journal(os.path.join(folder, "journal.log"))
-        optuna.create_study(storage=storage, study_name=plan[5], direction=direction)
-        Parallel(n_jobs=min(n_jobs, n_trials), backend="loky")(
-            delayed(run_one_trial)(search, os.path.join(folder, "journal.log"), plan, index,
-                                   deadline)
-            for index in range(n_trials))
+        path = os.path.join(folder, "journal.log")
+        journal = _journal(path)
+        optuna.create_study(storage=journal, study_name=plan[5], direction=direction)
+        run_trials(path)
         memory = optuna.storages.InMemoryStorage()
-        optuna.copy_study(from_study_name=plan[5], from_storage=storage, to_storage=memory)
+        optuna.copy_study(from_study_name=plan[5], from_storage=journal, to_storage=memory)
     return memory

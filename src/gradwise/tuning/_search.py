@@ -284,24 +284,23 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
                      fit_options, seed)
     processes = min(n_jobs, n_trials)
     search.kernel_saving = search.probe() * n_trials / processes
-    sampler_seed = derive_seed(seed, SAMPLER_STREAM)
     study_direction = "maximize" if direction == "max" else "minimize"
     with optuna_logging(verbose):
-        if storage is not None:  # stored studies carry on: the draws must not repeat
+        study = None
+        if storage is not None:
             study = _stored_study(optuna, storage, study_name, study_direction)
-            done = len(study.trials)
-            seed = derive_seed(seed, SAMPLER_STREAM, done) if done else seed
-            sampler_seed = derive_seed(seed, SAMPLER_STREAM)
+            if study.trials:  # a resumed study carries on: its draws and seeds must not repeat
+                seed = derive_seed(seed, SAMPLER_STREAM, len(study.trials))
+        search.seed = seed
+        sampler_seed = derive_seed(seed, SAMPLER_STREAM)
         if processes == 1:
-            if storage is None:
+            if study is None:
                 study = optuna.create_study(direction=study_direction, study_name=study_name)
             study.sampler = make_sampler(sampler, sampler_seed, n_trials)
             study.pruner = make_pruner(pruning)
-            search.seed = seed
             search.run(study, n_trials, timeout)
         else:
             from ._parallel import optimize_in_processes
-            search.seed = seed
             plan = (sampler, seed, n_trials, pruning, verbose, study_name)
             location = optimize_in_processes(search, study_direction, plan, processes, timeout,
                                              storage)
