@@ -15,11 +15,10 @@ def predictions_table(model, facts, X):
     output = np.asarray(model.predict(X), dtype=np.float64)
     column = f"predicted_{facts['target']}"
     if facts["task"] == "classification":
-        classes = np.asarray(facts["classes"])
-        probabilities = output if output.shape[1] > 1 else np.hstack([1 - output, output])
-        predicted = classes[probabilities.argmax(axis=1)]
+        classes = np.asarray(facts["classes"])  # the command's networks end in a softmax
+        predicted = classes[output.argmax(axis=1)]
         header = [column] + [f"probability_{c}" for c in classes]
-        rows = [[label, *(f"{p:.6g}" for p in row)] for label, row in zip(predicted, probabilities)]
+        rows = [[label, *(f"{p:.6g}" for p in row)] for label, row in zip(predicted, output)]
         return header, rows, predicted
     predicted = output[:, 0] * facts["y_std"] + facts["y_mean"]
     return [column], [[f"{value:.6g}"] for value in predicted], predicted

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import regularizers
 from .autoencoder import Autoencoder
 from .callbacks import EarlyStopping
+from .layers.normalization import standard_moments
 from .optimizers import Adam
 
 
@@ -122,9 +123,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, BaseEstimator):
         """Train on ``X`` (n_samples, n_features), mostly normal rows; ``y`` is ignored."""
         self._validate_params()
         X = validate_data(self, X, dtype=np.float64)
-        self.mean_ = X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])
-        scale = X.std(axis=0) if self.standardize else np.ones(X.shape[1])
-        self.scale_ = np.where(scale > 0, scale, 1.0)  # constant columns: centered only
+        # as Standardizer and the Normalization layer: constant columns are centred only
+        self.mean_, self.scale_ = standard_moments(X, self.standardize, self.standardize)
         Z = (X - self.mean_) / self.scale_
         rng = check_random_state(self.random_state)
         self.autoencoder_ = self._make_autoencoder(X.shape[1], int(rng.randint(2**31 - 1)))

@@ -201,7 +201,7 @@ def _results_table(model, splits):
     return _table(("split", "samples", *keys), rows)
 
 
-def _labels(model, y):
+def _labels(y):
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
         return y.argmax(axis=1)
@@ -216,7 +216,7 @@ def _predicted_labels(model, X):
 def _confusion(plt, model, pair, class_names):
     from sklearn.metrics import ConfusionMatrixDisplay, classification_report
     X, y = pair
-    truth, predicted = _labels(model, y), _predicted_labels(model, X)
+    truth, predicted = _labels(y), _predicted_labels(model, X)
     n_classes = max(model.output_dim, 2)
     labels = list(range(n_classes))
     names = [str(c) for c in class_names] if class_names is not None else [str(c) for c in labels]
