@@ -179,7 +179,7 @@ def tune(args):
     print(f"data: {data.description}")
     print(f"{_describe(data)}; {args.trials} trials ({args.sampler} sampler) of up to "
           f"{args.epochs} epochs, {args.jobs} at a time; best {objective} wins")
-    stop = gw.callbacks.EarlyStopping(patience=args.patience)
+    stop = gw.callbacks.EarlyStopping(monitor=objective, patience=args.patience)
     result = tuning.tune(build, _tuning_space(), *data.splits[0], data.splits[1],
                          n_trials=args.trials, sampler=args.sampler, objective=objective,
                          epochs=args.epochs, batch_size=args.batch_size, callbacks=[stop],
@@ -194,7 +194,6 @@ def tune(args):
                                              for k, v in best.items()))
     model = build(best)
     model.seed = result.best_trial["seed"]  # the best trial's own initialization
-
     print(f"\nretraining the best configuration: network "
           f"{_widths(data, [best['units']] * best['layers'])}")
     # Kept at the epoch of the best objective, the value the trial was scored by; after
