@@ -78,9 +78,8 @@ class Autoencoder:
                  dtype="float32"):
         self.encoder_units = _check_units(encoder_units)
         self.code_size = self.encoder_units[-1]
-        for argument, value in (("activation", activation), ("code_activation", code_activation),
-                                ("output_activation", output_activation)):
-            activations.get(value)  # unknown names fail here, with the accepted list
+        for name in (activation, code_activation, output_activation):
+            activations.get(name)  # unknown names fail here, with the accepted list
         if kernel_initializer is None:
             kernel_initializer = "he_normal" if activation in _RELU_FAMILY else "glorot_uniform"
         corruption = _corruption_layers(noise_stddev, input_dropout)
@@ -171,8 +170,8 @@ class Autoencoder:
         return X
 
     # -- inference -----------------------------------------------------------------------
-    def _run(self, X, stack):
-        self._require_built()
+    @staticmethod
+    def _run(X, stack):
         for layer in stack:
             X = layer.forward(X, training=False)
         return X
