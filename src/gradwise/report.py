@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from .diagnostics import diagnose
-from .explain import permutation_importance
+from .explain import _labels, _ModelAdapter, permutation_importance
 from .io import _atomic_write
 from .model import Sequential
 
@@ -201,22 +201,11 @@ def _results_table(model, splits):
     return _table(("split", "samples", *keys), rows)
 
 
-def _labels(y):
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    return y.reshape(-1).astype(int)
-
-
-def _predicted_labels(model, X):
-    output = np.asarray(model.predict(X))
-    return output.argmax(axis=1) if output.shape[1] > 1 else (output[:, 0] >= 0.5).astype(int)
-
-
 def _confusion(plt, model, pair, class_names):
     from sklearn.metrics import ConfusionMatrixDisplay, classification_report
     X, y = pair
-    truth, predicted = _labels(y), _predicted_labels(model, X)
+    truth = _labels(model, y).astype(int)  # class indices, from labels or one-hot rows
+    predicted = _ModelAdapter(model).predict(X)
     n_classes = max(model.output_dim, 2)
     labels = list(range(n_classes))
     names = [str(c) for c in class_names] if class_names is not None else [str(c) for c in labels]
