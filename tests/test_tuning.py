@@ -314,13 +314,30 @@ def test_callbacks_and_a_batch_size_dimension_reach_every_fit():
     assert [t["epochs"] for t in stopped.trials] == [2, 2, 2]
 
 
-def test_optuna_logging_is_silent_by_default(caplog):
+def test_optuna_logging_is_silent_by_default():
+    # Optuna's logger does not propagate to the root logger, so records are collected by a
+    # handler on Optuna's own logger rather than by pytest's caplog.
+    import logging
     import optuna
+
+    class Collect(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    collect = Collect()
+    logging.getLogger("optuna").addHandler(collect)
     before = optuna.logging.get_verbosity()
-    _tune_linear(n_trials=2)
-    assert not [r for r in caplog.records if "Trial 0 finished" in r.getMessage()]
-    _tune_linear(n_trials=2, verbose=1)
-    assert [r for r in caplog.records if "Trial 0 finished" in r.getMessage()]
+    try:
+        _tune_linear(n_trials=2)
+        assert not [m for m in collect.messages if "Trial 0 finished" in m]
+        _tune_linear(n_trials=2, verbose=1)
+        assert [m for m in collect.messages if "Trial 0 finished" in m]
+    finally:
+        logging.getLogger("optuna").removeHandler(collect)
     assert optuna.logging.get_verbosity() == before
 
 
