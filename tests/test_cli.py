@@ -67,7 +67,8 @@ def test_text_feature_columns_are_one_hot_encoded(tmp_path, capsys):
 @pytest.mark.parametrize("content, args, message", [
     ("a,b\n1,2\n", ["--target", "c"], "--target: column 'c' is not in the header"),
     ("a,b\n1,2\n3\n", ["--target", "b"], "line 3 has 1 fields"),
-    ("a,b\n1,\n3,4\n", ["--target", "b"], "column 'b' has an empty cell at line 2"),
+    ("a,b\n,1\n3,4\n", ["--target", "b"], "column 'a' has an empty cell at line 2"),
+    ("a,b\n1,\n3,\n", ["--target", "b"], "--target: column 'b' has no values"),
     ("a,b\n", ["--target", "b"], "header row and at least one data row"),
     ("a,b\n1,2\n", [], "--target: name the column"),
     ("a,b\n1,2\n", ["--target", "b", "--hidden", "0"], "--hidden"),

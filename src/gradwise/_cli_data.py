@@ -7,10 +7,11 @@ import numpy as np
 
 #: The data of a run. ``splits`` is ``[(X, y)]`` for train, dev and test with raw (encoded)
 #: features: the network standardizes them itself, with ``moments`` (mean, scale) of the
-#: training split in its first layer. Regression targets are standardized with ``y_mean`` and
-#: ``y_std``; classification targets are indices into ``classes``.
+#: training split in its first layer. With ``impute`` ("median" or "mean"), missing numbers
+#: are filled with the training split's statistics, kept in ``columns``. Regression targets are
+#: standardized with ``y_mean`` and ``y_std``; classification targets index ``classes``.
 Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std moments description "
-                                  "n_features feature_names columns target")
+                                  "n_features feature_names columns target impute")
 
 METADATA_KIND = "gradwise-cli-model"
 
@@ -27,7 +28,7 @@ def load(args):
     if not args.target:
         raise ValueError("--target: name the column to predict, e.g. --target price.")
     from ._csv import read_csv
-    X, y, names, task, columns = read_csv(args.data, args.target)
+    X, y, names, task, columns = read_csv(args.data, args.target, impute=args.impute is not None)
     if args.task != "auto":
         task = args.task
     if task == "regression" and y.dtype.kind not in "fiu":
@@ -37,9 +38,11 @@ def load(args):
     return X, y, task, description, names, columns, args.target
 
 
-def prepare(loaded, seed):
-    """Encode the classes, split 60/20/20, and take the statistics of the training split."""
+def prepare(loaded, seed, impute=None):
+    """Encode the classes, split 60/20/20, and take the statistics of the training split
+    (with ``impute``, ``"median"`` or ``"mean"``, those that fill missing numbers too)."""
     import gradwise as gw
+    from ._csv import complete, fill_values
     from .layers.normalization import standard_moments
     X, y, task, description, names, columns, target = loaded
     classes, y_mean, y_std = None, 0.0, 1.0
@@ -50,13 +53,18 @@ def prepare(loaded, seed):
     parts = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2),
                                          stratify=task == "classification", seed=seed)
     splits = [(parts[i], parts[i + 3]) for i in range(3)]
+    if impute is not None:
+        columns = fill_values(splits[0][0], columns, impute)
+        completed = [complete(Xs, columns) for Xs, _ in splits]
+        names = names + completed[0][1]
+        splits = [(Xs, ys) for (Xs, _), (_, ys) in zip(completed, splits)]
     if task == "regression":  # standardize the target too; report errors in its units
         y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
         splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
     outputs = len(classes) if task == "classification" else 1
     return Prepared(splits, task, outputs, classes, y_mean, y_std,
-                    standard_moments(splits[0][0]), description, X.shape[1], names, columns,
-                    target)
+                    standard_moments(splits[0][0]), description, splits[0][0].shape[1], names, columns,
+                    target, impute)
 
 
 def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,
@@ -83,7 +91,7 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
 def metadata(data):
     """What ``gradwise predict`` needs besides the network, as JSON types."""
     return {"kind": METADATA_KIND, "version": 1, "task": data.task, "target": data.target,
-            "columns": data.columns,
+            "columns": data.columns, "impute": data.impute,
             "classes": None if data.classes is None else [label_text(c) for c in data.classes],
             "y_mean": data.y_mean, "y_std": data.y_std}
 

@@ -5,64 +5,133 @@ import sys
 import numpy as np
 
 
-def read_csv(path, target):
+#: How a missing category cell is encoded when missing values are imputed: a level of its own.
+MISSING_LEVEL = "(missing)"
+
+
+def read_csv(path, target, impute=False):
     """Return ``(X, y, feature_names, task, columns)`` from a CSV file with a header row.
 
     Numeric columns are used as they are; text columns are one-hot encoded. The task is
     classification when the target is text or a small set of integers, regression otherwise.
-    ``columns`` describes the encoding (``{"name", "kind": "number"}`` or ``{"name", "kind":
-    "category", "levels"}`` per input column), so that :func:`encode_csv` can apply it to new
-    files.
+    ``columns`` describes the encoding (``{"name", "kind": "number", "missing"}`` or ``{"name",
+    "kind": "category", "levels"}`` per input column), so that :func:`encode_csv` can apply it
+    to new files.
+
+    Missing cells (empty, or a marker such as ``NA`` in a numeric column) are an error unless
+    ``impute``: then missing numbers are NaN in ``X``, for :func:`complete` to fill with
+    statistics of the training rows, and a missing category is a level of its own. Rows whose
+    target is missing are dropped, with a warning.
 
     Raises
     ------
     ValueError
-        Missing file, no header, unknown target column, ragged rows or empty cells.
+        Missing file, no header, unknown target column, ragged rows, or missing cells without
+        ``impute``.
     """
     columns = _read_columns(path)
     if target not in columns:
         raise ValueError(f"--target: column {target!r} is not in the header; columns are "
                          f"{list(columns)}.")
+    columns = _drop_rows_without_target(columns, target)
     y_cells = columns.pop(target)
-    spec = []
+    spec, numbers = [], {}
     for name, cells in columns.items():
-        if _as_numbers(cells) is not None:
-            spec.append({"name": name, "kind": "number"})
-        else:
-            levels = sorted(set(cells))
-            if len(levels) > 50 and len(levels) > len(cells) // 2:
-                print(f"gradwise: warning: text column {name!r} has {len(levels)} distinct values "
-                      f"in {len(cells)} rows, one-hot encoded as as many features; drop it if it "
-                      "is an identifier or free text.", file=sys.stderr)
-            spec.append({"name": name, "kind": "category", "levels": levels})
+        values = _numeric_column(cells)
+        if values is not None:
+            numbers[name] = values
+            spec.append({"name": name, "kind": "number", "missing": bool(np.isnan(values).any())})
+            continue
+        levels = sorted({MISSING_LEVEL if cell == "" else cell for cell in cells})
+        if len(levels) > 50 and len(levels) > len(cells) // 2:
+            print(f"gradwise: warning: text column {name!r} has {len(levels)} distinct values "
+                  f"in {len(cells)} rows, one-hot encoded as as many features; drop it if it "
+                  "is an identifier or free text.", file=sys.stderr)
+        spec.append({"name": name, "kind": "category", "levels": levels})
     if not spec:
         raise ValueError("--data: no feature columns besides the target.")
-    X, names, _ = _encode(columns, spec, path)
+    X, names, _ = _encode(columns, spec, path, impute, numbers)
     y_numbers = _as_numbers(y_cells)
     task = _task(y_numbers, len(y_cells))
     y = np.array(y_cells) if y_numbers is None else y_numbers
     return X, y, names, task, spec
 
 
-def encode_csv(path, spec, target=None):
+def encode_csv(path, spec, target=None, impute=False):
     """Encode a new CSV with the ``columns`` spec of :func:`read_csv`.
 
     Returns ``(X, y, unknown)``: ``y`` is the target column's text cells (None when the file
     has no ``target`` column), ``unknown`` counts category cells not seen in training, which
-    are encoded as all zeros. Extra columns are ignored; a missing one is an error.
+    are encoded as all zeros. Extra columns are ignored; a missing one is an error. Missing
+    numbers are NaN when ``impute`` (see :func:`complete`), an error otherwise.
     """
     columns = _read_columns(path)
-    missing = [c["name"] for c in spec if c["name"] not in columns]
-    if missing:
-        raise ValueError(f"--data: columns {missing} are missing; the model was trained on "
+    absent = [c["name"] for c in spec if c["name"] not in columns]
+    if absent:
+        raise ValueError(f"--data: columns {absent} are missing; the model was trained on "
                          f"{[c['name'] for c in spec]}.")
     y = np.array(columns[target]) if target is not None and target in columns else None
-    X, _, unknown = _encode(columns, spec, path)
+    X, _, unknown = _encode(columns, spec, path, impute, hint=_PREDICT_HINT)
     return X, y, unknown
 
 
+def fill_values(X, spec, strategy):
+    """``spec`` with each numeric column's ``fill`` (the ``"median"`` or ``"mean"`` of ``X``'s
+    present values, from the training rows) and ``indicator`` (whether the column had missing
+    values, and so gets a 0/1 "is missing" feature)."""
+    reduce = {"median": np.nanmedian, "mean": np.nanmean}[strategy]
+    filled = []
+    for column, position in zip(spec, _positions(spec)):
+        column = dict(column)
+        if column["kind"] == "number":
+            present = X[:, position][~np.isnan(X[:, position])]
+            if present.size == 0:
+                raise ValueError(f"--data: column {column['name']!r} has no values in the "
+                                 "training split to impute from; drop it.")
+            column["fill"] = float(reduce(present))
+            column["indicator"] = column.pop("missing", False)
+        filled.append(column)
+    return filled
+
+
+def complete(X, spec):
+    """Fill ``X``'s missing numbers with the ``spec``'s fills and append one 0/1 feature per
+    column with an ``indicator`` (1 where the value was missing). Returns ``(X, names)``, the
+    names of the appended features."""
+    X = np.array(X, dtype=np.float64)
+    indicators, names = [], []
+    for column, position in zip(spec, _positions(spec)):
+        if column["kind"] != "number":
+            continue
+        gaps = np.isnan(X[:, position])
+        if column.get("indicator"):
+            indicators.append(gaps.astype(np.float64))
+            names.append(f"{column['name']} is missing")
+        if gaps.any():
+            X[gaps, position] = column["fill"]
+    return (np.column_stack([X, *indicators]) if indicators else X), names
+
+
+def _positions(spec):
+    """The first feature index of each column of ``spec``."""
+    widths = [1 if column["kind"] == "number" else len(column["levels"]) for column in spec]
+    return np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
+
+
+def _drop_rows_without_target(columns, target):
+    gaps = missing_cells(columns[target])
+    if not gaps.any():
+        return columns
+    if gaps.all():
+        raise ValueError(f"--target: column {target!r} has no values.")
+    print(f"gradwise: warning: {int(gaps.sum())} row(s) without a value in {target!r} (the first "
+          f"at line {int(np.argmax(gaps)) + 2}) were left out.", file=sys.stderr)
+    keep = np.flatnonzero(~gaps)
+    return {name: [cells[i] for i in keep] for name, cells in columns.items()}
+
+
 def _read_columns(path):
-    """The header's columns and their stripped text cells, checked for shape and gaps."""
+    """The header's columns and their stripped text cells, checked for shape."""
     try:  # utf-8-sig: spreadsheet exports often start with a byte-order mark
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
@@ -79,11 +148,6 @@ def _read_columns(path):
         if len(row) != len(header):
             raise ValueError(f"--data: line {number} has {len(row)} fields, the header has {len(header)}.")
     columns = {name: [row[i].strip() for row in body] for i, name in enumerate(header)}
-    for name, cells in columns.items():
-        if "" in cells:
-            raise ValueError(f"--data: column {name!r} has an empty cell at line {cells.index('') + 2}; "
-                             "fill or drop missing values first.")
-        _refuse_missing_markers(name, cells)
     return columns
 
 
@@ -91,33 +155,81 @@ def _read_columns(path):
 _MISSING = {"na", "n/a", "nan", "null", "none", "?", "-", "#n/a"}
 
 
-def _refuse_missing_markers(name, cells):
-    """A numeric column with "NA"-like cells would silently become a text column."""
-    marked = [i for i, cell in enumerate(cells) if cell.lower() in _MISSING]
-    if marked and len(marked) < len(cells) and all(
-            _is_finite_number(cell) for i, cell in enumerate(cells) if cell.lower() not in _MISSING):
-        raise ValueError(f"--data: column {name!r} has missing values ({cells[marked[0]]!r} at "
-                         f"line {marked[0] + 2}); fill or drop them first.")
+def _is_missing(cell):
+    """Whether a stripped cell stands for a missing number (empty, or a marker such as NA)."""
+    return cell == "" or cell.lower() in _MISSING
 
 
-def _encode(columns, spec, path):
+def missing_cells(cells):
+    """A boolean mask of a column's missing cells: empty ones, and markers such as NA when the
+    other cells are numbers (in a text column "none" or "-" may be a value)."""
+    numbers = _numeric_column(cells)
+    if numbers is not None:
+        return np.isnan(numbers)
+    return np.array([cell == "" for cell in cells], dtype=bool)
+
+
+def _numeric_column(cells):
+    """The column's numbers with NaN for missing cells (empty, or a ``_MISSING`` marker), or
+    None for a text column (a cell that is neither a finite number nor missing)."""
+    values = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        if _is_missing(cell):
+            values[i] = np.nan
+            continue
+        try:
+            values[i] = float(cell)
+        except ValueError:
+            return None
+        if not np.isfinite(values[i]):
+            return None
+    if np.isnan(values).all() and any(cells):  # only markers: text such as "none" and "-"
+        return None
+    return values
+
+
+#: What a missing cell's error suggests, when training and when predicting.
+_TRAIN_HINT = "fill or drop missing values first, or impute them with --impute median"
+_PREDICT_HINT = ("fill or drop missing values first: the model was trained without --impute, "
+                 "so it has no values to fill them with")
+
+
+def _refuse_missing(name, cells, index, hint):
+    cell = "an empty cell" if cells[index] == "" else f"missing values ({cells[index]!r}"
+    where = f" at line {index + 2}" + ("" if cells[index] == "" else ")")
+    raise ValueError(f"--data: column {name!r} has {cell}{where}; {hint}.")
+
+
+def _encode(columns, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
+    """``(X, names, unknown)``: the features of ``columns`` as ``spec`` encodes them (missing
+    numbers as NaN when ``impute``, else an error with ``hint``); ``parsed`` holds numeric
+    columns already parsed."""
     features, names, unknown = [], [], 0
     for column in spec:
-        cells = columns[column["name"]]
+        name, cells = column["name"], columns[column["name"]]
         if column["kind"] == "number":
-            numbers = _as_numbers(cells)
+            numbers = (parsed or {}).get(name)
             if numbers is None:
-                bad = next(i for i, c in enumerate(cells) if not _is_finite_number(c))
-                raise ValueError(f"--data: column {column['name']!r} expects numbers, line "
+                numbers = _numeric_column(cells)
+            if numbers is None:
+                bad = next(i for i, c in enumerate(cells)
+                           if not (_is_finite_number(c) or _is_missing(c)))
+                raise ValueError(f"--data: column {name!r} expects numbers, line "
                                  f"{bad + 2} of {path!r} has {cells[bad]!r}.")
+            gaps = np.flatnonzero(np.isnan(numbers))
+            if gaps.size and not impute:
+                _refuse_missing(name, cells, gaps[0], hint)
             features.append(numbers[:, None])
-            names.append(column["name"])
+            names.append(name)
         else:
+            if "" in cells and not impute:
+                _refuse_missing(name, cells, cells.index(""), hint)
             levels = np.array(column["levels"])
-            one_hot = (np.array(cells)[:, None] == levels[None, :]).astype(float)
+            text = np.array([MISSING_LEVEL if cell == "" else cell for cell in cells])
+            one_hot = (text[:, None] == levels[None, :]).astype(float)
             unknown += int((one_hot.sum(axis=1) == 0).sum())
             features.append(one_hot)
-            names += [f"{column['name']}={level}" for level in column["levels"]]
+            names += [f"{name}={level}" for level in column["levels"]]
     return np.hstack(features), names, unknown
 
 

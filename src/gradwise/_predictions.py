@@ -25,7 +25,18 @@ def predictions_table(model, facts, X):
 
 
 def score_against(facts, predicted, y_text):
-    """A line comparing the predictions with the file's own target column."""
+    """A line comparing the predictions with the file's own target column (its rows that
+    have a target value)."""
+    from ._csv import missing_cells
+    present = ~missing_cells([str(cell) for cell in y_text])
+    if not present.any():
+        return f"column {facts['target']!r} has no values to score against"
+    predicted, y_text = np.asarray(predicted)[present], np.asarray(y_text)[present]
+    skipped = "" if present.all() else f" ({int((~present).sum())} row(s) without a value not scored)"
+    return _score(facts, predicted, y_text) + skipped
+
+
+def _score(facts, predicted, y_text):
     if facts["task"] == "classification":
         from ._cli_data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class

@@ -37,6 +37,11 @@ def _add_data_options(command):
     command.add_argument("--target", help="name of the target column of --data")
     command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
     command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--impute", choices=["median", "mean"],
+                         help="fill missing numbers (empty or NA cells) with the training "
+                              "split's median or mean, and add an 'is missing' feature per "
+                              "column that has them; missing text is a category of its own "
+                              "(default: missing cells are an error)")
 
 
 def _parser():
@@ -140,7 +145,7 @@ def _check_outputs(args):
 def train(args):
     _check_outputs(args)
     hidden = _hidden(args.hidden)
-    data = _cli_data.prepare(_cli_data.load(args), args.seed)
+    data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                               args.learning_rate, data.moments, seed=args.seed)
     print(f"data: {data.description}")
@@ -170,7 +175,7 @@ def tune(args):
     import gradwise as gw
     from . import tuning
     _check_outputs(args)
-    data = _cli_data.prepare(_cli_data.load(args), args.seed)
+    data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
     build = functools.partial(_network_from_params, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments)
     # Accuracy and MAE, not the loss: the loss includes the L2 penalty, which would favour
@@ -206,14 +211,23 @@ def tune(args):
 def predict(args):
     """Predict the rows of a CSV with a model saved by ``--save``; score them if the file
     has the target column."""
-    from ._csv import encode_csv
+    import numpy as np
+    from ._csv import complete, encode_csv
     from ._predictions import predictions_table, score_against, write_table
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
-    X, y_text, unknown = encode_csv(args.data, facts["columns"], facts["target"])
+    impute = facts.get("impute")
+    X, y_text, unknown = encode_csv(args.data, facts["columns"], facts["target"],
+                                    impute=impute is not None)
     if unknown:
         print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
               "as all zeros.", file=sys.stderr)
+    if impute is not None:
+        gaps = int(np.isnan(X).sum())
+        X, _ = complete(X, facts["columns"])
+        if gaps:
+            print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
+                  f"{impute}s.", file=sys.stderr)
     header, rows, predicted = predictions_table(model, facts, X)
     write_table(args.out, header, rows)
     if y_text is not None:

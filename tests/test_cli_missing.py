@@ -1,0 +1,151 @@
+"""Missing values in users' CSV files: refused by default, imputed with ``--impute`` from the
+training split's statistics (recorded in the model file for ``gradwise predict``)."""
+import csv
+from argparse import Namespace
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+import gradwise as gw
+from gradwise import _cli_data
+from gradwise.cli import main
+
+
+def _write_csv(path, header, rows):
+    lines = [",".join(header)] + [",".join(str(v) for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _cancer_with_gaps(tmp_path, n_gaps=40, marker=""):
+    """Breast cancer with ``n_gaps`` cells of 'mean radius' and 'mean texture' missing, and a
+    text column 'site' with some empty cells."""
+    data = load_breast_cancer()
+    rng = np.random.default_rng(0)
+    cells = data.data.astype(object)
+    for column in (0, 1):
+        cells[rng.choice(len(cells), n_gaps, replace=False), column] = marker
+    site = rng.choice(["left", "right"], size=len(cells)).astype(object)
+    site[rng.choice(len(cells), 10, replace=False)] = ""
+    labels = np.array(["malignant", "benign"])[data.target]
+    header = [name.replace(" ", "_") for name in data.feature_names] + ["site", "diagnosis"]
+    rows = [[*row, s, label] for row, s, label in zip(cells, site, labels)]
+    return _write_csv(tmp_path / "cancer.csv", header, rows), data
+
+
+def _prepared(path, impute, seed=0):
+    args = Namespace(data=path, target="diagnosis", task="auto", impute=impute)
+    return _cli_data.prepare(_cli_data.load(args), seed, impute)
+
+
+@pytest.mark.parametrize("marker", ["", "NA", "?"])
+def test_missing_cells_are_refused_without_impute_with_a_pointer_to_it(tmp_path, capsys, marker):
+    path, _ = _cancer_with_gaps(tmp_path, marker=marker)
+    assert main(["train", "--data", path, "--target", "diagnosis"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'mean_radius' has" in err and "--impute median" in err
+
+
+@pytest.mark.parametrize("impute, reduce", [("median", np.median), ("mean", np.mean)])
+def test_impute_fills_with_the_training_split_statistic_and_adds_indicators(tmp_path, impute,
+                                                                           reduce):
+    path, _ = _cancer_with_gaps(tmp_path, marker="NA")
+    data = _prepared(path, impute)
+    names = data.feature_names
+    assert names[-2:] == ["mean_radius is missing", "mean_texture is missing"]
+    assert "site=(missing)" in names and data.n_features == 30 + 3 + 2
+    for column, spec in ((0, data.columns[0]), (1, data.columns[1])):
+        assert spec["indicator"] is True
+        train = data.splits[0][0]
+        flag = train[:, names.index(f"{spec['name']} is missing")] == 1
+        assert flag.any() and not flag.all()
+        # the fill is the statistic of the training rows that had a value, nothing else
+        assert spec["fill"] == pytest.approx(reduce(train[~flag, column]), rel=1e-12)
+        assert np.all(train[flag, column] == spec["fill"])
+    for Xs, _ in data.splits:
+        assert np.isfinite(Xs).all()
+    # complete columns get a fill (for gaps at prediction time) but no indicator
+    assert data.columns[2]["indicator"] is False and np.isfinite(data.columns[2]["fill"])
+
+
+def test_imputed_training_and_prediction_end_to_end(tmp_path, capsys):
+    path, data = _cancer_with_gaps(tmp_path)
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--data", path, "--target", "diagnosis", "--impute", "median",
+                 "--epochs", "40", "--quiet", "--learning-rate", "0.003", "--save",
+                 model_file]) == 0
+    out = capsys.readouterr().out
+    assert float(next(l for l in out.splitlines() if l.startswith("test")).split()[2]) > 0.9
+    # New rows with gaps, one of them without a diagnosis.
+    header = open(path).readline().strip().split(",")
+    rows = [header] + list(csv.reader(open(path)))[1:6]
+    rows[1][0], rows[2][1], rows[3][-1] = "", "NA", ""
+    new = tmp_path / "new.csv"
+    new.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    out_file = tmp_path / "p.csv"
+    assert main(["predict", "--model", model_file, "--data", str(new), "--out",
+                 str(out_file)]) == 0
+    captured = capsys.readouterr()
+    gaps = sum(cell in ("", "NA") for row in rows[1:] for cell in row[:30])
+    assert gaps >= 2
+    assert f"{gaps} missing number(s) filled with the training split's medians" in captured.err
+    assert "(1 row(s) without a value not scored)" in captured.out
+    # The same rows encoded by hand: fill, indicator, then the network.
+    model = gw.load_model(model_file)
+    spec = model.metadata["columns"]
+    raw = np.array([[float(c) if c not in ("", "NA") else np.nan for c in r[:30]]
+                    for r in rows[1:]])
+    filled = np.where(np.isnan(raw), [c["fill"] for c in spec[:30]], raw)
+    site = np.array([[r[30] == level for level in spec[30]["levels"]] for r in rows[1:]], float)
+    indicators = np.isnan(raw[:, :2]).astype(float)
+    expected = model.predict(np.hstack([filled, site, indicators]))
+    written = np.loadtxt(out_file, delimiter=",", skiprows=1, usecols=(1, 2))
+    np.testing.assert_allclose(written, expected, rtol=1e-5)
+
+
+def test_prediction_gaps_need_a_model_trained_with_impute(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 2))
+    path = _write_csv(tmp_path / "a.csv", ["a", "b", "y"], [[*r, int(r[0] > 0)] for r in x])
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--data", path, "--target", "y", "--epochs", "2", "--quiet",
+                 "--save", model_file]) == 0
+    new = _write_csv(tmp_path / "n.csv", ["a", "b"], [[0.1, ""], [0.2, 0.3]])
+    capsys.readouterr()
+    assert main(["predict", "--model", model_file, "--data", new]) == 2
+    assert "trained without --impute" in capsys.readouterr().err
+
+
+def test_rows_without_a_target_are_left_out_with_a_warning(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=100)
+    rows = [[v, "yes" if v > 0 else "none"] for v in x]  # "none" is a class here, not a gap
+    rows[3][1] = ""
+    path = _write_csv(tmp_path / "t.csv", ["x", "label"], rows)
+    args = Namespace(data=path, target="label", task="auto", impute=None)
+    X, y, *_ = _cli_data.load(args)
+    assert len(X) == 99 and set(y) == {"yes", "none"}
+    err = capsys.readouterr().err
+    assert "1 row(s) without a value in 'label' (the first at line 5) were left out" in err
+    numeric = _write_csv(tmp_path / "n.csv", ["x", "y"], [[v, "NA" if i == 0 else v * 2]
+                                                          for i, v in enumerate(x)])
+    X, y, *_ = _cli_data.load(Namespace(data=numeric, target="y", task="auto", impute=None))
+    assert len(y) == 99 and y.dtype.kind == "f"
+
+
+def test_a_column_without_values_in_training_is_named(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    path = _write_csv(tmp_path / "e.csv", ["x", "empty", "y"], [[v, "", int(v > 0)] for v in x])
+    assert main(["train", "--data", path, "--target", "y", "--impute", "mean"]) == 2
+    assert "column 'empty' has no values in the training split" in capsys.readouterr().err
+
+
+def test_tune_imputes_too(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    path, _ = _cancer_with_gaps(tmp_path)
+    assert main(["tune", "--data", path, "--target", "diagnosis", "--impute", "median",
+                 "--trials", "2", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "best parameters: " in out and "network 35-" in out  # 30 + 3 levels + 2 indicators
