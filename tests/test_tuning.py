@@ -491,3 +491,31 @@ def test_a_postgresql_study_is_shared_by_worker_processes_and_resumed():
     assert all(t["state"] == "complete" for t in again.trials)
     import optuna
     optuna.delete_study(study_name=name, storage=POSTGRES)
+
+
+def test_class_weight_reaches_every_trial_and_is_checked_first():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 1.2).astype(int)  # about 12% positives
+    X_dev, y_dev = X[:100], y[:100]
+
+    def build(params):
+        model = gw.Sequential([gw.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=gw.optimizers.SGD(params["learning_rate"]),
+                      loss="binary_crossentropy")
+        return model
+
+    space = {"learning_rate": tuning.Choice([0.3])}
+    weights = {0: 1.0, 1: 8.0}
+    result = tuning.tune(build, space, X, y, (X_dev, y_dev), n_trials=1, epochs=5,
+                         batch_size=None, pruning=False, class_weight=weights)
+    direct = build({"learning_rate": 0.3})
+    direct.seed = result.trials[0]["seed"]
+    history = direct.fit(X, y, epochs=5, batch_size=None, validation_data=(X_dev, y_dev),
+                         class_weight=weights, verbose=0)
+    assert result.best_score == pytest.approx(min(history.history["val_loss"]), rel=1e-6)
+    plain = tuning.tune(build, space, X, y, (X_dev, y_dev), n_trials=1, epochs=5,
+                        batch_size=None, pruning=False)
+    assert plain.best_score != pytest.approx(result.best_score, rel=1e-3)
+    with pytest.raises((TypeError, ValueError), match="class_weight"):
+        tuning.tune(build, space, X, y, (X_dev, y_dev), n_trials=1, class_weight=[1, 8])

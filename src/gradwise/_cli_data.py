@@ -88,6 +88,54 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
     return model
 
 
+def class_weight(data, how):
+    """``{class index: weight}`` for ``--class-weight``: ``"balanced"`` weights each class by
+    ``n / (n_classes * count)`` in the training split, so every class weighs the same in the
+    loss; ``"none"`` gives None."""
+    if how == "none":
+        return None
+    if data.task != "classification":
+        raise ValueError("--class-weight: only for classification; the task is regression.")
+    counts = np.bincount(data.splits[0][1], minlength=data.outputs)
+    return {index: float(len(data.splits[0][1]) / (data.outputs * count))
+            for index, count in enumerate(counts) if count}
+
+
+def rare_class(data):
+    """``(index, share, ratio)`` of the rarest class in the training split: its share of the
+    rows and how many times rarer it is than the most common class."""
+    counts = np.bincount(data.splits[0][1], minlength=data.outputs)
+    rare = int(counts.argmin())
+    return rare, float(counts[rare] / counts.sum()), float(counts.max() / counts[rare])
+
+
+def split_scores(model, data, X, y):
+    """The loss and the task's scores on one split, by name.
+
+    Regression: the mean absolute error in the target's units. Classification: accuracy,
+    balanced accuracy (the mean of the per-class recalls) and macro F1, which, unlike accuracy,
+    do not reward ignoring a rare class; with two classes also ROC AUC and average precision
+    with the rarer class as the positive one.
+    """
+    result = model.evaluate(X, y)
+    if data.task != "classification":
+        return {"loss": result["loss"], "mae": result["mae"] * data.y_std}
+    from sklearn.metrics import (average_precision_score, balanced_accuracy_score, f1_score,
+                                 roc_auc_score)
+    probabilities = np.asarray(model.predict(X), dtype=np.float64)
+    predicted = probabilities.argmax(axis=1)
+    scores = {"loss": result["loss"], "accuracy": result["accuracy"],
+              "bal_acc": balanced_accuracy_score(y, predicted),
+              "macro_f1": f1_score(y, predicted, average="macro", zero_division=0)}
+    if data.outputs == 2:
+        rare = rare_class(data)[0]
+        positive, score = y == rare, probabilities[:, rare]
+        both = 0 < positive.sum() < len(y)
+        scores["roc_auc"] = roc_auc_score(positive, score) if both else float("nan")
+        scores["avg_prec"] = average_precision_score(positive, score) if both else float("nan")
+    return scores
+
+
 def metadata(data):
     """What ``gradwise predict`` needs besides the network, as JSON types."""
     return {"kind": METADATA_KIND, "version": 1, "task": data.task, "target": data.target,

@@ -42,6 +42,9 @@ def _add_data_options(command):
                               "split's median or mean, and add an 'is missing' feature per "
                               "column that has them; missing text is a category of its own "
                               "(default: missing cells are an error)")
+    command.add_argument("--class-weight", choices=["none", "balanced"], default="none",
+                         help="balanced: weight each class by the inverse of its frequency in "
+                              "the training split, for imbalanced classes")
 
 
 def _parser():
@@ -112,18 +115,19 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     """Train with early stopping on the dev split (keeping the epoch with the best ``monitor``),
     print loss and metric per split, then write the report and the model file when asked."""
     import gradwise as gw
-    metric = model.metrics[0].__name__
     stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
                                       restore_best_weights=True)
     history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
-                        validation_data=data.splits[1], callbacks=[stop], verbose=verbose)
+                        validation_data=data.splits[1], callbacks=[stop], verbose=verbose,
+                        class_weight=_cli_data.class_weight(data, args.class_weight))
     if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
         model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
-    print(f"\n{'split':<6} {'loss':>10} {metric:>10}")
-    for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits):
-        result = model.evaluate(Xs, ys)
-        value = result[metric] * (1 if data.task == "classification" else data.y_std)
-        print(f"{name:<6} {result['loss']:>10.4f} {value:>10.4f}")
+    table = {name: _cli_data.split_scores(model, data, Xs, ys)
+             for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits)}
+    print(f"\n{'split':<6}" + "".join(f" {column:>10}" for column in table["train"]))
+    for name, scores in table.items():
+        print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
+    _imbalance_note(data, args)
     if args.report:
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
@@ -135,6 +139,23 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return model
+
+
+def _imbalance_note(data, args):
+    """Say when a rare class makes accuracy a poor guide, and which class the two-class scores
+    treat as positive."""
+    if data.task != "classification":
+        return
+    index, share, ratio = _cli_data.rare_class(data)
+    label = _cli_data.label_text(data.classes[index])
+    if data.outputs == 2:
+        print(f"(roc_auc and avg_prec take the rarer class {label!r} as positive)")
+    if ratio >= 5:
+        read = "bal_acc, macro_f1 and avg_prec" if data.outputs == 2 else "bal_acc and macro_f1"
+        advice = "" if args.class_weight == "balanced" else (
+            "; --class-weight balanced weights the classes equally in the loss")
+        print(f"note: class {label!r} is {share:.1%} of the training rows ({ratio:.0f} times "
+              f"rarer than the most common), so accuracy says little: read {read}{advice}.")
 
 
 def _check_outputs(args):
@@ -189,7 +210,8 @@ def tune(args):
                          n_trials=args.trials, sampler=args.sampler, objective=objective,
                          epochs=args.epochs, batch_size=args.batch_size, callbacks=[stop],
                          pruning=not args.no_pruning, n_jobs=args.jobs, seed=args.seed,
-                         storage=args.storage, study_name=args.study)
+                         storage=args.storage, study_name=args.study,
+                         class_weight=_cli_data.class_weight(data, args.class_weight))
     print(f"\n{result.table()}")
     if result.best_params is None:
         raise ValueError("--trials: no trial completed (all diverged or were pruned); "

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .. import _kernels
-from .._training import unpack_validation_data
+from .._training import apply_class_weight, unpack_validation_data
 from .._validation import check_positive_int
 from ..callbacks import Callback
 from ..callbacks.monitoring import _monitor_mode
@@ -69,7 +69,7 @@ class _Search:
     def __init__(self, build, space, train, validation, objective, maximize, fit_options, seed):
         self.build, self.space, self.train, self.validation = build, space, train, validation
         self.objective, self.maximize, self.seed = objective, maximize, seed
-        self.fit_options = fit_options  # epochs, batch_size, callbacks
+        self.fit_options = fit_options  # epochs, batch_size, callbacks, class_weight
         self.kernel_saving = 0.0
         self.warning_registry = {}  # a warning shown once per search, not once per trial
 
@@ -124,7 +124,8 @@ class _Search:
             raise ValueError(f"Expected objective {' or '.join(map(repr, known))} (the model's "
                              f"loss and metrics on validation_data), received "
                              f"objective={self.objective!r}")
-        model._prepare(*self.train)  # builds the model on the data, checking X and y
+        _, y, _ = model._prepare(*self.train)  # builds the model on the data, checking X and y
+        apply_class_weight(self.fit_options["class_weight"], y, None)
         model._prepare(*unpack_validation_data(self.validation),
                        names=("validation_data X", "validation_data y"))
         n_train = len(self.train[0])
@@ -194,7 +195,8 @@ def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callb
 
 def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian",
          objective="val_loss", mode="auto", epochs=20, batch_size=32, callbacks=None, pruning=True,
-         n_jobs=1, seed=0, timeout=None, verbose=0, storage=None, study_name=STUDY_NAME):
+         n_jobs=1, seed=0, timeout=None, verbose=0, storage=None, study_name=STUDY_NAME,
+         class_weight=None):
     """Search hyperparameters: random search or Bayesian optimization, with pruning.
 
     Each trial draws a point of ``space``, calls ``build(params)`` for a compiled model, seeds
@@ -250,6 +252,9 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         searches on several machines pointed at one server share it (give each machine its
         own ``seed``). The result then holds every trial of the study. Default: in memory.
     study_name : str, default "gradwise-tune"
+    class_weight : dict, optional
+        ``{class index: weight}``, passed to each trial's ``fit``: weights classes in the
+        loss, e.g. equally for imbalanced data.
 
     Returns
     -------
@@ -279,7 +284,8 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     _check_storage(storage, study_name)
     n_jobs, seed, direction = _check_options(n_trials, sampler, objective, mode, epochs, batch_size,
                                              callbacks, pruning, n_jobs, seed, timeout)
-    fit_options = {"epochs": epochs, "batch_size": batch_size, "callbacks": list(callbacks or [])}
+    fit_options = {"epochs": epochs, "batch_size": batch_size, "callbacks": list(callbacks or []),
+                   "class_weight": class_weight}
     search = _Search(build, space, (X, y), validation_data, objective, direction == "max",
                      fit_options, seed)
     processes = min(n_jobs, n_trials)

@@ -1,0 +1,112 @@
+"""The command's scores for classes: balanced accuracy, macro F1, and for two classes ROC AUC
+and average precision of the rarer one; --class-weight balanced; the note on a rare class."""
+from argparse import Namespace
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+import gradwise as gw
+from gradwise import _cli_data
+from gradwise.cli import main
+
+
+def _fraud_csv(tmp_path, n=3000):
+    X, y = make_classification(n_samples=n, n_features=8, n_informative=4, weights=[0.97],
+                               flip_y=0.0, class_sep=1.0, random_state=0)
+    lines = [",".join([f"x{i}" for i in range(8)] + ["label"])]
+    lines += [",".join([f"{v:.6f}" for v in row] + ["fraud" if t else "ok"])
+              for row, t in zip(X, y)]
+    path = tmp_path / "fraud.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _table(out):
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("split")).split()[1:]
+    return {line.split()[0]: dict(zip(header, map(float, line.split()[1:])))
+            for line in lines if line.split() and line.split()[0] in ("train", "dev", "test")}
+
+
+def _roc_auc(positive, score):
+    """The probability that a random positive outscores a random negative (ties count half)."""
+    p, n = score[positive], score[~positive]
+    return ((p[:, None] > n[None, :]).mean() + 0.5 * (p[:, None] == n[None, :]).mean())
+
+
+def test_split_scores_match_their_definitions(tmp_path):
+    path = _fraud_csv(tmp_path)
+    data = _cli_data.prepare(_cli_data.load(Namespace(data=path, target="label", task="auto",
+                                                      impute=None)), seed=0)
+    model = _cli_data.network(data.n_features, [16], data.outputs, data.task, 0.01, data.moments,
+                              seed=0)
+    model.fit(*data.splits[0], epochs=3, batch_size=64, verbose=0)
+    X, y = data.splits[2]
+    scores = _cli_data.split_scores(model, data, X, y)
+    probabilities = model.predict(X).astype(np.float64)
+    predicted = probabilities.argmax(axis=1)
+    recalls = [np.mean(predicted[y == c] == c) for c in (0, 1)]
+    precisions = [np.mean(y[predicted == c] == c) for c in (0, 1)]
+    f1 = [2 * p * r / (p + r) for p, r in zip(precisions, recalls)]
+    assert list(data.classes) == ["fraud", "ok"] and _cli_data.rare_class(data)[0] == 0
+    assert scores["accuracy"] == pytest.approx(np.mean(predicted == y), abs=1e-6)
+    assert scores["bal_acc"] == pytest.approx(np.mean(recalls))
+    assert scores["macro_f1"] == pytest.approx(np.mean(f1))
+    assert scores["roc_auc"] == pytest.approx(_roc_auc(y == 0, probabilities[:, 0]))
+    # average precision: the mean over positives of the precision at their rank
+    order = np.argsort(-probabilities[:, 0], kind="stable")
+    hits = (y[order] == 0)
+    precision_at = np.cumsum(hits) / np.arange(1, len(y) + 1)
+    assert scores["avg_prec"] == pytest.approx(precision_at[hits].mean(), abs=1e-3)
+
+
+def test_balanced_class_weights_are_inverse_frequencies_and_raise_minority_recall(tmp_path, capsys):
+    path = _fraud_csv(tmp_path)
+    data = _cli_data.prepare(_cli_data.load(Namespace(data=path, target="label", task="auto",
+                                                      impute=None)), seed=0)
+    weights = _cli_data.class_weight(data, "balanced")
+    counts = np.bincount(data.splits[0][1])
+    assert weights[0] * counts[0] == pytest.approx(weights[1] * counts[1])  # equal total weight
+    assert weights[0] * counts[0] + weights[1] * counts[1] == pytest.approx(counts.sum())
+    assert _cli_data.class_weight(data, "none") is None
+    common = ["train", "--data", path, "--target", "label", "--epochs", "15", "--quiet",
+              "--hidden", "32"]
+    assert main(common) == 0
+    plain = capsys.readouterr().out
+    assert main(common + ["--class-weight", "balanced"]) == 0
+    balanced = capsys.readouterr().out
+    assert _table(balanced)["train"]["bal_acc"] > _table(plain)["train"]["bal_acc"]
+    assert "note: class 'fraud' is 3." in plain and "--class-weight balanced weights" in plain
+    assert "note: class 'fraud'" in balanced and "--class-weight balanced weights" not in balanced
+    assert "take the rarer class 'fraud' as positive" in plain
+
+
+def test_no_note_for_balanced_classes_and_no_class_weight_for_regression(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    path = tmp_path / "r.csv"
+    path.write_text("x,y\n" + "".join(f"{v},{2 * v + 0.1 * rng.normal()}\n" for v in x))
+    assert main(["train", "--data", str(path), "--target", "y", "--class-weight",
+                 "balanced"]) == 2
+    assert "--class-weight: only for classification" in capsys.readouterr().err
+    assert main(["train", "--epochs", "1", "--quiet"]) == 0  # digits: ten classes of ~10%
+    out = capsys.readouterr().out
+    assert "note:" not in out and "roc_auc" not in out and "bal_acc" in out
+
+
+def test_tune_passes_balanced_class_weights(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("optuna")
+    from gradwise import tuning
+    seen = {}
+    real = tuning.tune
+
+    def spy(*args, **options):
+        seen.update(options)
+        return real(*args, **options)
+
+    monkeypatch.setattr(tuning, "tune", spy)
+    path = _fraud_csv(tmp_path, n=600)
+    assert main(["tune", "--data", path, "--target", "label", "--class-weight", "balanced",
+                 "--trials", "2", "--epochs", "2"]) == 0
+    assert set(seen["class_weight"]) == {0, 1} and seen["class_weight"][0] > 1 > seen["class_weight"][1]
