@@ -149,3 +149,20 @@ def test_tune_imputes_too(tmp_path, capsys):
                  "--trials", "2", "--epochs", "2"]) == 0
     out = capsys.readouterr().out
     assert "best parameters: " in out and "network 35-" in out  # 30 + 3 levels + 2 indicators
+
+
+@pytest.mark.parametrize("cells, expected", [
+    (["1", "2.5", "-3e2"], [1, 2.5, -300]),
+    (["1", "NA", "nan", "", "?"], [1, np.nan, np.nan, np.nan, np.nan]),
+    (["1", "inf"], None),           # not finite: not a number column
+    (["1", "one"], None),           # text
+    (["-", "none"], None),          # only markers: text such as "none" and "-"
+    (["", ""], [np.nan, np.nan]),   # only empty cells: a number column with no values
+])
+def test_numeric_columns_and_their_gaps(cells, expected):
+    from gradwise._csv import _numeric_column
+    values = _numeric_column(cells)
+    if expected is None:
+        assert values is None
+    else:
+        np.testing.assert_array_equal(values, np.array(expected, dtype=float))

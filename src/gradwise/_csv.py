@@ -172,19 +172,23 @@ def missing_cells(cells):
 def _numeric_column(cells):
     """The column's numbers with NaN for missing cells (empty, or a ``_MISSING`` marker), or
     None for a text column (a cell that is neither a finite number nor missing)."""
-    values = np.empty(len(cells))
-    for i, cell in enumerate(cells):
-        if _is_missing(cell):
-            values[i] = np.nan
-            continue
-        try:
-            values[i] = float(cell)
-        except ValueError:
-            return None
-        if not np.isfinite(values[i]):
-            return None
-    if np.isnan(values).all() and any(cells):  # only markers: text such as "none" and "-"
+    try:  # the common case, every cell a number, parsed in one call
+        values = np.array(cells, dtype=np.float64)
+        if np.isfinite(values).all():
+            return values
+    except ValueError:
+        pass
+    gaps = np.array([_is_missing(cell) for cell in cells], dtype=bool)
+    if gaps.all():  # only gaps: empty, or text such as "none" and "-"
+        return np.full(len(cells), np.nan) if not any(cells) else None
+    try:
+        present = np.array([cell for cell, gap in zip(cells, gaps) if not gap], dtype=np.float64)
+    except ValueError:
         return None
+    if not np.isfinite(present).all():
+        return None
+    values = np.full(len(cells), np.nan)
+    values[~gaps] = present
     return values
 
 
