@@ -110,3 +110,28 @@ def test_tune_passes_balanced_class_weights(tmp_path, capsys, monkeypatch):
     assert main(["tune", "--data", path, "--target", "label", "--class-weight", "balanced",
                  "--trials", "2", "--epochs", "2"]) == 0
     assert set(seen["class_weight"]) == {0, 1} and seen["class_weight"][0] > 1 > seen["class_weight"][1]
+
+
+def test_predict_threshold_flags_the_positive_class(tmp_path, capsys):
+    path = _fraud_csv(tmp_path, n=1500)
+    model_file = str(tmp_path / "f.npz")
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "5", "--quiet",
+                 "--save", model_file]) == 0
+    assert gw.load_model(model_file).metadata["positive"] == "fraud"
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", model_file, "--data", path, "--out", str(out),
+                 "--threshold", "0.05"]) == 0
+    rows = [line.split(",") for line in out.read_text().splitlines()]
+    header, rows = rows[0], rows[1:]
+    fraud = header.index("probability_fraud")
+    flagged = [row[0] == "fraud" for row in rows]
+    assert flagged == [float(row[fraud]) >= 0.05 for row in rows]
+    assert 0 < sum(flagged) < len(rows)
+    for bad, message in (("1.5", "between 0 and 1"), ("0", "between 0 and 1")):
+        assert main(["predict", "--model", model_file, "--data", path, "--threshold", bad]) == 2
+        assert message in capsys.readouterr().err
+    digits_model = str(tmp_path / "d.npz")
+    assert main(["train", "--epochs", "1", "--quiet", "--save", digits_model]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--model", digits_model, "--data", path, "--threshold", "0.5"]) == 2
+    assert "--threshold: only for a model of two classes" in capsys.readouterr().err

@@ -119,3 +119,58 @@ def test_missing_matplotlib_says_how_to_install(classifier, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"gradwise\[report\]"):
         report.training_report(model, history, splits)
+
+
+def _brute_force_best_f1(truth, scores):
+    """The threshold among the scores with the highest F1 (positive when score >= threshold)."""
+    best = (-1.0, None)
+    for cut in np.unique(scores):
+        flagged = scores >= cut
+        hits = (flagged & truth).sum()
+        f1 = 2 * hits / (flagged.sum() + truth.sum())
+        if f1 > best[0]:
+            best = (f1, cut)
+    return best[1], best[0]
+
+
+@pytest.fixture(scope="module")
+def binary(cancer_split):
+    X_train, X_test, y_train, y_test = cancer_split
+    X_train, X_dev, y_train, y_dev = X_train[:300], X_train[300:], y_train[:300], y_train[300:]
+    model = gw.Sequential([gw.layers.Dense(8, activation="relu"),
+                           gw.layers.Dense(1, activation="sigmoid")], seed=0)
+    model.compile(optimizer=gw.optimizers.Adam(0.003), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(X_train, y_train, epochs=3, validation_data=(X_dev, y_dev), verbose=0)
+    splits = {"train": (X_train, y_train), "dev": (X_dev, y_dev), "test": (X_test, y_test)}
+    return model, history, splits
+
+
+def test_binary_report_has_curves_and_the_dev_f1_threshold(binary):
+    model, history, splits = binary
+    page = report.training_report(model, history, splits, class_names=["malignant", "benign"])
+    # the rarer class of the training split (malignant, index 0) is the positive one
+    assert "<h2>Precision-recall and ROC curves (class malignant positive)</h2>" in page
+    X_dev, y_dev = splits["dev"]
+    scores = 1 - model.predict(X_dev)[:, 0].astype(np.float64)
+    threshold, f1 = _brute_force_best_f1(y_dev == 0, scores)
+    assert report.best_f1_threshold(y_dev == 0, scores) == pytest.approx((threshold, f1))
+    assert f"Threshold {threshold:.4g} maximizes F1 on the dev split" in page
+    X_test, y_test = splits["test"]
+    test_scores = 1 - model.predict(X_test)[:, 0].astype(np.float64)
+    truth = y_test == 0
+    cells = re.findall(r"<tr><td>test</td>(.*?)</tr>", page)[1]  # the curves table's row
+    cells = re.findall(r"<td>(.*?)</td>", cells)
+    flagged = test_scores >= threshold
+    assert int(cells[0]) == truth.sum()
+    assert float(cells[-1]) == pytest.approx((flagged & truth).sum() / truth.sum(), abs=5e-5)
+    assert float(cells[-2]) == pytest.approx((flagged & truth).sum() / flagged.sum(), abs=5e-5)
+    chosen = report.training_report(model, history, splits, positive_class=1)
+    assert "(class 1 positive)" in chosen
+    with pytest.raises(ValueError, match="positive_class"):
+        report.training_report(model, history, splits, positive_class=2)
+
+
+def test_multiclass_report_has_no_binary_curves(classifier):
+    model, history, splits, _ = classifier
+    assert "Precision-recall" not in report.training_report(model, history, splits)

@@ -141,6 +141,8 @@ def metadata(data):
     return {"kind": METADATA_KIND, "version": 1, "task": data.task, "target": data.target,
             "columns": data.columns, "impute": data.impute,
             "classes": None if data.classes is None else [label_text(c) for c in data.classes],
+            "positive": (label_text(data.classes[rare_class(data)[0]])
+                         if data.task == "classification" and data.outputs == 2 else None),
             "y_mean": data.y_mean, "y_std": data.y_std}
 
 

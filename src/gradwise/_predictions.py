@@ -6,17 +6,37 @@ import sys
 import numpy as np
 
 
-def predictions_table(model, facts, X):
+def check_threshold(facts, threshold):
+    """A ``--threshold`` needs a two-class model that knows its positive class."""
+    if threshold is None:
+        return
+    if facts["task"] != "classification" or len(facts["classes"]) != 2:
+        raise ValueError("--threshold: only for a model of two classes.")
+    if facts.get("positive") is None:
+        raise ValueError("--threshold: the model file does not name its positive class; save "
+                         "it again with this version of gradwise.")
+    if not 0 < threshold < 1:
+        raise ValueError(f"--threshold: expected a probability between 0 and 1, received "
+                         f"{threshold!r}.")
+
+
+def predictions_table(model, facts, X, threshold=None):
     """``(header, rows, predicted)`` for the rows ``X`` (encoded as in training).
 
-    Classification: the predicted class, then one probability column per class. Regression:
-    the prediction in the target's units (the network predicts standardized targets).
+    Classification: the predicted class, then one probability column per class; with a
+    ``threshold`` (two classes), the positive class wherever its probability reaches it.
+    Regression: the prediction in the target's units (the network predicts standardized
+    targets).
     """
     output = np.asarray(model.predict(X), dtype=np.float64)
     column = f"predicted_{facts['target']}"
     if facts["task"] == "classification":
         classes = np.asarray(facts["classes"])  # the command's networks end in a softmax
         predicted = classes[output.argmax(axis=1)]
+        if threshold is not None:
+            positive = int(np.flatnonzero(classes == facts["positive"])[0])
+            predicted = np.where(output[:, positive] >= threshold, classes[positive],
+                                 classes[1 - positive])
         header = [column] + [f"probability_{c}" for c in classes]
         rows = [[label, *(f"{p:.6g}" for p in row)] for label, row in zip(predicted, output)]
         return header, rows, predicted

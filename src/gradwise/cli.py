@@ -82,6 +82,10 @@ def _parser():
     predict.add_argument("--model", required=True, help="model file written by --save")
     predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
+    predict.add_argument("--threshold", type=float,
+                         help="two classes: predict the positive (rarer) class where its "
+                              "probability reaches this value (default: the likelier class); "
+                              "--report suggests the one that maximizes F1 on the dev split")
     return parser
 
 
@@ -235,9 +239,10 @@ def predict(args):
     has the target column."""
     import numpy as np
     from ._csv import complete, encode_csv
-    from ._predictions import predictions_table, score_against, write_table
+    from ._predictions import check_threshold, predictions_table, score_against, write_table
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
+    check_threshold(facts, args.threshold)
     impute = facts.get("impute")
     X, y_text, unknown = encode_csv(args.data, facts["columns"], facts["target"],
                                     impute=impute is not None)
@@ -250,7 +255,7 @@ def predict(args):
         if gaps:
             print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
                   f"{impute}s.", file=sys.stderr)
-    header, rows, predicted = predictions_table(model, facts, X)
+    header, rows, predicted = predictions_table(model, facts, X, args.threshold)
     write_table(args.out, header, rows)
     if y_text is not None:
         print(score_against(facts, predicted, y_text), file=sys.stderr if args.out is None else

@@ -2,8 +2,10 @@
 
 Sections: the network, learning curves, loss and metrics on each split, the bias/variance
 diagnosis, the test-set confusion matrix and per-class scores (classification) or predicted
-against actual values (regression), permutation importance of the features on the dev split,
-and the gradient-health table when a :class:`~gradwise.GradientHealth` callback was used.
+against actual values (regression), for two classes the precision-recall and ROC curves with
+the decision threshold that maximizes F1 on the dev split, permutation importance of the
+features on the dev split, and the gradient-health table when a
+:class:`~gradwise.GradientHealth` callback was used.
 
 Plots need matplotlib (``pip install "gradwise[report]"``); it is imported only here.
 
@@ -50,7 +52,8 @@ def write_report(path, model, history, splits, **options):
 
 def training_report(model, history, splits, title="gradwise training report",
                     data_description=None, feature_names=None, class_names=None,
-                    human_error=None, gradient_health=None, target_scale=1.0, random_state=0):
+                    human_error=None, gradient_health=None, target_scale=1.0, random_state=0,
+                    positive_class=None):
     """The report as an HTML string.
 
     Parameters
@@ -75,6 +78,9 @@ def training_report(model, history, splits, title="gradwise training report",
         them in their original units when the model was trained on standardized targets).
     random_state : int, default 0
         For the permutation importance.
+    positive_class : int, optional
+        For two classes, the index of the class the precision-recall and ROC curves detect;
+        default the rarer class of the training split.
     """
     curves = _check_inputs(model, history, splits)
     task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
@@ -94,6 +100,11 @@ def training_report(model, history, splits, title="gradwise training report",
     if task == "classification":
         parts += _section(f"Confusion matrix ({split_name})",
                           _confusion(plt, model, evaluation, class_names))
+        if max(model.output_dim, 2) == 2:
+            positive = _positive_class(model, splits, positive_class)
+            label = str(class_names[positive]) if class_names is not None else str(positive)
+            parts += _section(f"Precision-recall and ROC curves (class {label} positive)",
+                              _binary_curves(plt, model, splits, positive))
     else:
         parts += _section(f"Predicted against actual ({split_name})",
                           _scatter(plt, model, evaluation, target_scale))
@@ -215,6 +226,77 @@ def _confusion(plt, model, pair, class_names):
     text = classification_report(truth, predicted, labels=labels, target_names=names, digits=4,
                                  zero_division=0)
     return _svg(plt, figure) + _pre(text)
+
+
+def _positive_class(model, splits, positive_class):
+    if positive_class is None:
+        counts = np.bincount(_labels(model, splits["train"][1]).astype(int), minlength=2)
+        return int(counts.argmin())
+    if positive_class not in (0, 1):
+        raise ValueError(f"positive_class: expected 0 or 1, received {positive_class!r}.")
+    return positive_class
+
+
+def positive_scores(model, X, positive):
+    """The model's probability of class ``positive`` (0 or 1) for each row of ``X``."""
+    p = np.asarray(_ModelAdapter(model).predict_proba(X), dtype=np.float64)
+    return p[:, positive]
+
+
+def best_f1_threshold(truth, scores):
+    """The score threshold (predict positive when ``score >= threshold``) with the highest F1
+    on ``(truth, scores)``, and that F1."""
+    from sklearn.metrics import precision_recall_curve
+    precision, recall, thresholds = precision_recall_curve(truth, scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))[:-1]
+    best = int(np.argmax(f1))
+    return float(thresholds[best]), float(f1[best])
+
+
+def _binary_curves(plt, model, splits, positive):
+    """PR and ROC curves on dev and test, and each split's precision and recall at 0.5 and at
+    the threshold that maximizes F1 on dev (train when there is no dev split)."""
+    from sklearn.metrics import (average_precision_score, precision_recall_curve, roc_auc_score,
+                                 roc_curve)
+    curves = {}
+    for name in ("train", "dev", "test"):
+        if name in splits:
+            truth = _labels(model, splits[name][1]).astype(int) == positive
+            if 0 < truth.sum() < len(truth):
+                curves[name] = (truth, positive_scores(model, splits[name][0], positive))
+    if not curves:
+        return "<p>No split holds both classes.</p>"
+    tuned_on = "dev" if "dev" in curves else next(iter(curves))
+    threshold, _ = best_f1_threshold(*curves[tuned_on])
+    figure, (pr_axis, roc_axis) = plt.subplots(1, 2, figsize=(9, 3.8))
+    rows = []
+    for name, (truth, scores) in curves.items():
+        if name != "train":
+            precision, recall, _ = precision_recall_curve(truth, scores)
+            pr_axis.plot(recall, precision, label=name)
+            false_positive, true_positive, _ = roc_curve(truth, scores)
+            roc_axis.plot(false_positive, true_positive, label=name)
+        row = [name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
+               f"{roc_auc_score(truth, scores):.4f}"]
+        for cut in (0.5, threshold):
+            flagged = scores >= cut
+            hits = int((flagged & truth).sum())
+            row += [f"{hits / flagged.sum():.4f}" if flagged.any() else "-",
+                    f"{hits / truth.sum():.4f}"]
+        rows.append(row)
+    pr_axis.set(xlabel="recall", ylabel="precision", title="precision-recall")
+    roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
+    roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    for axis in (pr_axis, roc_axis):
+        axis.legend()
+    note = (f"<p>Threshold {threshold:.4g} maximizes F1 on the {tuned_on} split; predicting the "
+            f"positive class when its probability is at least that trades precision for recall "
+            f"as the table shows (gradwise predict --threshold {threshold:.4g}).</p>")
+    table = _table(("split", "positives", "avg precision", "ROC AUC", "precision @0.5",
+                    "recall @0.5", f"precision @{threshold:.3g}", f"recall @{threshold:.3g}"),
+                   rows)
+    return _svg(plt, figure) + table + note
 
 
 def _scatter(plt, model, pair, scale):
