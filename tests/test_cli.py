@@ -221,6 +221,9 @@ def test_report_is_written_and_bad_paths_fail_before_training(tmp_path, capsys):
                      option, str(tmp_path / "missing" / "x")]) == 2
         captured = capsys.readouterr()
         assert f"{option}: the directory of" in captured.err and "Epoch" not in captured.out
+        assert main(["train", "--data", path, "--target", "species", option,
+                     str(tmp_path)]) == 2
+        assert f"{option}: {str(tmp_path)!r} is a directory" in capsys.readouterr().err
 
 
 def test_predict_errors_are_clear(tmp_path, capsys):

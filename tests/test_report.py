@@ -174,3 +174,21 @@ def test_binary_report_has_curves_and_the_dev_f1_threshold(binary):
 def test_multiclass_report_has_no_binary_curves(classifier):
     model, history, splits, _ = classifier
     assert "Precision-recall" not in report.training_report(model, history, splits)
+
+
+def test_binary_permutation_importance_is_the_drop_in_roc_auc(binary):
+    from sklearn.metrics import roc_auc_score
+    model, history, splits = binary
+    page = report.training_report(model, history, splits, random_state=0)
+    assert "drop in ROC AUC when the feature is shuffled" in page
+    X_dev, y_dev = splits["dev"]
+    result = gw.explain.permutation_importance(model, X_dev, y_dev, n_repeats=5, random_state=0,
+                                               scoring="roc_auc")
+    top = int(np.argmax(result.importances_mean))
+    assert _cells(page, f"x{top}") == [f"{result.importances_mean[top]:.4f}",
+                                       f"{result.importances_std[top]:.4f}"]
+    # and that is a drop in ROC AUC: shuffling the top feature by hand lowers the AUC
+    base = roc_auc_score(y_dev, model.predict(X_dev)[:, 0])
+    shuffled = X_dev.copy()
+    shuffled[:, top] = np.random.default_rng(0).permutation(shuffled[:, top])
+    assert roc_auc_score(y_dev, model.predict(shuffled)[:, 0]) < base

@@ -1,6 +1,5 @@
 """The data and networks of the ``gradwise`` command: loading, splitting, the model file's
 metadata (so that ``gradwise predict`` encodes new rows as training did)."""
-import os
 from collections import namedtuple
 
 import numpy as np
@@ -157,13 +156,10 @@ def label_text(value):
 
 def check_output_path(path, option):
     """Refuse, before any training, a path that cannot be written."""
-    if path is None:
-        return
-    if os.path.isdir(path):
-        raise ValueError(f"{option}: {path!r} is a directory; give a file name.")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"{option}: the directory of {path!r} does not exist.")
+    from .io import _unwritable
+    problem = None if path is None else _unwritable(path)
+    if problem:
+        raise ValueError(f"{option}: {problem}.")
 
 
 def read_cli_model(path):

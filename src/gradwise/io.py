@@ -113,6 +113,16 @@ def _atomic_savez(path, arrays):
     _atomic_write(path, lambda file: np.savez(file, **arrays), suffix=".npz")
 
 
+def _unwritable(path):
+    """Why ``path`` cannot be written as a file (a directory, or in a missing directory), or
+    None; checked before any work whose result would go there."""
+    if os.path.isdir(path):
+        return f"{path!r} is a directory; give a file name"
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return f"the directory of {path!r} does not exist"
+    return None
+
+
 def _atomic_write(path, write, suffix=""):
     """Call ``write(file)`` on a temporary file of ``path``'s directory, then rename it to ``path``.
 

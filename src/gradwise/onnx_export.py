@@ -106,12 +106,11 @@ def _check_path(path):
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise TypeError(f"path: expected a str or os.PathLike file name, received {path!r}.")
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"path: {path!r} is a directory; give a file name such as "
-                                "'model.onnx'.")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"path: the directory of {path!r} does not exist.")
+    from .io import _unwritable  # here: io imports this module while it loads
+    problem = _unwritable(path)
+    if problem:
+        error = IsADirectoryError if os.path.isdir(path) else FileNotFoundError
+        raise error(f"path: {problem}.")
     return path
 
 

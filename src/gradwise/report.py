@@ -316,12 +316,19 @@ def _scatter(plt, model, pair, scale):
 
 
 def _importance(plt, model, pair, names, random_state):
-    result = permutation_importance(model, *pair, n_repeats=5, random_state=random_state)
+    """Permutation importance: the drop in accuracy (R^2 for regression; ROC AUC for two
+    classes, which a rare class does not reduce to noise) when a feature is shuffled."""
+    two_classes = model.loss.name in _CLASSIFICATION_LOSSES and max(model.output_dim, 2) == 2
+    truth = _labels(model, pair[1])
+    scoring, score_name = (("roc_auc", "ROC AUC") if two_classes and len(np.unique(truth)) == 2
+                           else (None, "score"))
+    result = permutation_importance(model, *pair, n_repeats=5, random_state=random_state,
+                                    scoring=scoring)
     order = np.argsort(result.importances_mean)[::-1][:_TOP_FEATURES]
     figure, axis = plt.subplots(figsize=(6, 0.8 + 0.3 * len(order)))
     axis.barh([names[i] for i in order][::-1], result.importances_mean[order][::-1],
               xerr=result.importances_std[order][::-1], color="#4a7ab5")
-    axis.set_xlabel("drop in score when the feature is shuffled")
+    axis.set_xlabel(f"drop in {score_name} when the feature is shuffled")
     rows = [(names[i], f"{result.importances_mean[i]:.4f}", f"{result.importances_std[i]:.4f}")
             for i in order]
     return _svg(plt, figure) + _table(("feature", "importance", "std"), rows)
