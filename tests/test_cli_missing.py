@@ -166,3 +166,18 @@ def test_numeric_columns_and_their_gaps(cells, expected):
         assert values is None
     else:
         np.testing.assert_array_equal(values, np.array(expected, dtype=float))
+
+
+def test_errors_name_the_file_line_past_blank_lines_and_dropped_rows(tmp_path, capsys):
+    path = tmp_path / "gaps.csv"
+    # line 1 header, 2 data, 3 blank, 4 data without a target (left out), 5 blank, 6 bad cell
+    path.write_text("x,y\n1,0\n\n2,\n\n4,1\n3,0\n")
+    X, y, *_ = _cli_data.load(Namespace(data=str(path), target="y", task="auto", impute=None))
+    assert X[:, 0].tolist() == [1, 4, 3] and y.tolist() == [0, 1, 0]
+    assert "(the first at line 4) were left out" in capsys.readouterr().err
+    path.write_text("x,y,z\n1,0,a\n\n2,,b\n\n,1,c\n3,0,d\n")
+    assert main(["train", "--data", str(path), "--target", "y"]) == 2
+    assert "column 'x' has an empty cell at line 6" in capsys.readouterr().err
+    path.write_text("x,y\n1,0\n\n2,1,9\n")
+    assert main(["train", "--data", str(path), "--target", "y"]) == 2
+    assert "line 4 has 3 fields" in capsys.readouterr().err

@@ -29,11 +29,11 @@ def read_csv(path, target, impute=False):
         Missing file, no header, unknown target column, ragged rows, or missing cells without
         ``impute``.
     """
-    columns = _read_columns(path)
+    columns, lines = _read_columns(path)
     if target not in columns:
         raise ValueError(f"--target: column {target!r} is not in the header; columns are "
                          f"{list(columns)}.")
-    columns = _drop_rows_without_target(columns, target)
+    columns, lines = _drop_rows_without_target(columns, lines, target)
     y_cells = columns.pop(target)
     spec, numbers = [], {}
     for name, cells in columns.items():
@@ -50,7 +50,7 @@ def read_csv(path, target, impute=False):
         spec.append({"name": name, "kind": "category", "levels": levels})
     if not spec:
         raise ValueError("--data: no feature columns besides the target.")
-    X, names, _ = _encode(columns, spec, path, impute, numbers)
+    X, names, _ = _encode(columns, lines, spec, path, impute, numbers)
     y_numbers = _as_numbers(y_cells)
     task = _task(y_numbers, len(y_cells))
     y = np.array(y_cells) if y_numbers is None else y_numbers
@@ -65,13 +65,13 @@ def encode_csv(path, spec, target=None, impute=False):
     are encoded as all zeros. Extra columns are ignored; a missing one is an error. Missing
     numbers are NaN when ``impute`` (see :func:`complete`), an error otherwise.
     """
-    columns = _read_columns(path)
+    columns, lines = _read_columns(path)
     absent = [c["name"] for c in spec if c["name"] not in columns]
     if absent:
         raise ValueError(f"--data: columns {absent} are missing; the model was trained on "
                          f"{[c['name'] for c in spec]}.")
     y = np.array(columns[target]) if target is not None and target in columns else None
-    X, _, unknown = _encode(columns, spec, path, impute, hint=_PREDICT_HINT)
+    X, _, unknown = _encode(columns, lines, spec, path, impute, hint=_PREDICT_HINT)
     return X, y, unknown
 
 
@@ -118,37 +118,43 @@ def _positions(spec):
     return np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
 
 
-def _drop_rows_without_target(columns, target):
+def _drop_rows_without_target(columns, lines, target):
     gaps = missing_cells(columns[target])
     if not gaps.any():
-        return columns
+        return columns, lines
     if gaps.all():
         raise ValueError(f"--target: column {target!r} has no values.")
     print(f"gradwise: warning: {int(gaps.sum())} row(s) without a value in {target!r} (the first "
-          f"at line {int(np.argmax(gaps)) + 2}) were left out.", file=sys.stderr)
+          f"at line {lines[int(np.argmax(gaps))]}) were left out.", file=sys.stderr)
     keep = np.flatnonzero(~gaps)
-    return {name: [cells[i] for i in keep] for name, cells in columns.items()}
+    return {name: [cells[i] for i in keep] for name, cells in columns.items()}, lines[keep]
 
 
 def _read_columns(path):
-    """The header's columns and their stripped text cells, checked for shape."""
+    """``(columns, lines)``: the header's columns and their stripped text cells, checked for
+    shape, and the file line of each row (blank lines are skipped, so errors can name them)."""
+    rows, lines = [], []
     try:  # utf-8-sig: spreadsheet exports often start with a byte-order mark
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+            reader = csv.reader(handle)
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    rows.append(row)
+                    lines.append(reader.line_num)
     except OSError as error:
         raise ValueError(f"--data: cannot read {path!r}: {error.strerror}.") from None
     except UnicodeDecodeError as error:
         raise ValueError(f"--data: {path!r} is not UTF-8 text (byte {error.start}); save it as "
                          "UTF-8 CSV.") from None
-    rows = [row for row in rows if row and any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise ValueError(f"--data: {path!r} needs a header row and at least one data row.")
     header, body = [h.strip() for h in rows[0]], rows[1:]
-    for number, row in enumerate(body, start=2):
+    for line, row in zip(lines[1:], body):
         if len(row) != len(header):
-            raise ValueError(f"--data: line {number} has {len(row)} fields, the header has {len(header)}.")
+            raise ValueError(f"--data: line {line} has {len(row)} fields, the header has "
+                             f"{len(header)}.")
     columns = {name: [row[i].strip() for row in body] for i, name in enumerate(header)}
-    return columns
+    return columns, np.array(lines[1:])
 
 
 #: Cells that stand for a missing number in common exports (pandas, R, spreadsheets).
@@ -198,13 +204,13 @@ _PREDICT_HINT = ("fill or drop missing values first: the model was trained witho
                  "so it has no values to fill them with")
 
 
-def _refuse_missing(name, cells, index, hint):
+def _refuse_missing(name, cells, index, line, hint):
     cell = "an empty cell" if cells[index] == "" else f"missing values ({cells[index]!r}"
-    where = f" at line {index + 2}" + ("" if cells[index] == "" else ")")
+    where = f" at line {line}" + ("" if cells[index] == "" else ")")
     raise ValueError(f"--data: column {name!r} has {cell}{where}; {hint}.")
 
 
-def _encode(columns, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
+def _encode(columns, lines, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
     """``(X, names, unknown)``: the features of ``columns`` as ``spec`` encodes them (missing
     numbers as NaN when ``impute``, else an error with ``hint``); ``parsed`` holds numeric
     columns already parsed."""
@@ -219,15 +225,16 @@ def _encode(columns, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
                 bad = next(i for i, c in enumerate(cells)
                            if not (_is_finite_number(c) or _is_missing(c)))
                 raise ValueError(f"--data: column {name!r} expects numbers, line "
-                                 f"{bad + 2} of {path!r} has {cells[bad]!r}.")
+                                 f"{lines[bad]} of {path!r} has {cells[bad]!r}.")
             gaps = np.flatnonzero(np.isnan(numbers))
             if gaps.size and not impute:
-                _refuse_missing(name, cells, gaps[0], hint)
+                _refuse_missing(name, cells, gaps[0], lines[gaps[0]], hint)
             features.append(numbers[:, None])
             names.append(name)
         else:
             if "" in cells and not impute:
-                _refuse_missing(name, cells, cells.index(""), hint)
+                first = cells.index("")
+                _refuse_missing(name, cells, first, lines[first], hint)
             levels = np.array(column["levels"])
             text = np.array([MISSING_LEVEL if cell == "" else cell for cell in cells])
             one_hot = (text[:, None] == levels[None, :]).astype(float)
