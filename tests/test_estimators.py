@@ -257,3 +257,24 @@ def test_regressor_beats_dummy_on_diabetes():
     r2 = net.fit(X_train, y_train).score(X_test, y_test)
     dummy = DummyRegressor().fit(X_train, y_train).score(X_test, y_test)
     assert r2 > 0.3 and r2 > dummy + 0.3, (r2, dummy)
+
+
+def test_coefs_and_intercepts_are_the_network_as_in_sklearn(iris_strings):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    X, y = iris_strings
+    ours = gw.MLPClassifier((7, 5), max_iter=5, random_state=0, dtype="float64").fit(X, y)
+    theirs = SkMLP((7, 5), max_iter=5, random_state=0).fit(X, y)
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in theirs.intercepts_]
+    hidden = X
+    for W, b in zip(ours.coefs_[:-1], ours.intercepts_[:-1]):
+        hidden = np.maximum(hidden @ W + b, 0)
+    logits = hidden @ ours.coefs_[-1] + ours.intercepts_[-1]
+    softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(softmax / softmax.sum(axis=1, keepdims=True),
+                               ours.predict_proba(X), rtol=1e-10)
+    ours.coefs_[0][:] = 0  # copies: the fitted network is untouched
+    assert np.abs(ours.coefs_[0]).sum() > 0
+    with pytest.raises(NotFittedError):
+        gw.MLPClassifier().coefs_

@@ -5,7 +5,7 @@
 ...                        gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0)
 >>> model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 """
-import importlib
+import importlib as _importlib
 
 from . import (activations, callbacks, explain, initializers, io, layers, losses, metrics,
                optimizers, regularizers, schedules, transfer)
@@ -40,7 +40,7 @@ def __getattr__(name):
     if name not in _LAZY:
         raise AttributeError(f"module 'gradwise' has no attribute {name!r}")
     module_name, attribute = _LAZY[name]
-    module = importlib.import_module(f".{module_name}", __name__)
+    module = _importlib.import_module(f".{module_name}", __name__)
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value

@@ -245,6 +245,22 @@ class BaseMLP(BaseEstimator):
     def _network_targets(self, y_index):
         return y_index
 
+    # -- fitted weights, named as scikit-learn's MLP names them ------------------------
+    @property
+    def coefs_(self):
+        """The kernels of the Dense layers, ``coefs_[i]`` of shape (inputs of layer i,
+        units of layer i), as in scikit-learn's MLP (copies of ``model_``'s weights)."""
+        return [layer.params["W"].copy() for layer in self._dense_layers()]
+
+    @property
+    def intercepts_(self):
+        """The biases of the Dense layers, ``intercepts_[i]`` of shape (units of layer i,)."""
+        return [layer.params["b"].copy() for layer in self._dense_layers()]
+
+    def _dense_layers(self):
+        check_is_fitted(self, "model_")
+        return [layer for layer in self.model_.layers if isinstance(layer, gw_layers.Dense)]
+
     def _forward(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
