@@ -325,3 +325,27 @@ def test_numeric_class_labels_come_back_as_written(tmp_path, capsys):
     predicted = np.array([int(line.split(",")[0]) for line in lines[1:]])  # "1", not "1.0"
     reported = float(captured.err.split("accuracy against column 'kind': ")[1].split()[0])
     assert reported == pytest.approx(np.mean(predicted == y), abs=1e-4) and reported > 0.85
+
+
+def test_regression_scores_are_in_target_units(tmp_path, capsys):
+    from argparse import Namespace
+    from gradwise import _cli_data
+    X, y = load_diabetes(return_X_y=True)
+    path = _write_csv(tmp_path / "d.csv", [f"x{i}" for i in range(10)] + ["progression"],
+                      [[*row, target] for row, target in zip(X, y)])
+    data = _cli_data.prepare(_cli_data.load(Namespace(data=path, target="progression",
+                                                      task="auto", impute=None)), seed=0)
+    model = _cli_data.network(data.n_features, [16], 1, "regression", 0.01, data.moments, seed=0)
+    model.fit(*data.splits[0], epochs=20, batch_size=32, verbose=0)
+    train = _cli_data.split_scores(model, data, *data.splits[0])
+    # targets are standardized with the training split's mean and std, so there the MSE loss
+    # is the unexplained share of the variance: R^2 = 1 - loss
+    assert train["r2"] == pytest.approx(1 - train["loss"], rel=1e-5)
+    Xt, yt = data.splits[2]
+    predicted = model.predict(Xt)[:, 0] * data.y_std + data.y_mean
+    actual = yt * data.y_std + data.y_mean
+    test = _cli_data.split_scores(model, data, Xt, yt)
+    assert test["rmse"] == pytest.approx(np.sqrt(np.mean((predicted - actual) ** 2)), rel=1e-5)
+    assert test["mae"] == pytest.approx(np.mean(np.abs(predicted - actual)), rel=1e-5)
+    assert test["r2"] == pytest.approx(
+        1 - np.sum((predicted - actual) ** 2) / np.sum((actual - actual.mean()) ** 2), rel=1e-5)

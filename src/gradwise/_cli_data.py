@@ -111,14 +111,20 @@ def rare_class(data):
 def split_scores(model, data, X, y):
     """The loss and the task's scores on one split, by name.
 
-    Regression: the mean absolute error in the target's units. Classification: accuracy,
+    Regression: the mean absolute and root mean squared errors in the target's units, and R^2
+    (the share of the target's variance on the split that the predictions explain).
+    Classification: accuracy,
     balanced accuracy (the mean of the per-class recalls) and macro F1, which, unlike accuracy,
     do not reward ignoring a rare class; with two classes also ROC AUC and average precision
     with the rarer class as the positive one.
     """
     result = model.evaluate(X, y)
     if data.task != "classification":
-        return {"loss": result["loss"], "mae": result["mae"] * data.y_std}
+        errors = (np.asarray(model.predict(X), dtype=np.float64)[:, 0] - y) * data.y_std
+        variance = np.var(y * data.y_std)
+        return {"loss": result["loss"], "mae": result["mae"] * data.y_std,
+                "rmse": float(np.sqrt(np.mean(errors ** 2))),
+                "r2": float(1 - np.mean(errors ** 2) / variance) if variance > 0 else float("nan")}
     from sklearn.metrics import (average_precision_score, balanced_accuracy_score, f1_score,
                                  roc_auc_score)
     probabilities = np.asarray(model.predict(X), dtype=np.float64)
