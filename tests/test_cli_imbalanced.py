@@ -108,8 +108,14 @@ def test_tune_passes_balanced_class_weights(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(tuning, "tune", spy)
     path = _fraud_csv(tmp_path, n=600)
     assert main(["tune", "--data", path, "--target", "label", "--class-weight", "balanced",
-                 "--trials", "2", "--epochs", "2"]) == 0
+                 "--trials", "2", "--epochs", "2", "--no-pruning"]) == 0
     assert set(seen["class_weight"]) == {0, 1} and seen["class_weight"][0] > 1 > seen["class_weight"][1]
+    # two classes: trials are scored by dev ROC AUC, which the retrained network reproduces
+    assert seen["objective"] == "val_auc"
+    out = capsys.readouterr().out.splitlines()
+    best_row = out[out.index(next(line for line in out if line.startswith("-----"))) + 1]
+    assert _table("\n".join(out))["dev"]["roc_auc"] == pytest.approx(float(best_row.split()[1]),
+                                                                     abs=1e-4)
 
 
 def test_predict_threshold_flags_the_positive_class(tmp_path, capsys):

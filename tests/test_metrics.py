@@ -78,3 +78,48 @@ def test_accuracy_is_vectorized():
     P = np.eye(10, dtype=np.float32)[(labels + (np.arange(n) % 4 == 0)) % 10]
     value = metrics.accuracy(np.eye(10, dtype=np.float32)[labels], P)
     assert type(value) is float and value == pytest.approx(0.75)
+
+
+def _pairwise_auc(positive, scores):
+    """The definition: P(score of a positive > score of a negative), ties one half."""
+    p, n = scores[positive], scores[~positive]
+    return (p[:, None] > n[None, :]).mean() + 0.5 * (p[:, None] == n[None, :]).mean()
+
+
+def test_auc_is_the_probability_a_positive_outranks_a_negative(rng):
+    from sklearn.metrics import roc_auc_score
+    y = (rng.random(300) < 0.1).astype(int)
+    scores = np.round(rng.random(300) * 0.5 + 0.4 * y, 2)  # rounded: many ties
+    assert metrics.auc(y, scores) == pytest.approx(_pairwise_auc(y == 1, scores), abs=1e-12)
+    assert metrics.auc(y[:, None], scores[:, None]) == pytest.approx(roc_auc_score(y, scores))
+    # two softmax columns: the AUC of either class, from labels or one-hot rows
+    probabilities = np.column_stack([1 - scores, scores])
+    assert metrics.auc(y, probabilities) == pytest.approx(roc_auc_score(y, scores))
+    assert metrics.auc(np.eye(2)[y], probabilities) == pytest.approx(roc_auc_score(y, scores))
+    assert metrics.get("roc_auc") is metrics.auc and metrics.auc.per_batch is False
+
+
+def test_auc_of_several_classes_is_the_one_vs_rest_mean(rng):
+    from sklearn.metrics import roc_auc_score
+    y = rng.integers(0, 4, size=200)
+    logits = rng.normal(size=(200, 4)) + 1.5 * np.eye(4)[y]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = roc_auc_score(y, p, multi_class="ovr", average="macro")
+    assert metrics.auc(y, p) == pytest.approx(expected)
+    one_class = np.zeros(10, dtype=int)
+    assert np.isnan(metrics.auc(one_class, rng.random(10)))
+
+
+def test_auc_is_reported_on_whole_sets_not_batches(rng):
+    import gradwise as gw
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0).astype(int)
+    model = gw.Sequential([gw.layers.Dense(1, activation="sigmoid")], seed=0)
+    model.compile(optimizer=gw.optimizers.Adam(0.05), loss="binary_crossentropy",
+                  metrics=["accuracy", "auc"])
+    history = model.fit(X[:150], y[:150], epochs=3, batch_size=16, verbose=0,
+                        validation_data=(X[150:], y[150:]))
+    assert "auc" not in history.history and len(history.history["val_auc"]) == 3
+    expected = _pairwise_auc(y[150:] == 1, model.predict(X[150:])[:, 0])
+    assert history.history["val_auc"][-1] == pytest.approx(expected)
+    assert model.evaluate(X[150:], y[150:])["auc"] == pytest.approx(expected)

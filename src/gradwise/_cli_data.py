@@ -67,9 +67,10 @@ def prepare(loaded, seed, impute=None):
 
 
 def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,
-            seed=None):
+            seed=None, auc=False):
     """A compiled ReLU network (He initialization, Adam) that standardizes its input with
-    ``moments``, with L2 on every kernel and dropout after every hidden layer when not zero."""
+    ``moments``, with L2 on every kernel and dropout after every hidden layer when not zero,
+    reporting accuracy (and ROC AUC with ``auc``) or MAE."""
     import gradwise as gw
     regularizer = gw.regularizers.L2(l2) if l2 else None
     layers = [gw.layers.Normalization(mean=moments[0], scale=moments[1])]
@@ -81,8 +82,8 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
     last = "softmax" if outputs > 1 else None
     layers.append(gw.layers.Dense(outputs, activation=last, kernel_regularizer=regularizer))
     model = gw.Sequential(layers, input_dim=n_features, seed=seed)
-    loss, metrics = (("categorical_crossentropy", ["accuracy"]) if task == "classification"
-                     else ("mse", ["mae"]))
+    loss, metrics = (("categorical_crossentropy", ["accuracy"] + ["auc"] * auc)
+                     if task == "classification" else ("mse", ["mae"]))
     model.compile(optimizer=gw.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
     return model
 
@@ -98,6 +99,16 @@ def class_weight(data, how):
     counts = np.bincount(data.splits[0][1], minlength=data.outputs)
     return {index: float(len(data.splits[0][1]) / (data.outputs * count))
             for index, count in enumerate(counts) if count}
+
+
+def tuning_objective(data):
+    """What ``gradwise tune`` maximizes or minimizes on the dev split: MAE for regression;
+    ROC AUC for two classes or when a class is 5 times rarer than the most common (accuracy
+    rewards ignoring it, and moves in steps of one row); accuracy otherwise. Not the loss: it
+    includes the L2 penalty, which would favour small L2 strengths whatever they do."""
+    if data.task != "classification":
+        return "val_mae"
+    return "val_auc" if data.outputs == 2 or rare_class(data)[2] >= 5 else "val_accuracy"
 
 
 def rare_class(data):

@@ -188,11 +188,11 @@ def _tuning_space():
             "layers": tuning.IntUniform(1, 3)}
 
 
-def _network_from_params(params, n_features, outputs, task, moments):
+def _network_from_params(params, n_features, outputs, task, moments, auc=False):
     """The tuning ``build`` function (module level, so worker processes can unpickle it)."""
     return _cli_data.network(n_features, [params["units"]] * params["layers"], outputs, task,
                              params["learning_rate"], moments, l2=params["l2"],
-                             dropout=params["dropout"])
+                             dropout=params["dropout"], auc=auc)
 
 
 def tune(args):
@@ -201,11 +201,10 @@ def tune(args):
     from . import tuning
     _check_outputs(args)
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
+    objective = _cli_data.tuning_objective(data)
     build = functools.partial(_network_from_params, n_features=data.n_features,
-                              outputs=data.outputs, task=data.task, moments=data.moments)
-    # Accuracy and MAE, not the loss: the loss includes the L2 penalty, which would favour
-    # small L2 strengths whatever they do to the dev error.
-    objective = "val_accuracy" if data.task == "classification" else "val_mae"
+                              outputs=data.outputs, task=data.task, moments=data.moments,
+                              auc=objective == "val_auc")
     print(f"data: {data.description}")
     print(f"{_describe(data)}; {args.trials} trials ({args.sampler} sampler) of up to "
           f"{args.epochs} epochs, {args.jobs} at a time; best {objective} wins")

@@ -1,10 +1,14 @@
-"""Metrics reported during training: accuracies and regression errors.
+"""Metrics reported during training: accuracies, ROC AUC and regression errors.
 
 Each metric is a function ``metric(y_true, y_pred) -> float`` whose ``__name__`` is the key in
 the training history. ``y_true`` is the loss-prepared target (one-hot rows for categorical
 cross-entropy, (n_samples, k) 0/1 labels for binary cross-entropy, (n_samples, k) floats for
 regression) and ``y_pred`` the network output (probabilities, or raw outputs for regression).
 1-D arrays are read as one output per sample.
+
+Most metrics are averaged over the batches of an epoch for the training logs. A metric that
+ranks the whole set (``auc``) has ``per_batch = False``: it is computed on validation data and
+by ``evaluate`` only, over all their rows at once.
 
 Examples
 --------
@@ -16,7 +20,8 @@ Examples
 from ._backend import xp
 from ._registry import resolve
 
-__all__ = ["accuracy", "binary_accuracy", "categorical_accuracy", "mse", "mae", "rmse", "r2", "get"]
+__all__ = ["accuracy", "auc", "binary_accuracy", "categorical_accuracy", "mse", "mae", "rmse", "r2",
+           "get"]
 
 
 def _as_2d(y_true, y_pred):
@@ -91,6 +96,55 @@ def accuracy(y_true, y_pred):
     return binary_accuracy(y_true, y_pred)
 
 
+def _average_ranks(scores):
+    """1-based ranks of ``scores``, ties sharing the mean of their ranks."""
+    order = xp.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    starts = xp.flatnonzero(xp.concatenate([[True], sorted_scores[1:] != sorted_scores[:-1]]))
+    ends = xp.concatenate([starts[1:], [len(scores)]])
+    ranks = xp.empty(len(scores))
+    ranks[order] = xp.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return ranks
+
+
+def _binary_auc(positive, scores):
+    n_positive = int(xp.count_nonzero(positive))
+    n_negative = len(positive) - n_positive
+    if n_positive == 0 or n_negative == 0:
+        return None
+    rank_sum = _average_ranks(xp.asarray(scores, dtype=xp.float64))[positive].sum()
+    return (rank_sum - n_positive * (n_positive + 1) / 2.0) / (n_positive * n_negative)
+
+
+def auc(y_true, y_pred):
+    """Area under the ROC curve: the probability that a random positive row scores above a
+    random negative one (ties count one half).
+
+    One output: 0/1 labels against the predicted probability. Several outputs: the mean over
+    the outputs (classes, one-vs-rest) of each one's AUC, skipping an output whose labels are
+    all equal; NaN when every output is skipped. With two softmax outputs this is the AUC of
+    either class. Computed on whole sets (``per_batch = False``): validation data and
+    ``evaluate``, not the training batches.
+
+    Notes
+    -----
+    Mann-Whitney: ``AUC = (R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg)`` with ``R_pos`` the
+    sum of the positives' ranks among all scores.
+    """
+    y_true, y_pred = _as_2d(y_true, y_pred)
+    if y_true.shape[1] == 1 and y_pred.shape[1] > 1:  # class indices against class scores
+        y_true = _labels(y_true)[:, None] == xp.arange(y_pred.shape[1])[None, :]
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred: expected the same shape, received {y_true.shape} "
+                         f"and {y_pred.shape}.")
+    areas = [_binary_auc(y_true[:, j] > 0.5, y_pred[:, j]) for j in range(y_pred.shape[1])]
+    areas = [area for area in areas if area is not None]
+    return float(sum(areas) / len(areas)) if areas else float("nan")
+
+
+auc.per_batch = False
+
+
 def _residuals(y_true, y_pred):
     y_true, y_pred = _as_2d(y_true, y_pred)
     if y_true.shape != y_pred.shape:
@@ -158,6 +212,7 @@ _REGISTRY = {
     "mae": mae, "mean_absolute_error": mae,
     "rmse": rmse, "root_mean_squared_error": rmse,
     "r2": r2,
+    "auc": auc, "roc_auc": auc,
 }
 
 

@@ -347,7 +347,8 @@ class Sequential(WeightsAndConfig):
         if not self.metrics:
             return {}
         outputs = self._outputs(raw)
-        return {metric.__name__: float(metric(y, outputs)) for metric in self.metrics}
+        return {metric.__name__: float(metric(y, outputs)) for metric in self.metrics
+                if getattr(metric, "per_batch", True)}
 
     def _evaluate_prepared(self, X, y, sample_weight=None, batch_size=None):
         outputs = self._predict_prepared(X, batch_size)
