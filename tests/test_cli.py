@@ -349,3 +349,20 @@ def test_regression_scores_are_in_target_units(tmp_path, capsys):
     assert test["mae"] == pytest.approx(np.mean(np.abs(predicted - actual)), rel=1e-5)
     assert test["r2"] == pytest.approx(
         1 - np.sum((predicted - actual) ** 2) / np.sum((actual - actual.mean()) ** 2), rel=1e-5)
+
+
+def test_l2_and_dropout_options_reach_the_network(tmp_path, capsys):
+    import gradwise as gw
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--epochs", "1", "--quiet", "--hidden", "16,8", "--l2", "0.001",
+                 "--dropout", "0.3", "--save", model_file]) == 0
+    model = gw.load_model(model_file)
+    dropouts = [layer for layer in model.layers if isinstance(layer, gw.layers.Dropout)]
+    dense = [layer for layer in model.layers if isinstance(layer, gw.layers.Dense)]
+    assert [d.rate for d in dropouts] == [0.3, 0.3] and len(dense) == 3
+    W = dense[0].params["W"]
+    assert dense[0].kernel_regularizer(W) == pytest.approx(0.001 / 2 * np.sum(W.astype(float) ** 2),
+                                                           rel=1e-5)
+    for option, value in (("--l2", "-1"), ("--dropout", "1"), ("--dropout", "-0.1")):
+        assert main(["train", option, value]) == 2
+        assert f"{option}: expected" in capsys.readouterr().err

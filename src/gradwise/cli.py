@@ -57,6 +57,10 @@ def _parser():
     train.add_argument("--epochs", type=int, default=100)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--l2", type=float, default=0.0,
+                       help="L2 penalty lam/2 * sum(W**2) on every kernel (default 0)")
+    train.add_argument("--dropout", type=float, default=0.0,
+                       help="inverted-dropout rate after every hidden layer (default 0)")
     train.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
     train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
     _add_output_options(train)
@@ -170,9 +174,14 @@ def _check_outputs(args):
 def train(args):
     _check_outputs(args)
     hidden = _hidden(args.hidden)
+    if not args.l2 >= 0:
+        raise ValueError(f"--l2: expected a penalty >= 0, received {args.l2!r}.")
+    if not 0 <= args.dropout < 1:
+        raise ValueError(f"--dropout: expected a rate in [0, 1), received {args.dropout!r}.")
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
-                              args.learning_rate, data.moments, seed=args.seed)
+                              args.learning_rate, data.moments, l2=args.l2, dropout=args.dropout,
+                              seed=args.seed)
     print(f"data: {data.description}")
     print(f"{_describe(data)}; network {_widths(data, hidden)}")
     return _fit_and_report(model, data, args, args.epochs, verbose=0 if args.quiet else 2)
