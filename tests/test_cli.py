@@ -366,3 +366,21 @@ def test_l2_and_dropout_options_reach_the_network(tmp_path, capsys):
     for option, value in (("--l2", "-1"), ("--dropout", "1"), ("--dropout", "-0.1")):
         assert main(["train", option, value]) == 2
         assert f"{option}: expected" in capsys.readouterr().err
+
+
+def test_diagnosis_line_reads_the_errors_of_the_results_table(capsys):
+    assert main(["train", "--epochs", "2", "--quiet", "--hidden", "8", "--human-error",
+                 "0.01"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    accuracy = {line.split()[0]: float(line.split()[2]) for line in out
+                if line.split() and line.split()[0] in ("train", "dev")}
+    line = next(text for text in out if text.startswith("diagnosis (error rate: human 0.01, "))
+    train_error = float(line.split("train ")[1].split(",")[0])
+    dev_error = float(line.split("dev ")[1].split(")")[0])
+    assert train_error == pytest.approx(1 - accuracy["train"], abs=1e-4)
+    assert dev_error == pytest.approx(1 - accuracy["dev"], abs=1e-4)
+    # two epochs of an 8-unit network leave its training error far above 1%: high bias
+    assert train_error - 0.01 > dev_error - train_error and "high bias; next: " in line
+    for value in ("1.5", "-0.1"):
+        assert main(["train", "--human-error", value]) == 2
+        assert "--human-error: expected an error rate in [0, 1]" in capsys.readouterr().err

@@ -80,6 +80,7 @@ def test_balanced_class_weights_are_inverse_frequencies_and_raise_minority_recal
     assert "note: class 'fraud' is 3." in plain and "--class-weight balanced weights" in plain
     assert "note: class 'fraud'" in balanced and "--class-weight balanced weights" not in balanced
     assert "take the rarer class 'fraud' as positive" in plain
+    assert "diagnosis" not in plain  # an error rate would hide the rare class
 
 
 def test_no_note_for_balanced_classes_and_no_class_weight_for_regression(tmp_path, capsys):

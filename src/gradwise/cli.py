@@ -42,6 +42,10 @@ def _add_data_options(command):
                               "split's median or mean, and add an 'is missing' feature per "
                               "column that has them; missing text is a category of its own "
                               "(default: missing cells are an error)")
+    command.add_argument("--human-error", type=float, metavar="ERROR",
+                         help="human-level (Bayes) error for the bias/variance diagnosis: an "
+                              "error rate for classes, an MSE of standardized targets otherwise "
+                              "(default 0)")
     command.add_argument("--class-weight", choices=["none", "balanced"], default="none",
                          help="balanced: weight each class by the inverse of its frequency in "
                               "the training split, for imbalanced classes")
@@ -136,6 +140,7 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     for name, scores in table.items():
         print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
     _imbalance_note(data, args)
+    _diagnosis_line(model, data, args)
     if args.report:
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
@@ -166,6 +171,32 @@ def _imbalance_note(data, args):
               f"rarer than the most common), so accuracy says little: read {read}{advice}.")
 
 
+def _diagnosis_line(model, data, args):
+    """Bias or variance, from the training and dev errors (not for imbalanced classes, whose
+    error rate hides the rare class)."""
+    import gradwise as gw
+    if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
+        return
+    report = gw.diagnose(model, data.splits[0], data.splits[1], human_error=args.human_error)
+    error = "error rate" if data.task == "classification" else "MSE of standardized targets"
+    human = "" if args.human_error is None else f"human {args.human_error:.4g}, "
+    line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, dev "
+            f"{report.dev_error:.4f}): {report.problem}")
+    if report.problem != "good fit":
+        line += "; next: " + "; ".join(report.recommendations[:2])
+    print(line)
+
+
+def _check_human_error(args, data):
+    value = args.human_error
+    if value is None:
+        return
+    upper = 1.0 if data.task == "classification" else float("inf")
+    if not 0 <= value <= upper:
+        expected = "an error rate in [0, 1]" if upper == 1.0 else "an MSE >= 0"
+        raise ValueError(f"--human-error: expected {expected}, received {value!r}.")
+
+
 def _check_outputs(args):
     _cli_data.check_output_path(args.report, "--report")
     _cli_data.check_output_path(args.save, "--save")
@@ -179,6 +210,7 @@ def train(args):
     if not 0 <= args.dropout < 1:
         raise ValueError(f"--dropout: expected a rate in [0, 1), received {args.dropout!r}.")
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
+    _check_human_error(args, data)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                               args.learning_rate, data.moments, l2=args.l2, dropout=args.dropout,
                               seed=args.seed)
@@ -210,6 +242,7 @@ def tune(args):
     from . import tuning
     _check_outputs(args)
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
+    _check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
     build = functools.partial(_network_from_params, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments,
