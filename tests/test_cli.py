@@ -8,6 +8,8 @@ from sklearn.datasets import load_diabetes, load_iris
 
 from gradwise.cli import main
 
+from _cli_helpers import train_args
+
 
 def _write_csv(path, header, rows):
     lines = [",".join(header)] + [",".join(str(v) for v in row) for row in rows]
@@ -284,7 +286,39 @@ def test_an_identifier_column_is_flagged(tmp_path, capsys):
     path = _write_csv(tmp_path / "id.csv", ["customer", "x", "label"],
                       [[f"c{i:04d}", v, int(v > 0)] for i, v in enumerate(x)])
     assert main(["train", "--data", path, "--target", "label", "--epochs", "2", "--quiet"]) == 0
-    assert "text column 'customer' has 120 distinct values in 120 rows" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "text column 'customer' looks like an identifier (120 distinct values in 120 rows" in err
+    assert "--drop customer" in err
+
+
+def test_drop_and_categorical_columns(tmp_path, capsys):
+    import gradwise as gw
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    zone = rng.choice([101, 202, 303], size=120)
+    rows = [[i + 1, z, v, int(v + (z == 202) > 0)] for i, (z, v) in enumerate(zip(zone, x))]
+    path = _write_csv(tmp_path / "z.csv", ["id", "zone", "x", "label"], rows)
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "2", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "integer column 'id' looks like an identifier (distinct integers 1..120)" in err
+    assert "3 features" in out
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "2", "--quiet",
+                 "--drop", "id", "--categorical", "zone", "--save", model_file]) == 0
+    out, err = capsys.readouterr()
+    assert "looks like an identifier" not in err and "4 features" in out  # 3 zones + x
+    columns = gw.load_model(model_file).metadata["columns"]
+    assert columns == [{"name": "zone", "kind": "category", "levels": ["101", "202", "303"]},
+                       {"name": "x", "kind": "number", "missing": False}]
+    # predict ignores the dropped column and encodes the zone codes as categories
+    new = _write_csv(tmp_path / "n.csv", ["zone", "x"], [[202, 0.1], [101, 0.2]])
+    assert main(["predict", "--model", model_file, "--data", new]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    for option, value, message in (("--drop", "nope", "--drop: columns ['nope'] are not in"),
+                                   ("--categorical", "label", "--categorical: 'label' is the "
+                                    "target column")):
+        assert main(["train", "--data", path, "--target", "label", option, value]) == 2
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -328,13 +362,12 @@ def test_numeric_class_labels_come_back_as_written(tmp_path, capsys):
 
 
 def test_regression_scores_are_in_target_units(tmp_path, capsys):
-    from argparse import Namespace
     from gradwise import _cli_data
     X, y = load_diabetes(return_X_y=True)
     path = _write_csv(tmp_path / "d.csv", [f"x{i}" for i in range(10)] + ["progression"],
                       [[*row, target] for row, target in zip(X, y)])
-    data = _cli_data.prepare(_cli_data.load(Namespace(data=path, target="progression",
-                                                      task="auto", impute=None)), seed=0)
+    data = _cli_data.prepare(_cli_data.load(train_args("--data", path, "--target", "progression")),
+                             seed=0)
     model = _cli_data.network(data.n_features, [16], 1, "regression", 0.01, data.moments, seed=0)
     model.fit(*data.splits[0], epochs=20, batch_size=32, verbose=0)
     train = _cli_data.split_scores(model, data, *data.splits[0])

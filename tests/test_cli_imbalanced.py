@@ -1,6 +1,5 @@
 """The command's scores for classes: balanced accuracy, macro F1, and for two classes ROC AUC
 and average precision of the rarer one; --class-weight balanced; the note on a rare class."""
-from argparse import Namespace
 
 import numpy as np
 import pytest
@@ -9,6 +8,8 @@ from sklearn.datasets import make_classification
 import gradwise as gw
 from gradwise import _cli_data
 from gradwise.cli import main
+
+from _cli_helpers import train_args
 
 
 def _fraud_csv(tmp_path, n=3000):
@@ -37,8 +38,8 @@ def _roc_auc(positive, score):
 
 def test_split_scores_match_their_definitions(tmp_path):
     path = _fraud_csv(tmp_path)
-    data = _cli_data.prepare(_cli_data.load(Namespace(data=path, target="label", task="auto",
-                                                      impute=None)), seed=0)
+    data = _cli_data.prepare(_cli_data.load(train_args("--data", path, "--target", "label")),
+                             seed=0)
     model = _cli_data.network(data.n_features, [16], data.outputs, data.task, 0.01, data.moments,
                               seed=0)
     model.fit(*data.splits[0], epochs=3, batch_size=64, verbose=0)
@@ -63,8 +64,8 @@ def test_split_scores_match_their_definitions(tmp_path):
 
 def test_balanced_class_weights_are_inverse_frequencies_and_raise_minority_recall(tmp_path, capsys):
     path = _fraud_csv(tmp_path)
-    data = _cli_data.prepare(_cli_data.load(Namespace(data=path, target="label", task="auto",
-                                                      impute=None)), seed=0)
+    data = _cli_data.prepare(_cli_data.load(train_args("--data", path, "--target", "label")),
+                             seed=0)
     weights = _cli_data.class_weight(data, "balanced")
     counts = np.bincount(data.splits[0][1])
     assert weights[0] * counts[0] == pytest.approx(weights[1] * counts[1])  # equal total weight

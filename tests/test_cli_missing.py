@@ -1,7 +1,6 @@
 """Missing values in users' CSV files: refused by default, imputed with ``--impute`` from the
 training split's statistics (recorded in the model file for ``gradwise predict``)."""
 import csv
-from argparse import Namespace
 
 import numpy as np
 import pytest
@@ -10,6 +9,8 @@ from sklearn.datasets import load_breast_cancer
 import gradwise as gw
 from gradwise import _cli_data
 from gradwise.cli import main
+
+from _cli_helpers import train_args
 
 
 def _write_csv(path, header, rows):
@@ -35,7 +36,7 @@ def _cancer_with_gaps(tmp_path, n_gaps=40, marker=""):
 
 
 def _prepared(path, impute, seed=0):
-    args = Namespace(data=path, target="diagnosis", task="auto", impute=impute)
+    args = train_args("--data", path, "--target", "diagnosis", "--impute", impute)
     return _cli_data.prepare(_cli_data.load(args), seed, impute)
 
 
@@ -123,14 +124,14 @@ def test_rows_without_a_target_are_left_out_with_a_warning(tmp_path, capsys):
     rows = [[v, "yes" if v > 0 else "none"] for v in x]  # "none" is a class here, not a gap
     rows[3][1] = ""
     path = _write_csv(tmp_path / "t.csv", ["x", "label"], rows)
-    args = Namespace(data=path, target="label", task="auto", impute=None)
+    args = train_args("--data", path, "--target", "label")
     X, y, *_ = _cli_data.load(args)
     assert len(X) == 99 and set(y) == {"yes", "none"}
     err = capsys.readouterr().err
     assert "1 row(s) without a value in 'label' (the first at line 5) were left out" in err
     numeric = _write_csv(tmp_path / "n.csv", ["x", "y"], [[v, "NA" if i == 0 else v * 2]
                                                           for i, v in enumerate(x)])
-    X, y, *_ = _cli_data.load(Namespace(data=numeric, target="y", task="auto", impute=None))
+    X, y, *_ = _cli_data.load(train_args("--data", numeric, "--target", "y"))
     assert len(y) == 99 and y.dtype.kind == "f"
 
 
@@ -172,7 +173,7 @@ def test_errors_name_the_file_line_past_blank_lines_and_dropped_rows(tmp_path, c
     path = tmp_path / "gaps.csv"
     # line 1 header, 2 data, 3 blank, 4 data without a target (left out), 5 blank, 6 bad cell
     path.write_text("x,y\n1,0\n\n2,\n\n4,1\n3,0\n")
-    X, y, *_ = _cli_data.load(Namespace(data=str(path), target="y", task="auto", impute=None))
+    X, y, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y"))
     assert X[:, 0].tolist() == [1, 4, 3] and y.tolist() == [0, 1, 0]
     assert "(the first at line 4) were left out" in capsys.readouterr().err
     path.write_text("x,y,z\n1,0,a\n\n2,,b\n\n,1,c\n3,0,d\n")

@@ -27,7 +27,8 @@ def load(args):
     if not args.target:
         raise ValueError("--target: name the column to predict, e.g. --target price.")
     from ._csv import read_csv
-    X, y, names, task, columns = read_csv(args.data, args.target, impute=args.impute is not None)
+    X, y, names, task, columns = read_csv(args.data, args.target, impute=args.impute is not None,
+                                          drop=_names(args.drop), categorical=_names(args.categorical))
     if args.task != "auto":
         task = args.task
     if task == "regression" and y.dtype.kind not in "fiu":
@@ -35,6 +36,11 @@ def load(args):
                          "has text.")
     description = f"{args.data} ({len(X)} rows, {len(names)} features, target {args.target!r})"
     return X, y, task, description, names, columns, args.target
+
+
+def _names(text):
+    """Column names from a comma-separated option (None: none)."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
 def prepare(loaded, seed, impute=None):

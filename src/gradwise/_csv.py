@@ -9,7 +9,7 @@ import numpy as np
 MISSING_LEVEL = "(missing)"
 
 
-def read_csv(path, target, impute=False):
+def read_csv(path, target, impute=False, drop=(), categorical=()):
     """Return ``(X, y, feature_names, task, columns)`` from a CSV file with a header row.
 
     Numeric columns are used as they are; text columns are one-hot encoded. The task is
@@ -23,6 +23,9 @@ def read_csv(path, target, impute=False):
     statistics of the training rows, and a missing category is a level of its own. Rows whose
     target is missing are dropped, with a warning.
 
+    Columns named in ``drop`` are ignored; those in ``categorical`` are one-hot encoded even
+    when their cells are numbers (codes such as zip codes or product ids).
+
     Raises
     ------
     ValueError
@@ -33,20 +36,29 @@ def read_csv(path, target, impute=False):
     if target not in columns:
         raise ValueError(f"--target: column {target!r} is not in the header; columns are "
                          f"{list(columns)}.")
+    for option, names in (("--drop", drop), ("--categorical", categorical)):
+        unknown = [name for name in names if name not in columns]
+        if unknown:
+            raise ValueError(f"{option}: columns {unknown} are not in the header; columns are "
+                             f"{list(columns)}.")
+        if target in names:
+            raise ValueError(f"{option}: {target!r} is the target column.")
     columns, lines = _drop_rows_without_target(columns, lines, target)
     y_cells = columns.pop(target)
+    for name in drop:
+        del columns[name]
     spec, numbers = [], {}
     for name, cells in columns.items():
-        values = _numeric_column(cells)
+        values = None if name in categorical else _numeric_column(cells)
         if values is not None:
             numbers[name] = values
             spec.append({"name": name, "kind": "number", "missing": bool(np.isnan(values).any())})
+            _warn_if_identifier(name, values, "integer column", "")
             continue
         levels = sorted({MISSING_LEVEL if cell == "" else cell for cell in cells})
         if len(levels) > 50 and len(levels) > len(cells) // 2:
-            print(f"gradwise: warning: text column {name!r} has {len(levels)} distinct values "
-                  f"in {len(cells)} rows, one-hot encoded as as many features; drop it if it "
-                  "is an identifier or free text.", file=sys.stderr)
+            _warn_if_identifier(name, None, "text column", f" ({len(levels)} distinct values in "
+                                f"{len(cells)} rows, one-hot encoded as as many features)")
         spec.append({"name": name, "kind": "category", "levels": levels})
     if not spec:
         raise ValueError("--data: no feature columns besides the target.")
@@ -55,6 +67,19 @@ def read_csv(path, target, impute=False):
     task = _task(y_numbers, len(y_cells))
     y = np.array(y_cells) if y_numbers is None else y_numbers
     return X, y, names, task, spec
+
+
+def _warn_if_identifier(name, values, kind, detail):
+    """Warn about a column that looks like a row identifier: many distinct text values, or
+    distinct integers counting up one by one."""
+    if values is not None:
+        present = values[~np.isnan(values)]
+        steps = np.diff(np.sort(present))
+        if len(present) < 20 or np.any(present != np.round(present)) or not np.all(steps == 1):
+            return
+        detail = f" (distinct integers {int(present.min())}..{int(present.max())})"
+    print(f"gradwise: warning: {kind} {name!r} looks like an identifier{detail}; leave it out "
+          f"with --drop {name} unless it carries meaning.", file=sys.stderr)
 
 
 def encode_csv(path, spec, target=None, impute=False):

@@ -37,6 +37,12 @@ def _add_data_options(command):
     command.add_argument("--target", help="name of the target column of --data")
     command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
     command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--drop", metavar="COLUMNS",
+                         help="comma-separated columns of --data to leave out (identifiers, "
+                              "free text, leaks of the target)")
+    command.add_argument("--categorical", metavar="COLUMNS",
+                         help="comma-separated numeric columns of --data to one-hot encode as "
+                              "categories (codes such as zip codes)")
     command.add_argument("--impute", choices=["median", "mean"],
                          help="fill missing numbers (empty or NA cells) with the training "
                               "split's median or mean, and add an 'is missing' feature per "
