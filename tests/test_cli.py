@@ -217,6 +217,8 @@ def test_report_is_written_and_bad_paths_fail_before_training(tmp_path, capsys):
                  "--report", str(report)]) == 0
     page = report.read_text()
     assert "Confusion matrix (test)" in page and "<td>a</td>" in page and "<svg" in page
+    # the gradient-health table of the run, one record per epoch, the last one shown
+    assert "<h2>Gradient health</h2>" in page and "Gradient health (epoch 5," in page
     capsys.readouterr()
     for option in ("--report", "--save"):
         assert main(["train", "--data", path, "--target", "species", "--epochs", "5",

@@ -135,8 +135,10 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     import gradwise as gw
     stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
                                       restore_best_weights=True)
+    health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
     history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
-                        validation_data=data.splits[1], callbacks=[stop], verbose=verbose,
+                        validation_data=data.splits[1], verbose=verbose,
+                        callbacks=[stop] + ([health] if health else []),
                         class_weight=_cli_data.class_weight(data, args.class_weight))
     if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
         model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
@@ -151,7 +153,8 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
                      data_description=data.description, feature_names=data.feature_names,
-                     class_names=_cli_data.metadata(data)["classes"], target_scale=data.y_std)
+                     class_names=_cli_data.metadata(data)["classes"], target_scale=data.y_std,
+                     gradient_health=health, human_error=args.human_error)
         print(f"\nreport written to {args.report}")
     if args.save:
         gw.save_model(model, args.save, include_optimizer=False, metadata=_cli_data.metadata(data))
