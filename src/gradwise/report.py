@@ -274,7 +274,11 @@ def _binary_curves(plt, model, splits, positive):
     for name, (truth, scores) in curves.items():
         if name != "train":
             precision, recall, _ = precision_recall_curve(truth, scores)
-            pr_axis.plot(recall, precision, label=name)
+            line, = pr_axis.plot(recall, precision, label=name)
+            flagged = scores >= threshold  # the chosen threshold's point on the curve
+            if flagged.any():
+                hits = (flagged & truth).sum()
+                pr_axis.plot(hits / truth.sum(), hits / flagged.sum(), "o", color=line.get_color())
             false_positive, true_positive, _ = roc_curve(truth, scores)
             roc_axis.plot(false_positive, true_positive, label=name)
         row = [name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
@@ -285,7 +289,8 @@ def _binary_curves(plt, model, splits, positive):
             row += [f"{hits / flagged.sum():.4f}" if flagged.any() else "-",
                     f"{hits / truth.sum():.4f}"]
         rows.append(row)
-    pr_axis.set(xlabel="recall", ylabel="precision", title="precision-recall")
+    pr_axis.set(xlabel="recall", ylabel="precision",
+                title=f"precision-recall (dots: threshold {threshold:.3g})")
     roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
     roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
     for axis in (pr_axis, roc_axis):
