@@ -28,7 +28,8 @@ def load(args):
         raise ValueError("--target: name the column to predict, e.g. --target price.")
     from ._csv import read_csv
     X, y, names, task, columns = read_csv(args.data, args.target, impute=args.impute is not None,
-                                          drop=_names(args.drop), categorical=_names(args.categorical))
+                                          drop=_names(args.drop),
+                                          categorical=_names(args.categorical))
     if args.task != "auto":
         task = args.task
     if task == "regression" and y.dtype.kind not in "fiu":
@@ -68,8 +69,8 @@ def prepare(loaded, seed, impute=None):
         splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
     outputs = len(classes) if task == "classification" else 1
     return Prepared(splits, task, outputs, classes, y_mean, y_std,
-                    standard_moments(splits[0][0]), description, splits[0][0].shape[1], names, columns,
-                    target, impute)
+                    standard_moments(splits[0][0]), description, splits[0][0].shape[1], names,
+                    columns, target, impute)
 
 
 def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,
@@ -130,10 +131,9 @@ def split_scores(model, data, X, y):
 
     Regression: the mean absolute and root mean squared errors in the target's units, and R^2
     (the share of the target's variance on the split that the predictions explain).
-    Classification: accuracy,
-    balanced accuracy (the mean of the per-class recalls) and macro F1, which, unlike accuracy,
-    do not reward ignoring a rare class; with two classes also ROC AUC and average precision
-    with the rarer class as the positive one.
+    Classification: accuracy, balanced accuracy (the mean of the per-class recalls) and macro
+    F1, which, unlike accuracy, do not reward ignoring a rare class; with two classes also ROC
+    AUC and average precision with the rarer class as the positive one.
     """
     result = model.evaluate(X, y)
     if data.task != "classification":

@@ -104,7 +104,7 @@ def fill_values(X, spec, strategy):
     """``spec`` with each numeric column's ``fill`` (the ``"median"`` or ``"mean"`` of ``X``'s
     present values, from the training rows) and ``indicator`` (whether the column had missing
     values, and so gets a 0/1 "is missing" feature)."""
-    reduce = {"median": np.nanmedian, "mean": np.nanmean}[strategy]
+    reduce = {"median": np.median, "mean": np.mean}[strategy]
     filled = []
     for column, position in zip(spec, _positions(spec)):
         column = dict(column)
@@ -112,7 +112,8 @@ def fill_values(X, spec, strategy):
             present = X[:, position][~np.isnan(X[:, position])]
             if present.size == 0:
                 raise ValueError(f"--data: column {column['name']!r} has no values in the "
-                                 "training split to impute from; drop it.")
+                                 f"training split to impute from; leave it out with --drop "
+                                 f"{column['name']}.")
             column["fill"] = float(reduce(present))
             column["indicator"] = column.pop("missing", False)
         filled.append(column)
