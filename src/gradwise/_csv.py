@@ -9,7 +9,7 @@ import numpy as np
 MISSING_LEVEL = "(missing)"
 
 
-def read_csv(path, target, impute=False, drop=(), categorical=()):
+def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=False):
     """Return ``(X, y, feature_names, task, columns)`` from a CSV file with a header row.
 
     Numeric columns are used as they are; text columns are one-hot encoded. The task is
@@ -24,7 +24,8 @@ def read_csv(path, target, impute=False, drop=(), categorical=()):
     target is missing are dropped, with a warning.
 
     Columns named in ``drop`` are ignored; those in ``categorical`` are one-hot encoded even
-    when their cells are numbers (codes such as zip codes or product ids).
+    when their cells are numbers (codes such as zip codes or product ids). ``target`` None reads
+    features only (``y`` and ``task`` None); ``with_lines`` adds the file line of each row.
 
     Raises
     ------
@@ -33,7 +34,7 @@ def read_csv(path, target, impute=False, drop=(), categorical=()):
         ``impute``.
     """
     columns, lines = _read_columns(path)
-    if target not in columns:
+    if target is not None and target not in columns:
         raise ValueError(f"--target: column {target!r} is not in the header; columns are "
                          f"{list(columns)}.")
     for option, names in (("--drop", drop), ("--categorical", categorical)):
@@ -41,10 +42,12 @@ def read_csv(path, target, impute=False, drop=(), categorical=()):
         if unknown:
             raise ValueError(f"{option}: columns {unknown} are not in the header; columns are "
                              f"{list(columns)}.")
-        if target in names:
+        if target is not None and target in names:
             raise ValueError(f"{option}: {target!r} is the target column.")
-    columns, lines = _drop_rows_without_target(columns, lines, target)
-    y_cells = columns.pop(target)
+    y_cells = None
+    if target is not None:
+        columns, lines = _drop_rows_without_target(columns, lines, target)
+        y_cells = columns.pop(target)
     for name in drop:
         del columns[name]
     spec, numbers = [], {}
@@ -63,10 +66,12 @@ def read_csv(path, target, impute=False, drop=(), categorical=()):
     if not spec:
         raise ValueError("--data: no feature columns besides the target.")
     X, names, _ = _encode(columns, lines, spec, path, impute, numbers)
-    y_numbers = _as_numbers(y_cells)
-    task = _task(y_numbers, len(y_cells))
-    y = np.array(y_cells) if y_numbers is None else y_numbers
-    return X, y, names, task, spec
+    y, task = None, None
+    if y_cells is not None:
+        y_numbers = _as_numbers(y_cells)
+        task = _task(y_numbers, len(y_cells))
+        y = np.array(y_cells) if y_numbers is None else y_numbers
+    return (X, y, names, task, spec) + ((lines,) if with_lines else ())
 
 
 def _warn_if_identifier(name, values, kind, detail):

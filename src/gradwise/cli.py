@@ -3,14 +3,15 @@
 ``gradwise train`` trains the main job on scikit-learn's digits (embedded default);
 ``gradwise train --data FILE.csv --target COLUMN`` does the same on a user's CSV;
 ``gradwise tune`` searches learning rate, L2, dropout, width and depth on the dev split, then
-trains the best configuration. Both can write an HTML report (``--report``) and the model with
-its column encoding (``--save``), which ``gradwise predict`` applies to new rows.
+trains the best configuration; ``gradwise anomalies`` ranks rows by an autoencoder's
+reconstruction error. ``train`` and ``tune`` can write an HTML report (``--report``) and the
+model with its column encoding (``--save``), which ``gradwise predict`` applies to new rows.
 """
 import argparse
 import functools
 import sys
 
-from . import _cli_data
+from . import _cli_anomalies, _cli_data
 
 _EPILOG = """examples:
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
@@ -18,6 +19,7 @@ _EPILOG = """examples:
   gradwise tune --trials 30 --jobs 2               # hyperparameter search on digits (Optuna)
   gradwise train --data churn.csv --target churned --save churn.npz --report churn.html
   gradwise predict --model churn.npz --data new_customers.csv --out predictions.csv
+  gradwise anomalies --data payments.csv --drop id --out scores.csv   # no labels needed
 """
 
 
@@ -37,6 +39,18 @@ def _add_data_options(command):
     command.add_argument("--target", help="name of the target column of --data")
     command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
     command.add_argument("--seed", type=int, default=0)
+    _add_column_options(command)
+    command.add_argument("--human-error", type=float, metavar="ERROR",
+                         help="human-level (Bayes) error for the bias/variance diagnosis: an "
+                              "error rate for classes, an MSE of standardized targets otherwise "
+                              "(default 0)")
+    command.add_argument("--class-weight", choices=["none", "balanced"], default="none",
+                         help="balanced: weight each class by the inverse of its frequency in "
+                              "the training split, for imbalanced classes")
+
+
+def _add_column_options(command):
+    """How the columns of --data become features."""
     command.add_argument("--drop", metavar="COLUMNS",
                          help="comma-separated columns of --data to leave out (identifiers, "
                               "free text, leaks of the target)")
@@ -48,13 +62,6 @@ def _add_data_options(command):
                               "split's median or mean, and add an 'is missing' feature per "
                               "column that has them; missing text is a category of its own "
                               "(default: missing cells are an error)")
-    command.add_argument("--human-error", type=float, metavar="ERROR",
-                         help="human-level (Bayes) error for the bias/variance diagnosis: an "
-                              "error rate for classes, an MSE of standardized targets otherwise "
-                              "(default 0)")
-    command.add_argument("--class-weight", choices=["none", "balanced"], default="none",
-                         help="balanced: weight each class by the inverse of its frequency in "
-                              "the training split, for imbalanced classes")
 
 
 def _parser():
@@ -96,6 +103,7 @@ def _parser():
     predict.add_argument("--model", required=True, help="model file written by --save")
     predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
+    _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
     predict.add_argument("--threshold", type=float,
                          help="two classes: predict the positive (rarer) class where its "
                               "probability reaches this value (default: the likelier class); "
@@ -315,8 +323,10 @@ def predict(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    command = {"train": train, "tune": tune, "predict": predict}[args.command]
-    expected = (ValueError, TypeError) + ((ImportError,) if command is not predict else ())
+    command = {"train": train, "tune": tune, "predict": predict,
+               "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
+    expected = (ValueError, TypeError) + ((ImportError,) if args.command in ("tune", "train")
+                                          else ())
     try:
         command(args)
     except expected as error:

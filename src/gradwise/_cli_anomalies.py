@@ -1,0 +1,103 @@
+"""``gradwise anomalies``: rows of a CSV ranked by how badly an autoencoder reconstructs them.
+
+No labels are needed: the autoencoder learns to reconstruct the (mostly normal) rows of the
+file, and the rows it reconstructs worst are the anomalies. With ``--label`` naming a known
+0/1 or two-class column (say, confirmed fraud), the ranking is also scored against it.
+"""
+import numpy as np
+
+#: How many of the most anomalous rows are printed.
+_SHOWN = 10
+
+
+def add_parser(commands, add_column_options, positive_int):
+    command = commands.add_parser(
+        "anomalies", help="rank the rows of a CSV by an autoencoder's reconstruction error "
+                          "(no labels needed) and flag the most anomalous ones")
+    command.add_argument("--data", required=True, help="CSV file with a header row")
+    command.add_argument("--label", help="a known two-class column to score the ranking "
+                                         "against (left out of the features)")
+    add_column_options(command)
+    command.add_argument("--contamination", type=float, default=0.01,
+                         help="share of rows flagged as anomalies (default 0.01)")
+    command.add_argument("--hidden", default="32,8",
+                         help="encoder widths, the last is the code size; the decoder mirrors "
+                              "them (default 32,8)")
+    command.add_argument("--noise", type=float, default=0.0,
+                         help="Gaussian noise on the standardized inputs in training "
+                              "(a denoising autoencoder; default 0)")
+    command.add_argument("--epochs", type=positive_int, default=200,
+                         help="at most this many epochs; training stops early on a held-out 10%%")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--out", help="CSV file for every row's score and flag "
+                                       "(default: print only the most anomalous rows)")
+    return command
+
+
+def run(args, hidden_sizes):
+    """Fit the detector on every row, write the scores, print the top rows (and the scores
+    against ``--label``). Returns the anomaly scores, in file order."""
+    import gradwise as gw
+    from . import _cli_data
+    from ._csv import complete, fill_values, read_csv
+    from ._predictions import write_table
+    _cli_data.check_output_path(args.out, "--out")
+    encoder = hidden_sizes(args.hidden)
+    if not 0 < args.contamination <= 0.5:
+        raise ValueError(f"--contamination: expected a share in (0, 0.5], received "
+                         f"{args.contamination!r}.")
+    if not args.noise >= 0:
+        raise ValueError(f"--noise: expected a standard deviation >= 0, received {args.noise!r}.")
+    X, labels, names, _, spec, lines = read_csv(
+        args.data, args.label, impute=args.impute is not None, drop=_cli_data._names(args.drop),
+        categorical=_cli_data._names(args.categorical), with_lines=True)
+    rare = _rare_label(args.label, labels) if labels is not None else None
+    if args.impute is not None:  # no split here: every row is training data
+        X, _ = complete(X, fill_values(X, spec, args.impute))
+    detector = gw.AutoencoderAnomalyDetector(
+        tuple(encoder), noise_stddev=args.noise, max_iter=args.epochs,
+        contamination=args.contamination, random_state=args.seed)
+    detector.fit(X)
+    errors = -detector.score_samples(X)  # mean squared reconstruction error, standardized
+    flagged = detector.predict(X) == -1
+    print(f"data: {args.data} ({len(X)} rows, {X.shape[1]} features); autoencoder "
+          f"{'-'.join(map(str, [X.shape[1], *encoder, *encoder[-2::-1], X.shape[1]]))}, "
+          f"{detector.n_iter_} epochs; {int(flagged.sum())} rows flagged "
+          f"(contamination {args.contamination:g})")
+    order = np.argsort(-errors, kind="stable")
+    print(f"\n{'line':>8} {'error':>10}" + (f"  {args.label}" if labels is not None else ""))
+    for row in order[:_SHOWN]:
+        label = f"  {_cli_data.label_text(labels[row])}" if labels is not None else ""
+        print(f"{lines[row]:>8} {errors[row]:>10.4g}{label}")
+    if labels is not None:
+        print("\n" + _against_labels(args.label, labels == rare, errors, flagged))
+    if args.out:
+        header = ["line", "reconstruction_error", "anomaly"] + ([args.label] if labels is not None
+                                                                 else [])
+        rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i])]
+                + ([_cli_data.label_text(labels[i])] if labels is not None else [])
+                for i in range(len(X))]
+        write_table(args.out, header, rows)
+        print(f"\nscores written to {args.out}")
+    return errors
+
+
+def _rare_label(column, labels):
+    """The rarer of the two classes of ``--label``, checked before any training."""
+    values, counts = np.unique(labels, return_counts=True)
+    if len(values) != 2:
+        raise ValueError(f"--label: expected a column of two classes, {column!r} has "
+                         f"{len(values)}.")
+    return values[np.argmin(counts)]
+
+
+def _against_labels(column, positive, errors, flagged):
+    """ROC AUC and average precision of the errors for the ``positive`` rows (the rarer
+    label), and the precision and recall of the flagged rows."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    hits = int((flagged & positive).sum())
+    precision = f"{hits / flagged.sum():.4f}" if flagged.any() else "-"
+    return (f"against {column!r} ({int(positive.sum())} rows of the rarer class): ROC AUC "
+            f"{roc_auc_score(positive, errors):.4f}, average precision "
+            f"{average_precision_score(positive, errors):.4f}; flagged rows: precision "
+            f"{precision}, recall {hits / positive.sum():.4f}")

@@ -1,0 +1,76 @@
+"""``gradwise anomalies``: rows ranked by an autoencoder's reconstruction error, no labels."""
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise.cli import main
+
+
+def _payments(tmp_path, n=1200, n_anomalies=12, gaps=False):
+    """Normal rows near a 3-dimensional subspace of 10 features, anomalies off it."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3)) @ rng.normal(size=(3, 10)) + 0.05 * rng.normal(size=(n, 10))
+    planted = rng.choice(n, n_anomalies, replace=False)
+    X[planted] = 2 * rng.normal(size=(n_anomalies, 10))
+    fraud = np.zeros(n, dtype=int)
+    fraud[planted] = 1
+    cells = [[f"{v:.5f}" for v in row] for row in X]
+    if gaps:
+        cells[5][0] = ""
+    lines = ["id," + ",".join(f"f{i}" for i in range(10)) + ",fraud"]
+    lines += [f"{i + 1}," + ",".join(row) + f",{t}" for i, (row, t) in enumerate(zip(cells, fraud))]
+    path = tmp_path / "payments.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path), X, fraud
+
+
+def _pairwise_auc(positive, scores):
+    p, n = scores[positive], scores[~positive]
+    return (p[:, None] > n[None, :]).mean() + 0.5 * (p[:, None] == n[None, :]).mean()
+
+
+def test_planted_anomalies_rank_first_and_the_file_holds_every_row(tmp_path, capsys):
+    path, X, fraud = _payments(tmp_path)
+    out = tmp_path / "scores.csv"
+    assert main(["anomalies", "--data", path, "--drop", "id", "--label", "fraud", "--epochs",
+                 "60", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "(1200 rows, 10 features); autoencoder 10-32-8-32-10" in printed
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    line, error, flag, label = table.T
+    assert line.tolist() == list(range(2, 1202))  # the file's own lines, in file order
+    assert label.tolist() == fraud.tolist()
+    assert _pairwise_auc(fraud == 1, error) > 0.99
+    assert flag.sum() == pytest.approx(12, abs=1)  # contamination 1% of 1200 rows
+    assert error[flag == 1].min() > error[flag == 0].max()  # the flagged are the top errors
+    # the scores are the detector's, fitted with the command's settings
+    detector = gw.AutoencoderAnomalyDetector((32, 8), max_iter=60, contamination=0.01,
+                                             random_state=0).fit(X.round(5))
+    np.testing.assert_allclose(error, -detector.score_samples(X.round(5)), rtol=1e-4, atol=1e-7)
+    assert "ROC AUC" in printed and "flagged rows: precision" in printed
+
+
+def test_no_label_and_imputed_gaps(tmp_path, capsys):
+    path, _, _ = _payments(tmp_path, n=300, n_anomalies=3, gaps=True)
+    assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "5"]) == 2
+    assert "column 'f0' has an empty cell at line 7" in capsys.readouterr().err
+    assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "5",
+                 "--impute", "median"]) == 0
+    printed = capsys.readouterr().out
+    assert "11 features" in printed  # 10 + the 'f0 is missing' indicator
+    top = [line.split() for line in printed.splitlines()[3:13]]
+    assert len(top) == 10 and all(len(row) == 2 for row in top)  # line and error, no label
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--label", "id"], "--label: expected a column of two classes, 'id' has 300"),
+    (["--contamination", "0.7"], "--contamination: expected a share in (0, 0.5]"),
+    (["--noise", "-1"], "--noise: expected a standard deviation >= 0"),
+    (["--hidden", "8,x"], "--hidden: expected sizes like 128,128"),
+    (["--out", "/nonexistent-dir/s.csv"], "--out: the directory of"),
+])
+def test_bad_options_fail_before_training(tmp_path, capsys, extra, message):
+    path, _, _ = _payments(tmp_path, n=300, n_anomalies=3)
+    assert main(["anomalies", "--data", path, *extra]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "autoencoder" not in captured.out
