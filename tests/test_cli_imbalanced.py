@@ -62,14 +62,11 @@ def test_split_scores_match_their_definitions(tmp_path):
     assert scores["avg_prec"] == pytest.approx(precision_at[hits].mean(), abs=1e-3)
 
 
-def test_balanced_class_weights_are_inverse_frequencies_and_raise_minority_recall(tmp_path, capsys):
+def test_balanced_class_weights_raise_minority_recall(tmp_path, capsys):
     path = _fraud_csv(tmp_path)
     data = _cli_data.prepare(_cli_data.load(train_args("--data", path, "--target", "label")),
                              seed=0)
-    weights = _cli_data.class_weight(data, "balanced")
-    counts = np.bincount(data.splits[0][1])
-    assert weights[0] * counts[0] == pytest.approx(weights[1] * counts[1])  # equal total weight
-    assert weights[0] * counts[0] + weights[1] * counts[1] == pytest.approx(counts.sum())
+    assert _cli_data.class_weight(data, "balanced") == "balanced"
     assert _cli_data.class_weight(data, "none") is None
     common = ["train", "--data", path, "--target", "label", "--epochs", "15", "--quiet",
               "--hidden", "32"]
@@ -111,7 +108,7 @@ def test_tune_passes_balanced_class_weights(tmp_path, capsys, monkeypatch):
     path = _fraud_csv(tmp_path, n=600)
     assert main(["tune", "--data", path, "--target", "label", "--class-weight", "balanced",
                  "--trials", "2", "--epochs", "2", "--no-pruning"]) == 0
-    assert set(seen["class_weight"]) == {0, 1} and seen["class_weight"][0] > 1 > seen["class_weight"][1]
+    assert seen["class_weight"] == "balanced"
     # two classes: trials are scored by dev ROC AUC, which the retrained network reproduces
     assert seen["objective"] == "val_auc"
     out = capsys.readouterr().out.splitlines()

@@ -105,6 +105,22 @@ def test_class_weight_equals_matching_sample_weight(rng):
     np.testing.assert_array_equal(*results)
 
 
+def test_balanced_class_weight_is_inverse_class_frequency(rng):
+    X, y = _blobs(rng)
+    y = np.where(np.arange(len(y)) % 5 == 0, y, 0)  # class 0 common, classes 1 and 2 rare
+    counts = np.bincount(y, minlength=3)
+    expected = len(y) / (3 * counts)  # scikit-learn's rule: every class the same total weight
+    results = []
+    for kwargs in ({"class_weight": "balanced"}, {"sample_weight": expected[y]}):
+        model = _net(seed=5)
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+        model.fit(X, y, epochs=2, batch_size=10, verbose=0, **kwargs)
+        results.append(model.params_buffer.copy())
+    np.testing.assert_array_equal(*results)
+    with pytest.raises(TypeError, match="class_weight: expected a dict .* or 'balanced'"):
+        model.fit(X, y, class_weight="balance", verbose=0)
+
+
 def test_zero_sample_weight_removes_samples_from_the_gradient(rng):
     X, y = _blobs(rng, n=12)
     a, b = _net(seed=1), _net(seed=1)

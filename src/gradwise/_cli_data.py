@@ -96,16 +96,13 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
 
 
 def class_weight(data, how):
-    """``{class index: weight}`` for ``--class-weight``: ``"balanced"`` weights each class by
-    ``n / (n_classes * count)`` in the training split, so every class weighs the same in the
-    loss; ``"none"`` gives None."""
+    """``fit``'s ``class_weight`` for ``--class-weight``: ``"balanced"`` (each class weighs the
+    same in the loss: ``n / (n_classes * count)`` in the training split) or None."""
     if how == "none":
         return None
     if data.task != "classification":
         raise ValueError("--class-weight: only for classification; the task is regression.")
-    counts = np.bincount(data.splits[0][1], minlength=data.outputs)
-    return {index: float(len(data.splits[0][1]) / (data.outputs * count))
-            for index, count in enumerate(counts) if count}
+    return "balanced"
 
 
 def tuning_objective(data):

@@ -16,14 +16,20 @@ def apply_class_weight(class_weight, y, sample_weight):
     """Multiply per-sample weights by ``class_weight[class of the sample]``.
 
     Classes missing from ``class_weight`` keep weight 1; keys that are not classes of the
-    loss raise ``ValueError``.
+    loss raise ``ValueError``. ``"balanced"`` weights each class present in ``y`` by
+    ``n_samples / (n_classes present * count)`` (scikit-learn's rule), so every class carries
+    the same total weight.
     """
     if class_weight is None:
         return sample_weight
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"class_weight: expected a dict {{class index: weight}}, "
-                        f"received {type(class_weight).__name__}.")
     n_classes = max(y.shape[1], 2)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        counts = np.bincount(class_indices(y), minlength=n_classes)
+        present = np.flatnonzero(counts)
+        class_weight = {int(c): len(y) / (len(present) * counts[c]) for c in present}
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight: expected a dict {{class index: weight}} or "
+                        f"'balanced', received {class_weight!r}.")
     table = np.ones(n_classes)
     for key, weight in class_weight.items():
         if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_classes:

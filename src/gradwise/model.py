@@ -293,8 +293,10 @@ class Sequential(WeightsAndConfig):
             descent, anything else mini-batch gradient descent.
         validation_split : float in [0, 1)
             Fraction held out from the end of the data (ignored if ``validation_data``).
-        class_weight : dict, optional
-            ``{class index: weight}`` multiplied into the per-sample loss weights.
+        class_weight : dict or "balanced", optional
+            ``{class index: weight}`` multiplied into the per-sample loss weights;
+            ``"balanced"`` gives each class of ``y`` the same total weight
+            (``n_samples / (n_classes * count)``).
         callbacks : list of Callback, optional
         augment : callable ``(X_batch, y_batch, rng) -> (X_batch, y_batch)``, optional
             Data augmentation applied to each training batch (never to validation data), with

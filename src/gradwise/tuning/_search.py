@@ -252,9 +252,9 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         searches on several machines pointed at one server share it (give each machine its
         own ``seed``). The result then holds every trial of the study. Default: in memory.
     study_name : str, default "gradwise-tune"
-    class_weight : dict, optional
-        ``{class index: weight}``, passed to each trial's ``fit``: weights classes in the
-        loss, e.g. equally for imbalanced data.
+    class_weight : dict or "balanced", optional
+        ``{class index: weight}`` or ``"balanced"``, passed to each trial's ``fit``: weights
+        classes in the loss, e.g. equally for imbalanced data.
 
     Returns
     -------
