@@ -210,3 +210,8 @@ def test_save_and_load_keep_encoder_and_decoder(digits_unit, tmp_path):
     gw.save_model(ae.model, tmp_path / "plain.npz", metadata={})
     with pytest.raises(ValueError, match="not an autoencoder"):
         Autoencoder.load(tmp_path / "plain.npz")
+    ae.save(tmp_path / "noted.npz", metadata={"threshold": 0.25, "autoencoder": "ignored"})
+    noted = Autoencoder.load(tmp_path / "noted.npz")  # the autoencoder's own entry wins
+    assert noted.model.metadata["threshold"] == 0.25 and noted.code_size == 4
+    with pytest.raises(TypeError, match="metadata: expected a dict"):
+        ae.save(tmp_path / "bad.npz", metadata=[1])

@@ -74,3 +74,25 @@ def test_bad_options_fail_before_training(tmp_path, capsys, extra, message):
     assert main(["anomalies", "--data", path, *extra]) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "autoencoder" not in captured.out
+
+
+def test_saved_detector_scores_new_rows_as_it_scored_its_own(tmp_path, capsys):
+    path, _, fraud = _payments(tmp_path, n=600, n_anomalies=6)
+    scores, model_file = tmp_path / "scores.csv", str(tmp_path / "detector.npz")
+    assert main(["anomalies", "--data", path, "--drop", "id", "--label", "fraud", "--epochs",
+                 "30", "--out", str(scores), "--save", model_file]) == 0
+    capsys.readouterr()
+    again = tmp_path / "again.csv"
+    assert main(["predict", "--model", model_file, "--data", path, "--out", str(again)]) == 0
+    printed = capsys.readouterr().out
+    first = np.loadtxt(scores, delimiter=",", skiprows=1)
+    second = np.loadtxt(again, delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(first[:, 0], second[:, 0])  # the same file lines
+    np.testing.assert_allclose(first[:, 1], second[:, 1], rtol=1e-5)  # the same errors
+    np.testing.assert_array_equal(first[:, 2], second[:, 2])  # the same flags
+    assert f"{int(first[:, 2].sum())} of 600 rows flagged" in printed
+    assert "against 'fraud' (6 rows of the rarer class)" in printed  # the file has the column
+    model = gw.load_model(model_file)
+    assert model.metadata["kind"] == "gradwise-cli-anomalies" and "autoencoder" in model.metadata
+    assert main(["predict", "--model", model_file, "--data", path, "--threshold", "0.5"]) == 2
+    assert "--threshold: for class probabilities" in capsys.readouterr().err

@@ -4,6 +4,8 @@ No labels are needed: the autoencoder learns to reconstruct the (mostly normal) 
 file, and the rows it reconstructs worst are the anomalies. With ``--label`` naming a known
 0/1 or two-class column (say, confirmed fraud), the ranking is also scored against it.
 """
+import sys
+
 import numpy as np
 
 #: How many of the most anomalous rows are printed.
@@ -31,6 +33,9 @@ def add_parser(commands, add_column_options, positive_int):
     command.add_argument("--seed", type=int, default=0)
     command.add_argument("--out", help="CSV file for every row's score and flag "
                                        "(default: print only the most anomalous rows)")
+    command.add_argument("--save", metavar="FILE.npz",
+                         help="save the detector with its column encoding and threshold, so "
+                              "that gradwise predict scores new rows")
     return command
 
 
@@ -40,8 +45,8 @@ def run(args, hidden_sizes):
     import gradwise as gw
     from . import _cli_data
     from ._csv import complete, fill_values, read_csv
-    from ._predictions import write_table
     _cli_data.check_output_path(args.out, "--out")
+    _cli_data.check_output_path(args.save, "--save")
     encoder = hidden_sizes(args.hidden)
     if not 0 < args.contamination <= 0.5:
         raise ValueError(f"--contamination: expected a share in (0, 0.5], received "
@@ -53,7 +58,8 @@ def run(args, hidden_sizes):
         categorical=_cli_data._names(args.categorical), with_lines=True)
     rare = _rare_label(args.label, labels) if labels is not None else None
     if args.impute is not None:  # no split here: every row is training data
-        X, _ = complete(X, fill_values(X, spec, args.impute))
+        spec = fill_values(X, spec, args.impute)
+        X, _ = complete(X, spec)
     detector = gw.AutoencoderAnomalyDetector(
         tuple(encoder), noise_stddev=args.noise, max_iter=args.epochs,
         contamination=args.contamination, random_state=args.seed)
@@ -72,14 +78,57 @@ def run(args, hidden_sizes):
     if labels is not None:
         print("\n" + _against_labels(args.label, labels == rare, errors, flagged))
     if args.out:
-        header = ["line", "reconstruction_error", "anomaly"] + ([args.label] if labels is not None
-                                                                 else [])
-        rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i])]
-                + ([_cli_data.label_text(labels[i])] if labels is not None else [])
-                for i in range(len(X))]
-        write_table(args.out, header, rows)
+        _write_scores(args.out, lines, errors, flagged, args.label, labels)
         print(f"\nscores written to {args.out}")
+    if args.save:
+        detector.autoencoder_.save(args.save, metadata={
+            "kind": _cli_data.ANOMALY_KIND, "version": 1, "columns": spec,
+            "impute": args.impute, "label": args.label, "mean": detector.mean_.tolist(),
+            "scale": detector.scale_.tolist(), "threshold": -detector.offset_})
+        print(f"detector written to {args.save} (use: gradwise predict --model {args.save} "
+              "--data new.csv)")
     return errors
+
+
+def predict(args, facts):
+    """``gradwise predict`` with a detector saved by ``anomalies --save``: each row's
+    reconstruction error and flag (error above the training threshold)."""
+    import gradwise as gw
+    from ._csv import complete, encode_csv
+    X, label_cells, unknown, lines = encode_csv(args.data, facts["columns"], facts["label"],
+                                                impute=facts["impute"] is not None,
+                                                with_lines=True)
+    if unknown:
+        print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
+              "as all zeros.", file=sys.stderr)
+    if facts["impute"] is not None:
+        X, _ = complete(X, facts["columns"])
+    autoencoder = gw.Autoencoder.load(args.model)
+    errors = autoencoder._errors((X - np.asarray(facts["mean"])) / np.asarray(facts["scale"]))
+    flagged = errors > facts["threshold"]
+    _write_scores(args.out, lines, errors, flagged, None, None)
+    report = sys.stderr if args.out is None else sys.stdout
+    print(f"{int(flagged.sum())} of {len(X)} rows flagged (reconstruction error above "
+          f"{facts['threshold']:.4g})", file=report)
+    if label_cells is not None:  # the file has the known column: score the ranking against it
+        from ._csv import missing_cells
+        known = ~missing_cells([str(cell) for cell in label_cells])
+        rare = _rare_label(facts["label"], label_cells[known])
+        print(_against_labels(facts["label"], label_cells[known] == rare, errors[known],
+                              flagged[known]), file=report)
+    return errors
+
+
+def _write_scores(path, lines, errors, flagged, label, labels):
+    """Every row's file line, reconstruction error and flag (and label), to ``path`` or
+    standard output."""
+    from . import _cli_data
+    from ._predictions import write_table
+    header = ["line", "reconstruction_error", "anomaly"] + ([label] if labels is not None else [])
+    rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i])]
+            + ([_cli_data.label_text(labels[i])] if labels is not None else [])
+            for i in range(len(errors))]
+    write_table(path, header, rows)
 
 
 def _rare_label(column, labels):

@@ -13,6 +13,7 @@ Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std mome
                                   "n_features feature_names columns target impute")
 
 METADATA_KIND = "gradwise-cli-model"
+ANOMALY_KIND = "gradwise-cli-anomalies"
 
 
 def load(args):
@@ -183,13 +184,15 @@ def check_output_path(path, option):
 
 
 def read_cli_model(path):
-    """A model saved by ``gradwise train/tune --save`` and its metadata."""
+    """A model saved by ``gradwise train/tune/anomalies --save`` and its metadata."""
     import gradwise as gw
     try:
         model = gw.load_model(path)
     except (OSError, ValueError) as error:
         raise ValueError(f"--model: cannot load {path!r}: {error}") from None
     facts = model.metadata
+    if facts.get("kind") == ANOMALY_KIND:
+        return model, facts
     if facts.get("kind") != METADATA_KIND:
         raise ValueError(f"--model: {path!r} was not saved by 'gradwise train --save' or "
                          "'gradwise tune --save' (it lacks the column encoding).")

@@ -87,13 +87,14 @@ def _warn_if_identifier(name, values, kind, detail):
           f"with --drop {name} unless it carries meaning.", file=sys.stderr)
 
 
-def encode_csv(path, spec, target=None, impute=False):
+def encode_csv(path, spec, target=None, impute=False, with_lines=False):
     """Encode a new CSV with the ``columns`` spec of :func:`read_csv`.
 
     Returns ``(X, y, unknown)``: ``y`` is the target column's text cells (None when the file
     has no ``target`` column), ``unknown`` counts category cells not seen in training, which
     are encoded as all zeros. Extra columns are ignored; a missing one is an error. Missing
     numbers are NaN when ``impute`` (see :func:`complete`), an error otherwise.
+    ``with_lines`` adds the file line of each row.
     """
     columns, lines = _read_columns(path)
     absent = [c["name"] for c in spec if c["name"] not in columns]
@@ -102,7 +103,7 @@ def encode_csv(path, spec, target=None, impute=False):
                          f"{[c['name'] for c in spec]}.")
     y = np.array(columns[target]) if target is not None and target in columns else None
     X, _, unknown = _encode(columns, lines, spec, path, impute, hint=_PREDICT_HINT)
-    return X, y, unknown
+    return (X, y, unknown) + ((lines,) if with_lines else ())
 
 
 def fill_values(X, spec, strategy):

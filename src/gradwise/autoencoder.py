@@ -213,12 +213,15 @@ class Autoencoder:
             raise RuntimeError("The autoencoder is not built: call fit or build(input_dim) first.")
 
     # -- files ---------------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path, metadata=None):
         """Write the network to one model file (see :func:`gradwise.save_model`), with what
-        :meth:`load` needs to tell the encoder from the decoder."""
+        :meth:`load` needs to tell the encoder from the decoder, and ``metadata`` (a dict of
+        JSON types, returned by ``load(path).model.metadata``)."""
         from .io import save_model
         self._require_built()
-        save_model(self.model, path, metadata={"autoencoder": {
+        if metadata is not None and not isinstance(metadata, dict):
+            raise TypeError(f"metadata: expected a dict, received {type(metadata).__name__}.")
+        save_model(self.model, path, metadata={**(metadata or {}), "autoencoder": {
             "encoder_units": self.encoder_units, "n_corruption": self._n_corruption,
             "n_encoder": self._n_encoder}})
 

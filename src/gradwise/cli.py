@@ -300,6 +300,11 @@ def predict(args):
     from ._predictions import check_threshold, predictions_table, score_against, write_table
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
+    if facts["kind"] == _cli_data.ANOMALY_KIND:
+        if args.threshold is not None:
+            raise ValueError("--threshold: for class probabilities; an anomaly detector flags "
+                             "rows by the reconstruction error it was saved with.")
+        return _cli_anomalies.predict(args, facts)
     check_threshold(facts, args.threshold)
     impute = facts.get("impute")
     X, y_text, unknown = encode_csv(args.data, facts["columns"], facts["target"],
