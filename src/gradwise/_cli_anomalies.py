@@ -45,14 +45,7 @@ def run(args, hidden_sizes):
     import gradwise as gw
     from . import _cli_data
     from ._csv import complete, fill_values, read_csv
-    _cli_data.check_output_path(args.out, "--out")
-    _cli_data.check_output_path(args.save, "--save")
-    encoder = hidden_sizes(args.hidden)
-    if not 0 < args.contamination <= 0.5:
-        raise ValueError(f"--contamination: expected a share in (0, 0.5], received "
-                         f"{args.contamination!r}.")
-    if not args.noise >= 0:
-        raise ValueError(f"--noise: expected a standard deviation >= 0, received {args.noise!r}.")
+    encoder = _check_options(args, hidden_sizes)
     X, labels, names, _, spec, lines = read_csv(
         args.data, args.label, impute=args.impute is not None, drop=_cli_data._names(args.drop),
         categorical=_cli_data._names(args.categorical), with_lines=True)
@@ -70,11 +63,7 @@ def run(args, hidden_sizes):
           f"{'-'.join(map(str, [X.shape[1], *encoder, *encoder[-2::-1], X.shape[1]]))}, "
           f"{detector.n_iter_} epochs; {int(flagged.sum())} rows flagged "
           f"(contamination {args.contamination:g})")
-    order = np.argsort(-errors, kind="stable")
-    print(f"\n{'line':>8} {'error':>10}" + (f"  {args.label}" if labels is not None else ""))
-    for row in order[:_SHOWN]:
-        label = f"  {_cli_data.label_text(labels[row])}" if labels is not None else ""
-        print(f"{lines[row]:>8} {errors[row]:>10.4g}{label}")
+    _print_top(errors, lines, args.label, labels)
     if labels is not None:
         print("\n" + _against_labels(args.label, labels == rare, errors, flagged))
     if args.out:
@@ -88,6 +77,29 @@ def run(args, hidden_sizes):
         print(f"detector written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return errors
+
+
+def _check_options(args, hidden_sizes):
+    """The encoder widths, after every option is checked (before any work)."""
+    from . import _cli_data
+    _cli_data.check_output_path(args.out, "--out")
+    _cli_data.check_output_path(args.save, "--save")
+    encoder = hidden_sizes(args.hidden)
+    if not 0 < args.contamination <= 0.5:
+        raise ValueError(f"--contamination: expected a share in (0, 0.5], received "
+                         f"{args.contamination!r}.")
+    if not args.noise >= 0:
+        raise ValueError(f"--noise: expected a standard deviation >= 0, received {args.noise!r}.")
+    return encoder
+
+
+def _print_top(errors, lines, label, labels):
+    """The file lines and errors of the most anomalous rows (with their label)."""
+    from ._cli_data import label_text
+    print(f"\n{'line':>8} {'error':>10}" + (f"  {label}" if labels is not None else ""))
+    for row in np.argsort(-errors, kind="stable")[:_SHOWN]:
+        known = f"  {label_text(labels[row])}" if labels is not None else ""
+        print(f"{lines[row]:>8} {errors[row]:>10.4g}{known}")
 
 
 def predict(args, facts):

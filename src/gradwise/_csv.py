@@ -50,6 +50,21 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
         y_cells = columns.pop(target)
     for name in drop:
         del columns[name]
+    spec, numbers = _column_spec(columns, categorical)
+    if not spec:
+        raise ValueError("--data: no feature columns besides the target.")
+    X, names, _ = _encode(columns, lines, spec, path, impute, numbers)
+    y, task = None, None
+    if y_cells is not None:
+        y_numbers = _as_numbers(y_cells)
+        task = _task(y_numbers, len(y_cells))
+        y = np.array(y_cells) if y_numbers is None else y_numbers
+    return (X, y, names, task, spec) + ((lines,) if with_lines else ())
+
+
+def _column_spec(columns, categorical):
+    """``(spec, numbers)``: each column's encoding (number, or category with its levels) and
+    the parsed numeric columns; identifier-like columns are flagged."""
     spec, numbers = [], {}
     for name, cells in columns.items():
         values = None if name in categorical else _numeric_column(cells)
@@ -63,15 +78,7 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
             _warn_if_identifier(name, None, "text column", f" ({len(levels)} distinct values in "
                                 f"{len(cells)} rows, one-hot encoded as as many features)")
         spec.append({"name": name, "kind": "category", "levels": levels})
-    if not spec:
-        raise ValueError("--data: no feature columns besides the target.")
-    X, names, _ = _encode(columns, lines, spec, path, impute, numbers)
-    y, task = None, None
-    if y_cells is not None:
-        y_numbers = _as_numbers(y_cells)
-        task = _task(y_numbers, len(y_cells))
-        y = np.array(y_cells) if y_numbers is None else y_numbers
-    return (X, y, names, task, spec) + ((lines,) if with_lines else ())
+    return spec, numbers
 
 
 def _warn_if_identifier(name, values, kind, detail):

@@ -275,20 +275,15 @@ def _binary_curves(plt, model, splits, positive):
         if name != "train":
             precision, recall, _ = precision_recall_curve(truth, scores)
             line, = pr_axis.plot(recall, precision, label=name)
-            flagged = scores >= threshold  # the chosen threshold's point on the curve
-            if flagged.any():
-                hits = (flagged & truth).sum()
-                pr_axis.plot(hits / truth.sum(), hits / flagged.sum(), "o", color=line.get_color())
+            at_threshold, recall_at = _precision_recall(truth, scores, threshold)
+            if at_threshold != "-":  # the chosen threshold's point on the curve
+                pr_axis.plot(float(recall_at), float(at_threshold), "o", color=line.get_color())
             false_positive, true_positive, _ = roc_curve(truth, scores)
             roc_axis.plot(false_positive, true_positive, label=name)
-        row = [name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
-               f"{roc_auc_score(truth, scores):.4f}"]
-        for cut in (0.5, threshold):
-            flagged = scores >= cut
-            hits = int((flagged & truth).sum())
-            row += [f"{hits / flagged.sum():.4f}" if flagged.any() else "-",
-                    f"{hits / truth.sum():.4f}"]
-        rows.append(row)
+        rows.append([name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
+                     f"{roc_auc_score(truth, scores):.4f}",
+                     *_precision_recall(truth, scores, 0.5),
+                     *_precision_recall(truth, scores, threshold)])
     pr_axis.set(xlabel="recall", ylabel="precision",
                 title=f"precision-recall (dots: threshold {threshold:.3g})")
     roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
@@ -302,6 +297,13 @@ def _binary_curves(plt, model, splits, positive):
                     "recall @0.5", f"precision @{threshold:.3g}", f"recall @{threshold:.3g}"),
                    rows)
     return _svg(plt, figure) + table + note
+
+
+def _precision_recall(truth, scores, threshold):
+    """Precision ("-" when nothing is flagged) and recall, as text, of ``scores >= threshold``."""
+    flagged = scores >= threshold
+    hits = int((flagged & truth).sum())
+    return (f"{hits / flagged.sum():.4f}" if flagged.any() else "-", f"{hits / truth.sum():.4f}")
 
 
 def _scatter(plt, model, pair, scale):
