@@ -297,6 +297,20 @@ def test_two_worker_processes_complete_every_trial(digits_split, tmp_path):
     assert min(history.history["val_loss"]) == pytest.approx(result.best_score, rel=1e-4)
 
 
+def test_random_search_in_worker_processes_is_repeatable():
+    # Without pruning, a random search's trials (points, seeds, scores) do not depend on which
+    # worker asks the storage for a trial number first.
+    def summary(result):
+        return sorted((round(t["params"]["learning_rate"], 12), t["seed"], round(t["score"], 5))
+                      for t in result.trials)
+
+    runs = [_tune_linear(n_trials=6, n_jobs=2, sampler="random", seed=3) for _ in range(2)]
+    assert summary(runs[0]) == summary(runs[1])
+    assert len({t["seed"] for t in runs[0].trials}) == 6
+    other = _tune_linear(n_trials=6, n_jobs=2, sampler="random", seed=4)
+    assert summary(other) != summary(runs[0])
+
+
 # -- fit options, logging and the optional dependency ----------------------------------------
 def test_callbacks_and_a_batch_size_dimension_reach_every_fit():
     class Recorder(gw.callbacks.Callback):

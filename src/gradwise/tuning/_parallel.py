@@ -84,6 +84,7 @@ def run_one_trial(search, path, plan, index, deadline):
                                   sampler=make_sampler(kind, derive_seed(seed, WORKER_STREAM, index),
                                                        n_trials),
                                   pruner=make_pruner(pruning))
+        search.task_index = index
         search.run(study, n_trials=1)
 
 

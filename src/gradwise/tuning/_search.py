@@ -71,6 +71,7 @@ class _Search:
         self.objective, self.maximize, self.seed = objective, maximize, seed
         self.fit_options = fit_options  # epochs, batch_size, callbacks, class_weight
         self.kernel_saving = 0.0
+        self.task_index = None  # set by a worker process for its trial (see _parallel)
         self.warning_registry = {}  # a warning shown once per search, not once per trial
 
     def run(self, study, n_trials, timeout=None):
@@ -82,7 +83,11 @@ class _Search:
         """The Optuna objective: build, train, report each epoch, return the best score."""
         optuna = import_optuna()
         params = {name: dimension.suggest(trial, name) for name, dimension in self.space.items()}
-        seed = derive_seed(self.seed, TRIAL_STREAM, trial.number)
+        # In a worker the task's index stands for the trial number, which the storage hands
+        # out in whatever order the workers ask: so a random search's points and seeds pair
+        # up the same way in every run.
+        number = trial.number if self.task_index is None else self.task_index
+        seed = derive_seed(self.seed, TRIAL_STREAM, number)
         trial.set_user_attr("seed", seed)
         model = build_model(self.build, params, seed)
         reporter = _EpochReporter(trial, self.objective)
@@ -240,7 +245,9 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         lambdas and closures are fine).
     seed : int or None, default 0
         Seeds the sampler and every trial's model (from ``seed`` and the trial number): with
-        ``n_jobs=1`` the same seed gives the same trials and scores. None draws a fresh seed.
+        ``n_jobs=1`` the same seed gives the same trials and scores, and so it does for a random
+        search without pruning on several processes (TPE and the pruner see whichever trials
+        the other workers have finished). None draws a fresh seed.
     timeout : float, optional
         Seconds after which no new trial starts.
     verbose : int, default 0
