@@ -245,7 +245,8 @@ def test_predict_errors_are_clear(tmp_path, capsys):
     plain = str(tmp_path / "plain.npz")
     gw.save_model(gw.load_model(model_file), plain, metadata={})  # without the CLI's encoding
     assert main(["predict", "--model", plain, "--data", path]) == 2
-    assert "was not saved by 'gradwise train --save'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "was not saved by 'gradwise train', 'tune' or 'anomalies' with --save" in err
 
 
 def test_unseen_categories_are_zeros_with_a_warning(tmp_path, capsys):
@@ -419,3 +420,31 @@ def test_diagnosis_line_reads_the_errors_of_the_results_table(capsys):
     for value in ("1.5", "-0.1"):
         assert main(["train", "--human-error", value]) == 2
         assert "--human-error: expected an error rate in [0, 1]" in capsys.readouterr().err
+
+
+def test_info_tells_how_a_saved_model_was_made(tmp_path, capsys):
+    import gradwise as gw
+    path, _, _ = _iris_csv(tmp_path / "iris.csv")
+    model_file = str(tmp_path / "iris.npz")
+    assert main(["train", "--data", path, "--target", "species", "--epochs", "5", "--quiet",
+                 "--hidden", "8", "--save", model_file]) == 0
+    trained = capsys.readouterr().out.splitlines()
+    assert main(["info", "--model", model_file]) == 0
+    info = capsys.readouterr().out
+    assert "made by: gradwise train (gradwise " in info and f"data: {path} (150 rows" in info
+    assert "--hidden 8" in info and "--epochs 5" in info and "--save" not in info
+    assert "classes: setosa, versicolor, virginica" in info and "Total params:" in info
+    # the results recorded in the file are the ones the training printed
+    printed = next(line for line in trained if line.startswith("test")).split()[1:]
+    recorded = next(line for line in info.splitlines() if line.startswith("test")).split()[1:]
+    assert [float(v) for v in recorded] == pytest.approx([float(v) for v in printed], abs=1e-4)
+    # a model file written without the record still describes its columns and classes
+    model = gw.load_model(model_file)
+    facts = dict(model.metadata)
+    del facts["provenance"]
+    gw.save_model(model, tmp_path / "old.npz", metadata=facts)
+    assert main(["info", "--model", str(tmp_path / "old.npz")]) == 0
+    assert "did not record how" in capsys.readouterr().out
+    gw.save_model(model, tmp_path / "plain.npz", metadata={})
+    assert main(["info", "--model", str(tmp_path / "plain.npz")]) == 2
+    assert "was not saved by" in capsys.readouterr().err

@@ -96,3 +96,17 @@ def test_saved_detector_scores_new_rows_as_it_scored_its_own(tmp_path, capsys):
     assert model.metadata["kind"] == "gradwise-cli-anomalies" and "autoencoder" in model.metadata
     assert main(["predict", "--model", model_file, "--data", path, "--threshold", "0.5"]) == 2
     assert "--threshold: for class probabilities" in capsys.readouterr().err
+
+
+def test_info_describes_a_saved_detector(tmp_path, capsys):
+    path, _, _ = _payments(tmp_path, n=300, n_anomalies=3)
+    model_file = str(tmp_path / "detector.npz")
+    assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "3",
+                 "--save", model_file]) == 0
+    capsys.readouterr()
+    assert main(["info", "--model", model_file]) == 0
+    info = capsys.readouterr().out
+    threshold = gw.load_model(model_file).metadata["threshold"]
+    assert "made by: gradwise anomalies" in info and "--drop id,fraud" in info
+    assert f"rows whose reconstruction error exceeds {threshold:.4g} are flagged" in info
+    assert "columns: 10 (10 numeric, 0 categorical)" in info

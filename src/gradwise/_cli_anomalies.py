@@ -73,7 +73,11 @@ def run(args, hidden_sizes):
         detector.autoencoder_.save(args.save, metadata={
             "kind": _cli_data.ANOMALY_KIND, "version": 1, "columns": spec,
             "impute": args.impute, "label": args.label, "mean": detector.mean_.tolist(),
-            "scale": detector.scale_.tolist(), "threshold": -detector.offset_})
+            "scale": detector.scale_.tolist(), "threshold": -detector.offset_,
+            "provenance": _cli_data.provenance(
+                args, f"{args.data} ({len(X)} rows, {X.shape[1]} features)",
+                {"training rows": {"flagged": int(flagged.sum()), "epochs": detector.n_iter_,
+                                   "median error": float(np.median(errors))}})})
         print(f"detector written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return errors

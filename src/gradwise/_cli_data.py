@@ -166,6 +166,20 @@ def metadata(data):
             "y_mean": data.y_mean, "y_std": data.y_std}
 
 
+def provenance(args, description, scores=None):
+    """How a saved model was made, for ``gradwise info``: the command and its options (not
+    the output paths), the data it read, its results per split, when, with which gradwise."""
+    import datetime
+
+    import gradwise
+    skip = {"save", "report", "out", "storage"}  # where results went, not how they were made
+    options = {key: value for key, value in sorted(vars(args).items())
+               if key not in skip and isinstance(value, (str, int, float, bool, type(None)))}
+    return {"command": args.command, "options": options, "data": description,
+            "scores": scores, "gradwise_version": gradwise.__version__,
+            "saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
 def label_text(value):
     """A class label as the CSV would write it: ``1`` for a numeric 1.0, text unchanged."""
     try:
@@ -194,6 +208,6 @@ def read_cli_model(path):
     if facts.get("kind") == ANOMALY_KIND:
         return model, facts
     if facts.get("kind") != METADATA_KIND:
-        raise ValueError(f"--model: {path!r} was not saved by 'gradwise train --save' or "
-                         "'gradwise tune --save' (it lacks the column encoding).")
+        raise ValueError(f"--model: {path!r} was not saved by 'gradwise train', 'tune' or "
+                         "'anomalies' with --save (it lacks the column encoding).")
     return model, facts

@@ -11,7 +11,7 @@ import argparse
 import functools
 import sys
 
-from . import _cli_anomalies, _cli_data
+from . import _cli_anomalies, _cli_data, _cli_info
 
 _EPILOG = """examples:
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
@@ -20,6 +20,7 @@ _EPILOG = """examples:
   gradwise train --data churn.csv --target churned --save churn.npz --report churn.html
   gradwise predict --model churn.npz --data new_customers.csv --out predictions.csv
   gradwise anomalies --data payments.csv --drop id --out scores.csv   # no labels needed
+  gradwise info --model churn.npz                  # how a saved model was made, its results
 """
 
 
@@ -104,6 +105,7 @@ def _parser():
     predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
     _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
+    _cli_info.add_parser(commands)
     predict.add_argument("--threshold", type=float,
                          help="two classes: predict the positive (rarer) class where its "
                               "probability reaches this value (default: the likelier class); "
@@ -165,7 +167,9 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
                      gradient_health=health, human_error=args.human_error)
         print(f"\nreport written to {args.report}")
     if args.save:
-        gw.save_model(model, args.save, include_optimizer=False, metadata=_cli_data.metadata(data))
+        facts = {**_cli_data.metadata(data),
+                 "provenance": _cli_data.provenance(args, data.description, table)}
+        gw.save_model(model, args.save, include_optimizer=False, metadata=facts)
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return model
@@ -328,7 +332,7 @@ def predict(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    command = {"train": train, "tune": tune, "predict": predict,
+    command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
     expected = (ValueError, TypeError) + ((ImportError,) if args.command in ("tune", "train")
                                           else ())

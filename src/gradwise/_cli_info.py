@@ -1,0 +1,67 @@
+"""``gradwise info``: what a model file saved by the command holds and how it was made."""
+
+
+def add_parser(commands):
+    command = commands.add_parser(
+        "info", help="describe a model saved by train/tune/anomalies --save: its network, "
+                     "columns, classes, results and the command that made it")
+    command.add_argument("--model", required=True, help="model file written by --save")
+    return command
+
+
+def run(args):
+    """Print the description; returns the model file's metadata."""
+    from . import _cli_data
+    model, facts = _cli_data.read_cli_model(args.model)
+    made = facts.get("provenance") or {}
+    print(f"model file: {args.model}")
+    if made:
+        print(f"made by: gradwise {made['command']} (gradwise {made['gradwise_version']}, "
+              f"saved {made['saved']})")
+        print(f"data: {made['data']}")
+        print("options: " + " ".join(_option(key, value) for key, value in made["options"].items()
+                                     if value is not None and key != "command"))
+    else:
+        print("made by: an earlier gradwise, which did not record how")
+    for line in _what_it_predicts(facts):
+        print(line)
+    if made.get("scores"):
+        print()
+        _print_scores(made["scores"])
+    print()
+    model.summary()
+    return facts
+
+
+def _option(key, value):
+    flag = "--" + key.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else ""
+    return f"{flag} {value}"
+
+
+def _what_it_predicts(facts):
+    """The task, target, classes and input columns, as lines."""
+    from ._cli_data import ANOMALY_KIND
+    columns = facts["columns"]
+    numbers = sum(column["kind"] == "number" for column in columns)
+    lines = [f"columns: {len(columns)} ({numbers} numeric, {len(columns) - numbers} categorical)"
+             + (f"; missing numbers filled with training {facts['impute']}s"
+                if facts.get("impute") else "")]
+    if facts["kind"] == ANOMALY_KIND:
+        lines.insert(0, f"task: anomaly detection; rows whose reconstruction error exceeds "
+                        f"{facts['threshold']:.4g} are flagged")
+        return lines
+    task = f"task: {facts['task']} of {facts['target']!r}"
+    if facts["task"] == "classification":
+        task += f"; classes: {', '.join(map(str, facts['classes']))}"
+        if facts.get("positive") is not None:
+            task += f" (positive for --threshold: {facts['positive']})"
+    return [task] + lines
+
+
+def _print_scores(scores):
+    names = list(next(iter(scores.values())))
+    print(f"{'split':<14}" + "".join(f" {name:>12}" for name in names))
+    for split, values in scores.items():
+        print(f"{split:<14}" + "".join(f" {values[name]:>12.4g}" for name in names))
