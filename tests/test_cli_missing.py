@@ -182,3 +182,17 @@ def test_errors_name_the_file_line_past_blank_lines_and_dropped_rows(tmp_path, c
     path.write_text("x,y\n1,0\n\n2,1,9\n")
     assert main(["train", "--data", str(path), "--target", "y"]) == 2
     assert "line 4 has 3 fields" in capsys.readouterr().err
+
+
+def test_unnamed_and_repeated_header_columns(tmp_path, capsys):
+    path = tmp_path / "index.csv"  # pandas' to_csv with its index: an unnamed first column
+    path.write_text(",x,y\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40)))
+    X, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y"))
+    err = capsys.readouterr().err
+    assert "integer column 'unnamed_1' looks like an identifier" in err
+    assert "--drop unnamed_1" in err and X.shape == (40, 2)
+    X, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y", "--drop", "unnamed_1"))
+    assert X.shape == (40, 1)
+    path.write_text("x,y,x\n1,0,2\n2,1,3\n")
+    assert main(["train", "--data", str(path), "--target", "y"]) == 2
+    assert "the header names columns ['x'] more than once" in capsys.readouterr().err

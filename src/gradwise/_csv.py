@@ -187,7 +187,13 @@ def _read_columns(path):
                          "UTF-8 CSV.") from None
     if len(rows) < 2:
         raise ValueError(f"--data: {path!r} needs a header row and at least one data row.")
-    header, body = [h.strip() for h in rows[0]], rows[1:]
+    # An unnamed column (a spreadsheet's or pandas' row index) gets a name --drop can use.
+    header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(rows[0])]
+    body = rows[1:]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ValueError(f"--data: the header names columns {repeated} more than once; give "
+                         "each column its own name.")
     for line, row in zip(lines[1:], body):
         if len(row) != len(header):
             raise ValueError(f"--data: line {line} has {len(row)} fields, the header has "
