@@ -448,3 +448,24 @@ def test_info_tells_how_a_saved_model_was_made(tmp_path, capsys):
     gw.save_model(model, tmp_path / "plain.npz", metadata={})
     assert main(["info", "--model", str(tmp_path / "plain.npz")]) == 2
     assert "was not saved by" in capsys.readouterr().err
+
+
+def test_repeats_report_each_seed_and_their_spread(tmp_path, capsys):
+    path, _, _ = _iris_csv(tmp_path / "iris.csv")
+    common = ["train", "--data", path, "--target", "species", "--epochs", "15", "--quiet",
+              "--hidden", "8", "--learning-rate", "0.01"]
+    assert main(common + ["--repeats", "3", "--seed", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in lines
+            if line.split() and line.split()[0] in ("5", "6", "7", "mean", "std")}
+    for seed in ("5", "6", "7"):  # each run is the single training with that seed
+        assert main(common + ["--seed", seed]) == 0
+        test = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("test"))
+        assert rows[seed] == pytest.approx([float(v) for v in test.split()[1:]], abs=1e-4)
+    runs = np.array([rows[s] for s in ("5", "6", "7")])
+    assert rows["mean"] == pytest.approx(runs.mean(axis=0), abs=1e-4)
+    assert rows["std"] == pytest.approx(runs.std(axis=0, ddof=1), abs=1e-4)
+    for extra, message in ((["--repeats", "1"], "at least 2 runs"),
+                           (["--repeats", "2", "--save", str(tmp_path / "m.npz")], "take one run")):
+        assert main(common + extra) == 2
+        assert message in capsys.readouterr().err

@@ -81,6 +81,10 @@ def _parser():
                        help="inverted-dropout rate after every hidden layer (default 0)")
     train.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
     train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
+    train.add_argument("--repeats", type=_positive_int, metavar="N",
+                       help="train N times with seeds --seed .. --seed+N-1 (another split and "
+                            "initialization each) and print each run's test scores with their "
+                            "mean and standard deviation")
     _add_output_options(train)
     tune = commands.add_parser(
         "tune", help="search learning rate, L2, dropout, width and depth (needs Optuna), then "
@@ -143,20 +147,10 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     """Train with early stopping on the dev split (keeping the epoch with the best ``monitor``),
     print loss and metric per split, then write the report and the model file when asked."""
     import gradwise as gw
-    stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
-                                      restore_best_weights=True)
     health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
-    history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
-                        validation_data=data.splits[1], verbose=verbose,
-                        callbacks=[stop] + ([health] if health else []),
-                        class_weight=_cli_data.class_weight(data, args.class_weight))
-    if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
-        model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
-    table = {name: _cli_data.split_scores(model, data, Xs, ys)
-             for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits)}
-    print(f"\n{'split':<6}" + "".join(f" {column:>10}" for column in table["train"]))
-    for name, scores in table.items():
-        print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
+    history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [])
+    table = _scores(model, data)
+    _print_table("split", table)
     _imbalance_note(data, args)
     _diagnosis_line(model, data, args)
     if args.report:
@@ -173,6 +167,55 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return model
+
+
+def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
+    """Train with early stopping on the dev split, keeping the epoch with the best ``monitor``."""
+    import gradwise as gw
+    stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
+                                      restore_best_weights=True)
+    history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
+                        validation_data=data.splits[1], verbose=verbose,
+                        callbacks=[stop, *callbacks],
+                        class_weight=_cli_data.class_weight(data, args.class_weight))
+    if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
+        model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
+    return history
+
+
+def _scores(model, data):
+    return {name: _cli_data.split_scores(model, data, Xs, ys)
+            for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits)}
+
+
+def _print_table(first, rows):
+    """``rows`` maps a row name to ``{column: value}``, the same columns in every row."""
+    print(f"\n{first:<6}" + "".join(f" {column:>10}" for column in next(iter(rows.values()))))
+    for name, scores in rows.items():
+        print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
+
+
+def _repeat(args, loaded, hidden):
+    """``--repeats N``: the same training with seeds ``seed .. seed+N-1`` (another split and
+    initialization each time), each run's test scores, and their mean and standard deviation:
+    how much of a result is the luck of one split."""
+    import numpy as np
+    runs = {}
+    for seed in range(args.seed, args.seed + args.repeats):
+        data = _cli_data.prepare(loaded, seed, args.impute)
+        model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
+                                  args.learning_rate, data.moments, l2=args.l2,
+                                  dropout=args.dropout, seed=seed)
+        _fit(model, data, args, args.epochs, verbose=0)
+        runs[str(seed)] = _cli_data.split_scores(model, data, *data.splits[2])
+    print(f"data: {data.description}")
+    print(f"{_describe(data)}; network {_widths(data, hidden)}; {args.repeats} runs, test split")
+    values = np.array([list(scores.values()) for scores in runs.values()])
+    columns = list(next(iter(runs.values())))
+    summary = {"mean": dict(zip(columns, values.mean(axis=0))),
+               "std": dict(zip(columns, values.std(axis=0, ddof=1)))}
+    _print_table("seed", {**runs, **summary})
+    return summary
 
 
 def _imbalance_note(data, args):
@@ -230,6 +273,12 @@ def train(args):
         raise ValueError(f"--l2: expected a penalty >= 0, received {args.l2!r}.")
     if not 0 <= args.dropout < 1:
         raise ValueError(f"--dropout: expected a rate in [0, 1), received {args.dropout!r}.")
+    if args.repeats is not None:
+        if args.save or args.report:
+            raise ValueError("--repeats: compares runs; --save and --report take one run.")
+        if args.repeats < 2:
+            raise ValueError("--repeats: expected at least 2 runs to compare, received 1.")
+        return _repeat(args, _cli_data.load(args), hidden)
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
     _check_human_error(args, data)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
