@@ -11,7 +11,7 @@ import argparse
 import functools
 import sys
 
-from . import _cli_anomalies, _cli_data, _cli_info
+from . import _cli_anomalies, _cli_data, _cli_info, _cli_results
 
 _EPILOG = """examples:
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
@@ -149,10 +149,10 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     import gradwise as gw
     health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
     history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [])
-    table = _scores(model, data)
-    _print_table("split", table)
-    _imbalance_note(data, args)
-    _diagnosis_line(model, data, args)
+    table = _cli_results.scores(model, data)
+    _cli_results.print_table("split", table)
+    _cli_results.imbalance_note(data, args)
+    _cli_results.diagnosis_line(model, data, args)
     if args.report:
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
@@ -183,18 +183,6 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
     return history
 
 
-def _scores(model, data):
-    return {name: _cli_data.split_scores(model, data, Xs, ys)
-            for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits)}
-
-
-def _print_table(first, rows):
-    """``rows`` maps a row name to ``{column: value}``, the same columns in every row."""
-    print(f"\n{first:<6}" + "".join(f" {column:>10}" for column in next(iter(rows.values()))))
-    for name, scores in rows.items():
-        print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
-
-
 def _repeat(args, loaded, hidden):
     """``--repeats N``: the same training with seeds ``seed .. seed+N-1`` (another split and
     initialization each time), each run's test scores, and their mean and standard deviation:
@@ -214,51 +202,8 @@ def _repeat(args, loaded, hidden):
     columns = list(next(iter(runs.values())))
     summary = {"mean": dict(zip(columns, values.mean(axis=0))),
                "std": dict(zip(columns, values.std(axis=0, ddof=1)))}
-    _print_table("seed", {**runs, **summary})
+    _cli_results.print_table("seed", {**runs, **summary})
     return summary
-
-
-def _imbalance_note(data, args):
-    """Say when a rare class makes accuracy a poor guide, and which class the two-class scores
-    treat as positive."""
-    if data.task != "classification":
-        return
-    index, share, ratio = _cli_data.rare_class(data)
-    label = _cli_data.label_text(data.classes[index])
-    if data.outputs == 2:
-        print(f"(roc_auc and avg_prec take the rarer class {label!r} as positive)")
-    if ratio >= 5:
-        read = "bal_acc, macro_f1 and avg_prec" if data.outputs == 2 else "bal_acc and macro_f1"
-        advice = "" if args.class_weight == "balanced" else (
-            "; --class-weight balanced weights the classes equally in the loss")
-        print(f"note: class {label!r} is {share:.1%} of the training rows ({ratio:.0f} times "
-              f"rarer than the most common), so accuracy says little: read {read}{advice}.")
-
-
-def _diagnosis_line(model, data, args):
-    """Bias or variance, from the training and dev errors (not for imbalanced classes, whose
-    error rate hides the rare class)."""
-    import gradwise as gw
-    if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
-        return
-    report = gw.diagnose(model, data.splits[0], data.splits[1], human_error=args.human_error)
-    error = "error rate" if data.task == "classification" else "MSE of standardized targets"
-    human = "" if args.human_error is None else f"human {args.human_error:.4g}, "
-    line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, dev "
-            f"{report.dev_error:.4f}): {report.problem}")
-    if report.problem != "good fit":
-        line += "; next: " + "; ".join(report.recommendations[:2])
-    print(line)
-
-
-def _check_human_error(args, data):
-    value = args.human_error
-    if value is None:
-        return
-    upper = 1.0 if data.task == "classification" else float("inf")
-    if not 0 <= value <= upper:
-        expected = "an error rate in [0, 1]" if upper == 1.0 else "an MSE >= 0"
-        raise ValueError(f"--human-error: expected {expected}, received {value!r}.")
 
 
 def _check_outputs(args):
@@ -280,7 +225,7 @@ def train(args):
             raise ValueError("--repeats: expected at least 2 runs to compare, received 1.")
         return _repeat(args, _cli_data.load(args), hidden)
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
-    _check_human_error(args, data)
+    _cli_results.check_human_error(args, data)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                               args.learning_rate, data.moments, l2=args.l2, dropout=args.dropout,
                               seed=args.seed)
@@ -312,7 +257,7 @@ def tune(args):
     from . import tuning
     _check_outputs(args)
     data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
-    _check_human_error(args, data)
+    _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
     build = functools.partial(_network_from_params, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments,

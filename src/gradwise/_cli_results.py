@@ -1,0 +1,59 @@
+"""The results of ``gradwise train`` and ``tune``: the scores table, the note on a rare class
+and the bias/variance diagnosis."""
+from . import _cli_data
+
+
+def scores(model, data):
+    """Each split's scores (see ``_cli_data.split_scores``), by split name."""
+    return {name: _cli_data.split_scores(model, data, Xs, ys)
+            for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits)}
+
+
+def print_table(first, rows):
+    """``rows`` maps a row name to ``{column: value}``, the same columns in every row."""
+    print(f"\n{first:<6}" + "".join(f" {column:>10}" for column in next(iter(rows.values()))))
+    for name, scores in rows.items():
+        print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
+
+
+def imbalance_note(data, args):
+    """Say when a rare class makes accuracy a poor guide, and which class the two-class scores
+    treat as positive."""
+    if data.task != "classification":
+        return
+    index, share, ratio = _cli_data.rare_class(data)
+    label = _cli_data.label_text(data.classes[index])
+    if data.outputs == 2:
+        print(f"(roc_auc and avg_prec take the rarer class {label!r} as positive)")
+    if ratio >= 5:
+        read = "bal_acc, macro_f1 and avg_prec" if data.outputs == 2 else "bal_acc and macro_f1"
+        advice = "" if args.class_weight == "balanced" else (
+            "; --class-weight balanced weights the classes equally in the loss")
+        print(f"note: class {label!r} is {share:.1%} of the training rows ({ratio:.0f} times "
+              f"rarer than the most common), so accuracy says little: read {read}{advice}.")
+
+
+def diagnosis_line(model, data, args):
+    """Bias or variance, from the training and dev errors (not for imbalanced classes, whose
+    error rate hides the rare class)."""
+    import gradwise as gw
+    if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
+        return
+    report = gw.diagnose(model, data.splits[0], data.splits[1], human_error=args.human_error)
+    error = "error rate" if data.task == "classification" else "MSE of standardized targets"
+    human = "" if args.human_error is None else f"human {args.human_error:.4g}, "
+    line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, dev "
+            f"{report.dev_error:.4f}): {report.problem}")
+    if report.problem != "good fit":
+        line += "; next: " + "; ".join(report.recommendations[:2])
+    print(line)
+
+
+def check_human_error(args, data):
+    value = args.human_error
+    if value is None:
+        return
+    upper = 1.0 if data.task == "classification" else float("inf")
+    if not 0 <= value <= upper:
+        expected = "an error rate in [0, 1]" if upper == 1.0 else "an MSE >= 0"
+        raise ValueError(f"--human-error: expected {expected}, received {value!r}.")
