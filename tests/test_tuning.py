@@ -533,3 +533,19 @@ def test_class_weight_reaches_every_trial_and_is_checked_first():
     assert plain.best_score != pytest.approx(result.best_score, rel=1e-3)
     with pytest.raises((TypeError, ValueError), match="class_weight"):
         tuning.tune(build, space, X, y, (X_dev, y_dev), n_trials=1, class_weight=[1, 8])
+
+
+def test_a_later_optuna_gets_its_own_journal_writer(monkeypatch, tmp_path):
+    # The quicker writer copies Optuna 4/5's line format; another major version gets Optuna's.
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    from gradwise.tuning._parallel import _journal_backend
+    assert type(_journal_backend(str(tmp_path / "a.log"))).__name__ == "TemporaryJournal"
+    monkeypatch.setattr(optuna, "__version__", "6.0.0")
+    theirs = _journal_backend(str(tmp_path / "b.log"))
+    assert type(theirs) is JournalFileBackend
+    storage = optuna.storages.JournalStorage(theirs)
+    study = optuna.create_study(storage=storage, study_name="s")
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    assert len(optuna.load_study(study_name="s", storage=storage).trials) == 2

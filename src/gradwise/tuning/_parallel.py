@@ -19,13 +19,21 @@ from ._study import (WORKER_STREAM, derive_seed, import_optuna, make_pruner,
 
 def _journal(path):
     """An Optuna ``JournalStorage`` on the search's temporary journal file at ``path``."""
+    return import_optuna().storages.JournalStorage(_journal_backend(path))
+
+
+def _journal_backend(path):
+    """The journal file's writer: ours on Optuna 4 and 5, whose line format it copies;
+    Optuna's own on another major version."""
     optuna = import_optuna()
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+    if int(optuna.__version__.split(".")[0]) > 5:
+        return JournalFileBackend(path, JournalFileOpenLock(path))
 
     class TemporaryJournal(JournalFileBackend):
-        """Appends under the file lock like Optuna's backend, without its ``fsync``: the
-        file lives for one search (a crash loses it either way), and a sync per reported
-        epoch costs milliseconds on a disk."""
+        """Appends under the file lock like Optuna's backend (4.x and 5.x write the same
+        lines), without its ``fsync``: the file lives for one search (a crash loses it either
+        way), and a sync per reported epoch costs milliseconds on a disk."""
 
         def __init__(self, path):
             # The open lock (O_EXCL file creation) works on every platform, symlinks do not.
@@ -41,7 +49,7 @@ def _journal(path):
             finally:
                 self.lock.release()
 
-    return optuna.storages.JournalStorage(TemporaryJournal(path))
+    return TemporaryJournal(path)
 
 
 #: The worker's storage of the current search: kept between its tasks, so that each task
