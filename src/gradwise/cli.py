@@ -13,6 +13,8 @@ import sys
 
 from . import _cli_anomalies, _cli_data, _cli_info, _cli_results
 
+_DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
+                "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
 _EPILOG = """examples:
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
   gradwise train --data houses.csv --target price  # your CSV (regression or classification)
@@ -38,8 +40,11 @@ def _positive_int(text):
 def _add_data_options(command):
     command.add_argument("--data", help="CSV file with a header row (default: scikit-learn's digits)")
     command.add_argument("--target", help="name of the target column of --data")
-    command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
-    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                         help="auto: classification for a text target or a few integers, "
+                              "regression otherwise")
+    command.add_argument("--seed", type=int, default=0,
+                         help="seeds the train/dev/test split and the initialization (default 0)")
     _add_column_options(command)
     command.add_argument("--human-error", type=float, metavar="ERROR",
                          help="human-level (Bayes) error for the bias/variance diagnosis: an "
@@ -66,20 +71,24 @@ def _add_column_options(command):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="gradwise", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="gradwise", description=_DESCRIPTION,
                                      epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a network and report train/dev/test results")
     _add_data_options(train)
     train.add_argument("--hidden", default="128,128", help="hidden layer sizes, e.g. 128,128")
-    train.add_argument("--epochs", type=int, default=100)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--epochs", type=_positive_int, default=100,
+                       help="at most this many epochs (default 100); early stopping on dev")
+    train.add_argument("--batch-size", type=_positive_int, default=64,
+                       help="mini-batch size (default 64)")
+    train.add_argument("--learning-rate", type=float, default=1e-3,
+                       help="Adam's learning rate (default 0.001)")
     train.add_argument("--l2", type=float, default=0.0,
                        help="L2 penalty lam/2 * sum(W**2) on every kernel (default 0)")
     train.add_argument("--dropout", type=float, default=0.0,
                        help="inverted-dropout rate after every hidden layer (default 0)")
-    train.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    train.add_argument("--patience", type=_positive_int, default=10,
+                       help="epochs without a better dev loss before stopping (default 10)")
     train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
     train.add_argument("--repeats", type=_positive_int, metavar="N",
                        help="train N times with seeds --seed .. --seed+N-1 (another split and "
@@ -104,7 +113,8 @@ def _parser():
     tune.add_argument("--study", default="gradwise-tune", help="study name in --storage")
     _add_output_options(tune)
     predict = commands.add_parser(
-        "predict", help="predict the rows of a CSV with a model saved by train/tune --save")
+        "predict", help="predict the rows of a CSV with a model saved by train/tune --save, "
+                        "or score them with a detector saved by anomalies --save")
     predict.add_argument("--model", required=True, help="model file written by --save")
     predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
