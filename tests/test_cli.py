@@ -469,3 +469,38 @@ def test_repeats_report_each_seed_and_their_spread(tmp_path, capsys):
                            (["--repeats", "2", "--save", str(tmp_path / "m.npz")], "take one run")):
         assert main(common + extra) == 2
         assert message in capsys.readouterr().err
+
+
+def test_predict_explains_each_row_by_its_columns(tmp_path, capsys):
+    import gradwise as gw
+    from gradwise.explain import input_gradients
+    rng = np.random.default_rng(0)
+    n = 400
+    x, noise = rng.normal(size=n), rng.normal(size=n)
+    colour = rng.choice(["red", "blue"], size=n)  # unrelated to the label
+    label = np.where(x > 0, "yes", "no")
+    path = _write_csv(tmp_path / "e.csv", ["x", "noise", "colour", "label"],
+                      zip(x.round(4), noise.round(4), colour, label))
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "30", "--quiet",
+                 "--hidden", "16", "--learning-rate", "0.01", "--save", model_file]) == 0
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", model_file, "--data", path, "--explain", "3",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    import csv
+    rows = list(csv.DictReader(open(out)))
+    tops = [row["explanation"].split(" ")[0] for row in rows]
+    assert tops.count("x") > 0.9 * n  # the label's only cause comes first
+    # the numbers: log-odds gradient times (x - training mean), summed over a column's features
+    model = gw.load_model(model_file)
+    first = rows[0]
+    encoded = np.array([[x[0], noise[0], colour[0] == "blue", colour[0] == "red"]], dtype=float)
+    classes = model.metadata["classes"]
+    chosen = np.array([classes.index(first["predicted_label"])])
+    shares = (input_gradients(model, encoded, chosen, space="log_odds")
+              * (encoded - model.layers[0].state["mean"]))[0]
+    expected = {"x": shares[0], "noise": shares[1], "colour": shares[2] + shares[3]}
+    for part in first["explanation"].split("; "):
+        name, value = part.rsplit(" ", 1)
+        assert float(value) == pytest.approx(expected[name], rel=2e-3, abs=1e-6)

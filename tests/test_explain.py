@@ -48,6 +48,44 @@ def test_input_gradients_match_finite_differences_of_predict(classifier):
                                -input_gradients(model, X, output=1), atol=1e-12)
 
 
+def _log_odds(model):
+    def log_odds(X):
+        p = np.clip(model.predict(X).astype(np.float64), 1e-300, 1 - 1e-16)
+        if p.shape[1] == 1:
+            return np.log(p / (1 - p))
+        return np.log(p) - np.log1p(-p)
+    return log_odds
+
+
+def test_log_odds_gradients_match_finite_differences(classifier):
+    model, X, _ = classifier
+    X = X[:8]
+    chosen = np.argmax(model.predict(X), axis=1)
+    for output in (None, 1 - chosen):
+        target = chosen if output is None else output
+        expected = _finite_differences(_log_odds(model), X, target)
+        np.testing.assert_allclose(input_gradients(model, X, output, space="log_odds"), expected,
+                                   rtol=1e-5, atol=1e-7)
+    # two classes: the log-odds of one class is minus that of the other
+    np.testing.assert_allclose(input_gradients(model, X, 0, space="log_odds"),
+                               -input_gradients(model, X, 1, space="log_odds"), atol=1e-10)
+    binary = gw.Sequential([gw.layers.Dense(4, activation="tanh"),
+                            gw.layers.Dense(1, activation="sigmoid")], input_dim=6, seed=1,
+                           dtype="float64")
+    binary.compile(optimizer="adam", loss="binary_crossentropy")
+    binary.build()
+    expected = _finite_differences(_log_odds(binary), X, np.zeros(8, dtype=int))
+    np.testing.assert_allclose(input_gradients(binary, X, space="log_odds"), expected,
+                               rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="space 'output' or 'log_odds'"):
+        input_gradients(model, X, space="logit")
+    regression = gw.Sequential([gw.layers.Dense(1)], input_dim=6, dtype="float64")
+    regression.compile(optimizer="adam", loss="mse")
+    regression.build()
+    with pytest.raises(ValueError, match="needs a final sigmoid or softmax"):
+        input_gradients(regression, X, space="log_odds")
+
+
 @pytest.mark.parametrize("last", ["sigmoid", None])
 def test_single_output_and_uncompiled_models(last):
     X, y = _task(50)

@@ -44,6 +44,51 @@ def predictions_table(model, facts, X, threshold=None):
     return [column], [[f"{value:.6g}"] for value in predicted], predicted
 
 
+def explanations(model, facts, X, predicted, top):
+    """For each row, the ``top`` input columns that moved its prediction most, as text such as
+    ``"income +0.21; city -0.08"``.
+
+    The attribution of a column is gradient times input, taken from the training rows' mean
+    (the network's ``Normalization`` layer): ``sum_j dF/dx_j * (x_j - mean_j)`` over the
+    column's features (every level of a category, and its "is missing" indicator), the
+    first-order share of ``F(x) - F(mean)``. ``F`` is the log-odds of the predicted class
+    (``log(p / (1 - p))``, which keeps its slope where the probability saturates), or the
+    prediction in the target's units.
+    """
+    from .explain import input_gradients
+    from .layers import Normalization
+    first = model.layers[0]
+    if not isinstance(first, Normalization):
+        raise ValueError("--explain: the model does not start with the Normalization layer "
+                         "that gradwise train saves; save it again with this gradwise.")
+    if facts["task"] == "classification":
+        classes = np.asarray(facts["classes"])
+        chosen = np.array([int(np.flatnonzero(classes == label)[0]) for label in predicted])
+        space, scale = "log_odds", 1.0
+    else:
+        chosen, space, scale = None, "output", facts["y_std"]
+    gradients = input_gradients(model, X, chosen, space=space).astype(np.float64)
+    shares = gradients * (X - np.asarray(first.state["mean"], dtype=np.float64)) * scale
+    names, groups = _column_groups(facts["columns"], X.shape[1])
+    by_column = np.zeros((len(X), len(names)))
+    np.add.at(by_column.T, groups, shares.T)
+    order = np.argsort(-np.abs(by_column), axis=1, kind="stable")[:, :top]
+    return ["; ".join(f"{names[j]} {by_column[i, j]:+.3g}" for j in row)
+            for i, row in enumerate(order)]
+
+
+def _column_groups(columns, n_features):
+    """The CSV column names and, per encoded feature, the index of its column."""
+    names, groups = [column["name"] for column in columns], []
+    for index, column in enumerate(columns):
+        groups += [index] * (1 if column["kind"] == "number" else len(column["levels"]))
+    groups += [index for index, column in enumerate(columns) if column.get("indicator")]
+    if len(groups) != n_features:
+        raise ValueError(f"--explain: the model takes {n_features} features, its column "
+                         f"encoding makes {len(groups)}.")
+    return names, np.asarray(groups)
+
+
 def score_against(facts, predicted, y_text):
     """A line comparing the predictions with the file's own target column (its rows that
     have a target value)."""

@@ -118,6 +118,10 @@ def _parser():
     predict.add_argument("--model", required=True, help="model file written by --save")
     predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
+    predict.add_argument("--explain", type=_positive_int, metavar="K",
+                         help="add each row's K columns that moved its prediction most "
+                              "(gradient times input from the training mean, in log-odds of the "
+                              "predicted class or in target units)")
     _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
     _cli_info.add_parser(commands)
     predict.add_argument("--threshold", type=float,
@@ -305,7 +309,8 @@ def predict(args):
     has the target column."""
     import numpy as np
     from ._csv import complete, encode_csv
-    from ._predictions import check_threshold, predictions_table, score_against, write_table
+    from ._predictions import (check_threshold, explanations, predictions_table, score_against,
+                               write_table)
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
     if facts["kind"] == _cli_data.ANOMALY_KIND:
@@ -327,6 +332,10 @@ def predict(args):
             print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
                   f"{impute}s.", file=sys.stderr)
     header, rows, predicted = predictions_table(model, facts, X, args.threshold)
+    if args.explain:
+        header.append("explanation")
+        for row, text in zip(rows, explanations(model, facts, X, predicted, args.explain)):
+            row.append(text)
     write_table(args.out, header, rows)
     if y_text is not None:
         print(score_against(facts, predicted, y_text), file=sys.stderr if args.out is None else

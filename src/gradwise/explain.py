@@ -47,7 +47,7 @@ def _backward_inference(layer, dy):
     return layer.backward(dy)
 
 
-def input_gradients(model, X, output=None):
+def input_gradients(model, X, output=None, space="output"):
     """Gradient of one output of the network with respect to each input feature, per sample.
 
     Parameters
@@ -58,18 +58,28 @@ def input_gradients(model, X, output=None):
     output : None, int or int array of shape (n_samples,), optional
         Which output unit to explain: by default the predicted class (the arg-max; the only
         unit for one output), an int for the same unit everywhere, or one index per sample.
+    space : {"output", "log_odds"}, default "output"
+        ``"output"`` differentiates what ``model.predict`` returns (a probability for a
+        softmax/sigmoid output). ``"log_odds"`` differentiates the log-odds of the chosen class,
+        ``log(p_c / (1 - p_c))``, which does not flatten where the probability saturates near 0
+        or 1; it needs a final sigmoid/softmax fused with its cross-entropy.
 
     Returns
     -------
     ndarray of shape (n_samples, n_features)
         ``G[i, j] = d f_c(x_i) / d x_ij`` with ``f`` what ``model.predict`` returns
-        (probabilities for a softmax/sigmoid output) and ``c`` the chosen unit.
+        (probabilities for a softmax/sigmoid output) and ``c`` the chosen unit; with
+        ``space="log_odds"``, ``f_c`` is the log-odds of class ``c``.
 
     Notes
     -----
     One forward pass in inference mode (dropout and noise off, batch-norm running statistics),
     then back-propagation of the one-hot rows ``e_c`` through the output activation and every
-    layer down to the input. The model's parameters, gradient buffers and flags are unchanged.
+    layer down to the input. For the log-odds of softmax logits ``z``,
+    ``log(p_c / (1 - p_c)) = z_c - log sum_{k != c} exp(z_k)``, whose gradient with respect to
+    ``z`` is ``e_c - q`` with ``q`` the softmax of the other logits (``q_c = 0``); for one
+    sigmoid unit the log-odds is the logit itself. The model's parameters, gradient buffers
+    and flags are unchanged.
 
     Examples
     --------
@@ -82,6 +92,11 @@ def input_gradients(model, X, output=None):
         activation = model._output_activation
     else:
         activation = None
+    if space not in ("output", "log_odds"):
+        raise ValueError(f"Expected space 'output' or 'log_odds', received space={space!r}")
+    if space == "log_odds" and activation is None:
+        raise ValueError("space='log_odds' needs a final sigmoid or softmax fused with its "
+                         "cross-entropy (compile the model with the matching loss).")
     first_needs, trainable = model.layers[0].needs_input_grad, [l.trainable for l in model.layers]
     try:
         # Parameter gradients are not wanted: marking layers frozen makes backward skip them
@@ -94,7 +109,9 @@ def input_gradients(model, X, output=None):
         chosen = _chosen_outputs(output, outputs)
         d_out = np.zeros_like(outputs)
         d_out[np.arange(len(X)), chosen] = 1.0
-        if activation is not None:
+        if space == "log_odds":
+            d_out = _log_odds_gradient(raw, chosen, d_out)
+        elif activation is not None:
             d_out = activation.backward(raw, outputs, d_out)
         for layer in reversed(model.layers):
             d_out = _backward_inference(layer, d_out)
@@ -103,6 +120,16 @@ def input_gradients(model, X, output=None):
         model.layers[0].needs_input_grad = first_needs
         for layer, flag in zip(model.layers, trainable):
             layer.trainable = flag
+
+
+def _log_odds_gradient(logits, chosen, one_hot):
+    """``d log(p_c / (1 - p_c)) / d z``: ``e_c - softmax(z without z_c)``; 1 for one unit."""
+    if logits.shape[1] == 1:
+        return one_hot
+    others = np.where(one_hot > 0, -np.inf, logits.astype(np.float64))
+    others = np.exp(others - others.max(axis=1, keepdims=True))
+    others /= others.sum(axis=1, keepdims=True)
+    return (one_hot - others).astype(logits.dtype)
 
 
 def gradient_x_input(model, X, output=None):
