@@ -196,3 +196,27 @@ def test_unnamed_and_repeated_header_columns(tmp_path, capsys):
     path.write_text("x,y,x\n1,0,2\n2,1,3\n")
     assert main(["train", "--data", str(path), "--target", "y"]) == 2
     assert "the header names columns ['x'] more than once" in capsys.readouterr().err
+
+
+def test_export_writes_the_network_and_its_encoding_for_onnxruntime(tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    import json
+
+    from gradwise._csv import complete, encode_csv
+    path, _ = _cancer_with_gaps(tmp_path, marker="NA")
+    model_file, onnx_file = str(tmp_path / "m.npz"), str(tmp_path / "m.onnx")
+    assert main(["train", "--data", path, "--target", "diagnosis", "--impute", "median",
+                 "--epochs", "3", "--quiet", "--save", model_file]) == 0
+    assert main(["export", "--model", model_file, "--onnx", onnx_file]) == 0
+    assert "input X (rows, 35) float32" in capsys.readouterr().out
+    session = ort.InferenceSession(onnx_file, providers=["CPUExecutionProvider"])
+    facts = json.loads(session.get_modelmeta().custom_metadata_map["gradwise"])
+    model = gw.load_model(model_file)
+    assert facts == json.loads(json.dumps(model.metadata))
+    # a consumer encodes the CSV from the metadata alone and gets the model's predictions
+    X, _, _ = encode_csv(path, facts["columns"], facts["target"], impute=True)
+    X, _ = complete(X, facts["columns"])
+    probabilities = session.run(["Y"], {"X": X.astype(np.float32)})[0]
+    np.testing.assert_allclose(probabilities, model.predict(X), rtol=1e-4, atol=1e-6)
+    assert main(["export", "--model", model_file, "--onnx", str(tmp_path / "no" / "m.onnx")]) == 2
+    assert "--onnx: the directory of" in capsys.readouterr().err

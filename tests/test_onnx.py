@@ -299,3 +299,15 @@ def test_failed_rename_removes_the_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(PermissionError):
         gw.io.export_onnx(model, tmp_path / "model.onnx")
     assert os.listdir(tmp_path) == []
+
+
+def test_metadata_goes_into_the_file(tmp_path):
+    model = gw.Sequential([gw.layers.Dense(2)], input_dim=3, seed=0).build()
+    path = tmp_path / "m.onnx"
+    gw.export_onnx(model, path, metadata={"columns": '["a", "b", "c"]'})
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert session.get_modelmeta().custom_metadata_map["columns"] == '["a", "b", "c"]'
+    for bad in ({"n": 3}, ["columns"]):
+        with pytest.raises(TypeError, match="metadata: expected a dict of str to str"):
+            gw.export_onnx(model, tmp_path / "bad.onnx", metadata=bad)
+    assert not (tmp_path / "bad.onnx").exists()

@@ -1,4 +1,6 @@
-"""``gradwise info``: what a model file saved by the command holds and how it was made."""
+"""``gradwise info``: what a model file saved by the command holds and how it was made;
+``gradwise export``: the same network as an ONNX file that carries its column encoding."""
+import json
 
 
 def add_parser(commands):
@@ -7,6 +9,29 @@ def add_parser(commands):
                      "columns, classes, results and the command that made it")
     command.add_argument("--model", required=True, help="model file written by --save")
     return command
+
+
+def add_export_parser(commands):
+    command = commands.add_parser(
+        "export", help="write a model saved by train/tune/anomalies --save as an ONNX file, "
+                       "with its column encoding in the file's metadata (needs onnx)")
+    command.add_argument("--model", required=True, help="model file written by --save")
+    command.add_argument("--onnx", required=True, metavar="FILE.onnx", help="ONNX file to write")
+    return command
+
+
+def export(args):
+    """Write the network as ONNX; the model file's metadata (column encoding, classes, target
+    scaling or detector threshold) goes into the ONNX metadata as JSON under ``"gradwise"``."""
+    import gradwise as gw
+    from . import _cli_data
+    _cli_data.check_output_path(args.onnx, "--onnx")
+    model, facts = _cli_data.read_cli_model(args.model)
+    gw.export_onnx(model, args.onnx, metadata={"gradwise": json.dumps(facts)})
+    print(f"wrote {args.onnx}: input X (rows, {model.input_dim}) {model.dtype.name}, the CSV's "
+          f"columns encoded as its metadata 'gradwise' describes; output Y (rows, "
+          f"{model.output_dim})")
+    return facts
 
 
 def run(args):

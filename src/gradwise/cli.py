@@ -23,6 +23,7 @@ _EPILOG = """examples:
   gradwise predict --model churn.npz --data new_customers.csv --out predictions.csv
   gradwise anomalies --data payments.csv --drop id --out scores.csv   # no labels needed
   gradwise info --model churn.npz                  # how a saved model was made, its results
+  gradwise export --model churn.npz --onnx churn.onnx  # for onnxruntime, encoding included
 """
 
 
@@ -124,6 +125,7 @@ def _parser():
                               "predicted class or in target units)")
     _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
     _cli_info.add_parser(commands)
+    _cli_info.add_export_parser(commands)
     predict.add_argument("--threshold", type=float,
                          help="two classes: predict the positive (rarer) class where its "
                               "probability reaches this value (default: the likelier class); "
@@ -346,9 +348,10 @@ def predict(args):
 def main(argv=None):
     args = _parser().parse_args(argv)
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
+               "export": _cli_info.export,
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
-    expected = (ValueError, TypeError) + ((ImportError,) if args.command in ("tune", "train")
-                                          else ())
+    expected = (ValueError, TypeError) + ((ImportError,) if args.command in ("tune", "train",
+                                                                             "export") else ())
     try:
         command(args)
     except expected as error:

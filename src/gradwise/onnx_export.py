@@ -41,7 +41,7 @@ MIN_OPSET = 13
 _INSTALL_HINT = 'ONNX export needs the onnx package: pip install "gradwise[onnx]"'
 
 
-def export_onnx(model, path, opset=None):
+def export_onnx(model, path, opset=None, metadata=None):
     """Write ``model`` as an ONNX file computing ``model.predict(X)`` (inference mode).
 
     Parameters
@@ -54,11 +54,15 @@ def export_onnx(model, path, opset=None):
     opset : int, optional
         ONNX operator set version, from ``MIN_OPSET`` (13) to the newest the installed ``onnx``
         knows; default ``DEFAULT_OPSET`` (17).
+    metadata : dict of str to str, optional
+        Written to the file's ``metadata_props`` (onnxruntime reads them back with
+        ``session.get_modelmeta().custom_metadata_map``), e.g. how to encode the input.
 
     Raises
     ------
     TypeError
-        ``path`` is not a str or ``os.PathLike``; ``opset`` is not an integer.
+        ``path`` is not a str or ``os.PathLike``; ``opset`` is not an integer; ``metadata``
+        is not a dict of strings.
     ValueError
         The model is not built, a layer or activation has no ONNX equivalent (the message names
         it), or ``opset`` is out of range. Nothing is written.
@@ -88,8 +92,12 @@ def export_onnx(model, path, opset=None):
     path = _check_path(path)
     if not getattr(model, "built", False):
         raise ValueError("model: only a built model can be exported; call fit or build(input_dim).")
+    if metadata is not None and not (isinstance(metadata, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
+        raise TypeError(f"metadata: expected a dict of str to str, received {metadata!r:.80}.")
     onnx = _import_onnx()
     proto = _build_model(onnx, model, _check_opset(onnx, opset))
+    onnx.helper.set_model_props(proto, metadata or {})
     onnx.checker.check_model(proto, full_check=True)
     # Imported here, not at the top: io imports this module while it loads.
     from .io import _atomic_write
