@@ -187,8 +187,12 @@ def test_saved_model_predicts_a_new_csv_like_the_trained_network(tmp_path, capsy
     assert np.mean(np.array(predicted) == names) > 0.9
     # with the target column present, the accuracy is reported
     assert main(["predict", "--model", model_file, "--data", path, "--out", out_file]) == 0
-    reported = float(capsys.readouterr().out.split("accuracy against column 'species': ")[1].split()[0])
-    assert reported == pytest.approx(np.mean(np.array(predicted) == names), abs=1e-4)
+    line = capsys.readouterr().out.split("accuracy against column 'species': ")[1]
+    assert float(line.split(",")[0]) == pytest.approx(np.mean(np.array(predicted) == names),
+                                                      abs=1e-4)
+    recalls = [np.mean(np.array(predicted)[names == c] == c) for c in np.unique(names)]
+    balanced = float(line.split("balanced accuracy ")[1].split(",")[0])
+    assert balanced == pytest.approx(np.mean(recalls), abs=1e-4)
 
 
 def test_regression_predictions_are_in_the_target_units(tmp_path, capsys):
@@ -205,8 +209,13 @@ def test_regression_predictions_are_in_the_target_units(tmp_path, capsys):
     assert captured.out.splitlines()[0] == "predicted_progression" and len(values) == len(y)
     mae = np.mean(np.abs(values - y))
     assert mae < np.mean(np.abs(y - np.median(y)))
-    reported = float(captured.err.split("mean absolute error against column 'progression': ")[1])
-    assert reported == pytest.approx(mae, rel=1e-4)
+    line = captured.err.split("mean absolute error against column 'progression': ")[1]
+    assert float(line.split(",")[0]) == pytest.approx(mae, rel=1e-4)
+    rmse = float(line.split("root mean squared error ")[1].split(",")[0])
+    assert rmse == pytest.approx(np.sqrt(np.mean((values - y) ** 2)), rel=1e-4)
+    r2 = float(line.split("R2 ")[1])
+    assert r2 == pytest.approx(1 - np.sum((values - y) ** 2) / np.sum((y - y.mean()) ** 2),
+                               abs=1e-4)
 
 
 def test_report_is_written_and_bad_paths_fail_before_training(tmp_path, capsys):
@@ -360,7 +369,7 @@ def test_numeric_class_labels_come_back_as_written(tmp_path, capsys):
     lines = captured.out.splitlines()
     assert lines[0] == "predicted_kind,probability_0,probability_1,probability_2"
     predicted = np.array([int(line.split(",")[0]) for line in lines[1:]])  # "1", not "1.0"
-    reported = float(captured.err.split("accuracy against column 'kind': ")[1].split()[0])
+    reported = float(captured.err.split("accuracy against column 'kind': ")[1].split(",")[0])
     assert reported == pytest.approx(np.mean(predicted == y), abs=1e-4) and reported > 0.85
 
 

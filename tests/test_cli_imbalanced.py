@@ -132,6 +132,14 @@ def test_predict_threshold_flags_the_positive_class(tmp_path, capsys):
     flagged = [row[0] == "fraud" for row in rows]
     assert flagged == [float(row[fraud]) >= 0.05 for row in rows]
     assert 0 < sum(flagged) < len(rows)
+    # scored against the file's own labels: precision and recall of the flagged class
+    truth = [line.split(",")[-1] == "fraud" for line in open(path).read().splitlines()[1:]]
+    hits = sum(f and t for f, t in zip(flagged, truth))
+    scored = capsys.readouterr().out
+    precision = float(scored.split("'fraud': precision ")[1].split(",")[0])
+    recall = float(scored.split("recall ")[1])
+    assert precision == pytest.approx(hits / sum(flagged), abs=1e-4)
+    assert recall == pytest.approx(hits / sum(truth), abs=1e-4)
     for bad, message in (("1.5", "between 0 and 1"), ("0", "between 0 and 1")):
         assert main(["predict", "--model", model_file, "--data", path, "--threshold", bad]) == 2
         assert message in capsys.readouterr().err

@@ -105,17 +105,33 @@ def _score(facts, predicted, y_text):
     if facts["task"] == "classification":
         from ._cli_data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
-        accuracy = np.mean(np.asarray(predicted) == y_text)
+        from sklearn.metrics import f1_score
+        predicted = np.asarray(predicted)
+        accuracy = np.mean(predicted == y_text)
+        balanced = np.mean([np.mean(predicted[y_text == c] == c) for c in np.unique(y_text)])
         unseen = sorted(set(y_text) - set(facts["classes"]))
         note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
-        return f"accuracy against column {facts['target']!r}: {accuracy:.4f}{note}"
+        line = (f"accuracy against column {facts['target']!r}: {accuracy:.4f}, balanced "
+                f"accuracy {balanced:.4f}, macro F1 "
+                f"{f1_score(y_text, predicted, average='macro', zero_division=0):.4f}")
+        if facts.get("positive") is not None:  # two classes: how the rarer one fares
+            flagged, actual = predicted == facts["positive"], y_text == facts["positive"]
+            hits = int((flagged & actual).sum())
+            precision = f"{hits / flagged.sum():.4f}" if flagged.any() else "-"
+            recall = f"{hits / actual.sum():.4f}" if actual.any() else "-"
+            line += f"; {facts['positive']!r}: precision {precision}, recall {recall}"
+        return line + note
     try:
         actual = y_text.astype(float)
     except ValueError:
         raise ValueError(f"--data: column {facts['target']!r} is not numeric; the model "
                          "predicts numbers.") from None
-    mae = np.mean(np.abs(predicted - actual))
-    return f"mean absolute error against column {facts['target']!r}: {mae:.6g}"
+    errors = predicted - actual
+    variance = np.var(actual)
+    r2 = f"{1 - np.mean(errors ** 2) / variance:.4f}" if variance > 0 else "-"
+    return (f"mean absolute error against column {facts['target']!r}: "
+            f"{np.mean(np.abs(errors)):.6g}, root mean squared error "
+            f"{np.sqrt(np.mean(errors ** 2)):.6g}, R2 {r2}")
 
 
 def write_table(path, header, rows):
