@@ -220,3 +220,19 @@ def test_export_writes_the_network_and_its_encoding_for_onnxruntime(tmp_path, ca
     np.testing.assert_allclose(probabilities, model.predict(X), rtol=1e-4, atol=1e-6)
     assert main(["export", "--model", model_file, "--onnx", str(tmp_path / "no" / "m.onnx")]) == 2
     assert "--onnx: the directory of" in capsys.readouterr().err
+
+
+def test_report_importance_is_per_csv_column(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import re
+    path, _ = _cancer_with_gaps(tmp_path)
+    page_file = tmp_path / "r.html"
+    assert main(["train", "--data", path, "--target", "diagnosis", "--impute", "median",
+                 "--epochs", "3", "--quiet", "--report", str(page_file)]) == 0
+    page = page_file.read_text()
+    table = page[page.index("<th>feature</th>"):]
+    rows = re.findall(r"<tr><td>(.*?)</td>", table)
+    # a category's levels and a column's missing-value indicator count for their column:
+    # the table names CSV columns only, each once (the 15 most important of 31)
+    columns = set(open(path).readline().strip().split(",")) - {"diagnosis"}
+    assert set(rows) <= columns and len(set(rows)) == len(rows) == 15

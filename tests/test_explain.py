@@ -173,3 +173,25 @@ def test_bad_inputs(classifier):
         permutation_importance(model, X, y, n_repeats=0)
     with pytest.raises(ValueError, match="samples"):
         permutation_importance(model, X, y[:-1])
+
+
+def test_grouped_permutation_shuffles_a_groups_features_together(classifier):
+    model, X, y = classifier
+    groups = ["a", "a", "b", "c", "c", "c"]  # features 0 and 1 (the informative ones) in "a"
+    result = permutation_importance(model, X, y, n_repeats=3, random_state=7, groups=groups)
+    assert result.groups == ["a", "b", "c"] and result.importances.shape == (3, 3)
+    # the rule, by hand: the same permutations drawn in the same order
+    rng = np.random.RandomState(7)
+    baseline = np.mean(model.predict(X).argmax(axis=1) == y)
+    for g, columns in enumerate([[0, 1], [2], [3, 4, 5]]):
+        for r in range(3):
+            shuffled = X.copy()
+            shuffled[:, columns] = X[rng.permutation(len(X))][:, columns]
+            drop = baseline - np.mean(model.predict(shuffled).argmax(axis=1) == y)
+            assert result.importances[g, r] == pytest.approx(drop)
+    assert result.importances_mean[0] > 0.2 and abs(result.importances_mean[2]) < 0.05
+    # one group per feature: the same rule as scikit-learn's, feature by feature
+    single = permutation_importance(model, X, y, n_repeats=5, random_state=0, groups=range(6))
+    assert set(np.argsort(single.importances_mean)[-2:]) == {0, 1}
+    with pytest.raises(ValueError, match="groups: expected one label per feature"):
+        permutation_importance(model, X, y, groups=["a"])

@@ -151,6 +151,15 @@ def complete(X, spec):
     return (np.column_stack([X, *indicators]) if indicators else X), names
 
 
+def feature_columns(spec):
+    """The CSV column of each encoded feature: a number's own, every level of a category, then
+    the "is missing" indicators that :func:`complete` appends."""
+    owners = []
+    for column in spec:
+        owners += [column["name"]] * (1 if column["kind"] == "number" else len(column["levels"]))
+    return owners + [column["name"] for column in spec if column.get("indicator")]
+
+
 def _positions(spec):
     """The first feature index of each column of ``spec``."""
     widths = [1 if column["kind"] == "number" else len(column["levels"]) for column in spec]

@@ -194,8 +194,8 @@ def _labels(model, y):
 
 
 def permutation_importance(model, X, y, n_repeats=10, scoring=None, random_state=None,
-                           sample_weight=None):
-    """Permutation importance of each feature on held-out data (scikit-learn's).
+                           sample_weight=None, groups=None):
+    """Permutation importance of each feature (or group of features) on held-out data.
 
     Parameters
     ----------
@@ -208,17 +208,25 @@ def permutation_importance(model, X, y, n_repeats=10, scoring=None, random_state
     scoring : str, callable or None
         Any scikit-learn scorer; None uses accuracy (classification) or R^2 (regression).
     random_state : int, numpy.random.RandomState or None
+    groups : sequence of shape (n_features,), optional
+        The group of each feature (any hashable labels, e.g. the CSV column a one-hot level
+        comes from). A group's features are shuffled together, with one permutation of the
+        rows, so that encodings stay valid (one level per row) and a variable's importance is
+        not split among its levels. Groups are reported in order of first appearance.
 
     Returns
     -------
     sklearn.utils.Bunch
         ``importances_mean``, ``importances_std`` of shape (n_features,) and ``importances``
-        of shape (n_features, n_repeats).
+        of shape (n_features, n_repeats); with ``groups``, one row per group and
+        ``groups`` holding their labels.
 
     Notes
     -----
     ``importance_j = score(X, y) - mean_r score(X with column j shuffled (repeat r), y)``,
-    computed by :func:`sklearn.inspection.permutation_importance` on an adapter of the model.
+    computed by :func:`sklearn.inspection.permutation_importance` on an adapter of the model;
+    with ``groups``, by the same rule with scikit-learn's scorer, one permutation per group
+    and repeat drawn in turn from ``random_state``.
     """
     from sklearn.inspection import permutation_importance as sklearn_permutation_importance
     _check_model(model)
@@ -231,6 +239,33 @@ def permutation_importance(model, X, y, n_repeats=10, scoring=None, random_state
         raise ValueError(f"X and y have different numbers of samples: {len(X)} and {len(y)}.")
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
         raise ValueError(f"Expected a positive integer, received n_repeats={n_repeats!r}")
+    if groups is not None:
+        return _grouped_permutation_importance(_ModelAdapter(model), X, y, int(n_repeats),
+                                               scoring, random_state, sample_weight, groups)
     return sklearn_permutation_importance(_ModelAdapter(model), X, y, scoring=scoring,
                                           n_repeats=int(n_repeats), random_state=random_state,
                                           sample_weight=sample_weight)
+
+
+def _grouped_permutation_importance(adapter, X, y, n_repeats, scoring, random_state,
+                                    sample_weight, groups):
+    from sklearn.metrics import check_scoring
+    from sklearn.utils import Bunch, check_random_state
+    groups = list(groups)
+    if len(groups) != X.shape[1]:
+        raise ValueError(f"groups: expected one label per feature ({X.shape[1]}), received "
+                         f"{len(groups)}.")
+    labels = list(dict.fromkeys(groups))  # first appearance order
+    scorer = check_scoring(adapter, scoring=scoring)
+    options = {} if sample_weight is None else {"sample_weight": sample_weight}
+    baseline = scorer(adapter, X, y, **options)
+    rng = check_random_state(random_state)
+    importances = np.empty((len(labels), n_repeats))
+    for g, label in enumerate(labels):
+        columns = [j for j, group in enumerate(groups) if group == label]
+        shuffled = X.copy()
+        for r in range(n_repeats):
+            shuffled[:, columns] = X[rng.permutation(len(X))][:, columns]
+            importances[g, r] = baseline - scorer(adapter, shuffled, y, **options)
+    return Bunch(importances_mean=importances.mean(axis=1),
+                 importances_std=importances.std(axis=1), importances=importances, groups=labels)

@@ -53,7 +53,7 @@ def write_report(path, model, history, splits, **options):
 def training_report(model, history, splits, title="gradwise training report",
                     data_description=None, feature_names=None, class_names=None,
                     human_error=None, gradient_health=None, target_scale=1.0, random_state=0,
-                    positive_class=None):
+                    positive_class=None, feature_groups=None):
     """The report as an HTML string.
 
     Parameters
@@ -81,6 +81,10 @@ def training_report(model, history, splits, title="gradwise training report",
     positive_class : int, optional
         For two classes, the index of the class the precision-recall and ROC curves detect;
         default the rarer class of the training split.
+    feature_groups : sequence of str, optional
+        The variable each feature encodes (e.g. the CSV column of a one-hot level): permutation
+        importance then shuffles a variable's features together and reports one row per
+        variable.
     """
     curves = _check_inputs(model, history, splits)
     task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
@@ -111,7 +115,7 @@ def training_report(model, history, splits, title="gradwise training report",
     importance_split = splits.get("dev", evaluation)
     parts += _section("Permutation importance (dev)" if "dev" in splits else
                       "Permutation importance", _importance(plt, model, importance_split, names,
-                                                             random_state))
+                                                             random_state, feature_groups))
     if gradient_health is not None:
         parts += _section("Gradient health", _pre(gradient_health.table()))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -322,7 +326,7 @@ def _scatter(plt, model, pair, scale):
     return _svg(plt, figure) + f"<p>{html.escape(summary)}</p>"
 
 
-def _importance(plt, model, pair, names, random_state):
+def _importance(plt, model, pair, names, random_state, groups=None):
     """Permutation importance: the drop in accuracy (R^2 for regression; ROC AUC for two
     classes, which a rare class does not reduce to noise) when a feature is shuffled."""
     two_classes = model.loss.name in _CLASSIFICATION_LOSSES and max(model.output_dim, 2) == 2
@@ -330,7 +334,9 @@ def _importance(plt, model, pair, names, random_state):
     scoring, score_name = (("roc_auc", "ROC AUC") if two_classes and len(np.unique(truth)) == 2
                            else (None, "score"))
     result = permutation_importance(model, *pair, n_repeats=5, random_state=random_state,
-                                    scoring=scoring)
+                                    scoring=scoring, groups=groups)
+    if groups is not None:
+        names = [str(group) for group in result.groups]
     order = np.argsort(result.importances_mean)[::-1][:_TOP_FEATURES]
     figure, axis = plt.subplots(figsize=(6, 0.8 + 0.3 * len(order)))
     axis.barh([names[i] for i in order][::-1], result.importances_mean[order][::-1],
