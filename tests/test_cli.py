@@ -513,3 +513,15 @@ def test_predict_explains_each_row_by_its_columns(tmp_path, capsys):
     for part in first["explanation"].split("; "):
         name, value = part.rsplit(" ", 1)
         assert float(value) == pytest.approx(expected[name], rel=2e-3, abs=1e-6)
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    # gradwise predict ... | head: the reader leaves early; no traceback, no error message
+    code = ("import sys; sys.argv = ['gradwise', 'train', '--epochs', '2']; "
+            "from gradwise.cli import main; sys.exit(main())")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.close()  # like head after one line
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1 and "Traceback" not in error and error == ""

@@ -36,7 +36,7 @@ def test_planted_anomalies_rank_first_and_the_file_holds_every_row(tmp_path, cap
                  "60", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "(1200 rows, 10 features); autoencoder 10-32-8-32-10" in printed
-    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    table = np.loadtxt(out, delimiter=",", skiprows=1, usecols=(0, 1, 2, 4))
     line, error, flag, label = table.T
     assert line.tolist() == list(range(2, 1202))  # the file's own lines, in file order
     assert label.tolist() == fraud.tolist()
@@ -59,7 +59,7 @@ def test_no_label_and_imputed_gaps(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "11 features" in printed  # 10 + the 'f0 is missing' indicator
     top = [line.split() for line in printed.splitlines()[3:13]]
-    assert len(top) == 10 and all(len(row) == 2 for row in top)  # line and error, no label
+    assert len(top) == 10 and all(row[2].startswith("f") for row in top)  # no label column
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -85,8 +85,8 @@ def test_saved_detector_scores_new_rows_as_it_scored_its_own(tmp_path, capsys):
     again = tmp_path / "again.csv"
     assert main(["predict", "--model", model_file, "--data", path, "--out", str(again)]) == 0
     printed = capsys.readouterr().out
-    first = np.loadtxt(scores, delimiter=",", skiprows=1)
-    second = np.loadtxt(again, delimiter=",", skiprows=1)
+    first = np.loadtxt(scores, delimiter=",", skiprows=1, usecols=(0, 1, 2))
+    second = np.loadtxt(again, delimiter=",", skiprows=1, usecols=(0, 1, 2))
     np.testing.assert_array_equal(first[:, 0], second[:, 0])  # the same file lines
     np.testing.assert_allclose(first[:, 1], second[:, 1], rtol=1e-5)  # the same errors
     np.testing.assert_array_equal(first[:, 2], second[:, 2])  # the same flags
@@ -110,3 +110,33 @@ def test_info_describes_a_saved_detector(tmp_path, capsys):
     assert "made by: gradwise anomalies" in info and "--drop id,fraud" in info
     assert f"rows whose reconstruction error exceeds {threshold:.4g} are flagged" in info
     assert "columns: 10 (10 numeric, 0 categorical)" in info
+
+
+def test_worst_columns_are_each_columns_share_of_the_squared_error():
+    from gradwise._cli_anomalies import worst_columns
+
+    class Zeros:  # reconstructs every row as the mean: the squared error is Z**2
+        def reconstruct(self, Z):
+            return np.zeros_like(Z)
+
+    spec = [{"name": "amount", "kind": "number", "indicator": True},
+            {"name": "kind", "kind": "category", "levels": ["x", "y"]},
+            {"name": "hour", "kind": "number"}]
+    # features: amount, kind=x, kind=y, hour, "amount is missing"
+    Z = np.array([[3.0, 1.0, 1.0, 0.0, 1.0],    # amount 9 + 1 of 12, kind 1 + 1 of 12
+                  [0.0, 0.0, 0.0, 2.0, 0.0]])   # hour all of it
+    assert worst_columns(Zeros(), Z, spec, top=2) == ["amount 83%; kind 17%", "hour 100%; amount 0%"]
+
+
+def test_scores_file_names_each_rows_worst_columns(tmp_path, capsys):
+    path, _, _ = _payments(tmp_path, n=300, n_anomalies=3)
+    out = tmp_path / "scores.csv"
+    assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "5",
+                 "--out", str(out)]) == 0
+    import csv
+    rows = list(csv.DictReader(open(out)))
+    named = {part.rsplit(" ", 1)[0] for row in rows for part in row["worst_columns"].split("; ")}
+    assert named <= {f"f{i}" for i in range(10)}
+    shares = [[int(part.rsplit(" ", 1)[1].rstrip("%")) for part in row["worst_columns"].split("; ")]
+              for row in rows]
+    assert all(s == sorted(s, reverse=True) and sum(s) <= 102 for s in shares)

@@ -59,15 +59,16 @@ def run(args, hidden_sizes):
     detector.fit(X)
     errors = -detector.score_samples(X)  # mean squared reconstruction error, standardized
     flagged = detector.predict(X) == -1
+    worst = worst_columns(detector.autoencoder_, (X - detector.mean_) / detector.scale_, spec)
     print(f"data: {args.data} ({len(X)} rows, {X.shape[1]} features); autoencoder "
           f"{'-'.join(map(str, [X.shape[1], *encoder, *encoder[-2::-1], X.shape[1]]))}, "
           f"{detector.n_iter_} epochs; {int(flagged.sum())} rows flagged "
           f"(contamination {args.contamination:g})")
-    _print_top(errors, lines, args.label, labels)
+    _print_top(errors, lines, args.label, labels, worst)
     if labels is not None:
         print("\n" + _against_labels(args.label, labels == rare, errors, flagged))
     if args.out:
-        _write_scores(args.out, lines, errors, flagged, args.label, labels)
+        _write_scores(args.out, lines, errors, flagged, worst, args.label, labels)
         print(f"\nscores written to {args.out}")
     if args.save:
         detector.autoencoder_.save(args.save, metadata={
@@ -97,13 +98,32 @@ def _check_options(args, hidden_sizes):
     return encoder
 
 
-def _print_top(errors, lines, label, labels):
-    """The file lines and errors of the most anomalous rows (with their label)."""
+def worst_columns(autoencoder, Z, spec, top=3):
+    """For each row of standardized ``Z``, the ``top`` CSV columns with the largest share of its
+    squared reconstruction error (a category's levels and a column's "is missing" indicator
+    count for the column), as text such as ``"amount 71%; hour 12%"``."""
+    from ._csv import feature_columns
+    owners = feature_columns(spec)
+    names = list(dict.fromkeys(owners))
+    groups = np.array([names.index(owner) for owner in owners])
+    squared = np.square(autoencoder.reconstruct(Z).astype(np.float64) - Z)
+    by_column = np.zeros((len(Z), len(names)))
+    np.add.at(by_column.T, groups, squared.T)
+    shares = by_column / np.maximum(by_column.sum(axis=1, keepdims=True), 1e-300)
+    order = np.argsort(-shares, axis=1, kind="stable")[:, :top]
+    return ["; ".join(f"{names[j]} {100 * shares[i, j]:.0f}%" for j in row)
+            for i, row in enumerate(order)]
+
+
+def _print_top(errors, lines, label, labels, worst):
+    """The file lines, errors and worst-reconstructed columns of the most anomalous rows (with
+    their label)."""
     from ._cli_data import label_text
-    print(f"\n{'line':>8} {'error':>10}" + (f"  {label}" if labels is not None else ""))
+    print(f"\n{'line':>8} {'error':>10}" + (f"  {label}" if labels is not None else "")
+          + "  worst reconstructed columns")
     for row in np.argsort(-errors, kind="stable")[:_SHOWN]:
         known = f"  {label_text(labels[row])}" if labels is not None else ""
-        print(f"{lines[row]:>8} {errors[row]:>10.4g}{known}")
+        print(f"{lines[row]:>8} {errors[row]:>10.4g}{known}  {worst[row]}")
 
 
 def predict(args, facts):
@@ -120,9 +140,11 @@ def predict(args, facts):
     if facts["impute"] is not None:
         X, _ = complete(X, facts["columns"])
     autoencoder = gw.Autoencoder.load(args.model)
-    errors = autoencoder._errors((X - np.asarray(facts["mean"])) / np.asarray(facts["scale"]))
+    Z = (X - np.asarray(facts["mean"])) / np.asarray(facts["scale"])
+    errors = autoencoder._errors(Z)
     flagged = errors > facts["threshold"]
-    _write_scores(args.out, lines, errors, flagged, None, None)
+    _write_scores(args.out, lines, errors, flagged, worst_columns(autoencoder, Z, facts["columns"]),
+                  None, None)
     report = sys.stderr if args.out is None else sys.stdout
     print(f"{int(flagged.sum())} of {len(X)} rows flagged (reconstruction error above "
           f"{facts['threshold']:.4g})", file=report)
@@ -135,13 +157,14 @@ def predict(args, facts):
     return errors
 
 
-def _write_scores(path, lines, errors, flagged, label, labels):
-    """Every row's file line, reconstruction error and flag (and label), to ``path`` or
-    standard output."""
+def _write_scores(path, lines, errors, flagged, worst, label, labels):
+    """Every row's file line, reconstruction error, flag and worst-reconstructed columns (and
+    label), to ``path`` or standard output."""
     from . import _cli_data
     from ._predictions import write_table
-    header = ["line", "reconstruction_error", "anomaly"] + ([label] if labels is not None else [])
-    rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i])]
+    header = ["line", "reconstruction_error", "anomaly", "worst_columns"] + (
+        [label] if labels is not None else [])
+    rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i]), worst[i]]
             + ([_cli_data.label_text(labels[i])] if labels is not None else [])
             for i in range(len(errors))]
     write_table(path, header, rows)

@@ -359,6 +359,10 @@ def main(argv=None):
     except expected as error:
         print(f"gradwise: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (gradwise ... | head): stop quietly
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 
