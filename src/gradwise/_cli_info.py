@@ -44,8 +44,9 @@ def run(args):
         print(f"made by: gradwise {made['command']} (gradwise {made['gradwise_version']}, "
               f"saved {made['saved']})")
         print(f"data: {made['data']}")
-        print("options: " + " ".join(_option(key, value) for key, value in made["options"].items()
-                                     if value is not None and key != "command"))
+        options = (_option(key, value) for key, value in made["options"].items()
+                   if value is not None and value is not False and key != "command")
+        print("options: " + " ".join(options))
     else:
         print("made by: an earlier gradwise, which did not record how")
     for line in _what_it_predicts(facts):
@@ -60,9 +61,7 @@ def run(args):
 
 def _option(key, value):
     flag = "--" + key.replace("_", "-")
-    if isinstance(value, bool):
-        return flag if value else ""
-    return f"{flag} {value}"
+    return flag if value is True else f"{flag} {value}"
 
 
 def _what_it_predicts(facts):
