@@ -9,8 +9,11 @@ import numpy as np
 #: training split in its first layer. With ``impute`` ("median" or "mean"), missing numbers
 #: are filled with the training split's statistics, kept in ``columns``. Regression targets are
 #: standardized with ``y_mean`` and ``y_std``; classification targets index ``classes``.
+#: ``train_dev`` is ``(X, y)`` held out of the training file when the dev set is a file of its
+#: own (see :func:`prepare`), else None; ``sources`` says where each split came from.
 Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std moments description "
-                                  "n_features feature_names columns target impute")
+                                  "n_features feature_names columns target impute train_dev "
+                                  "sources")
 
 METADATA_KIND = "gradwise-cli-model"
 ANOMALY_KIND = "gradwise-cli-anomalies"
@@ -45,33 +48,122 @@ def _names(text):
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
-def prepare(loaded, seed, impute=None):
-    """Encode the classes, split 60/20/20, and take the statistics of the training split
-    (with ``impute``, ``"median"`` or ``"mean"``, those that fill missing numbers too)."""
+def prepare(loaded, seed, impute=None, files=None):
+    """Encode the classes, split, and take the statistics of the training split (with
+    ``impute``, ``"median"`` or ``"mean"``, those that fill missing numbers too).
+
+    ``files`` maps ``"dev"`` and ``"test"`` to ``(X, y_cells)`` read from files of their own
+    (:func:`load_split_file`). Without them the data splits 60/20/20 into train/dev/test; with
+    a test file only, 75/25 into train/dev; with dev and test files, the training file keeps
+    10% as a train-dev set: data from the training distribution that the network does not
+    train on, which tells variance (train to train-dev) from data mismatch (train-dev to dev).
+    """
     import gradwise as gw
     from ._csv import complete, fill_values
     from .layers.normalization import standard_moments
     X, y, task, description, names, columns, target = loaded
+    files = files or {}
     classes, y_mean, y_std = None, 0.0, 1.0
     if task == "classification":
         classes, y = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError("--target: classification needs at least two classes.")
-    parts = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2),
-                                         stratify=task == "classification", seed=seed)
-    splits = [(parts[i], parts[i + 3]) for i in range(3)]
+    files = {name: (Xf, _file_targets(yf, task, classes, name)) for name, (Xf, yf) in files.items()}
+    held_out, sources = _split_plan(files)
+    stratify = task == "classification"
+    if held_out is None:
+        parts = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=stratify,
+                                             seed=seed)
+        held = [(parts[i], parts[i + 3]) for i in range(3)]
+    else:  # one part of the training file held out, the rest from files
+        from sklearn.model_selection import train_test_split
+        X_train, X_held, y_train, y_held = train_test_split(
+            X, y, test_size=held_out, stratify=y if stratify else None, random_state=seed)
+        held = [(X_train, y_train), (X_held, y_held), None]
+    splits = [held[0], files.get("dev", held[1]), files.get("test", held[2])]
+    train_dev = held[1] if "dev" in files else None
+    extra = [] if train_dev is None else [train_dev]
     if impute is not None:
         columns = fill_values(splits[0][0], columns, impute)
-        completed = [complete(Xs, columns) for Xs, _ in splits]
+        completed = [complete(Xs, columns) for Xs, _ in splits + extra]
         names = names + completed[0][1]
-        splits = [(Xs, ys) for (Xs, _), (_, ys) in zip(completed, splits)]
+        splits, extra = ([(Xs, ys) for (Xs, _), (_, ys) in zip(completed[:3], splits)],
+                         [(completed[3][0], extra[0][1])] if extra else [])
     if task == "regression":  # standardize the target too; report errors in its units
         y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
         splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
+        extra = [(Xs, (ys - y_mean) / y_std) for Xs, ys in extra]
     outputs = len(classes) if task == "classification" else 1
     return Prepared(splits, task, outputs, classes, y_mean, y_std,
                     standard_moments(splits[0][0]), description, splits[0][0].shape[1], names,
-                    columns, target, impute)
+                    columns, target, impute, extra[0] if extra else None, sources)
+
+
+def _split_plan(files):
+    """The share of the training file held out (as dev, or as train-dev when the dev set is a
+    file), None for the 60/20/20 split, and where each split comes from."""
+    if "dev" in files and "test" not in files:
+        raise ValueError("--dev-data: give --test-data too (the test set should come from the "
+                         "same distribution as the dev set).")
+    if "dev" in files:
+        return 0.1, {"train": "90% of --data", "train-dev": "10% of --data",
+                     "dev": "--dev-data", "test": "--test-data"}
+    if "test" in files:
+        return 0.25, {"train": "75% of --data", "dev": "25% of --data", "test": "--test-data"}
+    return None, None
+
+
+def load_files(args, loaded):
+    """``--dev-data`` and ``--test-data``, encoded as the training file (for :func:`prepare`)."""
+    files = {}
+    for name in ("dev", "test"):
+        path = getattr(args, f"{name}_data")
+        if path is None:
+            continue
+        if args.data is None:
+            raise ValueError(f"--{name}-data: give the training file with --data too.")
+        files[name] = load_split_file(path, f"--{name}-data", loaded[5], loaded[6],
+                                      args.impute is not None)
+    return files
+
+
+def load_split_file(path, option, columns, target, impute):
+    """``(X, y_cells)`` of a dev or test file, encoded as the training file was (rows without a
+    target left out, with a warning)."""
+    import sys
+
+    from ._csv import encode_csv, missing_cells
+    X, y_cells, unknown = encode_csv(path, columns, target, impute=impute)
+    if y_cells is None:
+        raise ValueError(f"{option}: {path!r} has no column {target!r}.")
+    if unknown:
+        print(f"gradwise: warning: {option}: {unknown} category cell(s) not seen in the training "
+              "file were encoded as all zeros.", file=sys.stderr)
+    present = ~missing_cells([str(cell) for cell in y_cells])
+    if not present.any():
+        raise ValueError(f"{option}: column {target!r} of {path!r} has no values.")
+    if not present.all():
+        print(f"gradwise: warning: {option}: {int((~present).sum())} row(s) without a value in "
+              f"{target!r} were left out.", file=sys.stderr)
+    return X[present], np.asarray(y_cells)[present]
+
+
+def _file_targets(cells, task, classes, name):
+    """A dev or test file's target cells as the training split's targets: class indices, or
+    numbers."""
+    option = f"--{name}-data"
+    if task == "classification":
+        known = {label_text(c): i for i, c in enumerate(classes)}
+        labels = [label_text(cell) for cell in cells]
+        unseen = sorted(set(labels) - set(known))
+        if unseen:
+            raise ValueError(f"{option}: labels {unseen[:5]} are not among the training file's "
+                             f"classes {list(known)}.")
+        return np.array([known[label] for label in labels])
+    try:
+        return np.asarray(cells, dtype=np.float64)
+    except ValueError:
+        raise ValueError(f"{option}: the target column has text; the task is regression.") from None
 
 
 def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,

@@ -5,15 +5,18 @@ from . import _cli_data
 
 def scores(model, data):
     """Each split's scores (see ``_cli_data.split_scores``), by split name."""
-    return {name: _cli_data.split_scores(model, data, Xs, ys)
-            for name, (Xs, ys) in zip(("train", "dev", "test"), data.splits)}
+    named = list(zip(("train", "dev", "test"), data.splits))
+    if data.train_dev is not None:
+        named.insert(1, ("train-dev", data.train_dev))
+    return {name: _cli_data.split_scores(model, data, Xs, ys) for name, (Xs, ys) in named}
 
 
 def print_table(first, rows):
     """``rows`` maps a row name to ``{column: value}``, the same columns in every row."""
-    print(f"\n{first:<6}" + "".join(f" {column:>10}" for column in next(iter(rows.values()))))
+    width = max(6, *map(len, rows))
+    print(f"\n{first:<{width}}" + "".join(f" {column:>10}" for column in next(iter(rows.values()))))
     for name, scores in rows.items():
-        print(f"{name:<6}" + "".join(f" {value:>10.4f}" for value in scores.values()))
+        print(f"{name:<{width}}" + "".join(f" {value:>10.4f}" for value in scores.values()))
 
 
 def imbalance_note(data, args):
@@ -39,10 +42,13 @@ def diagnosis_line(model, data, args):
     import gradwise as gw
     if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
         return
-    report = gw.diagnose(model, data.splits[0], data.splits[1], human_error=args.human_error)
+    report = gw.diagnose(model, data.splits[0], data.splits[1], human_error=args.human_error,
+                         train_dev=data.train_dev)
     error = "error rate" if data.task == "classification" else "MSE of standardized targets"
     human = "" if args.human_error is None else f"human {args.human_error:.4g}, "
-    line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, dev "
+    train_dev = ("" if data.train_dev is None else
+                 f"train-dev {report.train_dev_error:.4f}, ")
+    line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, {train_dev}dev "
             f"{report.dev_error:.4f}): {report.problem}")
     if report.problem != "good fit":
         line += "; next: " + "; ".join(report.recommendations[:2])

@@ -46,6 +46,13 @@ def _add_data_options(command):
                               "regression otherwise")
     command.add_argument("--seed", type=int, default=0,
                          help="seeds the train/dev/test split and the initialization (default 0)")
+    command.add_argument("--test-data", metavar="FILE",
+                         help="a test set of its own (same columns as --data); --data then "
+                              "splits 75/25 into train and dev")
+    command.add_argument("--dev-data", metavar="FILE",
+                         help="a dev set of its own (needs --test-data, from the same "
+                              "distribution); --data then keeps 10%% as a train-dev set, which "
+                              "tells variance from data mismatch")
     _add_column_options(command)
     command.add_argument("--human-error", type=float, metavar="ERROR",
                          help="human-level (Bayes) error for the bias/variance diagnosis: an "
@@ -152,7 +159,14 @@ def _hidden(text):
 
 def _describe(data):
     sizes = [len(Xs) for Xs, _ in data.splits]
-    return f"task: {data.task}; split 60/20/20: {sizes[0]} train, {sizes[1]} dev, {sizes[2]} test"
+    if data.sources is None:
+        return (f"task: {data.task}; split 60/20/20: {sizes[0]} train, {sizes[1]} dev, "
+                f"{sizes[2]} test")
+    counts = dict(zip(("train", "dev", "test"), sizes))
+    if data.train_dev is not None:
+        counts["train-dev"] = len(data.train_dev[0])
+    return f"task: {data.task}; " + ", ".join(
+        f"{counts[name]} {name} ({source})" for name, source in data.sources.items())
 
 
 def _widths(data, hidden):
@@ -206,9 +220,9 @@ def _repeat(args, loaded, hidden):
     initialization each time), each run's test scores, and their mean and standard deviation:
     how much of a result is the luck of one split."""
     import numpy as np
-    runs = {}
+    runs, files = {}, _cli_data.load_files(args, loaded)
     for seed in range(args.seed, args.seed + args.repeats):
-        data = _cli_data.prepare(loaded, seed, args.impute)
+        data = _cli_data.prepare(loaded, seed, args.impute, files)
         model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                                   args.learning_rate, data.moments, l2=args.l2,
                                   dropout=args.dropout, seed=seed)
@@ -242,7 +256,8 @@ def train(args):
         if args.repeats < 2:
             raise ValueError("--repeats: expected at least 2 runs to compare, received 1.")
         return _repeat(args, _cli_data.load(args), hidden)
-    data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
+    loaded = _cli_data.load(args)
+    data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                               args.learning_rate, data.moments, l2=args.l2, dropout=args.dropout,
@@ -274,7 +289,8 @@ def tune(args):
     import gradwise as gw
     from . import tuning
     _check_outputs(args)
-    data = _cli_data.prepare(_cli_data.load(args), args.seed, args.impute)
+    loaded = _cli_data.load(args)
+    data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
     build = functools.partial(_network_from_params, n_features=data.n_features,
