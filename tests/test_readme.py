@@ -31,3 +31,24 @@ def test_readme_examples_run_in_order(capsys):
         exec(compile(code, str(README), "exec"), namespace)
     assert namespace["model"].built
     assert "Bias/variance" in capsys.readouterr().out
+
+
+def test_readme_command_lines_parse_and_its_options_exist():
+    # Every `gradwise ...` line of the README's shell blocks is a valid command line, and every
+    # --option the prose names belongs to some gradwise command.
+    import argparse
+    import shlex
+
+    from gradwise.cli import _parser
+    text = README.read_text()
+    parser = _parser()
+    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+             for line in block.splitlines() if line.startswith("gradwise")]
+    assert len(lines) >= 8
+    for line in lines:
+        parser.parse_args(shlex.split(line)[1:])  # argparse exits on an unknown option
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    known = {option for sub in commands.choices.values() for action in sub._actions
+             for option in action.option_strings}
+    named = set(re.findall(r"`(--[a-z][a-z0-9-]*)", text))
+    assert named and named <= known, named - known
