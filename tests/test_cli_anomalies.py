@@ -140,3 +140,26 @@ def test_scores_file_names_each_rows_worst_columns(tmp_path, capsys):
     shares = [[int(part.rsplit(" ", 1)[1].rstrip("%")) for part in row["worst_columns"].split("; ")]
               for row in rows]
     assert all(s == sorted(s, reverse=True) and sum(s) <= 102 for s in shares)
+
+
+def test_report_page_shows_the_errors_the_top_rows_and_the_label_curves(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import re
+    path, _, _ = _payments(tmp_path, n=400, n_anomalies=4)
+    page_file, scores = tmp_path / "a.html", tmp_path / "s.csv"
+    assert main(["anomalies", "--data", path, "--drop", "id", "--label", "fraud", "--epochs",
+                 "20", "--report", str(page_file), "--out", str(scores)]) == 0
+    printed = capsys.readouterr().out
+    page = page_file.read_text()
+    for title in ("Detector", "Training loss", "Reconstruction errors",
+                  "The 25 most anomalous rows", "Against the known label"):
+        assert f"<h2>{title}</h2>" in page
+    assert page.count("<svg") == 3 and "threshold" in page
+    # the page's top rows are the printed ones, in the same order
+    printed_lines = [line.split()[0] for line in printed.splitlines()[3:13]]
+    page_lines = re.findall(r"<tr><td>(\d+)</td><td>", page)[:10]
+    assert page_lines == printed_lines
+    auc = printed.split("ROC AUC ")[1].split(",")[0]
+    assert f"<td>ROC AUC</td><td>{auc}</td>" in page
+    assert main(["anomalies", "--data", path, "--report", str(tmp_path / "no" / "a.html")]) == 2
+    assert "--report: the directory of" in capsys.readouterr().err

@@ -36,6 +36,9 @@ def add_parser(commands, add_column_options, positive_int):
     command.add_argument("--save", metavar="FILE.npz",
                          help="save the detector with its column encoding and threshold, so "
                               "that gradwise predict scores new rows")
+    command.add_argument("--report", metavar="FILE.html",
+                         help="write an HTML page: the errors' distribution and threshold, the "
+                              "most anomalous rows, the curves against --label")
     return command
 
 
@@ -70,6 +73,13 @@ def run(args, hidden_sizes):
     if args.out:
         _write_scores(args.out, lines, errors, flagged, worst, args.label, labels)
         print(f"\nscores written to {args.out}")
+    if args.report:
+        from ._report_anomalies import write_anomaly_report
+        text = None if labels is None else np.array([_cli_data.label_text(v) for v in labels])
+        write_anomaly_report(args.report, detector, errors, flagged, lines, worst,
+                             f"{args.data} ({len(X)} rows, {X.shape[1]} features)", labels=text,
+                             positive=None if labels is None else labels == rare)
+        print(f"report written to {args.report}")
     if args.save:
         detector.autoencoder_.save(args.save, metadata={
             "kind": _cli_data.ANOMALY_KIND, "version": 1, "columns": spec,
@@ -89,6 +99,7 @@ def _check_options(args, hidden_sizes):
     from . import _cli_data
     _cli_data.check_output_path(args.out, "--out")
     _cli_data.check_output_path(args.save, "--save")
+    _cli_data.check_output_path(args.report, "--report")
     encoder = hidden_sizes(args.hidden)
     if not 0 < args.contamination <= 0.5:
         raise ValueError(f"--contamination: expected a share in (0, 0.5], received "

@@ -368,8 +368,8 @@ def main(argv=None):
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
                "export": _cli_info.export,
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
-    expected = (ValueError, TypeError) + ((ImportError,) if args.command in ("tune", "train",
-                                                                             "export") else ())
+    optional = ("tune", "train", "export", "anomalies")  # Optuna, matplotlib, onnx
+    expected = (ValueError, TypeError) + ((ImportError,) if args.command in optional else ())
     try:
         command(args)
     except expected as error:
