@@ -81,17 +81,24 @@ def run(args, hidden_sizes):
                              positive=None if labels is None else labels == rare)
         print(f"report written to {args.report}")
     if args.save:
-        detector.autoencoder_.save(args.save, metadata={
-            "kind": _cli_data.ANOMALY_KIND, "version": 1, "columns": spec,
-            "impute": args.impute, "label": args.label, "mean": detector.mean_.tolist(),
-            "scale": detector.scale_.tolist(), "threshold": -detector.offset_,
-            "provenance": _cli_data.provenance(
-                args, f"{args.data} ({len(X)} rows, {X.shape[1]} features)",
-                {"training rows": {"flagged": int(flagged.sum()), "epochs": detector.n_iter_,
-                                   "median error": float(np.median(errors))}})})
-        print(f"detector written to {args.save} (use: gradwise predict --model {args.save} "
-              "--data new.csv)")
+        _save(args, detector, spec, f"{args.data} ({len(X)} rows, {X.shape[1]} features)",
+              errors, flagged)
     return errors
+
+
+def _save(args, detector, spec, description, errors, flagged):
+    """The detector in one model file: autoencoder, column encoding, standardization,
+    threshold, and how it was made (for ``gradwise predict`` and ``gradwise info``)."""
+    from . import _cli_data
+    made = _cli_data.provenance(args, description, {"training rows": {
+        "flagged": int(flagged.sum()), "epochs": detector.n_iter_,
+        "median error": float(np.median(errors))}})
+    detector.autoencoder_.save(args.save, metadata={
+        "kind": _cli_data.ANOMALY_KIND, "version": 1, "columns": spec, "impute": args.impute,
+        "label": args.label, "mean": detector.mean_.tolist(), "scale": detector.scale_.tolist(),
+        "threshold": -detector.offset_, "provenance": made})
+    print(f"detector written to {args.save} (use: gradwise predict --model {args.save} "
+          "--data new.csv)")
 
 
 def _check_options(args, hidden_sizes):

@@ -1,0 +1,152 @@
+"""The ``gradwise`` command line's arguments: one parser per command, shared option groups."""
+import argparse
+
+from . import _cli_anomalies, _cli_info
+
+
+_DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
+                "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
+
+
+_EPILOG = """examples:
+  gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
+  gradwise train --data houses.csv --target price  # your CSV (regression or classification)
+  gradwise tune --trials 30 --jobs 2               # hyperparameter search on digits (Optuna)
+  gradwise train --data churn.csv --target churned --save churn.npz --report churn.html
+  gradwise predict --model churn.npz --data new_customers.csv --out predictions.csv
+  gradwise anomalies --data payments.csv --drop id --out scores.csv   # no labels needed
+  gradwise info --model churn.npz                  # how a saved model was made, its results
+  gradwise export --model churn.npz --onnx churn.onnx  # for onnxruntime, encoding included
+"""
+
+
+def _positive_int(text):
+    """argparse type: an integer >= 1 (the option's name is added by argparse)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value
+
+
+def _add_data_options(command):
+    command.add_argument("--data", help="CSV file with a header row (default: scikit-learn's digits)")
+    command.add_argument("--target", help="name of the target column of --data")
+    command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                         help="auto: classification for a text target or a few integers, "
+                              "regression otherwise")
+    command.add_argument("--seed", type=int, default=0,
+                         help="seeds the train/dev/test split and the initialization (default 0)")
+    command.add_argument("--test-data", metavar="FILE",
+                         help="a test set of its own (same columns as --data); --data then "
+                              "splits 75/25 into train and dev")
+    command.add_argument("--dev-data", metavar="FILE",
+                         help="a dev set of its own (needs --test-data, from the same "
+                              "distribution); --data then keeps 10%% as a train-dev set, which "
+                              "tells variance from data mismatch")
+    _add_column_options(command)
+    command.add_argument("--human-error", type=float, metavar="ERROR",
+                         help="human-level (Bayes) error for the bias/variance diagnosis: an "
+                              "error rate for classes, an MSE of standardized targets otherwise "
+                              "(default 0)")
+    command.add_argument("--class-weight", choices=["none", "balanced"], default="none",
+                         help="balanced: weight each class by the inverse of its frequency in "
+                              "the training split, for imbalanced classes")
+
+
+def _add_column_options(command):
+    """How the columns of --data become features."""
+    command.add_argument("--drop", metavar="COLUMNS",
+                         help="comma-separated columns of --data to leave out (identifiers, "
+                              "free text, leaks of the target)")
+    command.add_argument("--categorical", metavar="COLUMNS",
+                         help="comma-separated numeric columns of --data to one-hot encode as "
+                              "categories (codes such as zip codes)")
+    command.add_argument("--impute", choices=["median", "mean"],
+                         help="fill missing numbers (empty or NA cells) with the training "
+                              "split's median or mean, and add an 'is missing' feature per "
+                              "column that has them; missing text is a category of its own "
+                              "(default: missing cells are an error)")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="gradwise", description=_DESCRIPTION,
+                                     epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_train_parser(commands)
+    _add_tune_parser(commands)
+    _add_predict_parser(commands)
+    _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
+    _cli_info.add_parser(commands)
+    _cli_info.add_export_parser(commands)
+    return parser
+
+
+def _add_train_parser(commands):
+    train = commands.add_parser("train", help="train a network and report train/dev/test results")
+    _add_data_options(train)
+    train.add_argument("--hidden", default="128,128", help="hidden layer sizes, e.g. 128,128")
+    train.add_argument("--epochs", type=_positive_int, default=100,
+                       help="at most this many epochs (default 100); early stopping on dev")
+    train.add_argument("--batch-size", type=_positive_int, default=64,
+                       help="mini-batch size (default 64)")
+    train.add_argument("--learning-rate", type=float, default=1e-3,
+                       help="Adam's learning rate (default 0.001)")
+    train.add_argument("--l2", type=float, default=0.0,
+                       help="L2 penalty lam/2 * sum(W**2) on every kernel (default 0)")
+    train.add_argument("--dropout", type=float, default=0.0,
+                       help="inverted-dropout rate after every hidden layer (default 0)")
+    train.add_argument("--patience", type=_positive_int, default=10,
+                       help="epochs without a better dev loss before stopping (default 10)")
+    train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
+    train.add_argument("--repeats", type=_positive_int, metavar="N",
+                       help="train N times with seeds --seed .. --seed+N-1 (another split and "
+                            "initialization each) and print each run's test scores with their "
+                            "mean and standard deviation")
+    _add_output_options(train)
+
+
+def _add_tune_parser(commands):
+    tune = commands.add_parser(
+        "tune", help="search learning rate, L2, dropout, width and depth (needs Optuna), then "
+                     "train the best configuration and report train/dev/test results")
+    _add_data_options(tune)
+    tune.add_argument("--trials", type=_positive_int, default=20, help="number of trials")
+    tune.add_argument("--sampler", choices=["bayesian", "random"], default="bayesian",
+                      help="bayesian: Optuna's TPE; random: random search")
+    tune.add_argument("--jobs", type=_positive_int, default=1, help="trials run in parallel processes")
+    tune.add_argument("--epochs", type=_positive_int, default=30, help="epochs per trial")
+    tune.add_argument("--batch-size", type=_positive_int, default=64)
+    tune.add_argument("--patience", type=_positive_int, default=10, help="early-stopping patience")
+    tune.add_argument("--no-pruning", action="store_true", help="run every trial to the end")
+    tune.add_argument("--storage", metavar="URL",
+                      help="keep the study in a database (sqlite:///tune.db, postgresql://...): "
+                           "runs with the same --study resume it, machines share it")
+    tune.add_argument("--study", default="gradwise-tune", help="study name in --storage")
+    _add_output_options(tune)
+
+
+def _add_predict_parser(commands):
+    predict = commands.add_parser(
+        "predict", help="predict the rows of a CSV with a model saved by train/tune --save, "
+                        "or score them with a detector saved by anomalies --save")
+    predict.add_argument("--model", required=True, help="model file written by --save")
+    predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
+    predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
+    predict.add_argument("--explain", type=_positive_int, metavar="K",
+                         help="add each row's K columns that moved its prediction most "
+                              "(gradient times input from the training mean, in log-odds of the "
+                              "predicted class or in target units)")
+    predict.add_argument("--threshold", type=float,
+                         help="two classes: predict the positive (rarer) class where its "
+                              "probability reaches this value (default: the likelier class); "
+                              "--report suggests the one that maximizes F1 on the dev split")
+
+
+def _add_output_options(command):
+    command.add_argument("--report", metavar="FILE.html",
+                         help="write an HTML report (learning curves, errors, diagnosis)")
+    command.add_argument("--save", metavar="FILE.npz",
+                         help="save the model with its column encoding, for gradwise predict")
