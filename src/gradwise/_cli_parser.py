@@ -3,11 +3,8 @@ import argparse
 
 from . import _cli_anomalies, _cli_info
 
-
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
                 "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
-
-
 _EPILOG = """examples:
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
   gradwise train --data houses.csv --target price  # your CSV (regression or classification)
