@@ -45,6 +45,9 @@ def test_readme_command_lines_parse_and_its_options_exist():
     lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
              for line in block.splitlines() if line.startswith("gradwise")]
     assert len(lines) >= 8
+    from gradwise._cli_parser import _EPILOG  # the examples of gradwise --help too
+    lines += [line.split("#")[0].strip() for line in _EPILOG.splitlines()
+              if line.strip().startswith("gradwise")]
     for line in lines:
         parser.parse_args(shlex.split(line)[1:])  # argparse exits on an unknown option
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
