@@ -33,6 +33,9 @@ _LAZY = {
     "report": ("report", None),
     "tuning": ("tuning", None),
     "tune": ("tuning", "tune"),
+    "load_csv_model": ("csv_model", "load_csv_model"),
+    "CSVModel": ("csv_model", "CSVModel"),
+    "csv_model": ("csv_model", None),
 }
 
 
@@ -56,4 +59,4 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
            "Autoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx",
-           "tuning", "tune"]
+           "tuning", "tune", "load_csv_model", "CSVModel"]
