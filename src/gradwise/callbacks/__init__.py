@@ -22,8 +22,16 @@ _REGISTRY = {cls.__name__: cls for cls in (History, EarlyStopping, TerminateOnNa
 
 
 def get(identifier):
+    """A callback from its class name, a ``{"class_name", "config"}`` dict or an instance.
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the known ones.
+    """
     return resolve(identifier, _REGISTRY, "callback", "callbacks", accept=(Callback,))
 
 
 def serialize(callback):
+    """``{"class_name", "config"}`` of ``callback``, which :func:`get` turns back into it."""
     return {"class_name": type(callback).__name__, "config": callback.get_config()}
