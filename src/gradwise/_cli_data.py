@@ -137,8 +137,8 @@ def load_split_file(path, option, columns, target, impute):
     if y_cells is None:
         raise ValueError(f"{option}: {path!r} has no column {target!r}.")
     if unknown:
-        print(f"gradwise: warning: {option}: {unknown} category cell(s) not seen in the training "
-              "file were encoded as all zeros.", file=sys.stderr)
+        print(f"gradwise: warning: {option}: {unknown} category cell(s) not seen in training "
+              "were encoded as all zeros.", file=sys.stderr)
     present = ~missing_cells([str(cell) for cell in y_cells])
     if not present.any():
         raise ValueError(f"{option}: column {target!r} of {path!r} has no values.")

@@ -98,6 +98,12 @@ def _add_train_parser(commands):
     train.add_argument("--patience", type=_positive_int, default=10,
                        help="epochs without a better dev loss before stopping (default 10)")
     train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
+    train.add_argument("--init-from", metavar="MODEL.npz",
+                       help="start from a model saved by train/tune --save: its columns' "
+                            "encoding and all its layers but the output one (transfer learning)")
+    train.add_argument("--freeze", action="store_true",
+                       help="with --init-from: keep the copied layers' weights, train only the "
+                            "new output layer")
     train.add_argument("--repeats", type=_positive_int, metavar="N",
                        help="train N times with seeds --seed .. --seed+N-1 (another split and "
                             "initialization each) and print each run's test scores with their "

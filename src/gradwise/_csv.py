@@ -151,6 +151,16 @@ def complete(X, spec):
     return (np.column_stack([X, *indicators]) if indicators else X), names
 
 
+def feature_names(spec):
+    """The name of each encoded feature: a number's column, ``column=level`` for a category,
+    then ``column is missing`` for each indicator that :func:`complete` appends."""
+    names = []
+    for column in spec:
+        names += ([column["name"]] if column["kind"] == "number" else
+                  [f"{column['name']}={level}" for level in column["levels"]])
+    return names + [f"{column['name']} is missing" for column in spec if column.get("indicator")]
+
+
 def feature_columns(spec):
     """The CSV column of each encoded feature: a number's own, every level of a category, then
     the "is missing" indicators that :func:`complete` appends."""

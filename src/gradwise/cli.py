@@ -123,6 +123,10 @@ def train(args):
         if args.repeats < 2:
             raise ValueError("--repeats: expected at least 2 runs to compare, received 1.")
         return _repeat(args, _cli_data.load(args), hidden)
+    if args.freeze and not args.init_from:
+        raise ValueError("--freeze: freezes the layers copied by --init-from; give it too.")
+    if args.init_from:
+        return _train_from(args)
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
@@ -131,6 +135,25 @@ def train(args):
                               seed=args.seed)
     print(f"data: {data.description}")
     print(f"{_describe(data)}; network {_widths(data, hidden)}")
+    return _fit_and_report(model, data, args, args.epochs, verbose=0 if args.quiet else 2)
+
+
+def _train_from(args):
+    """``train --init-from``: the pretrained model's encoding and layers, a new output layer."""
+    from . import _cli_transfer
+    loaded, pretrained = _cli_transfer.load(args)
+    data = _cli_data.prepare(loaded, args.seed)
+    _cli_results.check_human_error(args, data)
+    model = _cli_transfer.network(pretrained, data.outputs, data.task, args.learning_rate,
+                                  args.freeze, args.seed)
+    data = data._replace(impute=pretrained.metadata.get("impute"))  # its fills are in columns
+    model.build()
+    reused = len(model.layers) - 1
+    print(f"data: {data.description}")
+    print(f"{_describe(data)}; network {model.input_dim}-"
+          + "-".join(str(layer.units) for layer in model.layers if hasattr(layer, "units"))
+          + f", {reused} layer(s) from {args.init_from}"
+          + (" (frozen)" if args.freeze else " (fine-tuned)"))
     return _fit_and_report(model, data, args, args.epochs, verbose=0 if args.quiet else 2)
 
 
