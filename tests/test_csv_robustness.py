@@ -51,3 +51,25 @@ def test_random_files_give_features_or_a_value_error(tmp_path, capsys, seed):
             outcomes["read"] += 1
     capsys.readouterr()
     assert outcomes["read"] > 20 and outcomes["refused"] > 20  # both kinds of file were made
+
+
+@pytest.mark.parametrize("separator, decimal", [(";", ","), ("\t", "."), ("|", "."), ("\t", ",")])
+def test_other_separators_and_decimal_commas_read_as_the_comma_file(tmp_path, separator,
+                                                                    decimal):
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(30, 2)).round(3)
+    kinds = rng.choice(["red", "blue"], size=30)
+    labels = (values[:, 0] > 0).astype(int)
+
+    def write(path, sep, dec):
+        rows = [sep.join(["a", "b", "kind", "y"])]
+        rows += [sep.join([f"{a:g}".replace(".", dec), f"{b:g}".replace(".", dec), k, str(t)])
+                 for (a, b), k, t in zip(values, kinds, labels)]
+        path.write_text("\n".join(rows) + "\n")
+        return str(path)
+
+    expected = read_csv(write(tmp_path / "comma.csv", ",", "."), "y")
+    other = read_csv(write(tmp_path / "other.csv", separator, decimal), "y")
+    np.testing.assert_array_equal(other[0], expected[0])
+    np.testing.assert_array_equal(other[1], expected[1])
+    assert other[2] == expected[2] and other[4] == expected[4]

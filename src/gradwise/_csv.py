@@ -1,5 +1,6 @@
 """Reading a user's CSV into features and a target, with clear errors."""
 import csv
+import re
 import sys
 
 import numpy as np
@@ -194,7 +195,8 @@ def _read_columns(path):
     rows, lines = [], []
     try:  # utf-8-sig: spreadsheet exports often start with a byte-order mark
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            delimiter = _delimiter(handle)
+            reader = csv.reader(handle, delimiter=delimiter)
             for row in reader:
                 if row and any(cell.strip() for cell in row):
                     rows.append(row)
@@ -218,7 +220,24 @@ def _read_columns(path):
             raise ValueError(f"--data: line {line} has {len(row)} fields, the header has "
                              f"{len(header)}.")
     columns = {name: [row[i].strip() for row in body] for i, name in enumerate(header)}
+    if delimiter != ",":  # ";"-separated exports write decimal commas: 1,5 is 1.5
+        columns = {name: [_DECIMAL_COMMA.sub(r"\1.\2", cell) for cell in cells]
+                   for name, cells in columns.items()}
     return columns, np.array(lines[1:])
+
+
+#: A number written with a decimal comma ("-1,5", ",25", "3,0e-2"), as in ";"-separated files.
+_DECIMAL_COMMA = re.compile(r"^([+-]?\d*),(\d+(?:[eE][+-]?\d+)?)$")
+
+
+def _delimiter(handle):
+    """The field separator, from the header line: the most frequent of ``,`` ``;`` tab and
+    ``|`` (a comma when none occurs); the handle is rewound."""
+    header = next((line for line in handle if line.strip()), "")
+    handle.seek(0)
+    counts = {separator: header.count(separator) for separator in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
 
 
 #: Cells that stand for a missing number in common exports (pandas, R, spreadsheets).
