@@ -6,7 +6,7 @@ import pytest
 from gradwise._csv import complete, encode_csv, fill_values, read_csv
 
 TOKENS = ["1", "2.5", "-3", "", "NA", "a", "b", "none", "-", "?", "1e400", "nan", "inf", " ",
-          "x y", '"q,1"', "0", "1"]
+          "x y", '"q,1"', "0", "1", "2024-03-15", "2024-02-30", "2024-03-15 10:30"]
 
 
 def _random_csv(rng, path):

@@ -68,8 +68,10 @@ def _what_it_predicts(facts):
     """The task, target, classes and input columns, as lines."""
     from ._cli_data import ANOMALY_KIND
     columns = facts["columns"]
-    numbers = sum(column["kind"] == "number" for column in columns)
-    lines = [f"columns: {len(columns)} ({numbers} numeric, {len(columns) - numbers} categorical)"
+    kinds = [column["kind"] for column in columns]
+    dates = f", {kinds.count('date')} dates" if "date" in kinds else ""
+    lines = [f"columns: {len(columns)} ({kinds.count('number')} numeric, "
+             f"{kinds.count('category')} categorical{dates})"
              + (f"; missing numbers filled with training {facts['impute']}s"
                 if facts.get("impute") else "")]
     if facts["kind"] == ANOMALY_KIND:

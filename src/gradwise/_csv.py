@@ -5,6 +5,8 @@ import sys
 
 import numpy as np
 
+from ._csv_dates import date_features, date_spec
+
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
 MISSING_LEVEL = "(missing)"
@@ -13,10 +15,12 @@ MISSING_LEVEL = "(missing)"
 def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=False):
     """Return ``(X, y, feature_names, task, columns)`` from a CSV file with a header row.
 
-    Numeric columns are used as they are; text columns are one-hot encoded. The task is
-    classification when the target is text or a small set of integers, regression otherwise.
-    ``columns`` describes the encoding (``{"name", "kind": "number", "missing"}`` or ``{"name",
-    "kind": "category", "levels"}`` per input column), so that :func:`encode_csv` can apply it
+    Numeric columns are used as they are; ISO date columns (``2024-03-15``, with or without a
+    time) become year, month, day, weekday (and hour); text columns are one-hot encoded. The
+    task is classification when the target is text or a small set of integers, regression
+    otherwise. ``columns`` describes the encoding (``{"name", "kind": "number", "missing"}``,
+    ``{"name", "kind": "date", "parts", "missing"}`` or ``{"name", "kind": "category",
+    "levels"}`` per input column), so that :func:`encode_csv` can apply it
     to new files.
 
     Missing cells (empty, or a marker such as ``NA`` in a numeric column) are an error unless
@@ -64,8 +68,8 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
 
 
 def _column_spec(columns, categorical):
-    """``(spec, numbers)``: each column's encoding (number, or category with its levels) and
-    the parsed numeric columns; identifier-like columns are flagged."""
+    """``(spec, numbers)``: each column's encoding (number, ISO date, or category with its
+    levels) and the parsed numeric columns; identifier-like columns are flagged."""
     spec, numbers = [], {}
     for name, cells in columns.items():
         values = None if name in categorical else _numeric_column(cells)
@@ -73,6 +77,11 @@ def _column_spec(columns, categorical):
             numbers[name] = values
             spec.append({"name": name, "kind": "number", "missing": bool(np.isnan(values).any())})
             _warn_if_identifier(name, values, "integer column", "")
+            continue
+        gaps = [_is_missing(cell) for cell in cells]
+        dated = None if name in categorical else date_spec(name, cells, gaps)
+        if dated is not None:
+            spec.append(dated)
             continue
         levels = sorted({MISSING_LEVEL if cell == "" else cell for cell in cells})
         if len(levels) > 50 and len(levels) > len(cells) // 2:
@@ -122,13 +131,15 @@ def fill_values(X, spec, strategy):
     filled = []
     for column, position in zip(spec, _positions(spec)):
         column = dict(column)
-        if column["kind"] == "number":
-            present = X[:, position][~np.isnan(X[:, position])]
-            if present.size == 0:
+        if column["kind"] in ("number", "date"):
+            block = X[:, position:position + _width(column)]
+            present = block[~np.isnan(block[:, 0])]
+            if len(present) == 0:
                 raise ValueError(f"--data: column {column['name']!r} has no values in the "
                                  f"training split to impute from; leave it out with --drop "
                                  f"{column['name']}.")
-            column["fill"] = float(reduce(present))
+            fills = [float(reduce(values)) for values in present.T]
+            column["fill"] = fills[0] if column["kind"] == "number" else fills
             column["indicator"] = column.pop("missing", False)
         filled.append(column)
     return filled
@@ -141,14 +152,14 @@ def complete(X, spec):
     X = np.array(X, dtype=np.float64)
     indicators, names = [], []
     for column, position in zip(spec, _positions(spec)):
-        if column["kind"] != "number":
+        if column["kind"] not in ("number", "date"):
             continue
         gaps = np.isnan(X[:, position])
         if column.get("indicator"):
             indicators.append(gaps.astype(np.float64))
             names.append(f"{column['name']} is missing")
         if gaps.any():
-            X[gaps, position] = column["fill"]
+            X[gaps, position:position + _width(column)] = column["fill"]
     return (np.column_stack([X, *indicators]) if indicators else X), names
 
 
@@ -157,8 +168,12 @@ def feature_names(spec):
     then ``column is missing`` for each indicator that :func:`complete` appends."""
     names = []
     for column in spec:
-        names += ([column["name"]] if column["kind"] == "number" else
-                  [f"{column['name']}={level}" for level in column["levels"]])
+        if column["kind"] == "number":
+            names.append(column["name"])
+        elif column["kind"] == "date":
+            names += [f"{column['name']}:{part}" for part in column["parts"]]
+        else:
+            names += [f"{column['name']}={level}" for level in column["levels"]]
     return names + [f"{column['name']} is missing" for column in spec if column.get("indicator")]
 
 
@@ -167,13 +182,20 @@ def feature_columns(spec):
     the "is missing" indicators that :func:`complete` appends."""
     owners = []
     for column in spec:
-        owners += [column["name"]] * (1 if column["kind"] == "number" else len(column["levels"]))
+        owners += [column["name"]] * _width(column)
     return owners + [column["name"] for column in spec if column.get("indicator")]
+
+
+def _width(column):
+    """How many features a column of the spec encodes to."""
+    if column["kind"] == "number":
+        return 1
+    return len(column["parts"]) if column["kind"] == "date" else len(column["levels"])
 
 
 def _positions(spec):
     """The first feature index of each column of ``spec``."""
-    widths = [1 if column["kind"] == "number" else len(column["levels"]) for column in spec]
+    widths = [_width(column) for column in spec]
     return np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
 
 
@@ -314,6 +336,17 @@ def _encode(columns, lines, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
                 _refuse_missing(name, cells, gaps[0], lines[gaps[0]], hint)
             features.append(numbers[:, None])
             names.append(name)
+        elif column["kind"] == "date":
+            gaps = np.array([_is_missing(cell) for cell in cells], dtype=bool)
+            if gaps.any() and not impute:
+                first = int(np.argmax(gaps))
+                _refuse_missing(name, cells, first, lines[first], hint)
+            try:
+                features.append(date_features(cells, column["parts"], gaps))
+            except ValueError as error:
+                raise ValueError(f"--data: column {name!r} of {path!r} holds dates; {error}.") \
+                    from None
+            names += [f"{name}:{part}" for part in column["parts"]]
         else:
             if "" in cells and not impute:
                 first = cells.index("")
