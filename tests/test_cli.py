@@ -517,9 +517,10 @@ def test_predict_explains_each_row_by_its_columns(tmp_path, capsys):
 
 def test_a_closed_pipe_ends_the_command_quietly():
     # gradwise predict ... | head: the reader leaves early; no traceback, no error message
-    code = ("import sys; sys.argv = ['gradwise', 'train', '--epochs', '2']; "
+    # -u: unbuffered, so that the first line arrives while training (and writing) goes on
+    code = ("import sys; sys.argv = ['gradwise', 'train', '--epochs', '30']; "
             "from gradwise.cli import main; sys.exit(main())")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     process.stdout.readline()
     process.stdout.close()  # like head after one line
