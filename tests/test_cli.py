@@ -526,3 +526,31 @@ def test_a_closed_pipe_ends_the_command_quietly():
     process.stdout.close()  # like head after one line
     error = process.stderr.read().decode()
     assert process.wait(timeout=60) == 1 and "Traceback" not in error and error == ""
+
+
+def test_cross_validation_tests_every_row_once(tmp_path, capsys):
+    from gradwise import _cli_data
+    from gradwise.cli import _runs
+    path, _, names = _iris_csv(tmp_path / "iris.csv")
+    args = train_args("--data", path, "--target", "species", "--cv", "5")
+    loaded = _cli_data.load(args)
+    runs = _runs(args, loaded, 5)
+    tested = np.concatenate([files["test"][0] for _, _, files, _ in runs])
+    assert len(tested) == 150 and len(np.unique(tested, axis=0)) == len(np.unique(loaded[0], axis=0))
+    for _, part, files, _ in runs:  # each fold: 30 test rows, 10 of each class; 120 to learn from
+        assert len(files["test"][0]) == 30 and len(part[0]) == 120
+        assert sorted(np.unique(files["test"][1], return_counts=True)[1]) == [10, 10, 10]
+    assert main(["train", "--data", path, "--target", "species", "--cv", "3", "--epochs", "10",
+                 "--quiet", "--hidden", "8", "--learning-rate", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "3-fold cross-validation: each fold of about 50 rows the test set once" in out
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.splitlines()
+            if line.split() and line.split()[0] in ("1", "2", "3", "mean", "std")}
+    folds = np.array([rows[k] for k in ("1", "2", "3")])
+    assert rows["mean"] == pytest.approx(folds.mean(axis=0), abs=1e-4)
+    assert rows["std"] == pytest.approx(folds.std(axis=0, ddof=1), abs=1e-4)
+    for extra, message in ((["--cv", "1"], "--cv: expected at least 2 runs"),
+                           (["--cv", "3", "--repeats", "2"], "cannot be combined"),
+                           (["--cv", "200"], "--cv: ")):
+        assert main(["train", "--data", path, "--target", "species", *extra]) == 2
+        assert message in capsys.readouterr().err

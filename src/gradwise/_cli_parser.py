@@ -104,6 +104,10 @@ def _add_train_parser(commands):
     train.add_argument("--freeze", action="store_true",
                        help="with --init-from: keep the copied layers' weights, train only the "
                             "new output layer")
+    train.add_argument("--cv", type=_positive_int, metavar="K",
+                       help="K-fold cross-validation: each fold the test set once (the other "
+                            "rows split 75/25 into train and dev); prints each fold's test "
+                            "scores with their mean and standard deviation")
     train.add_argument("--repeats", type=_positive_int, metavar="N",
                        help="train N times with seeds --seed .. --seed+N-1 (another split and "
                             "initialization each) and print each run's test scores with their "

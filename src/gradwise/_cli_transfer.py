@@ -60,7 +60,8 @@ def _check_options(args):
                                           ("--categorical", args.categorical),
                                           ("--dev-data", args.dev_data),
                                           ("--test-data", args.test_data),
-                                          ("--repeats", args.repeats)) if value]
+                                          ("--repeats", args.repeats),
+                                          ("--cv", args.cv)) if value]
     if given:
         raise ValueError(f"--init-from: the columns are encoded as the pretrained model's; "
                          f"{', '.join(given)} cannot be combined with it.")

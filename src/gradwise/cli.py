@@ -82,27 +82,65 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
     return history
 
 
-def _repeat(args, loaded, hidden):
-    """``--repeats N``: the same training with seeds ``seed .. seed+N-1`` (another split and
-    initialization each time), each run's test scores, and their mean and standard deviation:
-    how much of a result is the luck of one split."""
+def _compare(args, hidden):
+    """``--repeats N`` or ``--cv K``: several trainings and their test scores, with the mean and
+    standard deviation of each score.
+
+    ``--repeats``: seeds ``seed .. seed+N-1``, another split and initialization each time (how
+    much of a result is the luck of one split). ``--cv``: K-fold cross-validation, each fold
+    the test set once (stratified for classes), the other rows split 75/25 into train and dev.
+    """
     import numpy as np
-    runs, files = {}, _cli_data.load_files(args, loaded)
-    for seed in range(args.seed, args.seed + args.repeats):
-        data = _cli_data.prepare(loaded, seed, args.impute, files)
+    if args.save or args.report:
+        raise ValueError(f"{'--cv' if args.cv else '--repeats'}: compares runs; --save and "
+                         "--report take one run.")
+    if args.cv is not None and (args.repeats is not None or args.test_data or args.dev_data):
+        raise ValueError("--cv: its folds are the test sets; it cannot be combined with "
+                         "--repeats, --test-data or --dev-data.")
+    count = args.cv if args.cv is not None else args.repeats
+    if count < 2:
+        option = "--cv" if args.cv is not None else "--repeats"
+        raise ValueError(f"{option}: expected at least 2 runs to compare, received {count}.")
+    loaded = _cli_data.load(args)
+    runs = {}
+    for name, part, files, seed in _runs(args, loaded, count):
+        data = _cli_data.prepare(part, seed, args.impute, files)
         model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                                   args.learning_rate, data.moments, l2=args.l2,
                                   dropout=args.dropout, seed=seed)
         _fit(model, data, args, args.epochs, verbose=0)
-        runs[str(seed)] = _cli_data.split_scores(model, data, *data.splits[2])
-    print(f"data: {data.description}")
-    print(f"{_describe(data)}; network {_widths(data, hidden)}; {args.repeats} runs, test split")
+        runs[name] = _cli_data.split_scores(model, data, *data.splits[2])
+    print(f"data: {loaded[3]}")
+    if args.cv:
+        print(f"task: {data.task}; {count}-fold cross-validation: each fold of about "
+              f"{len(loaded[0]) // count} rows the test set once, the other rows 75/25 train "
+              f"and dev; network {_widths(data, hidden)}; test scores")
+    else:
+        print(f"{_describe(data)}; network {_widths(data, hidden)}; {count} runs, test scores")
     values = np.array([list(scores.values()) for scores in runs.values()])
     columns = list(next(iter(runs.values())))
     summary = {"mean": dict(zip(columns, values.mean(axis=0))),
                "std": dict(zip(columns, values.std(axis=0, ddof=1)))}
-    _cli_results.print_table("seed", {**runs, **summary})
+    _cli_results.print_table("fold" if args.cv else "seed", {**runs, **summary})
     return summary
+
+
+def _runs(args, loaded, count):
+    """``(name, loaded data, split files, seed)`` of each run of :func:`_compare`."""
+    if args.cv is None:
+        files = _cli_data.load_files(args, loaded)
+        return [(str(seed), loaded, files, seed)
+                for seed in range(args.seed, args.seed + count)]
+    from sklearn.model_selection import KFold, StratifiedKFold
+    X, y = loaded[0], loaded[1]
+    folds = (StratifiedKFold if loaded[2] == "classification" else KFold)(
+        count, shuffle=True, random_state=args.seed)
+    try:
+        splits = list(folds.split(X, y))
+    except ValueError as error:  # a class with fewer rows than folds
+        raise ValueError(f"--cv: {error}") from None
+    return [(str(k + 1), (X[train], y[train], *loaded[2:]), {"test": (X[test], y[test])},
+             args.seed) for k, (train, test) in enumerate(splits)]
 
 
 def _check_outputs(args):
@@ -117,16 +155,12 @@ def train(args):
         raise ValueError(f"--l2: expected a penalty >= 0, received {args.l2!r}.")
     if not 0 <= args.dropout < 1:
         raise ValueError(f"--dropout: expected a rate in [0, 1), received {args.dropout!r}.")
-    if args.repeats is not None:
-        if args.save or args.report:
-            raise ValueError("--repeats: compares runs; --save and --report take one run.")
-        if args.repeats < 2:
-            raise ValueError("--repeats: expected at least 2 runs to compare, received 1.")
-        return _repeat(args, _cli_data.load(args), hidden)
     if args.freeze and not args.init_from:
         raise ValueError("--freeze: freezes the layers copied by --init-from; give it too.")
     if args.init_from:
         return _train_from(args)
+    if args.repeats is not None or args.cv is not None:
+        return _compare(args, hidden)
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
