@@ -40,3 +40,19 @@ def test_autoencoders_example():
     assert (value["trained on noisy (denoising)"] < value["trained on clean"]
             < value["noisy input itself"])
     assert value["autoencoder"] > 0.9
+
+
+@pytest.mark.slow
+def test_csv_workflow_example():
+    done = subprocess.run([sys.executable, str(EXAMPLES / "csv_workflow.py")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for command in ("train", "predict", "anomalies", "info"):
+        assert f"$ gradwise {command} " in out
+    assert "columns: 3 (1 numeric, 1 categorical, 1 date)" in out
+    assert "missing number(s) filled with the training split's medians" in done.stderr  # predict
+    import ast
+    probabilities = ast.literal_eval(out.rsplit("with probabilities", 1)[1].strip())
+    # a recent basic-plan customer paying much is likelier to leave than an old pro one
+    assert probabilities[0] > 0.5 > probabilities[1]

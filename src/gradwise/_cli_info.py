@@ -69,7 +69,8 @@ def _what_it_predicts(facts):
     from ._cli_data import ANOMALY_KIND
     columns = facts["columns"]
     kinds = [column["kind"] for column in columns]
-    dates = f", {kinds.count('date')} dates" if "date" in kinds else ""
+    count = kinds.count("date")
+    dates = f", {count} date{'s' * (count > 1)}" if count else ""
     lines = [f"columns: {len(columns)} ({kinds.count('number')} numeric, "
              f"{kinds.count('category')} categorical{dates})"
              + (f"; missing numbers filled with training {facts['impute']}s"
