@@ -90,9 +90,13 @@ def test_missing_file_and_console_script(tmp_path):
 
 
 def test_python_dash_m_gradwise_runs_the_command():
+    import gradwise
     result = subprocess.run([sys.executable, "-m", "gradwise", "--help"], capture_output=True,
                             text=True)
     assert result.returncode == 0 and "train" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "gradwise", "--version"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"gradwise {gradwise.__version__}"
 
 
 # -- gradwise tune ---------------------------------------------------------------------------

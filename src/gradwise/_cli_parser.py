@@ -71,6 +71,8 @@ def _add_column_options(command):
 def _parser():
     parser = argparse.ArgumentParser(prog="gradwise", description=_DESCRIPTION,
                                      epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_train_parser(commands)
     _add_tune_parser(commands)
