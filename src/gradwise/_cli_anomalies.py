@@ -144,22 +144,20 @@ def _print_top(errors, lines, label, labels, worst):
         print(f"{lines[row]:>8} {errors[row]:>10.4g}{known}  {worst[row]}")
 
 
-def predict(args, facts):
-    """``gradwise predict`` with a detector saved by ``anomalies --save``: each row's
-    reconstruction error and flag (error above the training threshold)."""
-    import gradwise as gw
-    from ._csv import complete, encode_csv
-    X, label_cells, unknown, lines = encode_csv(args.data, facts["columns"], facts["label"],
-                                                impute=facts["impute"] is not None,
-                                                with_lines=True)
-    if unknown:
-        print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
-              "as all zeros.", file=sys.stderr)
-    if facts["impute"] is not None:
-        X, _ = complete(X, facts["columns"])
-    autoencoder = gw.Autoencoder.load(args.model)
+def saved_errors(model, facts, X):
+    """``(autoencoder, Z, errors)`` of a detector saved by ``anomalies --save`` (``model``
+    loaded from its file, ``facts`` its metadata) on encoded rows ``X``: the standardized rows
+    and their mean squared reconstruction errors."""
+    from .autoencoder import Autoencoder
+    autoencoder = Autoencoder._from_model(model)
     Z = (X - np.asarray(facts["mean"])) / np.asarray(facts["scale"])
-    errors = autoencoder._errors(Z)
+    return autoencoder, Z, autoencoder._errors(Z)
+
+
+def predict(args, model, facts, X, label_cells, lines):
+    """``gradwise predict`` with a detector saved by ``anomalies --save``, on the file's encoded
+    rows ``X``: each row's reconstruction error and flag (error above the training threshold)."""
+    autoencoder, Z, errors = saved_errors(model, facts, X)
     flagged = errors > facts["threshold"]
     _write_scores(args.out, lines, errors, flagged, worst_columns(autoencoder, Z, facts["columns"]),
                   None, None)

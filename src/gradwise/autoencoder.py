@@ -230,10 +230,15 @@ class Autoencoder:
         """Read an autoencoder written by :meth:`save` (ready to encode, decode and train on)."""
         from .io import load_model
         model = load_model(path)
-        facts = model.metadata.get("autoencoder")
-        if not isinstance(facts, dict):
+        if not isinstance(model.metadata.get("autoencoder"), dict):
             raise ValueError(f"path: {path!r} holds a model but not an autoencoder written by "
                              "Autoencoder.save; load it with gradwise.load_model.")
+        return cls._from_model(model)
+
+    @classmethod
+    def _from_model(cls, model):
+        """The autoencoder of a network loaded from a file :meth:`save` wrote."""
+        facts = model.metadata["autoencoder"]
         autoencoder = cls.__new__(cls)
         autoencoder.encoder_units = [int(u) for u in facts["encoder_units"]]
         autoencoder.code_size = autoencoder.encoder_units[-1]

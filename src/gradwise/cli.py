@@ -257,24 +257,27 @@ def predict(args):
                                write_table)
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
-    if facts["kind"] == _cli_data.ANOMALY_KIND:
-        if args.threshold is not None:
-            raise ValueError("--threshold: for class probabilities; an anomaly detector flags "
-                             "rows by the reconstruction error it was saved with.")
-        return _cli_anomalies.predict(args, facts)
-    check_threshold(facts, args.threshold)
+    detector = facts["kind"] == _cli_data.ANOMALY_KIND
+    if detector and args.threshold is not None:
+        raise ValueError("--threshold: for class probabilities; an anomaly detector flags "
+                         "rows by the reconstruction error it was saved with.")
+    if not detector:
+        check_threshold(facts, args.threshold)
     impute = facts.get("impute")
-    X, y_text, unknown = encode_csv(args.data, facts["columns"], facts["target"],
-                                    impute=impute is not None)
+    X, y_text, unknown, lines = encode_csv(args.data, facts["columns"],
+                                           facts["label"] if detector else facts["target"],
+                                           impute=impute is not None, with_lines=True)
     if unknown:
         print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
               "as all zeros.", file=sys.stderr)
     if impute is not None:
         gaps = int(np.isnan(X).sum())
         X, _ = complete(X, facts["columns"])
-        if gaps:
+        if gaps and not detector:
             print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
                   f"{impute}s.", file=sys.stderr)
+    if detector:
+        return _cli_anomalies.predict(args, model, facts, X, y_text, lines)
     header, rows, predicted = predictions_table(model, facts, X, args.threshold)
     if args.explain:
         header.append("explanation")

@@ -100,11 +100,8 @@ class CSVModel:
         if not self.detector:
             raise ValueError("reconstruction_error: not an anomaly detector (saved by "
                              "'gradwise anomalies --save').")
-        from .autoencoder import Autoencoder
-        autoencoder = Autoencoder.load(self.path)
-        Z = ((self.encode(data) - np.asarray(self.metadata["mean"]))
-             / np.asarray(self.metadata["scale"]))
-        return autoencoder._errors(Z)
+        from ._cli_anomalies import saved_errors
+        return saved_errors(self.network, self.metadata, self.encode(data))[2]
 
     def is_anomaly(self, data):
         """Whether each row's reconstruction error exceeds the detector's threshold."""
