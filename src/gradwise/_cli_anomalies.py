@@ -120,13 +120,9 @@ def worst_columns(autoencoder, Z, spec, top=3):
     """For each row of standardized ``Z``, the ``top`` CSV columns with the largest share of its
     squared reconstruction error (a category's levels and a column's "is missing" indicator
     count for the column), as text such as ``"amount 71%; hour 12%"``."""
-    from ._csv import feature_columns
-    owners = feature_columns(spec)
-    names = list(dict.fromkeys(owners))
-    groups = np.array([names.index(owner) for owner in owners])
+    from ._csv import sum_by_column
     squared = np.square(autoencoder.reconstruct(Z).astype(np.float64) - Z)
-    by_column = np.zeros((len(Z), len(names)))
-    np.add.at(by_column.T, groups, squared.T)
+    names, by_column = sum_by_column(squared, spec)
     shares = by_column / np.maximum(by_column.sum(axis=1, keepdims=True), 1e-300)
     order = np.argsort(-shares, axis=1, kind="stable")[:, :top]
     return ["; ".join(f"{names[j]} {100 * shares[i, j]:.0f}%" for j in row)

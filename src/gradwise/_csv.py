@@ -186,6 +186,21 @@ def feature_columns(spec):
     return owners + [column["name"] for column in spec if column.get("indicator")]
 
 
+def sum_by_column(values, spec):
+    """``(names, totals)``: the CSV columns of ``spec`` and, per row of ``values`` (shape
+    (n_rows, n_features)), the sum of each column's features (a category's levels, a date's
+    parts and a column's "is missing" indicator together)."""
+    names = [column["name"] for column in spec]
+    owners = feature_columns(spec)
+    if len(owners) != values.shape[1]:
+        raise ValueError(f"the model takes {values.shape[1]} features, its column encoding "
+                         f"makes {len(owners)}.")
+    groups = np.array([names.index(owner) for owner in owners])
+    totals = np.zeros((len(values), len(names)))
+    np.add.at(totals.T, groups, values.T)
+    return names, totals
+
+
 def _width(column):
     """How many features a column of the spec encodes to."""
     if column["kind"] == "number":

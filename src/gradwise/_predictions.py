@@ -55,7 +55,7 @@ def explanations(model, facts, X, predicted, top):
     (``log(p / (1 - p))``, which keeps its slope where the probability saturates), or the
     prediction in the target's units.
     """
-    from ._csv import feature_columns
+    from ._csv import sum_by_column
     from .explain import input_gradients
     from .layers import Normalization
     first = model.layers[0]
@@ -70,14 +70,10 @@ def explanations(model, facts, X, predicted, top):
         chosen, space, scale = None, "output", facts["y_std"]
     gradients = input_gradients(model, X, chosen, space=space).astype(np.float64)
     shares = gradients * (X - np.asarray(first.state["mean"], dtype=np.float64)) * scale
-    owners = feature_columns(facts["columns"])
-    if len(owners) != X.shape[1]:
-        raise ValueError(f"--explain: the model takes {X.shape[1]} features, its column "
-                         f"encoding makes {len(owners)}.")
-    names = [column["name"] for column in facts["columns"]]
-    groups = np.array([names.index(owner) for owner in owners])
-    by_column = np.zeros((len(X), len(names)))
-    np.add.at(by_column.T, groups, shares.T)
+    try:
+        names, by_column = sum_by_column(shares, facts["columns"])
+    except ValueError as error:
+        raise ValueError(f"--explain: {error}") from None
     order = np.argsort(-np.abs(by_column), axis=1, kind="stable")[:, :top]
     return ["; ".join(f"{names[j]} {by_column[i, j]:+.3g}" for j in row)
             for i, row in enumerate(order)]
