@@ -195,9 +195,9 @@ def _against_labels(column, positive, errors, flagged):
     """ROC AUC and average precision of the errors for the ``positive`` rows (the rarer
     label), and the precision and recall of the flagged rows."""
     from sklearn.metrics import average_precision_score, roc_auc_score
-    hits = int((flagged & positive).sum())
-    precision = f"{hits / flagged.sum():.4f}" if flagged.any() else "-"
+    from .report import flagged_precision_recall
+    precision, recall = flagged_precision_recall(positive, flagged)
     return (f"against {column!r} ({int(positive.sum())} rows of the rarer class): ROC AUC "
             f"{roc_auc_score(positive, errors):.4f}, average precision "
             f"{average_precision_score(positive, errors):.4f}; flagged rows: precision "
-            f"{precision}, recall {hits / positive.sum():.4f}")
+            f"{precision}, recall {recall}")

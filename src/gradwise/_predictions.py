@@ -105,10 +105,9 @@ def _score(facts, predicted, y_text):
                 f"accuracy {balanced:.4f}, macro F1 "
                 f"{f1_score(y_text, predicted, average='macro', zero_division=0):.4f}")
         if facts.get("positive") is not None:  # two classes: how the rarer one fares
-            flagged, actual = predicted == facts["positive"], y_text == facts["positive"]
-            hits = int((flagged & actual).sum())
-            precision = f"{hits / flagged.sum():.4f}" if flagged.any() else "-"
-            recall = f"{hits / actual.sum():.4f}" if actual.any() else "-"
+            from .report import flagged_precision_recall
+            precision, recall = flagged_precision_recall(y_text == facts["positive"],
+                                                         predicted == facts["positive"])
             line += f"; {facts['positive']!r}: precision {precision}, recall {recall}"
         return line + note
     try:

@@ -8,7 +8,8 @@ import html
 
 import numpy as np
 
-from .report import _STYLE, _pre, _pyplot, _section, _svg, _table, model_summary
+from .report import (_STYLE, _pre, _pyplot, _section, _svg, _table, flagged_precision_recall,
+                     model_summary)
 
 #: Rows listed in the page's table of the most anomalous rows.
 TOP_ROWS = 25
@@ -105,10 +106,9 @@ def _curves(plt, errors, positive, flagged):
     roc_axis.plot(false_positive, true_positive)
     roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
     roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    hits = int((flagged & positive).sum())
+    precision, recall = flagged_precision_recall(positive, flagged)
     rows = [["average precision", f"{average_precision_score(positive, errors):.4f}"],
             ["ROC AUC", f"{roc_auc_score(positive, errors):.4f}"],
-            ["precision of the flagged rows", f"{hits / flagged.sum():.4f}" if flagged.any()
-             else "-"],
-            ["recall of the flagged rows", f"{hits / positive.sum():.4f}"]]
+            ["precision of the flagged rows", precision],
+            ["recall of the flagged rows", recall]]
     return _svg(plt, figure) + _table(["ranking by error", "value"], rows)

@@ -279,15 +279,15 @@ def _binary_curves(plt, model, splits, positive):
         if name != "train":
             precision, recall, _ = precision_recall_curve(truth, scores)
             line, = pr_axis.plot(recall, precision, label=name)
-            at_threshold, recall_at = _precision_recall(truth, scores, threshold)
+            at_threshold, recall_at = flagged_precision_recall(truth, scores >= threshold)
             if at_threshold != "-":  # the chosen threshold's point on the curve
                 pr_axis.plot(float(recall_at), float(at_threshold), "o", color=line.get_color())
             false_positive, true_positive, _ = roc_curve(truth, scores)
             roc_axis.plot(false_positive, true_positive, label=name)
         rows.append([name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
                      f"{roc_auc_score(truth, scores):.4f}",
-                     *_precision_recall(truth, scores, 0.5),
-                     *_precision_recall(truth, scores, threshold)])
+                     *flagged_precision_recall(truth, scores >= 0.5),
+                     *flagged_precision_recall(truth, scores >= threshold)])
     pr_axis.set(xlabel="recall", ylabel="precision",
                 title=f"precision-recall (dots: threshold {threshold:.3g})")
     roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
@@ -303,11 +303,12 @@ def _binary_curves(plt, model, splits, positive):
     return _svg(plt, figure) + table + note
 
 
-def _precision_recall(truth, scores, threshold):
-    """Precision ("-" when nothing is flagged) and recall, as text, of ``scores >= threshold``."""
-    flagged = scores >= threshold
+def flagged_precision_recall(truth, flagged):
+    """Precision and recall of the ``flagged`` rows (boolean arrays) for the ``truth`` ones, as
+    text with 4 decimals; "-" where there is nothing to divide by (no row flagged, none true)."""
     hits = int((flagged & truth).sum())
-    return (f"{hits / flagged.sum():.4f}" if flagged.any() else "-", f"{hits / truth.sum():.4f}")
+    return (f"{hits / flagged.sum():.4f}" if flagged.any() else "-",
+            f"{hits / truth.sum():.4f}" if truth.any() else "-")
 
 
 def _scatter(plt, model, pair, scale):
