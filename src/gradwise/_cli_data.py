@@ -225,20 +225,14 @@ def split_scores(model, data, X, y):
     F1, which, unlike accuracy, do not reward ignoring a rare class; with two classes also ROC
     AUC and average precision with the rarer class as the positive one.
     """
-    result = model.evaluate(X, y)
-    if data.task != "classification":
-        errors = (np.asarray(model.predict(X), dtype=np.float64)[:, 0] - y) * data.y_std
-        variance = np.var(y * data.y_std)
-        return {"loss": result["loss"], "mae": result["mae"] * data.y_std,
-                "rmse": float(np.sqrt(np.mean(errors ** 2))),
-                "r2": float(1 - np.mean(errors ** 2) / variance) if variance > 0 else float("nan")}
-    from sklearn.metrics import (average_precision_score, balanced_accuracy_score, f1_score,
-                                 roc_auc_score)
-    probabilities = np.asarray(model.predict(X), dtype=np.float64)
-    predicted = probabilities.argmax(axis=1)
-    scores = {"loss": result["loss"], "accuracy": result["accuracy"],
-              "bal_acc": balanced_accuracy_score(y, predicted),
-              "macro_f1": f1_score(y, predicted, average="macro", zero_division=0)}
+    from ._predictions import class_scores, regression_scores
+    loss = model.evaluate(X, y)["loss"]
+    outputs = np.asarray(model.predict(X), dtype=np.float64)
+    if data.task != "classification":  # in the target's units
+        return {"loss": loss, **regression_scores(outputs[:, 0] * data.y_std, y * data.y_std)}
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    probabilities = outputs
+    scores = {"loss": loss, **class_scores(y, probabilities.argmax(axis=1))}
     if data.outputs == 2:
         rare = rare_class(data)[0]
         positive, score = y == rare, probabilities[:, rare]

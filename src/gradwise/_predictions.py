@@ -91,19 +91,35 @@ def score_against(facts, predicted, y_text):
     return _score(facts, predicted, y_text) + skipped
 
 
+def class_scores(truth, predicted):
+    """Accuracy, balanced accuracy (the mean recall over the classes of ``truth``) and macro F1
+    of ``predicted`` labels (any comparable labels, or class indices)."""
+    from sklearn.metrics import f1_score
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    recalls = [np.mean(predicted[truth == c] == c) for c in np.unique(truth)]
+    return {"accuracy": float(np.mean(predicted == truth)), "bal_acc": float(np.mean(recalls)),
+            "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0))}
+
+
+def regression_scores(predicted, actual):
+    """Mean absolute and root mean squared errors, and R^2 (NaN for a constant ``actual``)."""
+    errors = np.asarray(predicted, dtype=np.float64) - np.asarray(actual, dtype=np.float64)
+    variance = np.var(actual)
+    return {"mae": float(np.mean(np.abs(errors))), "rmse": float(np.sqrt(np.mean(errors ** 2))),
+            "r2": float(1 - np.mean(errors ** 2) / variance) if variance > 0 else float("nan")}
+
+
 def _score(facts, predicted, y_text):
     if facts["task"] == "classification":
         from ._cli_data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
-        from sklearn.metrics import f1_score
         predicted = np.asarray(predicted)
-        accuracy = np.mean(predicted == y_text)
-        balanced = np.mean([np.mean(predicted[y_text == c] == c) for c in np.unique(y_text)])
+        scores = class_scores(y_text, predicted)
         unseen = sorted(set(y_text) - set(facts["classes"]))
         note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
-        line = (f"accuracy against column {facts['target']!r}: {accuracy:.4f}, balanced "
-                f"accuracy {balanced:.4f}, macro F1 "
-                f"{f1_score(y_text, predicted, average='macro', zero_division=0):.4f}")
+        line = (f"accuracy against column {facts['target']!r}: {scores['accuracy']:.4f}, "
+                f"balanced accuracy {scores['bal_acc']:.4f}, macro F1 "
+                f"{scores['macro_f1']:.4f}")
         if facts.get("positive") is not None:  # two classes: how the rarer one fares
             from .report import flagged_precision_recall
             precision, recall = flagged_precision_recall(y_text == facts["positive"],
@@ -115,12 +131,10 @@ def _score(facts, predicted, y_text):
     except ValueError:
         raise ValueError(f"--data: column {facts['target']!r} is not numeric; the model "
                          "predicts numbers.") from None
-    errors = predicted - actual
-    variance = np.var(actual)
-    r2 = f"{1 - np.mean(errors ** 2) / variance:.4f}" if variance > 0 else "-"
+    scores = regression_scores(predicted, actual)
+    r2 = "-" if np.isnan(scores["r2"]) else f"{scores['r2']:.4f}"
     return (f"mean absolute error against column {facts['target']!r}: "
-            f"{np.mean(np.abs(errors)):.6g}, root mean squared error "
-            f"{np.sqrt(np.mean(errors ** 2)):.6g}, R2 {r2}")
+            f"{scores['mae']:.6g}, root mean squared error {scores['rmse']:.6g}, R2 {r2}")
 
 
 def write_table(path, header, rows):
