@@ -9,7 +9,7 @@ import html
 import numpy as np
 
 from .report import (_STYLE, _pre, _pyplot, _section, _svg, _table, flagged_precision_recall,
-                     model_summary)
+                     model_summary, pr_roc_figure)
 
 #: Rows listed in the page's table of the most anomalous rows.
 TOP_ROWS = 25
@@ -96,16 +96,8 @@ def _top_rows(errors, flagged, lines, worst, labels):
 
 
 def _curves(plt, errors, positive, flagged):
-    from sklearn.metrics import (average_precision_score, precision_recall_curve, roc_auc_score,
-                                 roc_curve)
-    figure, (pr_axis, roc_axis) = plt.subplots(1, 2, figsize=(9, 3.8))
-    precision, recall, _ = precision_recall_curve(positive, errors)
-    pr_axis.plot(recall, precision)
-    pr_axis.set(xlabel="recall", ylabel="precision", title="precision-recall")
-    false_positive, true_positive, _ = roc_curve(positive, errors)
-    roc_axis.plot(false_positive, true_positive)
-    roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
-    roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    figure = pr_roc_figure(plt, {None: (positive, errors)})
     precision, recall = flagged_precision_recall(positive, flagged)
     rows = [["average precision", f"{average_precision_score(positive, errors):.4f}"],
             ["ROC AUC", f"{roc_auc_score(positive, errors):.4f}"],

@@ -261,8 +261,7 @@ def best_f1_threshold(truth, scores):
 def _binary_curves(plt, model, splits, positive):
     """PR and ROC curves on dev and test, and each split's precision and recall at 0.5 and at
     the threshold that maximizes F1 on dev (train when there is no dev split)."""
-    from sklearn.metrics import (average_precision_score, precision_recall_curve, roc_auc_score,
-                                 roc_curve)
+    from sklearn.metrics import average_precision_score, roc_auc_score
     curves = {}
     for name in ("train", "dev", "test"):
         if name in splits:
@@ -273,27 +272,13 @@ def _binary_curves(plt, model, splits, positive):
         return "<p>No split holds both classes.</p>"
     tuned_on = "dev" if "dev" in curves else next(iter(curves))
     threshold, _ = best_f1_threshold(*curves[tuned_on])
-    figure, (pr_axis, roc_axis) = plt.subplots(1, 2, figsize=(9, 3.8))
-    rows = []
-    for name, (truth, scores) in curves.items():
-        if name != "train":
-            precision, recall, _ = precision_recall_curve(truth, scores)
-            line, = pr_axis.plot(recall, precision, label=name)
-            at_threshold, recall_at = flagged_precision_recall(truth, scores >= threshold)
-            if at_threshold != "-":  # the chosen threshold's point on the curve
-                pr_axis.plot(float(recall_at), float(at_threshold), "o", color=line.get_color())
-            false_positive, true_positive, _ = roc_curve(truth, scores)
-            roc_axis.plot(false_positive, true_positive, label=name)
-        rows.append([name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
-                     f"{roc_auc_score(truth, scores):.4f}",
-                     *flagged_precision_recall(truth, scores >= 0.5),
-                     *flagged_precision_recall(truth, scores >= threshold)])
-    pr_axis.set(xlabel="recall", ylabel="precision",
-                title=f"precision-recall (dots: threshold {threshold:.3g})")
-    roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
-    roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    for axis in (pr_axis, roc_axis):
-        axis.legend()
+    figure = pr_roc_figure(plt, {name: pair for name, pair in curves.items() if name != "train"},
+                           threshold)
+    rows = [[name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
+             f"{roc_auc_score(truth, scores):.4f}",
+             *flagged_precision_recall(truth, scores >= 0.5),
+             *flagged_precision_recall(truth, scores >= threshold)]
+            for name, (truth, scores) in curves.items()]
     note = (f"<p>Threshold {threshold:.4g} maximizes F1 on the {tuned_on} split; predicting the "
             f"positive class when its probability is at least that trades precision for recall "
             f"as the table shows (gradwise predict --threshold {threshold:.4g}).</p>")
@@ -301,6 +286,32 @@ def _binary_curves(plt, model, splits, positive):
                     "recall @0.5", f"precision @{threshold:.3g}", f"recall @{threshold:.3g}"),
                    rows)
     return _svg(plt, figure) + table + note
+
+
+def pr_roc_figure(plt, curves, threshold=None):
+    """Precision-recall and ROC curves side by side, one line per ``{label: (truth, scores)}``
+    (a legend when the lines are labelled); with ``threshold``, a dot on each precision-recall
+    curve where the scores reach it."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+    figure, (pr_axis, roc_axis) = plt.subplots(1, 2, figsize=(9, 3.8))
+    for label, (truth, scores) in curves.items():
+        precision, recall, _ = precision_recall_curve(truth, scores)
+        line, = pr_axis.plot(recall, precision, label=label)
+        if threshold is not None:
+            at_threshold, recall_at = flagged_precision_recall(truth, scores >= threshold)
+            if at_threshold != "-":  # the chosen threshold's point on the curve
+                pr_axis.plot(float(recall_at), float(at_threshold), "o", color=line.get_color())
+        false_positive, true_positive, _ = roc_curve(truth, scores)
+        roc_axis.plot(false_positive, true_positive, label=label)
+    title = "precision-recall" + ("" if threshold is None else
+                                  f" (dots: threshold {threshold:.3g})")
+    pr_axis.set(xlabel="recall", ylabel="precision", title=title)
+    roc_axis.plot([0, 1], [0, 1], color="gray", linewidth=1)
+    roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    if any(label is not None for label in curves):
+        for axis in (pr_axis, roc_axis):
+            axis.legend()
+    return figure
 
 
 def flagged_precision_recall(truth, flagged):
