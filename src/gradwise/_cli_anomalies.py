@@ -63,7 +63,8 @@ def run(args, hidden_sizes):
     errors = -detector.score_samples(X)  # mean squared reconstruction error, standardized
     flagged = detector.predict(X) == -1
     worst = worst_columns(detector.autoencoder_, (X - detector.mean_) / detector.scale_, spec)
-    print(f"data: {args.data} ({len(X)} rows, {X.shape[1]} features); autoencoder "
+    description = f"{args.data} ({len(X)} rows, {X.shape[1]} features)"
+    print(f"data: {description}; autoencoder "
           f"{'-'.join(map(str, [X.shape[1], *encoder, *encoder[-2::-1], X.shape[1]]))}, "
           f"{detector.n_iter_} epochs; {int(flagged.sum())} rows flagged "
           f"(contamination {args.contamination:g})")
@@ -77,12 +78,11 @@ def run(args, hidden_sizes):
         from ._report_anomalies import write_anomaly_report
         text = None if labels is None else np.array([_cli_data.label_text(v) for v in labels])
         write_anomaly_report(args.report, detector, errors, flagged, lines, worst,
-                             f"{args.data} ({len(X)} rows, {X.shape[1]} features)", labels=text,
+                             description, labels=text,
                              positive=None if labels is None else labels == rare)
         print(f"report written to {args.report}")
     if args.save:
-        _save(args, detector, spec, f"{args.data} ({len(X)} rows, {X.shape[1]} features)",
-              errors, flagged)
+        _save(args, detector, spec, description, errors, flagged)
     return errors
 
 

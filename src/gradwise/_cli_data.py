@@ -181,7 +181,14 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
             layers.append(gw.layers.Dropout(dropout))
     last = "softmax" if outputs > 1 else None
     layers.append(gw.layers.Dense(outputs, activation=last, kernel_regularizer=regularizer))
-    model = gw.Sequential(layers, input_dim=n_features, seed=seed)
+    return compile_network(gw.Sequential(layers, input_dim=n_features, seed=seed), task,
+                           learning_rate, auc)
+
+
+def compile_network(model, task, learning_rate, auc=False):
+    """``model`` compiled as the command's networks are: Adam, softmax cross-entropy reporting
+    accuracy (and ROC AUC with ``auc``), or MSE reporting MAE."""
+    import gradwise as gw
     loss, metrics = (("categorical_crossentropy", ["accuracy"] + ["auc"] * auc)
                      if task == "classification" else ("mse", ["mae"]))
     model.compile(optimizer=gw.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)

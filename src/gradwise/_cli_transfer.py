@@ -45,11 +45,9 @@ def network(pretrained, outputs, task, learning_rate, freeze, seed):
                if isinstance(layer, gw.layers.Dense))
     layers = gw.transfer.reuse_layers(pretrained, last, freeze=freeze)
     layers.append(gw.layers.Dense(outputs, activation="softmax" if outputs > 1 else None))
-    model = gw.Sequential(layers, input_dim=pretrained.input_dim, seed=seed)
-    loss, metrics = (("categorical_crossentropy", ["accuracy"]) if task == "classification"
-                     else ("mse", ["mae"]))
-    model.compile(optimizer=gw.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
-    return model
+    from ._cli_data import compile_network
+    return compile_network(gw.Sequential(layers, input_dim=pretrained.input_dim, seed=seed),
+                           task, learning_rate)
 
 
 def _check_options(args):
