@@ -123,6 +123,17 @@ def encode_csv(path, spec, target=None, impute=False, with_lines=False):
     return (X, y, unknown) + ((lines,) if with_lines else ())
 
 
+def encode_saved(path, spec, target=None, fill=False):
+    """``(X, y, unknown, lines, gaps)``: a new CSV encoded as a saved model's ``spec`` says
+    (see :func:`encode_csv`), with ``fill`` its missing numbers filled with the spec's fills
+    (:func:`complete`); ``gaps`` counts the cells filled."""
+    X, y, unknown, lines = encode_csv(path, spec, target, impute=fill, with_lines=True)
+    gaps = int(np.isnan(X).sum()) if fill else 0
+    if fill:
+        X, _ = complete(X, spec)
+    return X, y, unknown, lines, gaps
+
+
 def fill_values(X, spec, strategy):
     """``spec`` with each numeric column's ``fill`` (the ``"median"`` or ``"mean"`` of ``X``'s
     present values, from the training rows) and ``indicator`` (whether the column had missing

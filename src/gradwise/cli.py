@@ -251,8 +251,7 @@ def tune(args):
 def predict(args):
     """Predict the rows of a CSV with a model saved by ``--save``; score them if the file
     has the target column."""
-    import numpy as np
-    from ._csv import complete, encode_csv
+    from ._csv import encode_saved
     from ._predictions import (check_threshold, explanations, predictions_table, score_against,
                                write_table)
     _cli_data.check_output_path(args.out, "--out")
@@ -264,18 +263,15 @@ def predict(args):
     if not detector:
         check_threshold(facts, args.threshold)
     impute = facts.get("impute")
-    X, y_text, unknown, lines = encode_csv(args.data, facts["columns"],
-                                           facts["label"] if detector else facts["target"],
-                                           impute=impute is not None, with_lines=True)
+    X, y_text, unknown, lines, gaps = encode_saved(
+        args.data, facts["columns"], facts["label"] if detector else facts["target"],
+        fill=impute is not None)
     if unknown:
         print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
               "as all zeros.", file=sys.stderr)
-    if impute is not None:
-        gaps = int(np.isnan(X).sum())
-        X, _ = complete(X, facts["columns"])
-        if gaps and not detector:
-            print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
-                  f"{impute}s.", file=sys.stderr)
+    if gaps and not detector:
+        print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
+              f"{impute}s.", file=sys.stderr)
     if detector:
         return _cli_anomalies.predict(args, model, facts, X, y_text, lines)
     header, rows, predicted = predictions_table(model, facts, X, args.threshold)

@@ -64,15 +64,14 @@ class CSVModel:
     def encode(self, data):
         """The network's input for ``data`` (a CSV path, a DataFrame or a dict of columns):
         shape (n_rows, n_features), with missing numbers filled as in training."""
-        from ._csv import _encode, complete, encode_csv
+        from ._csv import _encode, complete, encode_saved
         impute = self.metadata.get("impute") is not None
         spec = self.metadata["columns"]
         if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-            X = encode_csv(data, spec, impute=impute)[0]
-        else:
-            columns = _text_columns(data, self.columns)
-            lines = np.arange(2, 2 + len(next(iter(columns.values()))))
-            X = _encode(columns, lines, spec, "data", impute)[0]
+            return encode_saved(data, spec, fill=impute)[0]
+        columns = _text_columns(data, self.columns)
+        lines = np.arange(2, 2 + len(next(iter(columns.values()))))
+        X = _encode(columns, lines, spec, "data", impute)[0]
         return complete(X, spec)[0] if impute else X
 
     def predict_proba(self, data):
