@@ -4,7 +4,8 @@ import datetime
 import numpy as np
 import pytest
 
-from gradwise._csv import complete, encode_csv, feature_names, fill_values, read_csv
+from gradwise._csv import complete, encode_csv, fill_values, read_csv
+from gradwise._csv_spec import feature_names
 from gradwise._csv_dates import date_features
 from gradwise.cli import main
 

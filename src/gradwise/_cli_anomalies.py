@@ -120,7 +120,7 @@ def worst_columns(autoencoder, Z, spec, top=3):
     """For each row of standardized ``Z``, the ``top`` CSV columns with the largest share of its
     squared reconstruction error (a category's levels and a column's "is missing" indicator
     count for the column), as text such as ``"amount 71%; hour 12%"``."""
-    from ._csv import sum_by_column
+    from ._csv_spec import sum_by_column
     squared = np.square(autoencoder.reconstruct(Z).astype(np.float64) - Z)
     names, by_column = sum_by_column(squared, spec)
     shares = by_column / np.maximum(by_column.sum(axis=1, keepdims=True), 1e-300)

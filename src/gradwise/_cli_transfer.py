@@ -13,7 +13,8 @@ def load(args):
     """``(loaded, pretrained)``: the tuple :func:`gradwise._cli_data.load` returns, with the
     features encoded as the pretrained model's, and the pretrained network."""
     from . import _cli_data
-    from ._csv import _as_numbers, _task, complete, feature_names
+    from ._csv import _as_numbers, _task, complete
+    from ._csv_spec import feature_names
     _check_options(args)
     pretrained, facts = _read(args.init_from)
     spec = facts["columns"]

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from ._csv_dates import date_features, date_spec
+from ._csv_spec import _positions, _width
 
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
@@ -172,57 +173,6 @@ def complete(X, spec):
         if gaps.any():
             X[gaps, position:position + _width(column)] = column["fill"]
     return (np.column_stack([X, *indicators]) if indicators else X), names
-
-
-def feature_names(spec):
-    """The name of each encoded feature: a number's column, ``column=level`` for a category,
-    then ``column is missing`` for each indicator that :func:`complete` appends."""
-    names = []
-    for column in spec:
-        if column["kind"] == "number":
-            names.append(column["name"])
-        elif column["kind"] == "date":
-            names += [f"{column['name']}:{part}" for part in column["parts"]]
-        else:
-            names += [f"{column['name']}={level}" for level in column["levels"]]
-    return names + [f"{column['name']} is missing" for column in spec if column.get("indicator")]
-
-
-def feature_columns(spec):
-    """The CSV column of each encoded feature: a number's own, every level of a category, then
-    the "is missing" indicators that :func:`complete` appends."""
-    owners = []
-    for column in spec:
-        owners += [column["name"]] * _width(column)
-    return owners + [column["name"] for column in spec if column.get("indicator")]
-
-
-def sum_by_column(values, spec):
-    """``(names, totals)``: the CSV columns of ``spec`` and, per row of ``values`` (shape
-    (n_rows, n_features)), the sum of each column's features (a category's levels, a date's
-    parts and a column's "is missing" indicator together)."""
-    names = [column["name"] for column in spec]
-    owners = feature_columns(spec)
-    if len(owners) != values.shape[1]:
-        raise ValueError(f"the model takes {values.shape[1]} features, its column encoding "
-                         f"makes {len(owners)}.")
-    groups = np.array([names.index(owner) for owner in owners])
-    totals = np.zeros((len(values), len(names)))
-    np.add.at(totals.T, groups, values.T)
-    return names, totals
-
-
-def _width(column):
-    """How many features a column of the spec encodes to."""
-    if column["kind"] == "number":
-        return 1
-    return len(column["parts"]) if column["kind"] == "date" else len(column["levels"])
-
-
-def _positions(spec):
-    """The first feature index of each column of ``spec``."""
-    widths = [_width(column) for column in spec]
-    return np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
 
 
 def _drop_rows_without_target(columns, lines, target):

@@ -55,7 +55,7 @@ def explanations(model, facts, X, predicted, top):
     (``log(p / (1 - p))``, which keeps its slope where the probability saturates), or the
     prediction in the target's units.
     """
-    from ._csv import sum_by_column
+    from ._csv_spec import sum_by_column
     from .explain import input_gradients
     from .layers import Normalization
     first = model.layers[0]

@@ -51,7 +51,7 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     _cli_results.imbalance_note(data, args)
     _cli_results.diagnosis_line(model, data, args)
     if args.report:
-        from ._csv import feature_columns
+        from ._csv_spec import feature_columns
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
                      data_description=data.description, feature_names=data.feature_names,
