@@ -50,19 +50,20 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
     _cli_results.diagnosis_line(model, data, args)
+    facts = _cli_data.metadata(data)
     if args.report:
         from ._csv_spec import feature_columns
         from .report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
                      data_description=data.description, feature_names=data.feature_names,
-                     class_names=_cli_data.metadata(data)["classes"], target_scale=data.y_std,
+                     class_names=facts["classes"], target_scale=data.y_std,
                      gradient_health=health, human_error=args.human_error,
                      feature_groups=feature_columns(data.columns))
         print(f"\nreport written to {args.report}")
     if args.save:
-        facts = {**_cli_data.metadata(data),
-                 "provenance": _cli_data.provenance(args, data.description, table)}
-        gw.save_model(model, args.save, include_optimizer=False, metadata=facts)
+        made = _cli_data.provenance(args, data.description, table)
+        gw.save_model(model, args.save, include_optimizer=False,
+                      metadata={**facts, "provenance": made})
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return model
