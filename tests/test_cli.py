@@ -378,7 +378,7 @@ def test_numeric_class_labels_come_back_as_written(tmp_path, capsys):
 
 
 def test_regression_scores_are_in_target_units(tmp_path, capsys):
-    from gradwise import _cli_data
+    from gradwise.cli import data as _cli_data
     X, y = load_diabetes(return_X_y=True)
     path = _write_csv(tmp_path / "d.csv", [f"x{i}" for i in range(10)] + ["progression"],
                       [[*row, target] for row, target in zip(X, y)])
@@ -533,7 +533,7 @@ def test_a_closed_pipe_ends_the_command_quietly():
 
 
 def test_cross_validation_tests_every_row_once(tmp_path, capsys):
-    from gradwise import _cli_data
+    from gradwise.cli import data as _cli_data
     from gradwise.cli import _runs
     path, _, names = _iris_csv(tmp_path / "iris.csv")
     args = train_args("--data", path, "--target", "species", "--cv", "5")

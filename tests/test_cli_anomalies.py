@@ -113,7 +113,7 @@ def test_info_describes_a_saved_detector(tmp_path, capsys):
 
 
 def test_worst_columns_are_each_columns_share_of_the_squared_error():
-    from gradwise._cli_anomalies import worst_columns
+    from gradwise.cli.anomalies import worst_columns
 
     class Zeros:  # reconstructs every row as the mean: the squared error is Z**2
         def reconstruct(self, Z):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gradwise import _cli_data
+from gradwise.cli import data as _cli_data
 from gradwise.cli import main
 
 from _cli_helpers import train_args

@@ -6,7 +6,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 import gradwise as gw
-from gradwise import _cli_data
+from gradwise.cli import data as _cli_data
 from gradwise.cli import main
 
 from _cli_helpers import train_args

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 import gradwise as gw
-from gradwise import _cli_data
+from gradwise.cli import data as _cli_data
 from gradwise.cli import main
 
 from _cli_helpers import train_args
@@ -161,7 +161,7 @@ def test_tune_imputes_too(tmp_path, capsys):
     (["", ""], [np.nan, np.nan]),   # only empty cells: a number column with no values
 ])
 def test_numeric_columns_and_their_gaps(cells, expected):
-    from gradwise._csv import _numeric_column
+    from gradwise.tabular.csv import _numeric_column
     values = _numeric_column(cells)
     if expected is None:
         assert values is None
@@ -202,7 +202,7 @@ def test_export_writes_the_network_and_its_encoding_for_onnxruntime(tmp_path, ca
     ort = pytest.importorskip("onnxruntime")
     import json
 
-    from gradwise._csv import complete, encode_csv
+    from gradwise.tabular.csv import complete, encode_csv
     path, _ = _cancer_with_gaps(tmp_path, marker="NA")
     model_file, onnx_file = str(tmp_path / "m.npz"), str(tmp_path / "m.onnx")
     assert main(["train", "--data", path, "--target", "diagnosis", "--impute", "median",

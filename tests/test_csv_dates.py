@@ -4,9 +4,9 @@ import datetime
 import numpy as np
 import pytest
 
-from gradwise._csv import complete, encode_csv, fill_values, read_csv
-from gradwise._csv_spec import feature_names
-from gradwise._csv_dates import date_features
+from gradwise.tabular.csv import complete, encode_csv, fill_values, read_csv
+from gradwise.tabular.spec import feature_names
+from gradwise.tabular.dates import date_features
 from gradwise.cli import main
 
 

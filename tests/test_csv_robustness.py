@@ -3,7 +3,7 @@ exception (seeded random files: gaps, markers, text, ragged rows, quotes, overfl
 import numpy as np
 import pytest
 
-from gradwise._csv import complete, encode_csv, fill_values, read_csv
+from gradwise.tabular.csv import complete, encode_csv, fill_values, read_csv
 
 TOKENS = ["1", "2.5", "-3", "", "NA", "a", "b", "none", "-", "?", "1e400", "nan", "inf", " ",
           "x y", '"q,1"', "0", "1", "2024-03-15", "2024-02-30", "2024-03-15 10:30"]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, make_regression
+from sklearn.datasets import (load_breast_cancer, load_diabetes, load_digits, load_iris,
+                              make_regression)
 from sklearn.dummy import DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
@@ -18,7 +19,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import gradwise as gw
-from gradwise._estimators_base import _ConvergenceMonitor
+from gradwise.estimators.base import _ConvergenceMonitor
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=50, learning_rate_init=0.01, random_state=0)
 FLOAT32_ROUNDING = ("float32 training: weighting and repeating samples agree to ~1e-6, "

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import _kernels
+from gradwise.backend import kernels as _kernels
 
 pytest.importorskip("numba")
 
@@ -119,7 +119,7 @@ def test_never_mode_keeps_numpy(monkeypatch):
 
 def test_set_num_threads_limits_blas_and_rejects_bad_counts():
     from threadpoolctl import threadpool_info
-    from gradwise._threads import _limiter
+    from gradwise.backend.threads import _limiter
     gw.set_num_threads(1)
     try:
         assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gradwise as gw
-from gradwise import onnx_export
+from gradwise.io import onnx as onnx_export
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gradwise import optimizers, schedules
-from gradwise.optimizers import (SGD, Adagrad, Adam, AdamW, Nadam, RMSprop, clip_gradients)
+from gradwise.optimizers import SGD, Adagrad, Adam, AdamW, Nadam, RMSprop, clip_gradients
 from gradwise.optimizers import adam as adam_module
 
 P0 = [1.0, -2.0, 0.5]

@@ -45,7 +45,7 @@ def test_readme_command_lines_parse_and_its_options_exist():
     lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
              for line in block.splitlines() if line.startswith("gradwise")]
     assert len(lines) >= 8
-    from gradwise._cli_parser import _EPILOG  # the examples of gradwise --help too
+    from gradwise.cli.parser import _EPILOG  # the examples of gradwise --help too
     lines += [line.split("#")[0].strip() for line in _EPILOG.splitlines()
               if line.strip().startswith("gradwise")]
     for line in lines:

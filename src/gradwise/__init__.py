@@ -15,7 +15,7 @@ from .io import export_onnx, load_model, save_model
 from .lr_finder import find_learning_rate
 from .autoencoder import Autoencoder
 from .model import Sequential
-from ._threads import set_num_threads
+from .backend.threads import set_num_threads
 
 __version__ = "0.1.0"
 
@@ -29,13 +29,14 @@ _LAZY = {
     "data": ("data", None),
     "augmentation": ("augmentation", None),
     "estimators": ("estimators", None),
-    "AutoencoderAnomalyDetector": ("anomaly", "AutoencoderAnomalyDetector"),
+    "AutoencoderAnomalyDetector": ("estimators.anomaly", "AutoencoderAnomalyDetector"),
     "report": ("report", None),
     "tuning": ("tuning", None),
     "tune": ("tuning", "tune"),
-    "load_csv_model": ("csv_model", "load_csv_model"),
-    "CSVModel": ("csv_model", "CSVModel"),
-    "csv_model": ("csv_model", None),
+    "load_csv_model": ("tabular.model", "load_csv_model"),
+    "CSVModel": ("tabular.model", "CSVModel"),
+    "csv_model": ("tabular.model", None),
+    "tabular": ("tabular", None),
 }
 
 

@@ -14,7 +14,7 @@ array([[0., 2.]])
 """
 import math
 
-from ._backend import xp
+from .backend import xp
 from ._registry import Configurable, resolve
 
 

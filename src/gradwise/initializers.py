@@ -23,7 +23,7 @@ Normal draws are plain, not truncated. Examples
 """
 import math
 
-from ._backend import xp
+from .backend import xp
 from ._registry import Configurable, resolve
 
 

@@ -17,7 +17,7 @@ Examples
 >>> metrics.get("acc")(np.array([[1, 0], [0, 1]]), np.array([[0.9, 0.1], [0.6, 0.4]]))
 0.5
 """
-from ._backend import xp
+from .backend import xp
 from ._registry import resolve
 
 __all__ = ["accuracy", "auc", "binary_accuracy", "categorical_accuracy", "mse", "mae", "rmse", "r2",

@@ -5,8 +5,9 @@ import warnings
 import numpy as np
 
 from . import callbacks as callbacks_module
-from . import _kernels, losses, metrics as metrics_module, optimizers
-from ._backend import xp
+from .backend import kernels as _kernels
+from . import losses, metrics as metrics_module, optimizers
+from .backend import xp
 from ._training import (apply_class_weight, iterate_batches, run_training, split_validation,
                         unpack_validation_data)
 from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight

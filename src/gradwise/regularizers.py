@@ -14,7 +14,7 @@ Examples
 """
 import numbers
 
-from ._backend import xp
+from .backend import xp
 from ._registry import Configurable, resolve, serialize
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize"]

@@ -2,7 +2,7 @@
 import math
 
 from .. import activations
-from .._backend import xp
+from ..backend import xp
 from .base import Layer
 
 

@@ -8,7 +8,7 @@ these dicts hold views into the model's flat buffers, so a layer must write grad
 """
 import numpy as np
 
-from .._backend import DEFAULT_DTYPE, xp
+from ..backend import DEFAULT_DTYPE, xp
 from .._registry import Configurable, serialize
 
 

@@ -1,6 +1,7 @@
 """Fully connected layer: ``Z = X @ W + b``, ``A = activation(Z)``."""
-from .. import _kernels, activations, initializers, regularizers
-from .._backend import xp
+from ..backend import kernels as _kernels
+from .. import activations, initializers, regularizers
+from ..backend import xp
 from .base import Layer, _positive_int
 
 

@@ -1,5 +1,5 @@
 """Inverted dropout (Srivastava et al. 2014)."""
-from .._backend import xp
+from ..backend import xp
 from .base import Layer, _rate
 
 

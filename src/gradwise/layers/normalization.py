@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .._backend import xp
+from ..backend import xp
 from .base import Layer
 
 

@@ -1,7 +1,7 @@
 """The loss base class and the checks its subclasses share."""
 import numbers
 
-from .._backend import DEFAULT_DTYPE, xp
+from ..backend import DEFAULT_DTYPE, xp
 from .._registry import Configurable
 
 #: Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` inside the logarithms.

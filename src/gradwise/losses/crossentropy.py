@@ -1,6 +1,6 @@
 """Cross-entropies: binary, categorical (one-hot or integer labels) and binary focal."""
-from .. import _kernels
-from .._backend import xp
+from ..backend import kernels as _kernels
+from ..backend import xp
 from .base import (EPSILON, Loss, _check_bool, _check_number, _check_y, _kernel_ready,
                    _log_softmax, _sigmoid)
 

@@ -1,5 +1,5 @@
 """Regression losses: mean squared error, mean absolute error, Huber."""
-from .._backend import xp
+from ..backend import xp
 from .base import Loss, _check_number
 
 

@@ -14,7 +14,7 @@ Examples
 array([ 0.995, -2.005])
 """
 from .._registry import resolve, serialize
-from ..clipping import clip_gradients
+from .clipping import clip_gradients
 from .adam import Adam, AdamW, Nadam
 from .adaptive import Adagrad, RMSprop
 from .base import Optimizer

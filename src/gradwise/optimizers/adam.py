@@ -1,8 +1,8 @@
 """Adam and its variants: AdamW (decoupled weight decay) and Nadam (Nesterov momentum)."""
 import math
 
-from .. import _kernels
-from .._backend import xp
+from ..backend import kernels as _kernels
+from ..backend import xp
 from .base import Optimizer, _check, _contiguous, _unit
 
 _MAX_DECAY_RUNS = 64  # past this many contiguous runs, a mask multiply beats sliced loops

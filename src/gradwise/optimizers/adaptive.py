@@ -1,5 +1,5 @@
 """Per-parameter adaptive rates from squared gradients: AdaGrad and RMSprop."""
-from .._backend import xp
+from ..backend import xp
 from .base import Optimizer, _check, _unit
 
 

@@ -3,8 +3,8 @@ import math
 import numbers
 
 from .. import schedules
-from ..clipping import clip_gradients
-from .._backend import xp
+from .clipping import clip_gradients
+from ..backend import xp
 from .._registry import Configurable
 
 

@@ -1,5 +1,5 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum."""
-from .._backend import xp
+from ..backend import xp
 from .base import Optimizer, _unit
 
 

@@ -13,8 +13,8 @@ import os
 import tempfile
 import time
 
-from ._study import (WORKER_STREAM, derive_seed, import_optuna, make_pruner,
-                     make_sampler, optuna_logging)
+from ._study import (WORKER_STREAM, derive_seed, import_optuna, make_pruner, make_sampler,
+                     optuna_logging)
 
 
 def _journal(path):
@@ -71,7 +71,7 @@ def _limit_blas_once():
     costs milliseconds per task). The setting stays with joblib's reusable workers, which
     joblib itself limits to ``cores // n_jobs`` threads."""
     if not _worker_storage.get("blas_limited"):
-        from .._threads import set_num_threads
+        from ..backend.threads import set_num_threads
         set_num_threads(1)
         _worker_storage["blas_limited"] = True
 

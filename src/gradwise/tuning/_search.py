@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .. import _kernels
+from ..backend import kernels as _kernels
 from .._training import apply_class_weight, unpack_validation_data
 from .._validation import check_positive_int
 from ..callbacks import Callback
@@ -121,7 +121,7 @@ class _Search:
     def probe(self):
         """Call ``build`` on the center of the space, before any training: checks what it
         returns, the objective's name and the data (as ``fit`` would), and estimates one
-        trial's saving from the compiled kernels (see :mod:`gradwise._kernels`)."""
+        trial's saving from the compiled kernels (see :mod:`gradwise.backend.kernels`)."""
         center = {name: dimension.center() for name, dimension in self.space.items()}
         model = build_model(self.build, center, seed=0)
         known = ["val_loss"] + [f"val_{metric.__name__}" for metric in model.metrics]

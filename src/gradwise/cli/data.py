@@ -30,7 +30,7 @@ def load(args):
                 names, columns, "digit")
     if not args.target:
         raise ValueError("--target: name the column to predict, e.g. --target price.")
-    from ._csv import read_csv
+    from ..tabular.csv import read_csv
     X, y, names, task, columns = read_csv(args.data, args.target, impute=args.impute is not None,
                                           drop=_names(args.drop),
                                           categorical=_names(args.categorical))
@@ -59,8 +59,8 @@ def prepare(loaded, seed, impute=None, files=None):
     train on, which tells variance (train to train-dev) from data mismatch (train-dev to dev).
     """
     import gradwise as gw
-    from ._csv import complete, fill_values
-    from .layers.normalization import standard_moments
+    from ..tabular.csv import complete, fill_values
+    from ..layers.normalization import standard_moments
     X, y, task, description, names, columns, target = loaded
     files = files or {}
     classes, y_mean, y_std = None, 0.0, 1.0
@@ -132,7 +132,7 @@ def load_split_file(path, option, columns, target, impute):
     target left out, with a warning)."""
     import sys
 
-    from ._csv import encode_csv, missing_cells
+    from ..tabular.csv import encode_csv, missing_cells
     X, y_cells, unknown = encode_csv(path, columns, target, impute=impute)
     if y_cells is None:
         raise ValueError(f"{option}: {path!r} has no column {target!r}.")
@@ -232,7 +232,7 @@ def split_scores(model, data, X, y):
     F1, which, unlike accuracy, do not reward ignoring a rare class; with two classes also ROC
     AUC and average precision with the rarer class as the positive one.
     """
-    from ._predictions import class_scores, regression_scores
+    from .predictions import class_scores, regression_scores
     loss = model.evaluate(X, y)["loss"]
     outputs = np.asarray(model.predict(X), dtype=np.float64)
     if data.task != "classification":  # in the target's units
@@ -284,7 +284,7 @@ def label_text(value):
 
 def check_output_path(path, option):
     """Refuse, before any training, a path that cannot be written."""
-    from .io import _unwritable
+    from ..io import _unwritable
     problem = None if path is None else _unwritable(path)
     if problem:
         raise ValueError(f"{option}: {problem}.")

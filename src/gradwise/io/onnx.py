@@ -100,7 +100,7 @@ def export_onnx(model, path, opset=None, metadata=None):
     onnx.helper.set_model_props(proto, metadata or {})
     onnx.checker.check_model(proto, full_check=True)
     # Imported here, not at the top: io imports this module while it loads.
-    from .io import _atomic_write
+    from . import _atomic_write
 
     _atomic_write(path, lambda file: _write(file, proto), suffix=".onnx")
 
@@ -114,7 +114,7 @@ def _check_path(path):
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise TypeError(f"path: expected a str or os.PathLike file name, received {path!r}.")
     path = os.fspath(path)
-    from .io import _unwritable  # here: io imports this module while it loads
+    from . import _unwritable  # here: io imports this module while it loads
     problem = _unwritable(path)
     if problem:
         error = IsADirectoryError if os.path.isdir(path) else FileNotFoundError
@@ -158,7 +158,7 @@ def _build_model(onnx, model, opset):
     outputs = [helper.make_tensor_value_info("Y", elem_type, ["batch", model.output_dim])]
     body = helper.make_graph(graph.nodes, model.name, inputs, outputs, graph.initializers)
     opsets = [helper.make_opsetid("", opset)]
-    from . import __version__
+    from .. import __version__
 
     proto = helper.make_model(body, opset_imports=opsets, producer_name="gradwise",
                               producer_version=__version__,
@@ -220,7 +220,7 @@ def _convert_layer(graph, layer, x):
 
 
 def _layer_class(name):
-    from . import layers
+    from .. import layers
 
     return getattr(layers, name, None)
 
@@ -275,7 +275,7 @@ _LAYER_CONVERTERS = {
 
 # -- activations ---------------------------------------------------------------------------
 def _convert_activation(graph, activation, x, layer_name):
-    from . import activations
+    from .. import activations
 
     name = getattr(activation, "name", None)
     if name not in _ACTIVATION_CONVERTERS or type(activation) is not activations._REGISTRY[name]:

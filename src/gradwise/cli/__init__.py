@@ -10,8 +10,9 @@ model with its column encoding (``--save``), which ``gradwise predict`` applies 
 import functools
 import sys
 
-from . import _cli_anomalies, _cli_data, _cli_info, _cli_results
-from ._cli_parser import _parser
+from . import (anomalies as _cli_anomalies, data as _cli_data, info as _cli_info, results as
+               _cli_results)
+from .parser import _parser
 
 
 def _hidden(text):
@@ -52,8 +53,8 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
     _cli_results.diagnosis_line(model, data, args)
     facts = _cli_data.metadata(data)
     if args.report:
-        from ._csv_spec import feature_columns
-        from .report import write_report
+        from ..tabular.spec import feature_columns
+        from ..report import write_report
         write_report(args.report, model, history, dict(zip(("train", "dev", "test"), data.splits)),
                      data_description=data.description, feature_names=data.feature_names,
                      class_names=facts["classes"], target_scale=data.y_std,
@@ -175,7 +176,7 @@ def train(args):
 
 def _train_from(args):
     """``train --init-from``: the pretrained model's encoding and layers, a new output layer."""
-    from . import _cli_transfer
+    from . import transfer as _cli_transfer
     loaded, pretrained = _cli_transfer.load(args)
     data = _cli_data.prepare(loaded, args.seed)
     _cli_results.check_human_error(args, data)
@@ -194,7 +195,7 @@ def _train_from(args):
 
 def _tuning_space():
     """What ``gradwise tune`` searches (every hidden layer has the same width)."""
-    from . import tuning
+    from .. import tuning
     return {"learning_rate": tuning.LogUniform(1e-4, 1e-1),
             "l2": tuning.LogUniform(1e-6, 1e-2),
             "dropout": tuning.Uniform(0.0, 0.5),
@@ -212,7 +213,7 @@ def _network_from_params(params, n_features, outputs, task, moments, auc=False):
 def tune(args):
     """Search on the dev split, print the best trials, then train and report the best one."""
     import gradwise as gw
-    from . import tuning
+    from .. import tuning
     _check_outputs(args)
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
@@ -252,9 +253,9 @@ def tune(args):
 def predict(args):
     """Predict the rows of a CSV with a model saved by ``--save``; score them if the file
     has the target column."""
-    from ._csv import encode_saved
-    from ._predictions import (check_threshold, explanations, predictions_table, score_against,
-                               write_table)
+    from ..tabular.csv import encode_saved
+    from .predictions import (check_threshold, explanations, predictions_table, score_against,
+                              write_table)
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
     detector = facts["kind"] == _cli_data.ANOMALY_KIND

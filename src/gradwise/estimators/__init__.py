@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._estimators_base import BaseMLP
+from .base import BaseMLP
 from .anomaly import AutoencoderAnomalyDetector
 
 __all__ = ["MLPClassifier", "MLPRegressor", "AutoencoderAnomalyDetector"]
@@ -193,7 +193,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _output_spec(self, n_outputs):
         if self.loss == "focal":
-            from .losses import BinaryFocalCrossentropy
+            from ..losses import BinaryFocalCrossentropy
             return n_outputs, "sigmoid", BinaryFocalCrossentropy(self.focal_gamma, self.focal_alpha)
         if n_outputs == 1:
             return 1, "sigmoid", "binary_crossentropy"

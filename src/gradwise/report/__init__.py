@@ -22,10 +22,10 @@ import os
 
 import numpy as np
 
-from .diagnostics import diagnose
-from .explain import _labels, _ModelAdapter, permutation_importance
-from .io import _atomic_write
-from .model import Sequential
+from ..diagnostics import diagnose
+from ..explain import _labels, _ModelAdapter, permutation_importance
+from ..io import _atomic_write
+from ..model import Sequential
 
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "binary_crossentropy",
                           "binary_focal_crossentropy")

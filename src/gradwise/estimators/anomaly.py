@@ -8,11 +8,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import regularizers
-from .autoencoder import Autoencoder
-from .callbacks import EarlyStopping
-from .layers.normalization import standard_moments
-from .optimizers import Adam
+from .. import regularizers
+from ..autoencoder import Autoencoder
+from ..callbacks import EarlyStopping
+from ..layers.normalization import standard_moments
+from ..optimizers import Adam
 
 
 class AutoencoderAnomalyDetector(OutlierMixin, BaseEstimator):

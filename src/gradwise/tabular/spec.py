@@ -1,4 +1,4 @@
-"""The encoded features of a CSV column spec (see :func:`gradwise._csv.read_csv`): their names,
+"""The encoded features of a CSV column spec (see :func:`gradwise.tabular.csv.read_csv`): their names,
 the column each belongs to, and sums of per-feature values by column."""
 import numpy as np
 

@@ -6,7 +6,7 @@ every :class:`~gradwise.optimizers.Optimizer` takes ``clipvalue``, ``clipnorm`` 
 """
 import math
 
-from ._backend import xp
+from ..backend import xp
 
 __all__ = ["clip_gradients"]
 

@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 
-from ._csv_dates import date_features, date_spec
-from ._csv_spec import _positions, _width
+from .dates import date_features, date_spec
+from .spec import _positions, _width
 
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.

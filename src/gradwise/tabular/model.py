@@ -27,7 +27,7 @@ def load_csv_model(path):
         The file cannot be read, or was not written by the command (it lacks the column
         encoding).
     """
-    from ._cli_data import read_cli_model
+    from ..cli.data import read_cli_model
     try:
         model, facts = read_cli_model(path)
     except ValueError as error:
@@ -53,7 +53,7 @@ class CSVModel:
     """
 
     def __init__(self, network, metadata, path=None):
-        from ._cli_data import ANOMALY_KIND
+        from ..cli.data import ANOMALY_KIND
         self.network, self.metadata, self.path = network, metadata, path
         self.columns = [column["name"] for column in metadata["columns"]]
         self.detector = metadata["kind"] == ANOMALY_KIND
@@ -64,7 +64,7 @@ class CSVModel:
     def encode(self, data):
         """The network's input for ``data`` (a CSV path, a DataFrame or a dict of columns):
         shape (n_rows, n_features), with missing numbers filled as in training."""
-        from ._csv import _encode, complete, encode_saved
+        from .csv import _encode, complete, encode_saved
         impute = self.metadata.get("impute") is not None
         spec = self.metadata["columns"]
         if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
@@ -99,7 +99,7 @@ class CSVModel:
         if not self.detector:
             raise ValueError("reconstruction_error: not an anomaly detector (saved by "
                              "'gradwise anomalies --save').")
-        from ._cli_anomalies import saved_errors
+        from ..cli.anomalies import saved_errors
         return saved_errors(self.network, self.metadata, self.encode(data))[2]
 
     def is_anomaly(self, data):

@@ -55,9 +55,9 @@ def explanations(model, facts, X, predicted, top):
     (``log(p / (1 - p))``, which keeps its slope where the probability saturates), or the
     prediction in the target's units.
     """
-    from ._csv_spec import sum_by_column
-    from .explain import input_gradients
-    from .layers import Normalization
+    from ..tabular.spec import sum_by_column
+    from ..explain import input_gradients
+    from ..layers import Normalization
     first = model.layers[0]
     if not isinstance(first, Normalization):
         raise ValueError("--explain: the model does not start with the Normalization layer "
@@ -82,7 +82,7 @@ def explanations(model, facts, X, predicted, top):
 def score_against(facts, predicted, y_text):
     """A line comparing the predictions with the file's own target column (its rows that
     have a target value)."""
-    from ._csv import missing_cells
+    from ..tabular.csv import missing_cells
     present = ~missing_cells([str(cell) for cell in y_text])
     if not present.any():
         return f"column {facts['target']!r} has no values to score against"
@@ -111,7 +111,7 @@ def regression_scores(predicted, actual):
 
 def _score(facts, predicted, y_text):
     if facts["task"] == "classification":
-        from ._cli_data import label_text
+        from .data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
         predicted = np.asarray(predicted)
         scores = class_scores(y_text, predicted)
@@ -121,7 +121,7 @@ def _score(facts, predicted, y_text):
                 f"balanced accuracy {scores['bal_acc']:.4f}, macro F1 "
                 f"{scores['macro_f1']:.4f}")
         if facts.get("positive") is not None:  # two classes: how the rarer one fares
-            from .report import flagged_precision_recall
+            from ..report import flagged_precision_recall
             precision, recall = flagged_precision_recall(y_text == facts["positive"],
                                                          predicted == facts["positive"])
             line += f"; {facts['positive']!r}: precision {precision}, recall {recall}"
@@ -146,6 +146,6 @@ def write_table(path, header, rows):
     if path is None:
         sys.stdout.write(buffer.getvalue())
         return
-    from .io import _atomic_write
+    from ..io import _atomic_write
     data = buffer.getvalue().encode("utf-8")
     _atomic_write(path, lambda file: file.write(data), suffix=".csv")

@@ -24,7 +24,7 @@ def export(args):
     """Write the network as ONNX; the model file's metadata (column encoding, classes, target
     scaling or detector threshold) goes into the ONNX metadata as JSON under ``"gradwise"``."""
     import gradwise as gw
-    from . import _cli_data
+    from . import data as _cli_data
     _cli_data.check_output_path(args.onnx, "--onnx")
     model, facts = _cli_data.read_cli_model(args.model)
     gw.export_onnx(model, args.onnx, metadata={"gradwise": json.dumps(facts)})
@@ -36,7 +36,7 @@ def export(args):
 
 def run(args):
     """Print the description; returns the model file's metadata."""
-    from . import _cli_data
+    from . import data as _cli_data
     model, facts = _cli_data.read_cli_model(args.model)
     made = facts.get("provenance") or {}
     print(f"model file: {args.model}")
@@ -66,7 +66,7 @@ def _option(key, value):
 
 def _what_it_predicts(facts):
     """The task, target, classes and input columns, as lines."""
-    from ._cli_data import ANOMALY_KIND
+    from .data import ANOMALY_KIND
     columns = facts["columns"]
     kinds = [column["kind"] for column in columns]
     count = kinds.count("date")

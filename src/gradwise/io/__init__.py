@@ -7,7 +7,7 @@ layer type, array name, shape and dtype against the description and the rebuilt 
 then copies the arrays in. Writes go to a temporary file of the target's directory renamed
 into place with ``os.replace``, so a crash never leaves a half-written file.
 
-:func:`export_onnx` (from :mod:`gradwise.onnx_export`, needs the optional ``onnx`` package)
+:func:`export_onnx` (from :mod:`gradwise.io.onnx`, needs the optional ``onnx`` package)
 writes an ONNX file computing ``predict``, with the same atomic write.
 
 Examples
@@ -23,9 +23,9 @@ import warnings
 
 import numpy as np
 
-from . import losses, metrics as metrics_module, optimizers
-from .layers import _REGISTRY as _LAYER_TYPES
-from .onnx_export import export_onnx
+from .. import losses, metrics as metrics_module, optimizers
+from ..layers import _REGISTRY as _LAYER_TYPES
+from .onnx import export_onnx
 
 __all__ = ["export_onnx", "load_model", "save_model"]
 
@@ -171,7 +171,7 @@ def load_model(path, compile=True):
         Not a gradwise model file, an unknown layer type, or arrays missing, extra, or of the
         wrong shape or dtype. Nothing is returned half-loaded.
     """
-    from .model import Sequential
+    from ..model import Sequential
 
     with np.load(os.fspath(path), allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}

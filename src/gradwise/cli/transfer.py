@@ -10,11 +10,11 @@ import numpy as np
 
 
 def load(args):
-    """``(loaded, pretrained)``: the tuple :func:`gradwise._cli_data.load` returns, with the
+    """``(loaded, pretrained)``: the tuple :func:`gradwise.cli.data.load` returns, with the
     features encoded as the pretrained model's, and the pretrained network."""
-    from . import _cli_data
-    from ._csv import _as_numbers, _task, complete
-    from ._csv_spec import feature_names
+    from . import data as _cli_data
+    from ..tabular.csv import _as_numbers, _task, complete
+    from ..tabular.spec import feature_names
     _check_options(args)
     pretrained, facts = _read(args.init_from)
     spec = facts["columns"]
@@ -46,7 +46,7 @@ def network(pretrained, outputs, task, learning_rate, freeze, seed):
                if isinstance(layer, gw.layers.Dense))
     layers = gw.transfer.reuse_layers(pretrained, last, freeze=freeze)
     layers.append(gw.layers.Dense(outputs, activation="softmax" if outputs > 1 else None))
-    from ._cli_data import compile_network
+    from .data import compile_network
     return compile_network(gw.Sequential(layers, input_dim=pretrained.input_dim, seed=seed),
                            task, learning_rate)
 
@@ -67,7 +67,7 @@ def _check_options(args):
 
 
 def _read(path):
-    from . import _cli_data
+    from . import data as _cli_data
     try:
         model, facts = _cli_data.read_cli_model(path)
     except ValueError as error:

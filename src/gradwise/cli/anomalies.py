@@ -46,8 +46,8 @@ def run(args, hidden_sizes):
     """Fit the detector on every row, write the scores, print the top rows (and the scores
     against ``--label``). Returns the anomaly scores, in file order."""
     import gradwise as gw
-    from . import _cli_data
-    from ._csv import complete, fill_values, read_csv
+    from . import data as _cli_data
+    from ..tabular.csv import complete, fill_values, read_csv
     encoder = _check_options(args, hidden_sizes)
     X, labels, names, _, spec, lines = read_csv(
         args.data, args.label, impute=args.impute is not None, drop=_cli_data._names(args.drop),
@@ -75,7 +75,7 @@ def run(args, hidden_sizes):
         _write_scores(args.out, lines, errors, flagged, worst, args.label, labels)
         print(f"\nscores written to {args.out}")
     if args.report:
-        from ._report_anomalies import write_anomaly_report
+        from ..report.anomalies import write_anomaly_report
         text = None if labels is None else np.array([_cli_data.label_text(v) for v in labels])
         write_anomaly_report(args.report, detector, errors, flagged, lines, worst,
                              description, labels=text,
@@ -89,7 +89,7 @@ def run(args, hidden_sizes):
 def _save(args, detector, spec, description, errors, flagged):
     """The detector in one model file: autoencoder, column encoding, standardization,
     threshold, and how it was made (for ``gradwise predict`` and ``gradwise info``)."""
-    from . import _cli_data
+    from . import data as _cli_data
     made = _cli_data.provenance(args, description, {"training rows": {
         "flagged": int(flagged.sum()), "epochs": detector.n_iter_,
         "median error": float(np.median(errors))}})
@@ -103,7 +103,7 @@ def _save(args, detector, spec, description, errors, flagged):
 
 def _check_options(args, hidden_sizes):
     """The encoder widths, after every option is checked (before any work)."""
-    from . import _cli_data
+    from . import data as _cli_data
     _cli_data.check_output_path(args.out, "--out")
     _cli_data.check_output_path(args.save, "--save")
     _cli_data.check_output_path(args.report, "--report")
@@ -120,7 +120,7 @@ def worst_columns(autoencoder, Z, spec, top=3):
     """For each row of standardized ``Z``, the ``top`` CSV columns with the largest share of its
     squared reconstruction error (a category's levels and a column's "is missing" indicator
     count for the column), as text such as ``"amount 71%; hour 12%"``."""
-    from ._csv_spec import sum_by_column
+    from ..tabular.spec import sum_by_column
     squared = np.square(autoencoder.reconstruct(Z).astype(np.float64) - Z)
     names, by_column = sum_by_column(squared, spec)
     shares = by_column / np.maximum(by_column.sum(axis=1, keepdims=True), 1e-300)
@@ -132,7 +132,7 @@ def worst_columns(autoencoder, Z, spec, top=3):
 def _print_top(errors, lines, label, labels, worst):
     """The file lines, errors and worst-reconstructed columns of the most anomalous rows (with
     their label)."""
-    from ._cli_data import label_text
+    from .data import label_text
     print(f"\n{'line':>8} {'error':>10}" + (f"  {label}" if labels is not None else "")
           + "  worst reconstructed columns")
     for row in np.argsort(-errors, kind="stable")[:_SHOWN]:
@@ -144,7 +144,7 @@ def saved_errors(model, facts, X):
     """``(autoencoder, Z, errors)`` of a detector saved by ``anomalies --save`` (``model``
     loaded from its file, ``facts`` its metadata) on encoded rows ``X``: the standardized rows
     and their mean squared reconstruction errors."""
-    from .autoencoder import Autoencoder
+    from ..autoencoder import Autoencoder
     autoencoder = Autoencoder._from_model(model)
     Z = (X - np.asarray(facts["mean"])) / np.asarray(facts["scale"])
     return autoencoder, Z, autoencoder._errors(Z)
@@ -161,7 +161,7 @@ def predict(args, model, facts, X, label_cells, lines):
     print(f"{int(flagged.sum())} of {len(X)} rows flagged (reconstruction error above "
           f"{facts['threshold']:.4g})", file=report)
     if label_cells is not None:  # the file has the known column: score the ranking against it
-        from ._csv import missing_cells
+        from ..tabular.csv import missing_cells
         known = ~missing_cells([str(cell) for cell in label_cells])
         rare = _rare_label(facts["label"], label_cells[known])
         print(_against_labels(facts["label"], label_cells[known] == rare, errors[known],
@@ -172,8 +172,8 @@ def predict(args, model, facts, X, label_cells, lines):
 def _write_scores(path, lines, errors, flagged, worst, label, labels):
     """Every row's file line, reconstruction error, flag and worst-reconstructed columns (and
     label), to ``path`` or standard output."""
-    from . import _cli_data
-    from ._predictions import write_table
+    from . import data as _cli_data
+    from .predictions import write_table
     header = ["line", "reconstruction_error", "anomaly", "worst_columns"] + (
         [label] if labels is not None else [])
     rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i]), worst[i]]
@@ -195,7 +195,7 @@ def _against_labels(column, positive, errors, flagged):
     """ROC AUC and average precision of the errors for the ``positive`` rows (the rarer
     label), and the precision and recall of the flagged rows."""
     from sklearn.metrics import average_precision_score, roc_auc_score
-    from .report import flagged_precision_recall
+    from ..report import flagged_precision_recall
     precision, recall = flagged_precision_recall(positive, flagged)
     return (f"against {column!r} ({int(positive.sum())} rows of the rarer class): ROC AUC "
             f"{roc_auc_score(positive, errors):.4f}, average precision "

@@ -11,7 +11,7 @@ def set_num_threads(n_threads):
     """
     from threadpoolctl import threadpool_limits
 
-    from ._validation import check_positive_int
+    from .._validation import check_positive_int
     n_threads = check_positive_int(n_threads, "n_threads")
     _limiter["controller"] = threadpool_limits(limits=n_threads, user_api="blas")
     return n_threads

@@ -1,6 +1,6 @@
 """The results of ``gradwise train`` and ``tune``: the scores table, the note on a rare class
 and the bias/variance diagnosis."""
-from . import _cli_data
+from . import data as _cli_data
 
 
 def scores(model, data):

@@ -1,7 +1,7 @@
 """The ``gradwise`` command line's arguments: one parser per command, shared option groups."""
 import argparse
 
-from . import _cli_anomalies, _cli_info
+from . import anomalies as _cli_anomalies, info as _cli_info
 
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
                 "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
@@ -71,7 +71,7 @@ def _add_column_options(command):
 def _parser():
     parser = argparse.ArgumentParser(prog="gradwise", description=_DESCRIPTION,
                                      epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_train_parser(commands)

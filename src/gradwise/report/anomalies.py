@@ -8,8 +8,8 @@ import html
 
 import numpy as np
 
-from .report import (_STYLE, _pre, _pyplot, _section, _svg, _table, flagged_precision_recall,
-                     model_summary, pr_roc_figure)
+from . import (_STYLE, _pre, _pyplot, _section, _svg, _table, flagged_precision_recall,
+               model_summary, pr_roc_figure)
 
 #: Rows listed in the page's table of the most anomalous rows.
 TOP_ROWS = 25
@@ -57,7 +57,7 @@ def anomaly_report(detector, errors, flagged, lines, worst, data_description, la
 
 def write_anomaly_report(path, *args, **options):
     """Write :func:`anomaly_report` to ``path`` atomically; returns ``path``."""
-    from .io import _atomic_write
+    from ..io import _atomic_write
     page = anomaly_report(*args, **options).encode("utf-8")
     _atomic_write(path, lambda file: file.write(page), suffix=".html")
     return path

@@ -18,11 +18,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import layers as gw_layers
-from . import optimizers as gw_optimizers
-from . import regularizers, schedules
-from .callbacks import Callback
-from .model import Sequential
+from .. import layers as gw_layers
+from .. import optimizers as gw_optimizers
+from .. import regularizers, schedules
+from ..callbacks import Callback
+from ..model import Sequential
 
 #: scikit-learn's activation names, mapped to gradwise's; gradwise names pass through.
 _ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
