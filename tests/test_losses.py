@@ -7,7 +7,8 @@ from sklearn.metrics import log_loss, mean_absolute_error, mean_squared_error
 from _finite_differences import numeric_gradient, relative_difference
 from gradwise import losses
 from gradwise.losses import (BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-                             Huber, MeanAbsoluteError, MeanSquaredError)
+                             Huber, LogCosh, MeanAbsoluteError, MeanSquaredError, Poisson,
+                             SquaredHinge)
 
 SHAPES = [(1, 1), (1, 4), (7, 1), (5, 3)]
 
@@ -24,6 +25,12 @@ def smooth_point(loss, shape, rng):
     if isinstance(loss, BinaryCrossentropy):
         y = rng.integers(0, 2, shape).astype(float)
         return y, (rng.normal(0, 2, shape) if loss.from_logits else rng.uniform(0.05, 0.95, shape))
+    if isinstance(loss, Poisson):
+        return rng.integers(0, 6, shape).astype(float), rng.uniform(0.2, 4.0, shape)
+    if isinstance(loss, SquaredHinge):  # 0/1 labels, margins 1 - t p kept away from the kink at 0
+        y = rng.integers(0, 2, shape).astype(float)
+        violation = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 1.5, shape)
+        return y, (2 * y - 1) * (1 - violation)
     y = rng.normal(size=shape)
     magnitude = rng.choice([rng.uniform(0.1, 0.8), rng.uniform(1.3, 3.0)], size=shape)
     return y, y + rng.choice([-1.0, 1.0], size=shape) * magnitude
@@ -34,7 +41,8 @@ ALL_LOSSES = [MeanSquaredError(), MeanAbsoluteError(), Huber(), Huber(delta=0.5)
               CategoricalCrossentropy(), CategoricalCrossentropy(from_logits=True),
               BinaryFocalCrossentropy(), BinaryFocalCrossentropy(from_logits=True),
               BinaryFocalCrossentropy(gamma=1.5, alpha=0.25),
-              BinaryFocalCrossentropy(gamma=0.5, alpha=0.75, from_logits=True)]
+              BinaryFocalCrossentropy(gamma=0.5, alpha=0.75, from_logits=True),
+              Poisson(), LogCosh(), SquaredHinge()]
 
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
@@ -70,6 +78,62 @@ def test_closed_form_regression_values():
     assert Huber()(y, np.array([[0.5, -2.0]])) == pytest.approx((0.125 + 1.5) / 2)
     np.testing.assert_allclose(Huber().gradient(y, np.array([[0.5, -2.0]])), [[0.25, -0.5]])
     np.testing.assert_allclose(MeanAbsoluteError().gradient(y, np.array([[0.0, -3.0]])), [[0.0, -0.5]])
+
+
+def test_closed_form_poisson_log_cosh_and_squared_hinge_values():
+    # Poisson (Keras): mean(p - y log(p + 1e-7)).
+    y, p = np.array([[2.0, 0.0]]), np.array([[3.0, 0.5]])
+    assert Poisson()(y, p) == pytest.approx((3 - 2 * np.log(3 + 1e-7) + 0.5) / 2, rel=1e-12)
+    np.testing.assert_allclose(Poisson().gradient(y, p), [[(1 - 2 / (3 + 1e-7)) / 2, 0.5]])
+    # log cosh: log(cosh(d)) where cosh is finite, |d| - log 2 where it overflows.
+    d = np.array([[0.0, 1.0, -3.0, 0.25]])
+    assert LogCosh()(np.zeros_like(d), d) == pytest.approx(np.mean(np.log(np.cosh(d))), rel=1e-12)
+    np.testing.assert_allclose(LogCosh().gradient(np.zeros_like(d), d), np.tanh(d) / 4)
+    with np.errstate(over="raise"):
+        value = LogCosh()(np.array([[1.0]]), np.array([[-999.0]]))
+    assert value == pytest.approx(1000.0 - np.log(2.0), rel=1e-15)
+    # squared hinge with 0/1 labels read as -1/1: margins 1 - t p = 1.5, 0.5 and 0 (met).
+    y, p = np.array([[0.0, 1.0, 1.0]]), np.array([[0.5, 0.5, 2.0]])
+    assert SquaredHinge()(y, p) == pytest.approx((1.5**2 + 0.5**2 + 0.0) / 3, rel=1e-12)
+    np.testing.assert_allclose(SquaredHinge().gradient(y, p), [[2 * 1.5 / 3, -2 * 0.5 / 3, 0.0]])
+    # the same labels given as -1/1 give the same loss
+    assert SquaredHinge()(2 * y - 1, p) == SquaredHinge()(y, p)
+
+
+def test_new_losses_check_their_targets():
+    with pytest.raises(ValueError, match=r"y: poisson expects non-negative counts.*-1"):
+        Poisson().prepare_targets([1.0, -1.0], 1)
+    with pytest.raises(ValueError, match=r"y: squared_hinge expects labels in \{-1, 1\} or \{0, 1\}.*2"):
+        SquaredHinge().prepare_targets([0, 1, 2], 1)
+    with pytest.raises(ValueError, match="squared_hinge"):
+        SquaredHinge().prepare_targets([-1, 0, 1], 1)
+    np.testing.assert_array_equal(SquaredHinge().prepare_targets([0, 1, 1], 1, np.float64)[:, 0],
+                                  [-1, 1, 1])
+    np.testing.assert_array_equal(SquaredHinge().prepare_targets([-1, 1], 1, np.float64)[:, 0],
+                                  [-1, 1])
+
+
+@pytest.mark.parametrize("name, activation, target", [
+    ("poisson", "relu", lambda rng, n: rng.poisson(2.0, (n, 1)).astype(float)),
+    ("log_cosh", "linear", lambda rng, n: rng.normal(size=(n, 2))),
+    ("squared_hinge", "linear", lambda rng, n: rng.integers(0, 2, (n, 1))),
+])
+def test_new_losses_gradcheck_in_a_model_and_survive_the_model_file(name, activation, target,
+                                                                    tmp_path):
+    import gradwise as gw
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 3)), target(rng, 12)
+    model = gw.Sequential([gw.layers.Dense(4, activation="tanh"),
+                           gw.layers.Dense(y.shape[1], activation=activation,
+                                           bias_initializer=gw.initializers.Constant(2.0))],
+                          input_dim=3, seed=0, dtype="float64")
+    model.compile(optimizer="adam", loss=name)
+    assert gw.gradcheck(model, X, y, epsilon=1e-6) < 1e-7
+    model.fit(X, y, epochs=3, batch_size=4, verbose=0)
+    model.save(tmp_path / "m.npz")
+    again = gw.load_model(tmp_path / "m.npz")
+    assert type(again.loss) is type(model.loss) and again.loss.name == name
+    assert again.evaluate(X, y)["loss"] == pytest.approx(model.evaluate(X, y)["loss"], rel=1e-12)
 
 
 def test_closed_form_cross_entropy_values():
@@ -180,6 +244,9 @@ def test_get_and_config_round_trips():
     assert isinstance(losses.get("BCE"), BinaryCrossentropy)
     assert isinstance(losses.get("sparse_categorical_crossentropy"), CategoricalCrossentropy)
     assert isinstance(losses.get("focal"), BinaryFocalCrossentropy)
+    assert isinstance(losses.get("poisson"), Poisson)
+    assert isinstance(losses.get("log_cosh"), LogCosh)
+    assert isinstance(losses.get("squared_hinge"), SquaredHinge)
     obj = Huber(0.3)
     assert losses.get(obj) is obj
     for loss in ALL_LOSSES:

@@ -8,10 +8,12 @@ sigmoid/softmax. Example: ``get("mse")([[0.0, 0.0]], [[1.0, 2.0]])`` is 2.5.
 from .._registry import resolve, serialize
 from .base import EPSILON, Loss
 from .crossentropy import BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy
-from .regression import Huber, MeanAbsoluteError, MeanSquaredError
+from .hinge import SquaredHinge
+from .regression import Huber, LogCosh, MeanAbsoluteError, MeanSquaredError, Poisson
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "BinaryCrossentropy",
-           "CategoricalCrossentropy", "BinaryFocalCrossentropy", "get", "serialize", "EPSILON"]
+           "CategoricalCrossentropy", "BinaryFocalCrossentropy", "Poisson", "LogCosh",
+           "SquaredHinge", "get", "serialize", "EPSILON"]
 
 
 _REGISTRY = {
@@ -22,6 +24,7 @@ _REGISTRY = {
     "cce": CategoricalCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": CategoricalCrossentropy,
     "focal": BinaryFocalCrossentropy, "binary_focal_crossentropy": BinaryFocalCrossentropy,
+    "poisson": Poisson, "log_cosh": LogCosh, "logcosh": LogCosh, "squared_hinge": SquaredHinge,
 }
 _REGISTRY.update({cls.__name__: cls for cls in set(_REGISTRY.values())})
 

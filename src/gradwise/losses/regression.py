@@ -1,6 +1,8 @@
-"""Regression losses: mean squared error, mean absolute error, Huber."""
+"""Regression losses: mean squared error, mean absolute error, Huber, Poisson, log-cosh."""
+import math
+
 from ..backend import xp
-from .base import Loss, _check_number
+from .base import EPSILON, Loss, _check_number
 
 
 class MeanSquaredError(Loss):
@@ -65,3 +67,59 @@ class Huber(Loss):
 
     def get_config(self):
         return {"delta": self.delta}
+
+
+class Poisson(Loss):
+    """Poisson negative log-likelihood (up to terms free of ``p``), Keras's ``poisson``.
+
+    For count targets ``y >= 0`` and predicted rates ``p > 0``: use a positive output
+    (e.g. a ``relu`` or ``sigmoid`` output, or rates kept positive by the data); a negative
+    prediction has no logarithm and makes the loss NaN, which stops training.
+
+    Notes
+    -----
+    ``L = mean(p - y log(p + eps))`` with ``eps = 1e-7`` (Keras's ``epsilon()``), the negative
+    log-likelihood of ``y ~ Poisson(p)`` without ``log(y!)``;
+    ``dL/dp = (1 - y / (p + eps)) / N`` with N = n_samples * n_outputs.
+    """
+
+    name = "poisson"
+    _expects = "non-negative counts"
+
+    def _terms(self, y, p, need_grad):
+        shifted = p + EPSILON
+        losses = p - y * xp.log(shifted)
+        if not need_grad:
+            return losses, None
+        grad = xp.divide(y, shifted, out=shifted)
+        xp.subtract(1.0, grad, out=grad)
+        return losses, grad
+
+    def _prepare(self, y, k, dtype):
+        if float(y.min()) < 0:
+            raise ValueError(f"y: {self.name} expects {self._expects}; received a minimum of "
+                             f"{float(y.min()):g}.")
+        return super()._prepare(y, k, dtype)
+
+
+class LogCosh(Loss):
+    """Logarithm of the hyperbolic cosine of the error, Keras's ``log_cosh``.
+
+    About ``d**2 / 2`` for small errors and ``|d| - log 2`` for large ones: a smooth Huber loss.
+
+    Notes
+    -----
+    With ``d = p - y``: ``L = mean(log cosh d)``, computed without overflow as
+    ``|d| + log1p(exp(-2|d|)) - log 2``; ``dL/dp = tanh(d) / N`` with N = n_samples * n_outputs.
+    """
+
+    name = "log_cosh"
+
+    def _terms(self, y, p, need_grad):
+        d = p - y
+        a = xp.abs(d)
+        losses = a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2
+        return losses, (xp.tanh(d, out=d) if need_grad else None)
+
+
+_LOG2 = math.log(2.0)
