@@ -144,4 +144,89 @@ def test_bad_inputs_name_the_argument(make, argument):
 
 def test_unknown_schedule_name():
     with pytest.raises(ValueError, match="Unknown learning-rate schedule"):
-        schedules.get({"class_name": "Cyclic", "config": {}})
+        schedules.get({"class_name": "Sawtooth", "config": {}})
+
+
+def test_one_cycle_closed_form_values():
+    # lr0 = 1/4, lr_min = lr0/10; the warm-up ends at 0.3 * 10 - 1 = 2, the annealing at 9.
+    schedule = schedules.OneCycle(1.0, total_steps=10, pct_start=0.3, div_factor=4,
+                                  final_div_factor=10)
+    assert schedule(0) == pytest.approx(0.25, rel=1e-12)
+    assert schedule(1) == pytest.approx(0.625, rel=1e-12)  # half-way: the mean of the ends
+    assert schedule(2) == pytest.approx(1.0, rel=1e-12)
+    assert schedule(5.5) == pytest.approx((1.0 + 0.025) / 2, rel=1e-12)
+    assert schedule(9) == pytest.approx(0.025, rel=1e-12)
+    assert schedule(50) == schedule(9)  # past the planned run: the final rate
+    # a quarter of the way down a half cosine: end + (start - end) * (1 + cos(pi/4)) / 2
+    quarter = 2 + 7 / 4
+    assert schedule(quarter) == pytest.approx(0.025 + 0.975 * (1 + math.sqrt(0.5)) / 2, rel=1e-12)
+
+
+def test_one_cycle_matches_pytorch_one_cycle_lr_formula():
+    """OneCycleLR(max_lr, total_steps, pct_start, div_factor, final_div_factor), written as the
+    PyTorch docs and source give it, with its defaults."""
+    def torch_one_cycle(step, max_lr, total, pct=0.3, div=25.0, final=1e4, three=False):
+        initial = max_lr / div
+        low = initial / final
+        phases = ([(pct * total - 1, initial, max_lr), (2 * pct * total - 2, max_lr, initial),
+                   (total - 1, initial, low)] if three else
+                  [(pct * total - 1, initial, max_lr), (total - 1, max_lr, low)])
+        start = 0
+        for i, (end, a, b) in enumerate(phases):
+            if step <= end or i == len(phases) - 1:
+                x = (step - start) / (end - start)
+                return b + (a - b) / 2 * (math.cos(math.pi * x) + 1)
+            start = end
+    for three in (False, True):
+        schedule = schedules.OneCycle(0.01, total_steps=100, three_phase=three)
+        expected = [torch_one_cycle(t, 0.01, 100, three=three) for t in range(100)]
+        np.testing.assert_allclose([schedule(t) for t in range(100)], expected, rtol=1e-12)
+    three = schedules.OneCycle(1.0, total_steps=20, pct_start=0.25, div_factor=5, three_phase=True)
+    assert three(4) == pytest.approx(1.0) and three(8) == pytest.approx(0.2)  # up, back to lr0
+
+
+@pytest.mark.parametrize("mode, expected", [
+    # base 0.1, max 1.0, 2 steps up and 3 down: a cycle of 5 steps
+    ("triangular", [0.1, 0.55, 1.0, 0.7, 0.4, 0.1, 0.55, 1.0]),
+    ("triangular2", [0.1, 0.55, 1.0, 0.7, 0.4, 0.1, 0.325, 0.55]),
+    ("exp_range", [0.1 + 0.9 * h * 0.8 ** t
+                   for t, h in enumerate([0, 0.5, 1, 2 / 3, 1 / 3, 0, 0.5, 1])]),
+])
+def test_cyclic_closed_form_values(mode, expected):
+    schedule = schedules.Cyclic(0.1, 1.0, step_size_up=2, step_size_down=3, mode=mode, gamma=0.8)
+    np.testing.assert_allclose([schedule(t) for t in range(8)], expected, rtol=1e-12)
+
+
+def test_cyclic_and_one_cycle_configs_round_trip_and_drive_an_optimizer():
+    for schedule in (schedules.OneCycle(0.1, 50, pct_start=0.2, three_phase=True, by="epoch"),
+                     schedules.Cyclic(1e-3, 1e-2, 10, mode="exp_range", gamma=0.99)):
+        again = schedules.get(schedules.serialize(schedule))
+        assert type(again) is type(schedule) and again.get_config() == schedule.get_config()
+        assert [again(t) for t in range(60)] == [schedule(t) for t in range(60)]
+    assert isinstance(schedules.get({"class_name": "one_cycle",
+                                     "config": {"max_learning_rate": 0.1, "total_steps": 10}}),
+                      schedules.OneCycle)
+    optimizer = optimizers.SGD(learning_rate=schedules.Cyclic(0.1, 1.0, step_size_up=2))
+    optimizer.build(1, np.float64)
+    params, seen = np.zeros(1), []
+    for _ in range(5):
+        before = params.copy()
+        optimizer.update(params, np.ones(1))
+        seen.append(float(before[0] - params[0]))
+    np.testing.assert_allclose(seen, [0.1, 0.55, 1.0, 0.55, 0.1])
+
+
+@pytest.mark.parametrize("make, pattern", [
+    (lambda: schedules.OneCycle(0.1, total_steps=1), "total_steps=1"),
+    (lambda: schedules.OneCycle(0.1, total_steps=10, pct_start=1.0), "pct_start=1.0"),
+    (lambda: schedules.OneCycle(0.1, total_steps=10, pct_start=0.05), "pct_start=0.05"),
+    (lambda: schedules.OneCycle(0.1, total_steps=10, pct_start=0.6, three_phase=True), "three_phase"),
+    (lambda: schedules.OneCycle(-1, total_steps=10), "max_learning_rate=-1"),
+    (lambda: schedules.Cyclic(0.1, 0.01), "max_learning_rate"),
+    (lambda: schedules.Cyclic(0.1, 1.0, mode="sine"), "mode='sine'"),
+    (lambda: schedules.Cyclic(0.1, 1.0, gamma=1.5), "gamma=1.5"),
+    (lambda: schedules.Cyclic(0.1, 1.0, step_size_up=0), "step_size_up=0"),
+])
+def test_one_cycle_and_cyclic_reject_bad_arguments(make, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        make()
