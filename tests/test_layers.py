@@ -25,6 +25,12 @@ def _layers():
         "batch_norm": lambda: gw.layers.BatchNormalization(),
         "gaussian_noise": lambda: gw.layers.GaussianNoise(0.3),
         "normalization": lambda: gw.layers.Normalization(),
+        "layer_norm": lambda: gw.layers.LayerNormalization(),
+        "alpha_dropout": lambda: gw.layers.AlphaDropout(0.2),
+        # width-keeping layers only, as the factory does not know the width (see below for Dense),
+        # and smooth where one feature makes the layer norm's output exactly beta = 0
+        "residual": lambda: gw.layers.Residual([gw.layers.LayerNormalization(),
+                                                gw.layers.Activation("tanh"), gw.layers.Activation("sigmoid")]),
     })
     return cases
 
@@ -155,3 +161,90 @@ def test_frozen_batch_norm_back_propagates_through_its_inference_map(rng):
     layer.trainable = False
     differences = check_layer(layer, _inputs((5, 3), rng), rng, training=True)
     assert differences["input"] < TOLERANCE
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (1, 5), (6, 1)], ids=str)
+def test_residual_block_of_dense_layers_matches_finite_differences(shape, rng):
+    width = shape[1]
+    block = gw.layers.Residual([
+        gw.layers.Dense(3, activation="tanh"), gw.layers.BatchNormalization(),
+        gw.layers.Dense(width, activation="tanh", kernel_regularizer=gw.regularizers.L2(0.1)),
+    ]).build(width, np.random.default_rng(0), dtype=np.float64)
+    assert sorted(block.params) == ["0/W", "0/b", "1/beta", "1/gamma", "2/W", "2/b"]
+    differences = check_layer(block, _inputs(shape, rng), rng)
+    for key, difference in differences.items():
+        if shape[0] == 1 and key in ("0/W", "0/b"):
+            continue  # one sample: batch norm removes everything before it, both are ~0
+        assert difference < TOLERANCE, (shape, key, difference)
+
+
+def test_residual_adds_its_input_to_its_layers_output(rng):
+    inner = gw.layers.Dense(3, activation="relu")
+    block = gw.layers.Residual([inner]).build(3, rng, dtype=np.float64)
+    x = rng.normal(size=(4, 3))
+    np.testing.assert_array_equal(block.forward(x), x + np.maximum(x @ inner.params["W"]
+                                                                   + inner.params["b"], 0))
+    assert block.count_params() == 12
+    block.params["0/W"] = np.zeros((3, 3))  # writes go to the inner layer
+    block.params["0/b"][...] = 0.0
+    np.testing.assert_array_equal(block.forward(x), x)
+
+
+def test_residual_rejects_blocks_that_change_the_width_and_non_layers():
+    block = gw.layers.Residual([gw.layers.Dense(8, activation="relu"), gw.layers.Dense(3)],
+                               name="block")
+    with pytest.raises(ValueError, match=r"Residual 'block': its layers map 5 features to 3.*"
+                                         r"layer of 5 units"):
+        block.build(5)
+    with pytest.raises(TypeError, match="layers"):
+        gw.layers.Residual(gw.layers.Dense(3))
+    with pytest.raises(TypeError, match="layers"):
+        gw.layers.Residual([])
+    with pytest.raises(TypeError, match="Layer instances"):
+        gw.layers.Residual([gw.layers.Dense(3), "relu"])
+
+
+def test_alpha_dropout_keeps_zero_mean_unit_variance_and_uses_the_keras_affine_map():
+    rate = 0.2
+    layer = gw.layers.AlphaDropout(rate).build(1000, np.random.default_rng(1), dtype=np.float64)
+    alpha_prime = -1.0507009873554805 * 1.6732632423543772
+    a = ((1 - rate) * (1 + rate * alpha_prime**2)) ** -0.5
+    assert layer.a == pytest.approx(a, rel=1e-15) and layer.b == pytest.approx(-a * rate * alpha_prime)
+    x = np.random.default_rng(2).normal(size=(400, 1000))
+    y = layer.forward(x, training=True)
+    slopes = layer.backward(np.ones_like(x))  # a where kept, 0 where dropped
+    assert set(np.unique(slopes)) == {0.0, a}
+    keep = slopes / a
+    assert abs(1 - keep.mean() - rate) < 0.005
+    np.testing.assert_allclose(y, a * (x * keep + alpha_prime * (1 - keep)) + layer.b, rtol=1e-12,
+                               atol=1e-14)
+    assert abs(y.mean()) < 0.01 and abs(y.var() - 1.0) < 0.01
+    np.testing.assert_array_equal(layer.forward(x, training=False), x)
+
+
+def test_alpha_dropout_training_gradient_with_the_mask_held_fixed(rng):
+    from _finite_differences import numeric_gradient, relative_difference
+    layer = gw.layers.AlphaDropout(0.3).build(4, None, dtype=np.float64)
+    readout = rng.normal(size=(5, 4))
+
+    def objective(x):
+        layer.rng = np.random.default_rng(7)  # the same mask at every evaluation
+        return float(np.sum(layer.forward(x, training=True) * readout))
+
+    x = rng.normal(size=(5, 4))
+    objective(x)
+    exact = layer.backward(readout)
+    assert relative_difference(numeric_gradient(objective, x.copy()), exact) < TOLERANCE
+
+
+def test_layer_normalization_normalizes_each_sample(rng):
+    layer = gw.layers.LayerNormalization(epsilon=1e-3).build(6, rng, dtype=np.float64)
+    layer.params["gamma"][...] = rng.normal(size=6)
+    layer.params["beta"][...] = rng.normal(size=6)
+    x = rng.normal(loc=3.0, scale=2.0, size=(5, 6))
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    expected = (x - mu) / np.sqrt(var + 1e-3) * layer.params["gamma"] + layer.params["beta"]
+    np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12)
+    np.testing.assert_array_equal(layer.forward(x[:1]), layer.forward(x)[:1])  # no batch statistics
+    with pytest.raises(ValueError, match="epsilon=0"):
+        gw.layers.LayerNormalization(epsilon=0)

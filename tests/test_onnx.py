@@ -75,6 +75,11 @@ LAYERS = {
     "Activation": lambda: gw.layers.Activation("elu"),
     "Normalization": lambda: gw.layers.Normalization(mean=np.linspace(-1.0, 2.0, 6),
                                                      scale=np.linspace(0.5, 3.0, 6)),
+    "LayerNormalization": lambda: gw.layers.LayerNormalization(epsilon=1e-2),
+    "AlphaDropout": lambda: gw.layers.AlphaDropout(0.3),
+    "Residual": lambda: gw.layers.Residual([gw.layers.Dense(8, activation="tanh"),
+                                            gw.layers.LayerNormalization(),
+                                            gw.layers.Dense(6, activation="relu")]),
 }
 
 
@@ -89,6 +94,28 @@ def test_every_layer_type_matches_predict(kind, dtype, tmp_path):
 
 def test_every_layer_type_is_covered():
     assert {name.split()[0] for name in LAYERS} | {"Dense"} == set(gw.layers._REGISTRY)
+
+
+@pytest.mark.parametrize("opset, native", [(17, True), (13, False)])
+def test_layer_normalization_uses_the_onnx_operator_from_opset_17(opset, native, tmp_path):
+    model, X = _trained([gw.layers.Dense(6), gw.layers.LayerNormalization(),
+                         gw.layers.Dense(2)], epochs=5)
+    assert not np.allclose(model.layers[1].params["gamma"], 1.0)  # trained, not the defaults
+    path = tmp_path / "model.onnx"
+    gw.io.export_onnx(model, path, opset=opset)
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert ("LayerNormalization" in ops) is native
+    _assert_matches_predict(model, path, X)
+
+
+def test_nested_residual_blocks_export_one_add_each(tmp_path):
+    inner = gw.layers.Residual([gw.layers.Dense(6, activation="relu"), gw.layers.Dense(6)])
+    model, X = _trained([gw.layers.Dense(6), gw.layers.Residual([inner, gw.layers.Dense(6)]),
+                         gw.layers.Dense(2)])
+    path = tmp_path / "model.onnx"
+    gw.io.export_onnx(model, path)
+    assert [node.op_type for node in onnx.load(path).graph.node].count("Add") == 2
+    _assert_matches_predict(model, path, X)
 
 
 def test_prelu_exports_its_learned_per_unit_slope(tmp_path):
@@ -213,6 +240,8 @@ class Swish(gw.activations.Activation):
     ([MyDense(3, name="mine")], "Layer 'mine' of type MyDense"),
     ([gw.layers.Dense(3, activation=Swish(), name="hidden")],
      "Layer 'hidden': activation Swish"),
+    ([gw.layers.Residual([gw.layers.Dense(4), Scale(name="inside")])],
+     "Layer 'inside' of type Scale"),
 ])
 def test_unsupported_layer_or_activation_raises_and_writes_nothing(layers, message, tmp_path):
     model = gw.Sequential(layers, input_dim=4).build()

@@ -113,7 +113,8 @@ class Sequential(WeightsAndConfig):
             for key, value in layer.params.items():
                 piece = slice(offset, offset + value.size)
                 self.params_buffer[piece] = value.ravel()
-                kernel_mask[piece] = key == "W"
+                # a kernel: "W", or a residual block's "<index>/W"
+                kernel_mask[piece] = key.rsplit("/", 1)[-1] == "W"
                 self.segments.append(piece)
                 offset += value.size
         self._bind_views()

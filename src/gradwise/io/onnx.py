@@ -14,7 +14,11 @@ Layer by layer (inference behaviour):
   ``scale = gamma / sqrt(running_var + epsilon)`` (``Sub``, ``Mul``, ``Add``), the very
   arithmetic of its inference forward pass.
 - ``Normalization``: ``(X - mean) / scale`` (``Sub``, ``Div``) with its adapted statistics.
-- ``Dropout``, ``GaussianNoise``: nothing (identity at inference).
+- ``LayerNormalization``: ONNX ``LayerNormalization(axis=-1, epsilon)`` (opset 17 and later,
+  float32); for older opsets and float64 models, the same formula written out with row means
+  as products with a column of ``1/d`` (``MatMul``, ``Sub``, ``Mul``, ``Add``, ``Sqrt``, ``Div``).
+- ``Residual``: its layers, then ``Add`` of the block's input and their output.
+- ``Dropout``, ``AlphaDropout``, ``GaussianNoise``: nothing (identity at inference).
 
 Activations: ``linear`` (nothing), ``sigmoid`` → ``Sigmoid``, ``tanh`` → ``Tanh``, ``relu`` →
 ``Relu``, ``leaky_relu`` → ``LeakyRelu``, ``elu`` → ``Elu``, ``selu`` → ``Selu`` (gradwise's
@@ -149,6 +153,7 @@ def _build_model(onnx, model, opset):
     """The unchecked ``ModelProto`` of ``model``; raises ``ValueError`` on an unknown layer."""
     helper = onnx.helper
     graph = _Graph(onnx, model.dtype)
+    graph.opset = opset
     x = "X"
     for layer in model.layers:
         x = _convert_layer(graph, layer, x)
@@ -265,11 +270,35 @@ def _normalization(graph, layer, x):
     return graph.node("Div", [centered, graph.constant("scale", layer.state["scale"])])
 
 
+def _layer_normalization(graph, layer, x):
+    gamma = graph.constant("gamma", layer.params["gamma"])
+    beta = graph.constant("beta", layer.params["beta"])
+    if graph.opset >= 17 and graph.float_attributes_exact:
+        return graph.node("LayerNormalization", [x, gamma, beta], axis=-1,
+                          epsilon=layer.epsilon)
+    width = layer.params["gamma"].shape[0]
+    average = graph.constant("row_mean", np.full((width, 1), 1.0 / width))
+    centered = graph.node("Sub", [x, graph.node("MatMul", [x, average])])
+    variance = graph.node("MatMul", [graph.node("Mul", [centered, centered]), average])
+    std = graph.node("Sqrt", [graph.node("Add", [variance, graph.constant("epsilon", layer.epsilon)])])
+    scaled = graph.node("Mul", [graph.node("Div", [centered, std]), gamma])
+    return graph.node("Add", [scaled, beta])
+
+
+def _residual(graph, layer, x):
+    scope, inner = graph.scope, x
+    for block_layer in layer.layers:
+        inner = _convert_layer(graph, block_layer, inner)
+    graph.scope = scope
+    return graph.node("Add", [x, inner])
+
+
 _LAYER_CONVERTERS = {
     "Dense": _dense, "Activation": _activation_layer, "LeakyReLU": _activation_layer,
     "ELU": _activation_layer, "RReLU": _rrelu, "PReLU": _prelu,
     "BatchNormalization": _batch_normalization, "Dropout": _identity, "GaussianNoise": _identity,
-    "Normalization": _normalization,
+    "Normalization": _normalization, "LayerNormalization": _layer_normalization,
+    "Residual": _residual, "AlphaDropout": _identity,
 }
 
 

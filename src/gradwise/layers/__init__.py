@@ -1,16 +1,17 @@
-"""Layers: ``Dense``, activation layers, ``Dropout``, ``BatchNormalization``, ``Normalization``,
-``GaussianNoise``."""
+"""Layers: ``Dense``, activation layers, ``Dropout``, ``AlphaDropout``, ``BatchNormalization``,
+``LayerNormalization``, ``Normalization``, ``GaussianNoise`` and ``Residual`` blocks."""
 from .._registry import resolve
 from .activation import ELU, Activation, LeakyReLU, PReLU, RReLU
 from .base import Layer
 from .dense import Dense
-from .dropout import Dropout
+from .dropout import AlphaDropout, Dropout
 from .noise import GaussianNoise
-from .normalization import BatchNormalization, Normalization
+from .normalization import BatchNormalization, LayerNormalization, Normalization
+from .residual import Residual
 
 _REGISTRY = {cls.__name__: cls for cls in (
     Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise,
-    Normalization)}
+    Normalization, Residual, LayerNormalization, AlphaDropout)}
 
 
 def serialize(layer):
@@ -33,4 +34,5 @@ def register(cls):
 
 
 __all__ = ["Layer", "Dense", "Activation", "LeakyReLU", "RReLU", "PReLU", "ELU", "Dropout",
-           "BatchNormalization", "GaussianNoise", "Normalization", "serialize", "deserialize", "register"]
+           "BatchNormalization", "GaussianNoise", "Normalization", "Residual", "LayerNormalization",
+           "AlphaDropout", "serialize", "deserialize", "register"]

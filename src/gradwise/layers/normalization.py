@@ -166,3 +166,59 @@ class BatchNormalization(Layer):
         config = super().get_config()
         config.update(momentum=self.momentum, epsilon=self.epsilon)
         return config
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over its features, then scales by ``gamma`` and shifts by ``beta``
+    (Ba et al. 2016): no batch statistics, so training and inference compute the same thing.
+
+    Parameters
+    ----------
+    epsilon : float, default 1e-3
+        Added to the variance before the square root (Keras's default; PyTorch uses 1e-5).
+
+    Notes
+    -----
+    For a row ``x`` of ``d`` features: ``mu = mean(x)``, ``var = mean((x - mu)**2)``,
+    ``xhat = (x - mu) / sqrt(var + eps)``, ``y = gamma * xhat + beta`` (``gamma``, ``beta`` of
+    shape (d,), ones and zeros at first). Backward, with ``g = dy * gamma``:
+    ``dgamma = sum_rows(dy * xhat)``, ``dbeta = sum_rows(dy)``,
+    ``dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)``, the means over the row.
+    """
+
+    def __init__(self, epsilon=1e-3, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
+            raise ValueError(f"Expected a positive number, received epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def _create_params(self, input_dim, rng):
+        return {"gamma": xp.ones(input_dim), "beta": xp.zeros(input_dim)}
+
+    def forward(self, x, training=False):
+        centered = x - x.mean(axis=1, keepdims=True)
+        var = xp.einsum("ij,ij->i", centered, centered) / x.shape[1]
+        self._inv_std = (1.0 / xp.sqrt(var + self.epsilon))[:, None]
+        centered *= self._inv_std
+        self._xhat = centered
+        return centered * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, dy):
+        xhat = self._xhat
+        if self.trainable:
+            xp.einsum("ij,ij->j", dy, xhat, out=self.grads["gamma"])
+            xp.sum(dy, axis=0, out=self.grads["beta"])
+        if not self.needs_input_grad:
+            return None
+        g = dy * self.params["gamma"]
+        d = g.shape[1]
+        dx = xhat * (xp.einsum("ij,ij->i", g, xhat) / d)[:, None]
+        dx += g.mean(axis=1, keepdims=True)
+        xp.subtract(g, dx, out=dx)
+        dx *= self._inv_std
+        return dx
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = self.epsilon
+        return config
