@@ -1,4 +1,5 @@
 """The example scripts run end to end (as a user would run them)."""
+import math
 import pathlib
 import subprocess
 import sys
@@ -56,3 +57,20 @@ def test_csv_workflow_example():
     probabilities = ast.literal_eval(out.rsplit("with probabilities", 1)[1].strip())
     # a recent basic-plan customer paying much is likelier to leave than an old pro one
     assert probabilities[0] > 0.5 > probabilities[1]
+
+
+@pytest.mark.slow
+def test_vae_digits_example(tmp_path):
+    done = subprocess.run([sys.executable, str(EXAMPLES / "vae_digits.py"), "--out", str(tmp_path),
+                           "--epochs", "20"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    value = {line.rsplit(None, 1)[0]: float(line.rsplit(None, 1)[1])
+             for line in done.stdout.splitlines() if line.startswith(("VAE", "autoencoder"))}
+    elbo = value["VAE held-out ELBO (nats per digit)"]
+    # above the bound of a model that knows nothing (each pixel on with probability 1/2)
+    assert -64 * math.log(2) < elbo < 0
+    assert value["VAE KL(q(z|x) || N(0, I))"] > 0
+    assert value["VAE reconstruction cross-entropy (code means)"] < 64 * math.log(2)
+    for name in ("vae_samples.png", "vae_latent_walk.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vae_latent_walk.png", "vae_samples.png"]

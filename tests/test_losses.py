@@ -7,8 +7,8 @@ from sklearn.metrics import log_loss, mean_absolute_error, mean_squared_error
 from _finite_differences import numeric_gradient, relative_difference
 from gradwise import losses
 from gradwise.losses import (BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-                             Huber, LogCosh, MeanAbsoluteError, MeanSquaredError, Poisson,
-                             SquaredHinge)
+                             Huber, LogCosh, MeanAbsoluteError, MeanSquaredError,
+                             NegativeLogLikelihood, Poisson, SquaredHinge)
 
 SHAPES = [(1, 1), (1, 4), (7, 1), (5, 3)]
 
@@ -23,6 +23,9 @@ def smooth_point(loss, shape, rng):
         p = rng.uniform(0.1, 0.9, shape)
         return y, (p if k == 1 else p / p.sum(axis=1, keepdims=True))
     if isinstance(loss, BinaryCrossentropy):
+        y = rng.integers(0, 2, shape).astype(float)
+        return y, (rng.normal(0, 2, shape) if loss.from_logits else rng.uniform(0.05, 0.95, shape))
+    if isinstance(loss, NegativeLogLikelihood) and loss.distribution == "bernoulli":
         y = rng.integers(0, 2, shape).astype(float)
         return y, (rng.normal(0, 2, shape) if loss.from_logits else rng.uniform(0.05, 0.95, shape))
     if isinstance(loss, Poisson):
@@ -42,7 +45,8 @@ ALL_LOSSES = [MeanSquaredError(), MeanAbsoluteError(), Huber(), Huber(delta=0.5)
               BinaryFocalCrossentropy(), BinaryFocalCrossentropy(from_logits=True),
               BinaryFocalCrossentropy(gamma=1.5, alpha=0.25),
               BinaryFocalCrossentropy(gamma=0.5, alpha=0.75, from_logits=True),
-              Poisson(), LogCosh(), SquaredHinge()]
+              Poisson(), LogCosh(), SquaredHinge(), NegativeLogLikelihood(),
+              NegativeLogLikelihood(from_logits=True), NegativeLogLikelihood("gaussian")]
 
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
@@ -98,6 +102,22 @@ def test_closed_form_poisson_log_cosh_and_squared_hinge_values():
     np.testing.assert_allclose(SquaredHinge().gradient(y, p), [[2 * 1.5 / 3, -2 * 0.5 / 3, 0.0]])
     # the same labels given as -1/1 give the same loss
     assert SquaredHinge()(2 * y - 1, p) == SquaredHinge()(y, p)
+
+
+def test_negative_log_likelihood_sums_each_row_and_is_a_normalized_density():
+    x, p = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]), np.array([[0.9, 0.2, 0.6], [0.5, 0.1, 0.7]])
+    expected = -np.mean(np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=1))
+    assert NegativeLogLikelihood()(x, p) == pytest.approx(expected, rel=1e-12)
+    # Gaussian with unit variance: -log N(x; m, 1) per feature, summed; checked against SciPy.
+    from scipy.stats import norm
+    m = np.array([[0.3, -1.0, 2.0], [0.0, 0.5, -0.5]])
+    gaussian = NegativeLogLikelihood("gaussian")
+    assert gaussian(x, m) == pytest.approx(-np.mean(norm.logpdf(x, loc=m).sum(axis=1)), rel=1e-12)
+    assert gaussian.logits_activation is None and NegativeLogLikelihood().logits_activation == "sigmoid"
+    with pytest.raises(ValueError, match="distribution='poisson'"):
+        NegativeLogLikelihood("poisson")
+    with pytest.raises(ValueError, match="from_logits"):
+        NegativeLogLikelihood("gaussian", from_logits=True)
 
 
 def test_new_losses_check_their_targets():
@@ -247,6 +267,7 @@ def test_get_and_config_round_trips():
     assert isinstance(losses.get("poisson"), Poisson)
     assert isinstance(losses.get("log_cosh"), LogCosh)
     assert isinstance(losses.get("squared_hinge"), SquaredHinge)
+    assert isinstance(losses.get("negative_log_likelihood"), NegativeLogLikelihood)
     obj = Huber(0.3)
     assert losses.get(obj) is obj
     for loss in ALL_LOSSES:

@@ -77,6 +77,7 @@ LAYERS = {
                                                      scale=np.linspace(0.5, 3.0, 6)),
     "LayerNormalization": lambda: gw.layers.LayerNormalization(epsilon=1e-2),
     "AlphaDropout": lambda: gw.layers.AlphaDropout(0.3),
+    "Sampling": lambda: gw.layers.Sampling(beta=0.5),
     "Residual": lambda: gw.layers.Residual([gw.layers.Dense(8, activation="tanh"),
                                             gw.layers.LayerNormalization(),
                                             gw.layers.Dense(6, activation="relu")]),

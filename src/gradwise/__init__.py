@@ -13,7 +13,7 @@ from .diagnostics import GradientHealth, diagnose
 from .gradcheck import check_layer, gradcheck
 from .io import export_onnx, load_model, save_model
 from .lr_finder import find_learning_rate
-from .autoencoder import Autoencoder
+from .autoencoder import Autoencoder, VariationalAutoencoder
 from .model import Sequential
 from .backend.threads import set_num_threads
 
@@ -59,5 +59,5 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
-           "Autoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx",
+           "Autoencoder", "VariationalAutoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx",
            "tuning", "tune", "load_csv_model", "CSVModel"]

@@ -18,6 +18,8 @@ Layer by layer (inference behaviour):
   float32); for older opsets and float64 models, the same formula written out with row means
   as products with a column of ``1/d`` (``MatMul``, ``Sub``, ``Mul``, ``Add``, ``Sqrt``, ``Div``).
 - ``Residual``: its layers, then ``Add`` of the block's input and their output.
+- ``Sampling`` (variational autoencoders): the code's mean, the first half of its input
+  (``Slice``), as at inference.
 - ``Dropout``, ``AlphaDropout``, ``GaussianNoise``: nothing (identity at inference).
 
 Activations: ``linear`` (nothing), ``sigmoid`` → ``Sigmoid``, ``tanh`` → ``Tanh``, ``relu`` →
@@ -293,12 +295,24 @@ def _residual(graph, layer, x):
     return graph.node("Add", [x, inner])
 
 
+def _sampling(graph, layer, x):
+    # At inference the code is its mean: the first half of [mu, log_var].
+    width = layer.output_dim(layer.input_dim)
+    bounds = []
+    for key, value in (("starts", 0), ("ends", width), ("axes", 1)):
+        name = graph.unique(f"{graph.scope}/{key}")
+        graph.initializers.append(graph.onnx.numpy_helper.from_array(
+            np.array([value], dtype=np.int64), name))
+        bounds.append(name)
+    return graph.node("Slice", [x, *bounds])
+
+
 _LAYER_CONVERTERS = {
     "Dense": _dense, "Activation": _activation_layer, "LeakyReLU": _activation_layer,
     "ELU": _activation_layer, "RReLU": _rrelu, "PReLU": _prelu,
     "BatchNormalization": _batch_normalization, "Dropout": _identity, "GaussianNoise": _identity,
     "Normalization": _normalization, "LayerNormalization": _layer_normalization,
-    "Residual": _residual, "AlphaDropout": _identity,
+    "Residual": _residual, "AlphaDropout": _identity, "Sampling": _sampling,
 }
 
 

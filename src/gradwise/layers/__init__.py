@@ -1,5 +1,6 @@
 """Layers: ``Dense``, activation layers, ``Dropout``, ``AlphaDropout``, ``BatchNormalization``,
-``LayerNormalization``, ``Normalization``, ``GaussianNoise`` and ``Residual`` blocks."""
+``LayerNormalization``, ``Normalization``, ``GaussianNoise``, ``Residual`` blocks and the
+variational autoencoder's ``Sampling``."""
 from .._registry import resolve
 from .activation import ELU, Activation, LeakyReLU, PReLU, RReLU
 from .base import Layer
@@ -8,10 +9,11 @@ from .dropout import AlphaDropout, Dropout
 from .noise import GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .residual import Residual
+from .sampling import Sampling
 
 _REGISTRY = {cls.__name__: cls for cls in (
     Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise,
-    Normalization, Residual, LayerNormalization, AlphaDropout)}
+    Normalization, Residual, LayerNormalization, AlphaDropout, Sampling)}
 
 
 def serialize(layer):
@@ -35,4 +37,4 @@ def register(cls):
 
 __all__ = ["Layer", "Dense", "Activation", "LeakyReLU", "RReLU", "PReLU", "ELU", "Dropout",
            "BatchNormalization", "GaussianNoise", "Normalization", "Residual", "LayerNormalization",
-           "AlphaDropout", "serialize", "deserialize", "register"]
+           "AlphaDropout", "Sampling", "serialize", "deserialize", "register"]

@@ -9,11 +9,12 @@ from .._registry import resolve, serialize
 from .base import EPSILON, Loss
 from .crossentropy import BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy
 from .hinge import SquaredHinge
+from .likelihood import NegativeLogLikelihood
 from .regression import Huber, LogCosh, MeanAbsoluteError, MeanSquaredError, Poisson
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "BinaryCrossentropy",
            "CategoricalCrossentropy", "BinaryFocalCrossentropy", "Poisson", "LogCosh",
-           "SquaredHinge", "get", "serialize", "EPSILON"]
+           "SquaredHinge", "NegativeLogLikelihood", "get", "serialize", "EPSILON"]
 
 
 _REGISTRY = {
@@ -25,6 +26,7 @@ _REGISTRY = {
     "sparse_categorical_crossentropy": CategoricalCrossentropy,
     "focal": BinaryFocalCrossentropy, "binary_focal_crossentropy": BinaryFocalCrossentropy,
     "poisson": Poisson, "log_cosh": LogCosh, "logcosh": LogCosh, "squared_hinge": SquaredHinge,
+    "negative_log_likelihood": NegativeLogLikelihood,
 }
 _REGISTRY.update({cls.__name__: cls for cls in set(_REGISTRY.values())})
 
