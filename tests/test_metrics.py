@@ -123,3 +123,30 @@ def test_auc_is_reported_on_whole_sets_not_batches(rng):
     expected = _pairwise_auc(y[150:] == 1, model.predict(X[150:])[:, 0])
     assert history.history["val_auc"][-1] == pytest.approx(expected)
     assert model.evaluate(X[150:], y[150:])["auc"] == pytest.approx(expected)
+
+
+def test_classification_scores_on_a_worked_example():
+    truth = np.array([0, 0, 0, 0, 1, 1])
+    predicted = np.array([0, 0, 0, 1, 1, 0])
+    scores = metrics.classification_scores(truth, predicted)
+    # recalls 3/4 and 1/2; F1 of class 0: 2*(3/4*3/4)/(3/2) = 3/4, of class 1: 1/2
+    assert scores["accuracy"] == pytest.approx(4 / 6)
+    assert scores["bal_acc"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert scores["macro_f1"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    text = metrics.classification_scores(np.array(["a", "a", "b"]), np.array(["a", "c", "b"]))
+    assert text["bal_acc"] == pytest.approx((1 / 2 + 1) / 2)  # "c" only predicted: no recall
+
+
+def test_regression_and_ranking_scores_in_closed_form():
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    p = np.array([1.0, 3.0, 3.0, 2.0])
+    scores = metrics.regression_scores(y, p)
+    assert scores["mae"] == pytest.approx(3 / 4)
+    assert scores["rmse"] == pytest.approx(np.sqrt(5 / 4))
+    assert scores["r2"] == pytest.approx(1 - 5 / 5)
+    assert np.isnan(metrics.regression_scores(np.ones(3), p[:3])["r2"])
+    positive = np.array([True, False, True, False])
+    ranked = metrics.ranking_scores(positive, np.array([0.9, 0.8, 0.3, 0.1]))
+    assert ranked["roc_auc"] == pytest.approx(3 / 4)  # 3 of the 4 positive-negative pairs
+    assert ranked["avg_prec"] == pytest.approx((1 / 1 + 2 / 3) / 2)
+    assert all(np.isnan(v) for v in metrics.ranking_scores(positive & False, y).values())

@@ -1,4 +1,6 @@
-"""Metrics reported during training: accuracies, ROC AUC and regression errors.
+"""Metrics reported during training: accuracies, ROC AUC and regression errors; and the scores
+of finished predictions (:func:`classification_scores`, :func:`regression_scores`,
+:func:`ranking_scores`), the one place the command line and the reports take them from.
 
 Each metric is a function ``metric(y_true, y_pred) -> float`` whose ``__name__`` is the key in
 the training history. ``y_true`` is the loss-prepared target (one-hot rows for categorical
@@ -21,7 +23,7 @@ from .backend import xp
 from ._registry import resolve
 
 __all__ = ["accuracy", "auc", "binary_accuracy", "categorical_accuracy", "mse", "mae", "rmse", "r2",
-           "get"]
+           "get", "classification_scores", "regression_scores", "ranking_scores"]
 
 
 def _as_2d(y_true, y_pred):
@@ -96,24 +98,13 @@ def accuracy(y_true, y_pred):
     return binary_accuracy(y_true, y_pred)
 
 
-def _average_ranks(scores):
-    """1-based ranks of ``scores``, ties sharing the mean of their ranks."""
-    order = xp.argsort(scores, kind="stable")
-    sorted_scores = scores[order]
-    starts = xp.flatnonzero(xp.concatenate([[True], sorted_scores[1:] != sorted_scores[:-1]]))
-    ends = xp.concatenate([starts[1:], [len(scores)]])
-    ranks = xp.empty(len(scores))
-    ranks[order] = xp.repeat((starts + ends + 1) / 2.0, ends - starts)
-    return ranks
-
-
 def _binary_auc(positive, scores):
-    n_positive = int(xp.count_nonzero(positive))
-    n_negative = len(positive) - n_positive
-    if n_positive == 0 or n_negative == 0:
+    """scikit-learn's ROC AUC of ``scores`` for the ``positive`` rows; None with one class."""
+    from sklearn.metrics import roc_auc_score
+    positive = xp.asarray(positive, dtype=bool)
+    if positive.all() or not positive.any():
         return None
-    rank_sum = _average_ranks(xp.asarray(scores, dtype=xp.float64))[positive].sum()
-    return (rank_sum - n_positive * (n_positive + 1) / 2.0) / (n_positive * n_negative)
+    return float(roc_auc_score(positive, xp.asarray(scores, dtype=xp.float64)))
 
 
 def auc(y_true, y_pred):
@@ -203,6 +194,83 @@ def r2(y_true, y_pred):
     safe = ss_tot > 0
     score = xp.where(safe, 1.0 - ss_res / xp.where(safe, ss_tot, 1.0), (ss_res == 0).astype(float))
     return float(score.mean())
+
+
+def classification_scores(y_true, y_pred):
+    """Accuracy, balanced accuracy and macro F1 of predicted labels, by scikit-learn.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of shape (n_samples,)
+        Class labels (any comparable labels, or class indices).
+
+    Returns
+    -------
+    dict
+        ``{"accuracy", "bal_acc", "macro_f1"}`` as floats.
+
+    Notes
+    -----
+    Balanced accuracy is the mean recall over the classes of ``y_true`` (a class only
+    predicted counts in no recall); macro F1 the unweighted mean of the per-class F1 scores
+    (0 for a class never predicted). Unlike accuracy, neither rewards ignoring a rare class.
+    """
+    import warnings
+
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+    y_true, y_pred = xp.asarray(y_true), xp.asarray(y_pred)
+    with warnings.catch_warnings():  # "y_pred contains classes not in y_true": as documented
+        warnings.simplefilter("ignore", UserWarning)
+        balanced = balanced_accuracy_score(y_true, y_pred)
+    return {"accuracy": float(accuracy_score(y_true, y_pred)), "bal_acc": float(balanced),
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
+
+
+def regression_scores(y_true, y_pred):
+    """Mean absolute error, root mean squared error and R^2, by scikit-learn.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of shape (n_samples,)
+
+    Returns
+    -------
+    dict
+        ``{"mae", "rmse", "r2"}`` as floats; ``r2`` is NaN for a constant ``y_true``.
+
+    Notes
+    -----
+    ``R2 = 1 - sum (y - p)**2 / sum (y - mean(y))**2``.
+    """
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+    y_true = xp.asarray(y_true, dtype=xp.float64)
+    y_pred = xp.asarray(y_pred, dtype=xp.float64)
+    constant = len(y_true) == 0 or xp.all(y_true == y_true[0])
+    return {"mae": float(mean_absolute_error(y_true, y_pred)),
+            "rmse": float(xp.sqrt(mean_squared_error(y_true, y_pred))),
+            "r2": float("nan") if constant else float(r2_score(y_true, y_pred))}
+
+
+def ranking_scores(positive, scores):
+    """ROC AUC and average precision of ``scores`` for the ``positive`` rows, by scikit-learn.
+
+    Parameters
+    ----------
+    positive : boolean array of shape (n_samples,)
+    scores : array of shape (n_samples,)
+        Higher for rows more likely positive (a class probability, a reconstruction error).
+
+    Returns
+    -------
+    dict
+        ``{"roc_auc", "avg_prec"}`` as floats, both NaN unless both kinds of rows occur.
+    """
+    from sklearn.metrics import average_precision_score
+    positive = xp.asarray(positive, dtype=bool)
+    area = _binary_auc(positive, scores)
+    if area is None:
+        return {"roc_auc": float("nan"), "avg_prec": float("nan")}
+    return {"roc_auc": area, "avg_prec": float(average_precision_score(positive, scores))}
 
 
 _REGISTRY = {

@@ -10,8 +10,8 @@ model with its column encoding (``--save``), which ``gradwise predict`` applies 
 import functools
 import sys
 
-from . import (anomalies as _cli_anomalies, data as _cli_data, info as _cli_info, results as
-               _cli_results)
+from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags, info as _cli_info,
+               results as _cli_results)
 from .parser import _parser
 
 
@@ -298,7 +298,7 @@ def main(argv=None):
     try:
         command(args)
     except expected as error:
-        print(f"gradwise: error: {error}", file=sys.stderr)
+        print(f"gradwise: error: {_flags.message(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader left (gradwise ... | head): stop quietly
         import os

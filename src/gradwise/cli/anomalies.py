@@ -48,10 +48,13 @@ def run(args, hidden_sizes):
     import gradwise as gw
     from . import data as _cli_data
     from ..tabular.csv import complete, fill_values, read_csv
+    from .flags import options
     encoder = _check_options(args, hidden_sizes)
-    X, labels, names, _, spec, lines = read_csv(
-        args.data, args.label, impute=args.impute is not None, drop=_cli_data._names(args.drop),
-        categorical=_cli_data._names(args.categorical), with_lines=True)
+    with options(target="--label"):
+        X, labels, names, _, spec, lines = read_csv(
+            args.data, args.label, impute=args.impute is not None,
+            drop=_cli_data._names(args.drop), categorical=_cli_data._names(args.categorical),
+            with_lines=True)
     rare = _rare_label(args.label, labels) if labels is not None else None
     if args.impute is not None:  # no split here: every row is training data
         spec = fill_values(X, spec, args.impute)
@@ -140,19 +143,10 @@ def _print_top(errors, lines, label, labels, worst):
         print(f"{lines[row]:>8} {errors[row]:>10.4g}{known}  {worst[row]}")
 
 
-def saved_errors(model, facts, X):
-    """``(autoencoder, Z, errors)`` of a detector saved by ``anomalies --save`` (``model``
-    loaded from its file, ``facts`` its metadata) on encoded rows ``X``: the standardized rows
-    and their mean squared reconstruction errors."""
-    from ..autoencoder import Autoencoder
-    autoencoder = Autoencoder._from_model(model)
-    Z = (X - np.asarray(facts["mean"])) / np.asarray(facts["scale"])
-    return autoencoder, Z, autoencoder._errors(Z)
-
-
 def predict(args, model, facts, X, label_cells, lines):
     """``gradwise predict`` with a detector saved by ``anomalies --save``, on the file's encoded
     rows ``X``: each row's reconstruction error and flag (error above the training threshold)."""
+    from ..tabular.saved import saved_errors
     autoencoder, Z, errors = saved_errors(model, facts, X)
     flagged = errors > facts["threshold"]
     _write_scores(args.out, lines, errors, flagged, worst_columns(autoencoder, Z, facts["columns"]),
@@ -194,10 +188,10 @@ def _rare_label(column, labels):
 def _against_labels(column, positive, errors, flagged):
     """ROC AUC and average precision of the errors for the ``positive`` rows (the rarer
     label), and the precision and recall of the flagged rows."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from ..metrics import ranking_scores
     from ..report import flagged_precision_recall
     precision, recall = flagged_precision_recall(positive, flagged)
+    scores = ranking_scores(positive, errors)
     return (f"against {column!r} ({int(positive.sum())} rows of the rarer class): ROC AUC "
-            f"{roc_auc_score(positive, errors):.4f}, average precision "
-            f"{average_precision_score(positive, errors):.4f}; flagged rows: precision "
-            f"{precision}, recall {recall}")
+            f"{scores['roc_auc']:.4f}, average precision {scores['avg_prec']:.4f}; flagged "
+            f"rows: precision {precision}, recall {recall}")

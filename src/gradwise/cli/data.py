@@ -15,8 +15,8 @@ Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std mome
                                   "n_features feature_names columns target impute train_dev "
                                   "sources")
 
-METADATA_KIND = "gradwise-cli-model"
-ANOMALY_KIND = "gradwise-cli-anomalies"
+from ..tabular.saved import ANOMALY_KIND, METADATA_KIND, read_saved_model
+from .flags import options
 
 
 def load(args):
@@ -133,7 +133,8 @@ def load_split_file(path, option, columns, target, impute):
     import sys
 
     from ..tabular.csv import encode_csv, missing_cells
-    X, y_cells, unknown = encode_csv(path, columns, target, impute=impute)
+    with options(path=option):
+        X, y_cells, unknown = encode_csv(path, columns, target, impute=impute)
     if y_cells is None:
         raise ValueError(f"{option}: {path!r} has no column {target!r}.")
     if unknown:
@@ -232,20 +233,15 @@ def split_scores(model, data, X, y):
     F1, which, unlike accuracy, do not reward ignoring a rare class; with two classes also ROC
     AUC and average precision with the rarer class as the positive one.
     """
-    from .predictions import class_scores, regression_scores
+    from ..metrics import classification_scores, ranking_scores, regression_scores
     loss = model.evaluate(X, y)["loss"]
     outputs = np.asarray(model.predict(X), dtype=np.float64)
     if data.task != "classification":  # in the target's units
-        return {"loss": loss, **regression_scores(outputs[:, 0] * data.y_std, y * data.y_std)}
-    from sklearn.metrics import average_precision_score, roc_auc_score
-    probabilities = outputs
-    scores = {"loss": loss, **class_scores(y, probabilities.argmax(axis=1))}
+        return {"loss": loss, **regression_scores(y * data.y_std, outputs[:, 0] * data.y_std)}
+    scores = {"loss": loss, **classification_scores(y, outputs.argmax(axis=1))}
     if data.outputs == 2:
         rare = rare_class(data)[0]
-        positive, score = y == rare, probabilities[:, rare]
-        both = 0 < positive.sum() < len(y)
-        scores["roc_auc"] = roc_auc_score(positive, score) if both else float("nan")
-        scores["avg_prec"] = average_precision_score(positive, score) if both else float("nan")
+        scores.update(ranking_scores(y == rare, outputs[:, rare]))
     return scores
 
 
@@ -290,17 +286,8 @@ def check_output_path(path, option):
         raise ValueError(f"{option}: {problem}.")
 
 
-def read_cli_model(path):
-    """A model saved by ``gradwise train/tune/anomalies --save`` and its metadata."""
-    import gradwise as gw
-    try:
-        model = gw.load_model(path)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"--model: cannot load {path!r}: {error}") from None
-    facts = model.metadata
-    if facts.get("kind") == ANOMALY_KIND:
-        return model, facts
-    if facts.get("kind") != METADATA_KIND:
-        raise ValueError(f"--model: {path!r} was not saved by 'gradwise train', 'tune' or "
-                         "'anomalies' with --save (it lacks the column encoding).")
-    return model, facts
+def read_cli_model(path, option="--model"):
+    """A model saved by ``gradwise train/tune/anomalies --save`` and its metadata; errors name
+    ``option``."""
+    with options(path=option):
+        return read_saved_model(path)

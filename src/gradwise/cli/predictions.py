@@ -91,30 +91,13 @@ def score_against(facts, predicted, y_text):
     return _score(facts, predicted, y_text) + skipped
 
 
-def class_scores(truth, predicted):
-    """Accuracy, balanced accuracy (the mean recall over the classes of ``truth``) and macro F1
-    of ``predicted`` labels (any comparable labels, or class indices)."""
-    from sklearn.metrics import f1_score
-    truth, predicted = np.asarray(truth), np.asarray(predicted)
-    recalls = [np.mean(predicted[truth == c] == c) for c in np.unique(truth)]
-    return {"accuracy": float(np.mean(predicted == truth)), "bal_acc": float(np.mean(recalls)),
-            "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0))}
-
-
-def regression_scores(predicted, actual):
-    """Mean absolute and root mean squared errors, and R^2 (NaN for a constant ``actual``)."""
-    errors = np.asarray(predicted, dtype=np.float64) - np.asarray(actual, dtype=np.float64)
-    variance = np.var(actual)
-    return {"mae": float(np.mean(np.abs(errors))), "rmse": float(np.sqrt(np.mean(errors ** 2))),
-            "r2": float(1 - np.mean(errors ** 2) / variance) if variance > 0 else float("nan")}
-
-
 def _score(facts, predicted, y_text):
+    from ..metrics import classification_scores, regression_scores
     if facts["task"] == "classification":
         from .data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
         predicted = np.asarray(predicted)
-        scores = class_scores(y_text, predicted)
+        scores = classification_scores(y_text, predicted)
         unseen = sorted(set(y_text) - set(facts["classes"]))
         note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
         line = (f"accuracy against column {facts['target']!r}: {scores['accuracy']:.4f}, "
@@ -131,7 +114,7 @@ def _score(facts, predicted, y_text):
     except ValueError:
         raise ValueError(f"--data: column {facts['target']!r} is not numeric; the model "
                          "predicts numbers.") from None
-    scores = regression_scores(predicted, actual)
+    scores = regression_scores(actual, predicted)
     r2 = "-" if np.isnan(scores["r2"]) else f"{scores['r2']:.4f}"
     return (f"mean absolute error against column {facts['target']!r}: "
             f"{scores['mae']:.6g}, root mean squared error {scores['rmse']:.6g}, R2 {r2}")

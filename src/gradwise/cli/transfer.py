@@ -68,10 +68,7 @@ def _check_options(args):
 
 def _read(path):
     from . import data as _cli_data
-    try:
-        model, facts = _cli_data.read_cli_model(path)
-    except ValueError as error:
-        raise ValueError(str(error).replace("--model:", "--init-from:", 1)) from None
+    model, facts = _cli_data.read_cli_model(path, "--init-from")
     if facts["kind"] != _cli_data.METADATA_KIND:
         raise ValueError(f"--init-from: {path!r} is an anomaly detector; start from a model "
                          "saved by 'gradwise train' or 'tune'.")

@@ -261,7 +261,7 @@ def best_f1_threshold(truth, scores):
 def _binary_curves(plt, model, splits, positive):
     """PR and ROC curves on dev and test, and each split's precision and recall at 0.5 and at
     the threshold that maximizes F1 on dev (train when there is no dev split)."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from ..metrics import ranking_scores
     curves = {}
     for name in ("train", "dev", "test"):
         if name in splits:
@@ -274,8 +274,9 @@ def _binary_curves(plt, model, splits, positive):
     threshold, _ = best_f1_threshold(*curves[tuned_on])
     figure = pr_roc_figure(plt, {name: pair for name, pair in curves.items() if name != "train"},
                            threshold)
-    rows = [[name, int(truth.sum()), f"{average_precision_score(truth, scores):.4f}",
-             f"{roc_auc_score(truth, scores):.4f}",
+    ranked = {name: ranking_scores(*pair) for name, pair in curves.items()}
+    rows = [[name, int(truth.sum()), f"{ranked[name]['avg_prec']:.4f}",
+             f"{ranked[name]['roc_auc']:.4f}",
              *flagged_precision_recall(truth, scores >= 0.5),
              *flagged_precision_recall(truth, scores >= threshold)]
             for name, (truth, scores) in curves.items()]

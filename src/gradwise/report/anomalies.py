@@ -96,11 +96,12 @@ def _top_rows(errors, flagged, lines, worst, labels):
 
 
 def _curves(plt, errors, positive, flagged):
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from ..metrics import ranking_scores
     figure = pr_roc_figure(plt, {None: (positive, errors)})
     precision, recall = flagged_precision_recall(positive, flagged)
-    rows = [["average precision", f"{average_precision_score(positive, errors):.4f}"],
-            ["ROC AUC", f"{roc_auc_score(positive, errors):.4f}"],
+    scores = ranking_scores(positive, errors)
+    rows = [["average precision", f"{scores['avg_prec']:.4f}"],
+            ["ROC AUC", f"{scores['roc_auc']:.4f}"],
             ["precision of the flagged rows", precision],
             ["recall of the flagged rows", recall]]
     return _svg(plt, figure) + _table(["ranking by error", "value"], rows)

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from .dates import date_features, date_spec
+from .errors import TableError
 from .spec import _positions, _width
 
 
@@ -35,21 +36,21 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
 
     Raises
     ------
-    ValueError
-        Missing file, no header, unknown target column, ragged rows, or missing cells without
-        ``impute``.
+    TableError
+        A ``ValueError`` naming the argument: missing file, no header, unknown target column,
+        ragged rows, or missing cells without ``impute``.
     """
     columns, lines = _read_columns(path)
     if target is not None and target not in columns:
-        raise ValueError(f"--target: column {target!r} is not in the header; columns are "
-                         f"{list(columns)}.")
-    for option, names in (("--drop", drop), ("--categorical", categorical)):
+        raise TableError("target", f"column {target!r} is not in the header; columns are "
+                                   f"{list(columns)}.")
+    for argument, names in (("drop", drop), ("categorical", categorical)):
         unknown = [name for name in names if name not in columns]
         if unknown:
-            raise ValueError(f"{option}: columns {unknown} are not in the header; columns are "
-                             f"{list(columns)}.")
+            raise TableError(argument, f"columns {unknown} are not in the header; columns are "
+                                       f"{list(columns)}.")
         if target is not None and target in names:
-            raise ValueError(f"{option}: {target!r} is the target column.")
+            raise TableError(argument, f"{target!r} is the target column.")
     y_cells = None
     if target is not None:
         columns, lines = _drop_rows_without_target(columns, lines, target)
@@ -58,7 +59,7 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
         del columns[name]
     spec, numbers = _column_spec(columns, categorical)
     if not spec:
-        raise ValueError("--data: no feature columns besides the target.")
+        raise TableError("path", f"{path!r} has no feature columns besides the target.")
     X, names, _ = _encode(columns, lines, spec, path, impute, numbers)
     y, task = None, None
     if y_cells is not None:
@@ -117,10 +118,10 @@ def encode_csv(path, spec, target=None, impute=False, with_lines=False):
     columns, lines = _read_columns(path)
     absent = [c["name"] for c in spec if c["name"] not in columns]
     if absent:
-        raise ValueError(f"--data: columns {absent} are missing; the model was trained on "
-                         f"{[c['name'] for c in spec]}.")
+        raise TableError("path", f"columns {absent} are missing from {path!r}; the model was "
+                                 f"trained on {[c['name'] for c in spec]}.")
     y = np.array(columns[target]) if target is not None and target in columns else None
-    X, _, unknown = _encode(columns, lines, spec, path, impute, hint=_PREDICT_HINT)
+    X, _, unknown = _encode(columns, lines, spec, path, impute, remedy="no-fills")
     return (X, y, unknown) + ((lines,) if with_lines else ())
 
 
@@ -147,9 +148,8 @@ def fill_values(X, spec, strategy):
             block = X[:, position:position + _width(column)]
             present = block[~np.isnan(block[:, 0])]
             if len(present) == 0:
-                raise ValueError(f"--data: column {column['name']!r} has no values in the "
-                                 f"training split to impute from; leave it out with --drop "
-                                 f"{column['name']}.")
+                raise TableError("X", f"column {column['name']!r} has no values in the "
+                                      "training split to impute from", "drop", column["name"])
             fills = [float(reduce(values)) for values in present.T]
             column["fill"] = fills[0] if column["kind"] == "number" else fills
             column["indicator"] = column.pop("missing", False)
@@ -180,7 +180,7 @@ def _drop_rows_without_target(columns, lines, target):
     if not gaps.any():
         return columns, lines
     if gaps.all():
-        raise ValueError(f"--target: column {target!r} has no values.")
+        raise TableError("target", f"column {target!r} has no values.")
     print(f"gradwise: warning: {int(gaps.sum())} row(s) without a value in {target!r} (the first "
           f"at line {lines[int(np.argmax(gaps))]}) were left out.", file=sys.stderr)
     keep = np.flatnonzero(~gaps)
@@ -200,23 +200,23 @@ def _read_columns(path):
                     rows.append(row)
                     lines.append(reader.line_num)
     except OSError as error:
-        raise ValueError(f"--data: cannot read {path!r}: {error.strerror}.") from None
+        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
     except UnicodeDecodeError as error:
-        raise ValueError(f"--data: {path!r} is not UTF-8 text (byte {error.start}); save it as "
-                         "UTF-8 CSV.") from None
+        raise TableError("path", f"{path!r} is not UTF-8 text (byte {error.start}); save it as "
+                                 "UTF-8 CSV.") from None
     if len(rows) < 2:
-        raise ValueError(f"--data: {path!r} needs a header row and at least one data row.")
+        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     # An unnamed column (a spreadsheet's or pandas' row index) gets a name --drop can use.
     header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(rows[0])]
     body = rows[1:]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise ValueError(f"--data: the header names columns {repeated} more than once; give "
-                         "each column its own name.")
+        raise TableError("path", f"the header names columns {repeated} more than once (in "
+                                 f"{path!r}); give each column its own name.")
     for line, row in zip(lines[1:], body):
         if len(row) != len(header):
-            raise ValueError(f"--data: line {line} has {len(row)} fields, the header has "
-                             f"{len(header)}.")
+            raise TableError("path", f"line {line} has {len(row)} fields, the header of "
+                                     f"{path!r} has {len(header)}.")
     columns = {name: [row[i].strip() for row in body] for i, name in enumerate(header)}
     if delimiter != ",":  # ";"-separated exports write decimal commas: 1,5 is 1.5
         columns = {name: [_DECIMAL_COMMA.sub(r"\1.\2", cell) for cell in cells]
@@ -279,22 +279,17 @@ def _numeric_column(cells):
     return values
 
 
-#: What a missing cell's error suggests, when training and when predicting.
-_TRAIN_HINT = "fill or drop missing values first, or impute them with --impute median"
-_PREDICT_HINT = ("fill or drop missing values first: the model was trained without --impute, "
-                 "so it has no values to fill them with")
-
-
-def _refuse_missing(name, cells, index, line, hint):
+def _refuse_missing(name, cells, index, line, remedy, argument):
     cell = "an empty cell" if cells[index] == "" else f"missing values ({cells[index]!r}"
     where = f" at line {line}" + ("" if cells[index] == "" else ")")
-    raise ValueError(f"--data: column {name!r} has {cell}{where}; {hint}.")
+    raise TableError(argument, f"column {name!r} has {cell}{where}", remedy)
 
 
-def _encode(columns, lines, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
+def _encode(columns, lines, spec, path, impute, parsed=None, remedy="impute", argument="path"):
     """``(X, names, unknown)``: the features of ``columns`` as ``spec`` encodes them (missing
-    numbers as NaN when ``impute``, else an error with ``hint``); ``parsed`` holds numeric
-    columns already parsed."""
+    numbers as NaN when ``impute``, else a :class:`TableError` about ``argument`` suggesting
+    ``remedy``); ``parsed`` holds numeric columns already parsed; ``path`` names the source in
+    errors."""
     features, names, unknown = [], [], 0
     for column in spec:
         name, cells = column["name"], columns[column["name"]]
@@ -305,28 +300,28 @@ def _encode(columns, lines, spec, path, impute, parsed=None, hint=_TRAIN_HINT):
             if numbers is None:
                 bad = next(i for i, c in enumerate(cells)
                            if not (_is_finite_number(c) or _is_missing(c)))
-                raise ValueError(f"--data: column {name!r} expects numbers, line "
-                                 f"{lines[bad]} of {path!r} has {cells[bad]!r}.")
+                raise TableError(argument, f"column {name!r} expects numbers, line "
+                                           f"{lines[bad]} of {path!r} has {cells[bad]!r}.")
             gaps = np.flatnonzero(np.isnan(numbers))
             if gaps.size and not impute:
-                _refuse_missing(name, cells, gaps[0], lines[gaps[0]], hint)
+                _refuse_missing(name, cells, gaps[0], lines[gaps[0]], remedy, argument)
             features.append(numbers[:, None])
             names.append(name)
         elif column["kind"] == "date":
             gaps = np.array([_is_missing(cell) for cell in cells], dtype=bool)
             if gaps.any() and not impute:
                 first = int(np.argmax(gaps))
-                _refuse_missing(name, cells, first, lines[first], hint)
+                _refuse_missing(name, cells, first, lines[first], remedy, argument)
             try:
                 features.append(date_features(cells, column["parts"], gaps))
             except ValueError as error:
-                raise ValueError(f"--data: column {name!r} of {path!r} holds dates; {error}.") \
-                    from None
+                raise TableError(argument, f"column {name!r} of {path!r} holds dates; "
+                                           f"{error}.") from None
             names += [f"{name}:{part}" for part in column["parts"]]
         else:
             if "" in cells and not impute:
                 first = cells.index("")
-                _refuse_missing(name, cells, first, lines[first], hint)
+                _refuse_missing(name, cells, first, lines[first], remedy, argument)
             levels = np.array(column["levels"])
             text = np.array([MISSING_LEVEL if cell == "" else cell for cell in cells])
             one_hot = (text[:, None] == levels[None, :]).astype(float)

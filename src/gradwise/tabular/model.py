@@ -15,6 +15,9 @@ array(['yes', 'no'], dtype='<U3')
 """
 import numpy as np
 
+from .errors import TableError
+from .saved import ANOMALY_KIND, read_saved_model, saved_errors
+
 __all__ = ["CSVModel", "load_csv_model"]
 
 
@@ -23,15 +26,11 @@ def load_csv_model(path):
 
     Raises
     ------
-    ValueError
-        The file cannot be read, or was not written by the command (it lacks the column
+    TableError
+        A ``ValueError`` about ``path``: the file cannot be read, or was not written by the command (it lacks the column
         encoding).
     """
-    from ..cli.data import read_cli_model
-    try:
-        model, facts = read_cli_model(path)
-    except ValueError as error:
-        raise ValueError(str(error).replace("--model: ", "path: ", 1)) from None
+    model, facts = read_saved_model(path)
     return CSVModel(model, facts, path)
 
 
@@ -53,7 +52,6 @@ class CSVModel:
     """
 
     def __init__(self, network, metadata, path=None):
-        from ..cli.data import ANOMALY_KIND
         self.network, self.metadata, self.path = network, metadata, path
         self.columns = [column["name"] for column in metadata["columns"]]
         self.detector = metadata["kind"] == ANOMALY_KIND
@@ -68,10 +66,13 @@ class CSVModel:
         impute = self.metadata.get("impute") is not None
         spec = self.metadata["columns"]
         if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-            return encode_saved(data, spec, fill=impute)[0]
+            try:
+                return encode_saved(data, spec, fill=impute)[0]
+            except TableError as error:  # the file is this method's ``data``
+                raise TableError("data", error.detail, error.remedy, error.column) from None
         columns = _text_columns(data, self.columns)
         lines = np.arange(2, 2 + len(next(iter(columns.values()))))
-        X = _encode(columns, lines, spec, "data", impute)[0]
+        X = _encode(columns, lines, spec, "data", impute, remedy="no-fills", argument="data")[0]
         return complete(X, spec)[0] if impute else X
 
     def predict_proba(self, data):
@@ -99,7 +100,6 @@ class CSVModel:
         if not self.detector:
             raise ValueError("reconstruction_error: not an anomaly detector (saved by "
                              "'gradwise anomalies --save').")
-        from ..cli.anomalies import saved_errors
         return saved_errors(self.network, self.metadata, self.encode(data))[2]
 
     def is_anomaly(self, data):

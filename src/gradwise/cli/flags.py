@@ -1,0 +1,38 @@
+"""The command's option names in the errors of the table reader (:mod:`gradwise.tabular`),
+which name the library's own arguments."""
+import contextlib
+
+from ..tabular.errors import TableError
+
+#: The option that gives each argument of the table reader, unless a call says otherwise.
+OPTIONS = {"path": "--data", "data": "--data", "X": "--data", "target": "--target",
+           "drop": "--drop", "categorical": "--categorical"}
+
+#: The command's wording of each remedy (see :data:`gradwise.tabular.errors.REMEDIES`).
+REMEDIES = {
+    "impute": "; fill or drop missing values first, or impute them with --impute median",
+    "no-fills": "; fill or drop missing values first: the model was trained without --impute, "
+                "so it has no values to fill them with",
+    "drop": "; leave it out with --drop {column}",
+    "not-saved": " with --save (it lacks the column encoding)",
+}
+
+
+def message(error, **options):
+    """The text of ``error`` for the command line: a :class:`TableError` with the option that
+    gave its argument (``options`` maps arguments to options for this call), others as they
+    are."""
+    if not isinstance(error, TableError):
+        return str(error)
+    option = {**OPTIONS, **options}.get(error.argument, error.argument)
+    return error.worded(option, REMEDIES)
+
+
+@contextlib.contextmanager
+def options(**names):
+    """Reword the :class:`TableError` raised inside with the command's option names, e.g.
+    ``with options(path="--dev-data"):``."""
+    try:
+        yield
+    except TableError as error:
+        raise ValueError(message(error, **names)) from None

@@ -1,0 +1,42 @@
+"""The error of a user's table, naming the argument it concerns (so that the command line can
+name its own option instead)."""
+
+#: The library's wording of each remedy an error can suggest (``{column}`` is the column).
+REMEDIES = {
+    "impute": "; fill or drop missing values first, or read the file with impute=True and "
+              "fill them (fill_values, complete)",
+    "no-fills": "; fill or drop missing values first: the model was trained without "
+                "imputation, so it has no values to fill them with",
+    "drop": "; leave it out (drop=[{column!r}])",
+    "not-saved": " (it lacks the column encoding)",
+}
+
+
+class TableError(ValueError):
+    """A table, or an argument describing it, that cannot be used.
+
+    ``str(error)`` reads ``"<argument>: <detail><remedy>"``, with the name of the library's own
+    argument (``path``, ``target``, ``drop``, ``categorical``, ``data``, ``X``); the command line
+    puts its option name in its place and words the remedy with its options.
+
+    Attributes
+    ----------
+    argument : str
+        The argument the error concerns.
+    detail : str
+        What is wrong, naming the column, the file and its line.
+    remedy : str or None
+        A key of :data:`REMEDIES`: what the user can do.
+    column : str or None
+        The column the remedy concerns.
+    """
+
+    def __init__(self, argument, detail, remedy=None, column=None):
+        self.argument, self.detail, self.remedy, self.column = argument, detail, remedy, column
+        super().__init__(self.worded(argument, REMEDIES))
+
+    def worded(self, name, remedies):
+        """The message with ``name`` for the argument and ``remedies`` for the remedy's words."""
+        remedy = remedies[self.remedy].format(column=self.column) if self.remedy else ""
+        end = "" if self.detail.endswith(".") and not remedy else "."
+        return f"{name}: {self.detail.rstrip('.') if remedy else self.detail}{remedy}{end}"
