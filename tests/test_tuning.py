@@ -257,7 +257,10 @@ def test_tuning_on_digits_finds_an_accurate_network(digits_search, digits_split)
     assert max(history.history["val_accuracy"]) == digits_search.best_score
     table = digits_search.table(top=3).splitlines()
     assert table[0].split() == ["trial", "val_accuracy", "epochs", *DIGITS_SPACE]
-    assert table[2].split()[0] == str(digits_search.best_trial["number"]) and len(table) == 6
+    assert table[2].split()[0] == str(digits_search.best_trial["number"]) and len(table) == 7
+    # 6 complete trials are too few to estimate importances: the last line says so
+    assert table[-1] == ("importance: needs 8 complete trials with different scores "
+                         "(6 complete)") and digits_search.importances() == {}
 
 
 def test_narrow_on_a_real_search_keeps_the_best_trials(digits_search):
@@ -380,6 +383,12 @@ def test_importing_gradwise_and_tuning_does_not_import_optuna():
     ({"seed": -1}, ValueError, "seed=-1"),
     ({"timeout": 0}, ValueError, "timeout=0"),
     ({"pruning": "yes"}, TypeError, "pruning='yes'"),
+    ({"pruner": "patience"}, ValueError, "pruner='patience'"),
+    ({"strategy": "fine_to_coarse"}, ValueError, "strategy='fine_to_coarse'"),
+    ({"strategy": "coarse_to_fine", "n_trials": 1}, ValueError, "n_trials >= 2"),
+    ({"sampler": "gp", "n_trials": 5}, ValueError, r"max\(5, 2 \* 1 dimensions\) = 5 random .*n_trials=5"),
+    ({"sampler": "gp", "space": {"learning_rate": tuning.Choice([1e-3, 1e-2])}}, ValueError,
+     "sampler='gp': .*only Choice dimensions"),
     ({"callbacks": ["stop"]}, TypeError, "callbacks"),
     ({"space": {}}, ValueError, "space: expected at least one dimension"),
     ({"space": [1e-3]}, TypeError, "space: expected a dict"),

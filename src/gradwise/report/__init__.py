@@ -4,8 +4,9 @@ Sections: the network, learning curves, loss and metrics on each split, the bias
 diagnosis, the test-set confusion matrix and per-class scores (classification) or predicted
 against actual values (regression), for two classes the precision-recall and ROC curves with
 the decision threshold that maximizes F1 on the dev split, permutation importance of the
-features on the dev split, and the gradient-health table when a
-:class:`~gradwise.GradientHealth` callback was used.
+features on the dev split, the gradient-health table when a
+:class:`~gradwise.GradientHealth` callback was used, and the hyperparameter search (each
+trial's dev score, each hyperparameter's importance) after a tuning.
 
 Plots need matplotlib (``pip install "gradwise[report]"``); it is imported only here.
 
@@ -53,7 +54,7 @@ def write_report(path, model, history, splits, **options):
 def training_report(model, history, splits, title="gradwise training report",
                     data_description=None, feature_names=None, class_names=None,
                     human_error=None, gradient_health=None, target_scale=1.0, random_state=0,
-                    positive_class=None, feature_groups=None):
+                    positive_class=None, feature_groups=None, tuning=None):
     """The report as an HTML string.
 
     Parameters
@@ -85,6 +86,9 @@ def training_report(model, history, splits, title="gradwise training report",
         The variable each feature encodes (e.g. the CSV column of a one-hot level): permutation
         importance then shuffles a variable's features together and reports one row per
         variable.
+    tuning : TuningResult, optional
+        The search that chose the model's hyperparameters: adds each trial's dev score
+        against its number and the importance of each hyperparameter.
     """
     curves = _check_inputs(model, history, splits)
     task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
@@ -118,6 +122,9 @@ def training_report(model, history, splits, title="gradwise training report",
                                                              random_state, feature_groups))
     if gradient_health is not None:
         parts += _section("Gradient health", _pre(gradient_health.table()))
+    if tuning is not None:
+        from .tuning import search_section
+        parts += _section("Hyperparameter search", search_section(plt, tuning))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")

@@ -1,5 +1,8 @@
-"""Hyperparameter tuning on Optuna: random search on the right scale, coarse to fine, Bayesian
-optimization (TPE), pruning of hopeless trials, and trials in parallel processes.
+"""Hyperparameter tuning on Optuna: random search on the right scale, coarse to fine (by hand
+with :func:`narrow`, or ``tune(strategy="coarse_to_fine")``), Bayesian optimization (TPE, or
+a Gaussian process with expected improvement: ``sampler="gp"``), pruning of hopeless trials
+(median rule, successive halving, Hyperband), the importance of each hyperparameter, and trials
+in parallel processes.
 
 Optuna is an optional dependency (``pip install "gradwise[tune]"``), imported only when a
 search runs, so ``import gradwise`` does not need it.
@@ -34,4 +37,12 @@ from ._search import tune
 from ._space import Choice, Dimension, IntUniform, LogUniform, Uniform, narrow
 
 __all__ = ["tune", "narrow", "TuningResult", "Dimension", "Uniform", "LogUniform", "IntUniform",
-           "Choice"]
+           "Choice", "GPSampler"]
+
+
+def __getattr__(name):
+    """``GPSampler`` subclasses Optuna's sampler, so it is imported only when asked for."""
+    if name == "GPSampler":
+        from ._gp import GPSampler
+        return GPSampler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,7 @@ import os
 import tempfile
 import time
 
-from ._study import (WORKER_STREAM, derive_seed, import_optuna, make_pruner, make_sampler,
-                     optuna_logging)
+from ._study import WORKER_STREAM, derive_seed, import_optuna, optuna_logging
 
 
 def _journal(path):
@@ -79,27 +78,28 @@ def _limit_blas_once():
 def run_one_trial(search, path, plan, index, deadline):
     """Worker task: one trial of the shared study, on one BLAS thread.
 
-    ``plan`` is ``(sampler kind, search seed, n_trials, pruning, verbose, study name)``; the
-    sampler is seeded by the search seed and ``index`` so that workers draw different points.
+    ``plan`` (a :class:`~gradwise.tuning._study.Plan`) makes the sampler, seeded by the search
+    seed and ``index`` so that workers draw different points, and the pruner.
     """
     if deadline is not None and time.time() >= deadline:
         return
     _limit_blas_once()
-    kind, seed, n_trials, pruning, verbose, study_name = plan
     optuna = import_optuna()
-    with optuna_logging(verbose):
-        study = optuna.load_study(study_name=study_name, storage=_storage_for(path),
-                                  sampler=make_sampler(kind, derive_seed(seed, WORKER_STREAM, index),
-                                                       n_trials),
-                                  pruner=make_pruner(pruning))
+    with optuna_logging(plan.verbose):
+        study = optuna.load_study(study_name=plan.study_name, storage=_storage_for(path),
+                                  sampler=plan.make_sampler(derive_seed(plan.seed, WORKER_STREAM,
+                                                                        index)),
+                                  pruner=plan.make_pruner())
         search.task_index = index
         search.run(study, n_trials=1)
 
 
-def optimize_in_processes(search, direction, plan, n_jobs, timeout, storage=None):
-    """Run ``plan``'s ``n_trials`` trials on ``n_jobs`` worker processes.
+def optimize_in_processes(search, direction, stages, study_name, n_jobs, timeout, storage=None):
+    """Run the trials of each stage on ``n_jobs`` worker processes, one stage after the other.
 
-    ``storage`` is a database URL whose study (``plan``'s study name, created already) the
+    ``stages`` is a list of ``(n_trials, make_plan)``: ``make_plan(study)`` returns the stage's
+    plan from the study so far (the fine stage of coarse to fine narrows around its best
+    trials). ``storage`` is a database URL whose study ``study_name`` (created already) the
     workers share; without one they share a temporary journal file.
 
     Returns
@@ -109,22 +109,25 @@ def optimize_in_processes(search, direction, plan, n_jobs, timeout, storage=None
     """
     from joblib import Parallel, delayed
     optuna = import_optuna()
-    n_trials = plan[2]
     deadline = None if timeout is None else time.time() + timeout
 
-    def run_trials(location):
-        Parallel(n_jobs=min(n_jobs, n_trials), backend="loky")(
-            delayed(run_one_trial)(search, location, plan, index, deadline)
-            for index in range(n_trials))
+    def run_trials(location, opened):
+        first = 0
+        for count, make_plan in stages:
+            plan = make_plan(optuna.load_study(study_name=study_name, storage=opened))
+            Parallel(n_jobs=min(n_jobs, count), backend="loky")(
+                delayed(run_one_trial)(search, location, plan, first + index, deadline)
+                for index in range(count))
+            first += count
 
     if storage is not None:
-        run_trials(storage)
+        run_trials(storage, storage)
         return storage
     with tempfile.TemporaryDirectory(prefix="gradwise-tune-") as folder:
         path = os.path.join(folder, "journal.log")
         journal = _journal(path)
-        optuna.create_study(storage=journal, study_name=plan[5], direction=direction)
-        run_trials(path)
+        optuna.create_study(storage=journal, study_name=study_name, direction=direction)
+        run_trials(path, journal)
         memory = optuna.storages.InMemoryStorage()
-        optuna.copy_study(from_study_name=plan[5], from_storage=journal, to_storage=memory)
+        optuna.copy_study(from_study_name=study_name, from_storage=journal, to_storage=memory)
     return memory

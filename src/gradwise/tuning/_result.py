@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 __all__ = ["TuningResult", "trials_from_study"]
 
 _STATES = ("complete", "pruned", "diverged")
+#: Complete trials needed before importances are estimated: below this a random forest over
+#: the trials says nothing a reader can trust.
+MIN_TRIALS_FOR_IMPORTANCE = 8
 
 
 @dataclass
@@ -47,6 +50,34 @@ class TuningResult:
     objective: str = "val_loss"
     mode: str = "min"
     seed: int = 0
+    _importances: dict = field(default=None, repr=False, compare=False)
+
+    def importances(self):
+        """How much each hyperparameter mattered: ``{name: share}``, largest first, summing to 1.
+
+        Optuna's ``get_param_importances`` with its default fANOVA evaluator (a random forest
+        of scikit-learn trees fitted to the complete trials' scores, then the share of the
+        scores' variance each parameter explains alone), seeded for repeatable numbers.
+        Parameters that took a single value are left out. Empty (``{}``) with fewer than
+        ``MIN_TRIALS_FOR_IMPORTANCE`` (8) complete trials or equal scores: too few to tell.
+        """
+        if self._importances is None:
+            self._importances = self._estimate_importances()
+        return dict(self._importances)
+
+    def _estimate_importances(self):
+        complete = [t for t in self.trials if t["state"] == "complete"]
+        if (len(complete) < MIN_TRIALS_FOR_IMPORTANCE
+                or len({t["score"] for t in complete}) < 2 or self.study is None):
+            return {}
+        import optuna
+        varying = [name for name in complete[0]["params"]
+                   if len({repr(t["params"].get(name)) for t in complete}) > 1]
+        if not varying:
+            return {}
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+        return optuna.importance.get_param_importances(self.study, evaluator=evaluator,
+                                                       params=varying)
 
     def best_trials(self, top=1.0):
         """The complete trials, best first: the ``ceil(top * n_complete)`` best (at least one).
@@ -85,7 +116,16 @@ class TuningResult:
         widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
         lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths))
                  for row in [header, ["-" * w for w in widths], *body]]
-        return "\n".join([*lines, summary])
+        return "\n".join([*lines, summary, self._importance_line()])
+
+    def _importance_line(self):
+        shares = self.importances()
+        if not shares:
+            complete = sum(t["state"] == "complete" for t in self.trials)
+            return (f"importance: needs {MIN_TRIALS_FOR_IMPORTANCE} complete trials with "
+                    f"different scores ({complete} complete)")
+        return "importance (fANOVA): " + ", ".join(f"{name} {share:.2f}"
+                                                   for name, share in shares.items())
 
     def __str__(self):
         return self.table()

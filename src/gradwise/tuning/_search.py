@@ -1,5 +1,6 @@
 """``tune``: random search or Bayesian optimization (TPE) of a model-building function, with
 pruning of hopeless trials, on Optuna."""
+import dataclasses
 import math
 import numbers
 import time
@@ -15,12 +16,10 @@ from ..callbacks.monitoring import _monitor_mode
 from ..model import Sequential
 from ._result import TuningResult, trials_from_study
 from ._space import Choice, IntUniform, check_space
-from ._study import (SAMPLER_STREAM, STUDY_NAME, TRIAL_STREAM, derive_seed, import_optuna,
-                     make_pruner, make_sampler, optuna_logging)
+from ._study import (FINE_STREAM, PRUNERS, SAMPLER_STREAM, SAMPLERS, STRATEGIES, STUDY_NAME,
+                     TRIAL_STREAM, Plan, derive_seed, import_optuna, optuna_logging)
 
 __all__ = ["tune"]
-
-_SAMPLERS = ("random", "bayesian")
 
 
 class _EpochReporter(Callback):
@@ -71,18 +70,29 @@ class _Search:
         self.objective, self.maximize, self.seed = objective, maximize, seed
         self.fit_options = fit_options  # epochs, batch_size, callbacks, class_weight
         self.kernel_saving = 0.0
+        self._last_end = time.perf_counter()
         self.task_index = None  # set by a worker process for its trial (see _parallel)
         self.warning_registry = {}  # a warning shown once per search, not once per trial
 
     def run(self, study, n_trials, timeout=None):
         """Run ``n_trials`` trials of ``study`` in this process."""
         _kernels.request(self.kernel_saving)  # decided for the whole search, not per trial
+        self._last_end = time.perf_counter()
         study.optimize(self, n_trials=n_trials, timeout=timeout)
 
     def __call__(self, trial):
         """The Optuna objective: build, train, report each epoch, return the best score."""
+        try:
+            return self._trial(trial)
+        finally:
+            self._last_end = time.perf_counter()
+
+    def _trial(self, trial):
         optuna = import_optuna()
         params = {name: dimension.suggest(trial, name) for name, dimension in self.space.items()}
+        # From the end of the previous trial to here: telling Optuna the result, then the
+        # sampler choosing this trial's point (relative sampling runs before the objective).
+        trial.set_user_attr("choice_seconds", time.perf_counter() - self._last_end)
         # In a worker the task's index stands for the trial number, which the storage hands
         # out in whatever order the workers ask: so a random search's points and seeds pair
         # up the same way in every run.
@@ -171,7 +181,7 @@ def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callb
                    n_jobs, seed, timeout):
     """Validate the scalar options; returns ``(n_jobs, seed, direction)``."""
     check_positive_int(n_trials, "n_trials")
-    _check_choice(sampler, "sampler", _SAMPLERS)
+    _check_choice(sampler, "sampler", SAMPLERS)
     if not isinstance(objective, str) or not objective.startswith("val_"):
         raise ValueError(f"Expected objective 'val_loss' or 'val_<metric>' (measured on "
                          f"validation_data), received objective={objective!r}")
@@ -201,8 +211,9 @@ def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callb
 def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian",
          objective="val_loss", mode="auto", epochs=20, batch_size=32, callbacks=None, pruning=True,
          n_jobs=1, seed=0, timeout=None, verbose=0, storage=None, study_name=STUDY_NAME,
-         class_weight=None):
-    """Search hyperparameters: random search or Bayesian optimization, with pruning.
+         class_weight=None, strategy="direct", pruner="median"):
+    """Search hyperparameters: random search or Bayesian optimization (TPE or a Gaussian
+    process), directly or coarse to fine, with pruning.
 
     Each trial draws a point of ``space``, calls ``build(params)`` for a compiled model, seeds
     it, trains it on ``(X, y)`` and scores it on ``validation_data`` (the dev set).
@@ -220,10 +231,13 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     y : array of shape (n_samples,) or (n_samples, n_outputs)
     validation_data : tuple (X_dev, y_dev)
     n_trials : int, default 20
-    sampler : {"bayesian", "random"}, default "bayesian"
+    sampler : {"bayesian", "random", "gp"}, default "bayesian"
         ``"random"``: independent draws (Optuna's RandomSampler). ``"bayesian"``: Optuna's
         TPE sampler, random for the first ``max(2, min(10, n_trials // 3))`` trials, then
-        drawing where the best trials so far are dense.
+        drawing where the best trials so far are dense. ``"gp"``: a Gaussian process with
+        expected improvement (:class:`~gradwise.tuning.GPSampler`, scikit-learn and SciPy),
+        random for the first ``max(5, 2 * len(space))`` trials; needs a numeric dimension
+        and a budget beyond the random start.
     objective : str, default "val_loss"
         ``"val_loss"`` or ``"val_<metric>"`` for a metric of the compiled model. The loss
         includes the regularization penalty (as in Keras), which favours small
@@ -237,8 +251,19 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         Passed to each trial's ``fit`` (e.g. ``EarlyStopping``); the same objects serve every
         trial, so they must reset themselves in ``on_train_begin`` (the built-in ones do).
     pruning : bool, default True
-        Stop trials whose objective is worse than the median of the completed trials at the
-        same epoch (Optuna's MedianPruner, once 5 trials have completed, from the 2nd epoch).
+        Stop hopeless trials early with ``pruner``; False runs every trial to the end.
+    pruner : {"median", "hyperband", "successive_halving"}, default "median"
+        ``"median"``: stop trials whose objective is worse than the median of the completed
+        trials at the same epoch (Optuna's MedianPruner, once 5 trials have completed, from
+        the 2nd epoch). ``"successive_halving"``: at epochs 1, 3, 9, ... keep the best third
+        of the trials that got there (Optuna's SuccessiveHalvingPruner). ``"hyperband"``:
+        several such brackets with different starting epochs, up to ``epochs`` (Optuna's
+        HyperbandPruner).
+    strategy : {"direct", "coarse_to_fine"}, default "direct"
+        ``"coarse_to_fine"``: the first half of the trials on the whole space, the second half
+        drawn (by the same kind of sampler, in the same study) from the space narrowed around
+        the best quarter of the complete coarse trials (at least 3) by :func:`narrow` with a
+        margin of 0.1, on each dimension's scale; choices keep all their values.
     n_jobs : int, default 1
         Trials run at once; -1 for every core. Above 1 the trials run in worker processes of
         one BLAS thread each, so ``build`` and ``callbacks`` must be picklable (cloudpickle:
@@ -291,6 +316,11 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     _check_storage(storage, study_name)
     n_jobs, seed, direction = _check_options(n_trials, sampler, objective, mode, epochs, batch_size,
                                              callbacks, pruning, n_jobs, seed, timeout)
+    _check_choice(strategy, "strategy", STRATEGIES)
+    _check_choice(pruner, "pruner", PRUNERS)
+    _check_sampler_space(sampler, space, strategy, n_trials)
+    if storage is None:
+        _check_gp_budget(sampler, space, n_trials, 0)
     fit_options = {"epochs": epochs, "batch_size": batch_size, "callbacks": list(callbacks or []),
                    "class_weight": class_weight}
     search = _Search(build, space, (X, y), validation_data, objective, direction == "max",
@@ -302,25 +332,77 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         study = None
         if storage is not None:
             study = _stored_study(optuna, storage, study_name, study_direction)
+            _check_gp_budget(sampler, space, n_trials, len(study.trials))
             if study.trials:  # a resumed study carries on: its draws and seeds must not repeat
                 seed = derive_seed(seed, SAMPLER_STREAM, len(study.trials))
         search.seed = seed
-        sampler_seed = derive_seed(seed, SAMPLER_STREAM)
+        plan = Plan(sampler, pruner if pruning else None, n_trials, seed, verbose, study_name,
+                    epochs, len(space))
+        stages = _stages(plan, strategy, search, direction)
         if processes == 1:
             if study is None:
                 study = optuna.create_study(direction=study_direction, study_name=study_name)
-            study.sampler = make_sampler(sampler, sampler_seed, n_trials)
-            study.pruner = make_pruner(pruning)
-            search.run(study, n_trials, timeout)
+            _run_stages(search, study, stages, timeout)
         else:
             from ._parallel import optimize_in_processes
-            plan = (sampler, seed, n_trials, pruning, verbose, study_name)
-            location = optimize_in_processes(search, study_direction, plan, processes, timeout,
-                                             storage)
+            location = optimize_in_processes(search, study_direction, stages, study_name,
+                                             processes, timeout, storage)
             study = optuna.load_study(study_name=study_name, storage=location,
-                                      sampler=make_sampler(sampler, sampler_seed, n_trials),
-                                      pruner=make_pruner(pruning))
+                                      sampler=plan.make_sampler(derive_seed(seed, SAMPLER_STREAM)),
+                                      pruner=plan.make_pruner())
     return _result(study, objective, direction, seed)
+
+
+def _check_sampler_space(sampler, space, strategy, n_trials):
+    """The GP models numeric dimensions; coarse to fine needs a trial for each stage."""
+    if sampler == "gp" and all(isinstance(d, Choice) for d in space.values()):
+        raise ValueError(f"sampler='gp': the Gaussian process models numeric dimensions "
+                         f"(Uniform, LogUniform, IntUniform); space has only Choice "
+                         f"dimensions ({', '.join(space)}). Use sampler='bayesian' or 'random'.")
+    if strategy == "coarse_to_fine" and n_trials < 2:
+        raise ValueError(f"strategy='coarse_to_fine': expected n_trials >= 2 (a coarse and a "
+                         f"fine stage), received n_trials={n_trials}")
+
+
+def _check_gp_budget(sampler, space, n_trials, n_done):
+    """The GP's random start must leave it at least one trial."""
+    if sampler != "gp":
+        return
+    from ._gp import gp_startup_trials
+    startup = gp_startup_trials(len(space))
+    if n_trials + n_done <= startup:
+        done = f" plus the study's {n_done} earlier trials" if n_done else ""
+        raise ValueError(f"sampler='gp': starts with max(5, 2 * {len(space)} dimensions) = "
+                         f"{startup} random trials, so n_trials={n_trials}{done} leaves none "
+                         f"for the Gaussian process; expected n_trials >= "
+                         f"{startup - n_done + 1}")
+
+
+def _stages(plan, strategy, search, direction):
+    """``[(n_trials, make_plan)]``: one stage, or the coarse and the fine stage."""
+    if strategy == "direct":
+        return [(plan.n_trials, lambda study: plan)]
+    from ._narrowed import COARSE_SHARE, narrowed_distributions
+    coarse = max(1, min(plan.n_trials - 1, round(plan.n_trials * COARSE_SHARE)))
+
+    def fine(study):
+        narrowed = narrowed_distributions(search.space, study, search.objective, direction)
+        return dataclasses.replace(plan, seed=derive_seed(plan.seed, FINE_STREAM),
+                                   narrowed=narrowed)
+    return [(coarse, lambda study: plan), (plan.n_trials - coarse, fine)]
+
+
+def _run_stages(search, study, stages, timeout):
+    """Run each stage's trials in this process, its sampler and pruner set on ``study``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for count, make_plan in stages:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            break
+        plan = make_plan(study)
+        study.sampler = plan.make_sampler(derive_seed(plan.seed, SAMPLER_STREAM))
+        study.pruner = plan.make_pruner()
+        search.run(study, count, left)
 
 
 def _stored_study(optuna, storage, study_name, direction):

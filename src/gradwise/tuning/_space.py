@@ -39,6 +39,10 @@ class Dimension(Configurable):
         """A value inside the range (used to check ``build`` before any training)."""
         raise NotImplementedError
 
+    def distribution(self):
+        """The Optuna distribution ``suggest`` draws from."""
+        raise NotImplementedError
+
     def narrowed(self, values, margin):
         """A dimension covering ``values`` (the best trials' values), padded by ``margin``."""
         raise NotImplementedError
@@ -114,6 +118,10 @@ class Uniform(_Interval):
     def suggest(self, trial, name):
         return trial.suggest_float(name, self.low, self.high)
 
+    def distribution(self):
+        from optuna.distributions import FloatDistribution
+        return FloatDistribution(self.low, self.high)
+
 
 class LogUniform(_Interval):
     """A float whose logarithm is uniform on ``[log(low), log(high)]``.
@@ -137,6 +145,10 @@ class LogUniform(_Interval):
     def suggest(self, trial, name):
         return trial.suggest_float(name, self.low, self.high, log=True)
 
+    def distribution(self):
+        from optuna.distributions import FloatDistribution
+        return FloatDistribution(self.low, self.high, log=True)
+
 
 class IntUniform(_Interval):
     """An integer in ``[low, high]`` (both included), uniform or on the log scale.
@@ -159,6 +171,10 @@ class IntUniform(_Interval):
 
     def suggest(self, trial, name):
         return trial.suggest_int(name, self.low, self.high, log=self.log)
+
+    def distribution(self):
+        from optuna.distributions import IntDistribution
+        return IntDistribution(self.low, self.high, log=self.log)
 
     def contains(self, value):
         return isinstance(value, numbers.Integral) and super().contains(value)
@@ -192,6 +208,10 @@ class Choice(Dimension):
 
     def suggest(self, trial, name):
         return trial.suggest_categorical(name, self.choices)
+
+    def distribution(self):
+        from optuna.distributions import CategoricalDistribution
+        return CategoricalDistribution(self.choices)
 
     def center(self):
         return self.choices[0]

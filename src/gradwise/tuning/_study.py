@@ -1,10 +1,11 @@
 """Optuna plumbing: the optional import, samplers, the pruner and derived seeds."""
 import contextlib
+import dataclasses
 
 import numpy as np
 
 #: Streams of derived seeds, so that no two uses of the search seed overlap.
-SAMPLER_STREAM, TRIAL_STREAM, WORKER_STREAM = 0, 1, 2
+SAMPLER_STREAM, TRIAL_STREAM, WORKER_STREAM, FINE_STREAM = 0, 1, 2, 3
 STUDY_NAME = "gradwise-tune"
 
 
@@ -23,29 +24,78 @@ def derive_seed(seed, stream, index=0):
     return int(np.random.SeedSequence([seed, stream, index]).generate_state(1)[0])
 
 
+SAMPLERS = ("bayesian", "random", "gp")
+PRUNERS = ("median", "hyperband", "successive_halving")
+STRATEGIES = ("direct", "coarse_to_fine")
+
+
 def startup_trials(n_trials):
     """Random trials before TPE models the results: a third of the budget, from 2 to 10."""
     return max(2, min(10, n_trials // 3))
 
 
-def make_sampler(kind, seed, n_trials):
+@dataclasses.dataclass
+class Plan:
+    """How a search draws and stops its trials; picklable, so that worker processes make the
+    same sampler and pruner.
+
+    ``narrowed`` (the fine stage of coarse to fine) maps a parameter to the Optuna
+    distribution its values are drawn from instead of the space's, or to ``("fixed", value)``.
+    """
+
+    sampler: str
+    pruner: object  # a name of PRUNERS, or None for no pruning
+    n_trials: int
+    seed: int
+    verbose: int
+    study_name: str
+    epochs: int
+    n_dims: int
+    narrowed: dict = None
+
+    def make_sampler(self, seed):
+        """The sampler, seeded by ``seed`` (see :func:`make_sampler`), narrowed if asked."""
+        sampler = make_sampler(self.sampler, seed, self.n_trials, self.n_dims)
+        if self.narrowed:
+            from ._narrowed import NarrowedSampler
+            sampler = NarrowedSampler(sampler, self.narrowed)
+        return sampler
+
+    def make_pruner(self):
+        return make_pruner(self.pruner, self.epochs)
+
+
+def make_sampler(kind, seed, n_trials, n_dims=1):
     """``"random"``: Optuna's RandomSampler; ``"bayesian"``: its TPE sampler, with Optuna's
-    default (independent, univariate) density models after ``startup_trials`` random trials."""
+    default (independent, univariate) density models after ``startup_trials`` random trials;
+    ``"gp"``: :class:`~gradwise.tuning.GPSampler` after ``max(5, 2 * n_dims)`` random trials."""
     optuna = import_optuna()
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
+    if kind == "gp":
+        from ._gp import GPSampler
+        return GPSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials(n_trials))
 
 
-def make_pruner(pruning):
-    """Optuna's MedianPruner, or no pruning.
+def make_pruner(pruner, epochs=None):
+    """Optuna's pruner named ``pruner`` (None: no pruning).
 
-    Once 5 trials have completed, a trial whose best value so far at an epoch (the second or
-    later) is worse than the median of the completed trials' values at that epoch is stopped.
+    ``"median"``: once 5 trials have completed, a trial whose best value so far at an epoch
+    (the second or later) is worse than the median of the completed trials' values at that
+    epoch is stopped. ``"successive_halving"``: asynchronous successive halving from 1 epoch
+    (reduction factor 3: at epochs 1, 3, 9, ... only the best third of the trials that reached
+    the rung go on). ``"hyperband"``: several successive-halving brackets, from 1 to ``epochs``
+    epochs, each trial in one bracket.
     """
     optuna = import_optuna()
-    if not pruning:
+    if pruner is None:
         return optuna.pruners.NopPruner()
+    if pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs or "auto",
+                                              reduction_factor=3)
+    if pruner == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
 
 
