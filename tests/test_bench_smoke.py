@@ -44,3 +44,17 @@ def test_step_module_entry_point():
     """`python -m bench.step` works as documented (floor only: needs nothing but NumPy)."""
     out = _run("-m", "bench.step", "--smoke", "--only", "floor")
     assert "floor us" in out
+
+
+def test_tuning_quick_mode():
+    """`python -m bench.tuning --quick`: every sampler's row, paired comparison and timing."""
+    import pytest
+    pytest.importorskip("optuna")
+    out = _run("-m", "bench.tuning", "--quick", "--only", "diabetes", "--json", os.devnull)
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split() and line.split()[0] in ("random", "tpe", "gp", "coarse-to-fine")}
+    assert set(rows) == {"random", "tpe", "gp", "coarse-to-fine"}, out
+    # sampler, best@10, best@14, W/T/L, sign p, test, choose s; MAE of a standardized target
+    for name, row in rows.items():
+        assert 0 < float(row[1]) < 1.5 and float(row[2]) <= float(row[1]), out
+        assert sum(map(int, row[3].split("/"))) == 2 if name != "random" else row[3] == "-"

@@ -112,15 +112,58 @@ def test_tune_on_embedded_digits_reports_the_best_parameters_and_test_results(ca
     out = capsys.readouterr().out
     assert "3 trials: 3 complete" in out
     best = _best_parameters(out)
-    assert set(best) == {"learning_rate", "l2", "dropout", "units", "layers"}
+    # --space 3 by default: the first three tiers, and regularization
+    assert set(best) == {"learning_rate", "beta_1", "batch_size", "units", "layers", "lr_decay",
+                         "l2", "dropout"}
     assert 1e-4 <= best["learning_rate"] <= 1e-1 and 1e-6 <= best["l2"] <= 1e-2
     assert 0 <= best["dropout"] <= 0.5 and 16 <= best["units"] <= 256 and 1 <= best["layers"] <= 3
+    assert 0.8 <= best["beta_1"] <= 0.99 and best["batch_size"] in (32, 64, 128, 256)
     width = int(best["units"])
     assert f"network 64-{'-'.join([str(width)] * int(best['layers']))}-10" in out
     table = {line.split()[0]: float(line.split()[2]) for line in out.splitlines()
              if line.split() and line.split()[0] in ("train", "dev", "test")}
     assert set(table) == {"train", "dev", "test"}
     assert table["test"] > 0.7  # 3 trials of 3 epochs: 0.79-0.96 over seeds 0-5; chance is 0.1
+
+
+@pytest.mark.parametrize("space, names", [
+    ("1", {"learning_rate"}), ("learning-rate", {"learning_rate"}),
+    ("2", {"learning_rate", "beta_1", "batch_size", "units"}),
+    ("all", {"learning_rate", "beta_1", "batch_size", "units", "layers", "lr_decay", "beta_2"})])
+def test_tune_space_searches_the_tiers_in_order_of_importance(capsys, space, names):
+    pytest.importorskip("optuna")
+    assert main(["tune", "--trials", "2", "--epochs", "1", "--space", space,
+                 "--sampler", "random"]) == 0
+    assert set(_best_parameters(capsys.readouterr().out)) == names | {"l2", "dropout"}
+
+
+def test_tune_gp_coarse_to_fine_with_hyperband_and_a_report(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    pytest.importorskip("matplotlib")
+    report = tmp_path / "tune.html"
+    assert main(["tune", "--trials", "9", "--epochs", "3", "--space", "1", "--sampler", "gp",
+                 "--strategy", "coarse-to-fine", "--pruner", "hyperband",
+                 "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "9 trials (gp sampler, coarse to fine)" in out and "9 trials: " in out
+    assert "importance: needs 8 complete trials" in out or "importance (fANOVA): " in out
+    page = report.read_text()
+    search = page[page.index("<h2>Hyperparameter search</h2>"):]
+    assert "<svg" in search and "trial" in search
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sampler", "gp", "--trials", "6", "--space", "1"],
+     "--trials: --sampler gp starts with max(5, 2 x 3 hyperparameters of --space 1) = 6 random "
+     "trials; expected --trials 7 or more, received 6."),
+    (["--strategy", "coarse-to-fine", "--trials", "1"], "--trials: --strategy coarse-to-fine"),
+    (["--space", "5"], "--space: expected 1-4 or one of learning-rate"),
+])
+def test_tune_refuses_a_bad_search_before_any_trial(capsys, args, message):
+    pytest.importorskip("optuna")
+    assert main(["tune", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gradwise: error: ") and message in err and "Traceback" not in err
 
 
 def test_tune_on_a_csv_regression(tmp_path, capsys):
@@ -141,6 +184,8 @@ def test_tune_on_a_csv_regression(tmp_path, capsys):
     (["--jobs", "-2"], "--jobs: expected a positive integer"),
     (["--epochs", "many"], "--epochs: expected a positive integer"),
     (["--sampler", "nope"], "--sampler: invalid choice: 'nope'"),
+    (["--strategy", "nope"], "--strategy: invalid choice: 'nope'"),
+    (["--pruner", "nope"], "--pruner: invalid choice: 'nope'"),
 ])
 def test_tune_bad_options_exit_2_naming_the_option(capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:

@@ -2,7 +2,8 @@
 
 ``gradwise train`` trains the main job on scikit-learn's digits (embedded default);
 ``gradwise train --data FILE.csv --target COLUMN`` does the same on a user's CSV;
-``gradwise tune`` searches learning rate, L2, dropout, width and depth on the dev split, then
+``gradwise tune`` searches the learning rate, then (``--space``) Adam's beta_1, the batch size,
+the width, the depth and the learning-rate decay, with L2 and dropout, on the dev split, then
 trains the best configuration; ``gradwise anomalies`` ranks rows by an autoencoder's
 reconstruction error. ``train`` and ``tune`` can write an HTML report (``--report``) and the
 model with its column encoding (``--save``), which ``gradwise predict`` applies to new rows.
@@ -41,9 +42,10 @@ def _widths(data, hidden):
     return "-".join(map(str, [data.n_features, *hidden, data.outputs]))
 
 
-def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
+def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuning=None):
     """Train with early stopping on the dev split (keeping the epoch with the best ``monitor``),
-    print loss and metric per split, then write the report and the model file when asked."""
+    print loss and metric per split, then write the report (with the search that chose the
+    model, ``tuning``) and the model file when asked."""
     import gradwise as gw
     health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
     history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [])
@@ -59,7 +61,7 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss"):
                      data_description=data.description, feature_names=data.feature_names,
                      class_names=facts["classes"], target_scale=data.y_std,
                      gradient_health=health, human_error=args.human_error,
-                     feature_groups=feature_columns(data.columns))
+                     feature_groups=feature_columns(data.columns), tuning=tuning)
         print(f"\nreport written to {args.report}")
     if args.save:
         made = _cli_data.provenance(args, data.description, table)
@@ -193,45 +195,37 @@ def _train_from(args):
     return _fit_and_report(model, data, args, args.epochs, verbose=0 if args.quiet else 2)
 
 
-def _tuning_space():
-    """What ``gradwise tune`` searches (every hidden layer has the same width)."""
-    from .. import tuning
-    return {"learning_rate": tuning.LogUniform(1e-4, 1e-1),
-            "l2": tuning.LogUniform(1e-6, 1e-2),
-            "dropout": tuning.Uniform(0.0, 0.5),
-            "units": tuning.IntUniform(16, 256, log=True),
-            "layers": tuning.IntUniform(1, 3)}
-
-
-def _network_from_params(params, n_features, outputs, task, moments, auc=False):
-    """The tuning ``build`` function (module level, so worker processes can unpickle it)."""
-    return _cli_data.network(n_features, [params["units"]] * params["layers"], outputs, task,
-                             params["learning_rate"], moments, l2=params["l2"],
-                             dropout=params["dropout"], auc=auc)
-
-
 def tune(args):
     """Search on the dev split, print the best trials, then train and report the best one."""
+    import argparse
+
     import gradwise as gw
     from .. import tuning
+    from . import search as _cli_search
     _check_outputs(args)
+    space = _cli_search.search_space(_cli_search.parse_space(args.space))
+    _cli_search.check_budget(args, space)
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
-    build = functools.partial(_network_from_params, n_features=data.n_features,
+    build = functools.partial(_cli_search.network, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments,
                               auc=objective == "val_auc")
+    strategy = args.strategy.replace("-", "_")
     print(f"data: {data.description}")
-    print(f"{_describe(data)}; {args.trials} trials ({args.sampler} sampler) of up to "
-          f"{args.epochs} epochs, {args.jobs} at a time; best {objective} wins")
+    print(f"{_describe(data)}; {args.trials} trials ({args.sampler} sampler"
+          f"{', coarse to fine' if strategy == 'coarse_to_fine' else ''}) of up to "
+          f"{args.epochs} epochs, {args.jobs} at a time, over {', '.join(space)}; best "
+          f"{objective} wins")
     stop = gw.callbacks.EarlyStopping(monitor=objective, patience=args.patience)
-    result = tuning.tune(build, _tuning_space(), *data.splits[0], data.splits[1],
+    result = tuning.tune(build, space, *data.splits[0], data.splits[1],
                          n_trials=args.trials, sampler=args.sampler, objective=objective,
                          epochs=args.epochs, batch_size=args.batch_size, callbacks=[stop],
                          pruning=not args.no_pruning, n_jobs=args.jobs, seed=args.seed,
                          storage=args.storage, study_name=args.study,
-                         class_weight=_cli_data.class_weight(data, args.class_weight))
+                         class_weight=_cli_data.class_weight(data, args.class_weight),
+                         strategy=strategy, pruner=args.pruner.replace("-", "_"))
     print(f"\n{result.table()}")
     if result.best_params is None:
         raise ValueError("--trials: no trial completed (all diverged or were pruned); "
@@ -242,12 +236,15 @@ def tune(args):
     model = build(best)
     model.seed = result.best_trial["seed"]  # the best trial's own initialization
     print(f"\nretraining the best configuration: network "
-          f"{_widths(data, [best['units']] * best['layers'])}")
+          f"{_widths(data, _cli_search.hidden_sizes(best))}")
+    retrain = argparse.Namespace(**{**vars(args),
+                                    "batch_size": best.get("batch_size", args.batch_size)})
     # Kept at the epoch of the best objective, the value the trial was scored by; after
     # parallel trials, on one BLAS thread as in the workers: the same sums in the same order.
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1 if args.jobs > 1 else None, user_api="blas"):
-        return _fit_and_report(model, data, args, args.epochs, verbose=0, monitor=objective)
+        return _fit_and_report(model, data, retrain, args.epochs, verbose=0, monitor=objective,
+                               tuning=result)
 
 
 def predict(args):

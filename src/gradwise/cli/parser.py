@@ -119,16 +119,32 @@ def _add_train_parser(commands):
 
 def _add_tune_parser(commands):
     tune = commands.add_parser(
-        "tune", help="search learning rate, L2, dropout, width and depth (needs Optuna), then "
-                     "train the best configuration and report train/dev/test results")
+        "tune", help="search the learning rate, then momentum, batch size, width, depth and "
+                     "decay, with L2 and dropout (needs Optuna), then train the best "
+                     "configuration and report train/dev/test results")
     _add_data_options(tune)
     tune.add_argument("--trials", type=_positive_int, default=20, help="number of trials")
-    tune.add_argument("--sampler", choices=["bayesian", "random"], default="bayesian",
-                      help="bayesian: Optuna's TPE; random: random search")
+    tune.add_argument("--sampler", choices=["bayesian", "random", "gp"], default="bayesian",
+                      help="bayesian: Optuna's TPE; random: random search; gp: a Gaussian process "
+                           "with expected improvement (scikit-learn)")
+    tune.add_argument("--strategy", choices=["direct", "coarse-to-fine"], default="direct",
+                      help="coarse-to-fine: half the trials on the whole space, the other half "
+                           "around the best quarter of them (default direct)")
+    tune.add_argument("--space", default="3", metavar="N",
+                      help="how many tiers of hyperparameters to search, most important first: "
+                           "1 learning-rate; 2 momentum-batch-units (Adam's beta_1, batch size, "
+                           "units); 3 layers-decay (layers, learning-rate decay); 4 all (Adam's "
+                           "beta_2); L2 and dropout always (default 3)")
     tune.add_argument("--jobs", type=_positive_int, default=1, help="trials run in parallel processes")
     tune.add_argument("--epochs", type=_positive_int, default=30, help="epochs per trial")
-    tune.add_argument("--batch-size", type=_positive_int, default=64)
+    tune.add_argument("--batch-size", type=_positive_int, default=64,
+                      help="mini-batch size with --space 1 (from tier 2 the batch size is "
+                           "searched; default 64)")
     tune.add_argument("--patience", type=_positive_int, default=10, help="early-stopping patience")
+    tune.add_argument("--pruner", choices=["median", "hyperband", "successive-halving"],
+                      default="median",
+                      help="how hopeless trials are stopped: median rule, Hyperband, or "
+                           "successive halving (default median)")
     tune.add_argument("--no-pruning", action="store_true", help="run every trial to the end")
     tune.add_argument("--storage", metavar="URL",
                       help="keep the study in a database (sqlite:///tune.db, postgresql://...): "
