@@ -2,7 +2,7 @@
 expected improvement) and coarse to fine (random search, then random search in the space
 narrowed around the best coarse trials), on scikit-learn data sets.
 
-    python -m bench.tuning                      # 3 tasks x 10 seeds x 40 trials (~15-25 min)
+    python -m bench.tuning                      # 4 tasks x 10 seeds x 40 trials
     python -m bench.tuning --quick              # a smoke test: every task, 2 seeds, 14 trials
     python -m bench.tuning --seeds 20 --json tuning.json --only digits
 

@@ -200,6 +200,15 @@ def test_coarse_to_fine_draws_its_fine_half_around_the_best_coarse_trials():
     assert len(spaces) == 1
 
 
+def test_coarse_to_fine_in_worker_processes_narrows_between_the_stages():
+    result = _tune(sampler="random", strategy="coarse_to_fine", n_trials=10, n_jobs=2, seed=0)
+    coarse = tuning.TuningResult(None, math.nan, None, result.trials[:5], None)
+    fine = tuning.narrow(LINEAR_SPACE, coarse, top=0.6, margin=0.1)  # best 3 of 5
+    assert all(fine["learning_rate"].low <= t["params"]["learning_rate"] <= fine["learning_rate"].high
+               for t in result.trials[5:])
+    assert fine["learning_rate"].high / fine["learning_rate"].low < 1e4 * 0.8
+
+
 @pytest.mark.parametrize("sampler", ["bayesian", "gp"])
 def test_coarse_to_fine_with_model_based_samplers(sampler):
     result = _tune(sampler=sampler, strategy="coarse_to_fine", n_trials=12, seed=0)
