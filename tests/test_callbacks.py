@@ -62,10 +62,16 @@ def test_early_stopping_max_mode_for_accuracy():
     assert epochs == 3 and callback.best == 0.7
 
 
-def test_early_stopping_without_stop_keeps_last_weights():
+def test_early_stopping_restores_the_best_weights_also_when_patience_never_ran_out():
     callback = gw.callbacks.EarlyStopping(patience=5, restore_best_weights=True)
     model, epochs = run(callback, [3.0, 1.0, 2.0])
-    assert epochs == 3
+    assert epochs == 3 and callback.stopped_epoch is None and callback.best_epoch == 1
+    np.testing.assert_array_equal(model.weights[0], 1.0)  # epoch 1 was the best
+
+
+def test_early_stopping_without_restore_keeps_the_last_weights():
+    callback = gw.callbacks.EarlyStopping(patience=5)
+    model, _ = run(callback, [3.0, 1.0, 2.0])
     np.testing.assert_array_equal(model.weights[0], 2.0)
 
 

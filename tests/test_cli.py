@@ -603,3 +603,16 @@ def test_cross_validation_tests_every_row_once(tmp_path, capsys):
                            (["--cv", "200"], "--cv: ")):
         assert main(["train", "--data", path, "--target", "species", *extra]) == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow on the way to inf
+def test_a_diverging_run_ends_with_one_error_line_and_writes_no_model(tmp_path, capsys):
+    X, y = load_diabetes(return_X_y=True)
+    path = _write_csv(tmp_path / "diabetes.csv", [f"x{i}" for i in range(10)] + ["progression"],
+                      [[*row, target] for row, target in zip(X, y)])
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", path, "--target", "progression", "--epochs", "5",
+                 "--quiet", "--learning-rate", "1e30", "--save", str(model)]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("gradwise: error: The training loss became")
+    assert "learning rate too large" in error[0] and not model.exists()

@@ -1,6 +1,7 @@
 """Sequential: building, the flat buffers, the three flavours of gradient descent, weights,
 configs, summaries and reproducibility."""
 import io
+import pickle
 
 import numpy as np
 import pytest
@@ -189,13 +190,48 @@ def test_frozen_layer_gets_no_updates_and_is_counted_non_trainable(rng):
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-def test_non_finite_loss_stops_training_with_a_warning(rng):
+def test_a_non_finite_loss_stops_training_with_an_error_naming_the_likely_causes(rng):
     X, y = _blobs(rng)
     model = gw.Sequential([gw.layers.Dense(1)], input_dim=4, seed=0)
     model.compile(optimizer=gw.optimizers.SGD(learning_rate=1e6), loss="mse")
-    with pytest.warns(RuntimeWarning, match="loss became"):
-        history = model.fit(X * 1e3, y * 1e3, epochs=50, batch_size=8, verbose=0)
-    assert len(history.history["loss"]) < 50
+    with pytest.raises(gw.TrainingDiverged) as caught:
+        model.fit(X * 1e3, y * 1e3, epochs=50, batch_size=8, verbose=0)
+    error = caught.value
+    assert isinstance(error, FloatingPointError) and not np.isfinite(error.loss)
+    assert (error.epoch, error.learning_rate, error.restored_epoch) == (0, 1e6, None)
+    message = str(error)
+    assert f"epoch 1, batch {error.batch + 1}" in message
+    assert "learning rate too large (learning_rate=1e+06)" in message
+    assert "not standardized" in message and "the weights of that step" in message
+    assert error.history.history == {} and model.history is error.history  # no epoch completed
+    assert pickle.loads(pickle.dumps(error)).args == error.args
+
+
+class _WeightsPerEpoch(gw.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_a_diverged_run_gives_back_the_best_weights_with_restore_best_weights(rng):
+    X, y = _blobs(rng)
+    X = X - X.mean(axis=0)
+    model = gw.Sequential([gw.layers.Dense(1)], input_dim=4, seed=0)
+    model.compile(optimizer=gw.optimizers.SGD(learning_rate=0.01), loss="mse")
+    # three good epochs, then a learning rate that makes the loss overflow in epoch 4
+    schedule = gw.callbacks.LearningRateScheduler(lambda epoch: 0.01 if epoch < 3 else 1e30)
+    stop = gw.callbacks.EarlyStopping(monitor="loss", patience=10, restore_best_weights=True)
+    record = _WeightsPerEpoch()
+    with pytest.raises(gw.TrainingDiverged, match="the weights of epoch 3, the best, were "
+                                                  "restored") as caught:
+        model.fit(X, y, epochs=10, batch_size=8, verbose=0, callbacks=[schedule, stop, record])
+    assert caught.value.epoch == 3 and caught.value.restored_epoch == stop.best_epoch == 2
+    assert len(record.weights) == 3 and len(caught.value.history.history["loss"]) == 3
+    for restored, best in zip(model.get_weights(), record.weights[2]):
+        np.testing.assert_array_equal(restored, best)
 
 
 def test_verbose_prints_one_line_per_epoch(rng, capsys):

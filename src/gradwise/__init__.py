@@ -12,9 +12,11 @@ from . import (activations, callbacks, explain, initializers, io, layers, losses
 from .diagnostics import GradientHealth, diagnose
 from .gradcheck import check_layer, gradcheck
 from .io import export_onnx, load_model, save_model
+from .layers.normalization import recompute_batch_statistics
 from .lr_finder import find_learning_rate
 from .autoencoder import Autoencoder, VariationalAutoencoder
 from .model import Sequential
+from ._training import TrainingDiverged
 from .backend.threads import set_num_threads
 
 __version__ = "0.1.0"
@@ -59,5 +61,6 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "schedules", "gradcheck", "check_layer", "augmentation", "data", "io", "Standardizer",
            "train_dev_test_split", "load_model", "save_model", "find_learning_rate", "explain",
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
-           "Autoencoder", "VariationalAutoencoder", "AutoencoderAnomalyDetector", "report", "export_onnx",
-           "tuning", "tune", "load_csv_model", "CSVModel"]
+           "Autoencoder", "VariationalAutoencoder", "AutoencoderAnomalyDetector", "report",
+           "export_onnx", "tuning", "tune", "load_csv_model", "CSVModel", "TrainingDiverged",
+           "recompute_batch_statistics"]

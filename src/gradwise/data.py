@@ -18,8 +18,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split as _sk_split
 from sklearn.utils.multiclass import type_of_target
 
-from . import callbacks as callbacks_module
-from ._training import run_training
+from ._training import prepare, prepare_validation, train
 from .layers.normalization import standard_moments
 
 __all__ = ["train_dev_test_split", "Standardizer", "iterate_minibatches", "MemmapBatches",
@@ -361,23 +360,19 @@ def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, 
     if augment is not None and not callable(augment):
         raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
     model._check_compiled()
+    first = None
     if not model.built:  # build from the first batch so validation data can be checked
         first = next(iter(batches), None)
         if first is None:
             raise ValueError("batches: yielded no batch.")
-        model._prepare(first[0])
-    validation = None
-    if validation_data is not None:
-        X_val, y_val = validation_data[0], validation_data[1]
-        validation = model._prepare(X_val, y_val, None, ("validation_data X", "validation_data y"))
-    model._ensure_packed()
-    model._configure_fusion()
+    prepare(model, None if first is None else first[0])
+    validation = None if validation_data is None else prepare_validation(model, validation_data)
     model._augment = augment
     steps = len(batches) if hasattr(batches, "__len__") else None
-    callback_list = callbacks_module.CallbackList(callbacks, model, verbose, epochs, steps)
+    batch_size = getattr(batches, "batch_size", None) or (32 if first is None else len(first[0]))
 
     def prepared(epoch):
         for X, y in batches:
             yield model._prepare(X, y)
 
-    return run_training(model, prepared, range(epochs), callback_list, validation)
+    return train(model, prepared, range(epochs), steps, batch_size, callbacks, verbose, validation)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._training import choose_compute_path, compute_path, prepare
+
 __all__ = ["find_learning_rate", "LearningRateFinderResult"]
 
 
@@ -101,15 +103,14 @@ def find_learning_rate(model, X, y, min_lr=1e-6, max_lr=1.0, steps=100, batch_si
         raise ValueError(f"Expected a number in [0, 1), received beta={beta!r}")
     if _check_positive(diverge_factor, "diverge_factor") <= 1:
         raise ValueError(f"Expected a number > 1, received diverge_factor={diverge_factor}")
-    model._check_compiled()
-    X, y, _ = model._prepare(X, y)
-    model._ensure_packed()
-    model._configure_fusion()
+    X, y, _ = prepare(model, X, y)
+    batch_size = min(batch_size, len(X))
     saved = _snapshot(model)
     try:
         rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
-        curve = _sweep(model, X, y, rates, batch_size, beta, diverge_factor,
-                       np.random.default_rng(seed))
+        with compute_path(model, choose_compute_path(model, steps, batch_size)):
+            curve = _sweep(model, X, y, rates, batch_size, beta, diverge_factor,
+                           np.random.default_rng(seed))
     finally:
         _restore(model, saved)
     return _result(*curve)
@@ -118,7 +119,7 @@ def find_learning_rate(model, X, y, min_lr=1e-6, max_lr=1.0, steps=100, batch_si
 def _sweep(model, X, y, rates, batch_size, beta, diverge_factor, rng):
     taken, smoothed, raw = [], [], []
     average, best, stopped = 0.0, math.inf, False
-    batches = _cycle(len(X), min(batch_size, len(X)), rng)
+    batches = _cycle(len(X), batch_size, rng)
     for i, rate in enumerate(rates):
         model.optimizer.learning_rate = float(rate)
         rows = next(batches)

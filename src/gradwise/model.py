@@ -1,15 +1,13 @@
 """``Sequential``: a stack of layers, its flat parameter buffers, and the training loop."""
 import math
-import warnings
 
 import numpy as np
 
-from . import callbacks as callbacks_module
-from .backend import kernels as _kernels
 from . import losses, metrics as metrics_module, optimizers
+from .backend import kernels as _kernels
 from .backend import xp
-from ._training import (apply_class_weight, iterate_batches, run_training, split_validation,
-                        unpack_validation_data)
+from ._training import (apply_class_weight, choose_compute_path, compute_path, iterate_batches,
+                        prepare, prepare_validation, split_validation, train)
 from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight
 from .layers import Layer
 from ._model_state import WeightsAndConfig
@@ -52,6 +50,7 @@ class Sequential(WeightsAndConfig):
         self.built = False
         self.optimizer = self.loss = None
         self.metrics = []
+        self.kernels = None
         self.stop_training = False
         self.history = None
         self._augment = None
@@ -159,8 +158,9 @@ class Sequential(WeightsAndConfig):
                              "ones before fit.")
 
     # -- compile -----------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss=None, metrics=None):
-        """Choose the optimizer, the loss and the metrics reported during training.
+    def compile(self, optimizer="adam", loss=None, metrics=None, kernels=None):
+        """Choose the optimizer, the loss, the metrics reported during training, and the
+        compute path.
 
         Parameters
         ----------
@@ -170,9 +170,18 @@ class Sequential(WeightsAndConfig):
             ``"categorical_crossentropy"``.
         metrics : list of str, optional
             E.g. ``["accuracy"]``, ``["mae"]``.
+        kernels : {None, "auto", "always", "never"}, default None
+            Whether training runs the compiled kernels of the hot loop (bias + ReLU, softmax
+            cross-entropy, Adam) or their NumPy references (see
+            :mod:`gradwise.backend.kernels`). ``"auto"`` uses them for calls expected to save
+            more than their start-up cost (about a second), judged from the call's own size
+            (epochs, batches, parameters); None follows the environment variable
+            ``GRADWISE_KERNELS`` (default ``auto``). Each training call decides for itself:
+            what ran before in the process never changes the path.
         """
         if loss is None:
             raise ValueError("loss: expected a loss name or object, e.g. loss='categorical_crossentropy'.")
+        self.kernels = None if kernels is None else _kernels.setting(kernels)
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
@@ -241,13 +250,6 @@ class Sequential(WeightsAndConfig):
             layer.add_regularization_gradients()
         return loss + sum(layer.regularization_loss() for layer in regularized), raw
 
-    def _plan_kernels(self, steps, batch_size):
-        """Count the expected saving of the compiled kernels; they load once it repays them."""
-        if _kernels.kernels() is None:
-            saving = _kernels.step_saving(self.params_buffer.size, batch_size, self._total_units)
-            self._kernel_credit = getattr(self, "_kernel_credit", 0.0) + steps * saving
-            _kernels.request(self._kernel_credit)
-
     def _train_step(self, X, y, sample_weight=None):
         loss, raw = self.loss_and_gradients(X, y, sample_weight)
         self.optimizer.update(self.params_buffer, self.grads_buffer)
@@ -271,13 +273,14 @@ class Sequential(WeightsAndConfig):
         return X, y, check_sample_weight(sample_weight, len(X))
 
     def train_on_batch(self, X, y, sample_weight=None):
-        """One gradient step on one batch; returns the loss before the step."""
-        self._check_compiled()
-        X, y, sample_weight = self._prepare(X, y, sample_weight)
-        self._ensure_packed()
-        self._configure_fusion()
-        self._plan_kernels(1, len(X))
-        loss, _ = self._train_step(X, y, sample_weight)
+        """One gradient step on one batch; returns the loss before the step.
+
+        One step never repays the compiled kernels' start-up, so in ``auto`` mode it runs the
+        NumPy references; ``compile(kernels="always")`` compiles a loop of such steps.
+        """
+        X, y, sample_weight = prepare(self, X, y, sample_weight)
+        with compute_path(self, choose_compute_path(self, 1, len(X))):
+            loss, _ = self._train_step(X, y, sample_weight)
         return float(loss)
 
     def fit(self, X, y, epochs=1, batch_size=32, verbose=1, callbacks=None, validation_split=0.0,
@@ -308,29 +311,31 @@ class Sequential(WeightsAndConfig):
         -------
         History
             ``history.history`` maps ``"loss"``, ``"val_loss"`` and each metric to lists.
+
+        Raises
+        ------
+        TrainingDiverged
+            When a batch loss becomes NaN or infinite: training stops, the callbacks'
+            ``on_train_end`` runs (so ``EarlyStopping(restore_best_weights=True)`` puts back
+            the best epoch's weights), and the error names the likely causes.
         """
         self._check_compiled()
         epochs = check_positive_int(epochs, "epochs")
         batch_size = check_positive_int(batch_size, "batch_size", allow_none=True)
         if augment is not None and not callable(augment):
             raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
-        self._augment = augment
-        X, y, sample_weight = self._prepare(X, y, sample_weight)
+        X, y, sample_weight = prepare(self, X, y, sample_weight)
         sample_weight = apply_class_weight(class_weight, y, sample_weight)
         if validation_data is not None:
-            train = (X, y, sample_weight)
-            Xv, yv, swv = unpack_validation_data(validation_data)
-            validation = self._prepare(Xv, yv, swv, ("validation_data X", "validation_data y"))
+            train_data, validation = (X, y, sample_weight), prepare_validation(self, validation_data)
         else:
-            train, validation = split_validation(X, y, sample_weight, validation_split)
-        self._ensure_packed()
-        self._configure_fusion()
-        n_train = len(train[0])
-        steps = math.ceil(n_train / (batch_size or n_train))
-        callback_list = callbacks_module.CallbackList(callbacks, self, verbose, epochs, steps)
-        self._plan_kernels((epochs - initial_epoch) * steps, min(batch_size or n_train, n_train))
-        return run_training(self, lambda epoch: self._batches(*train, batch_size, shuffle),
-                            range(initial_epoch, epochs), callback_list, validation)
+            train_data, validation = split_validation(X, y, sample_weight, validation_split)
+        self._augment = augment
+        n_train = len(train_data[0])
+        batch = min(batch_size or n_train, n_train)
+        return train(self, lambda epoch: self._batches(*train_data, batch_size, shuffle),
+                     range(initial_epoch, epochs), math.ceil(n_train / batch), batch, callbacks,
+                     verbose, validation)
 
     def _batches(self, X, y, sample_weight, batch_size, shuffle):
         """One epoch of ``(X, y, sample_weight)`` batches, reshuffled when asked."""
@@ -340,12 +345,6 @@ class Sequential(WeightsAndConfig):
             sample_weight = None if sample_weight is None else sample_weight[order]
         for _, rows in iterate_batches(len(X), batch_size):
             yield X[rows], y[rows], None if sample_weight is None else sample_weight[rows]
-
-    def _stop_on_nonfinite(self, loss, epoch, batch):
-        warnings.warn(f"The loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; training "
-                      "stopped. Try a smaller learning rate, gradient clipping (clipnorm) or "
-                      "input standardization.", RuntimeWarning, stacklevel=3)
-        self.stop_training = True
 
     def _metric_values(self, y, raw):
         if not self.metrics:

@@ -1,48 +1,61 @@
-"""Optional compiled kernels for the hot loop, with the NumPy formulas as the fallback.
+"""The hot loop's element-wise operations: one dispatch function per operation, with its NumPy
+reference and its compiled (Numba) kernel written side by side.
 
-When Numba is installed (a dependency of gradwise, but the engine runs without it), the
-element-wise work of a training step is fused into single passes over memory: the bias add and
-ReLU, the ReLU derivative and the bias gradient, the softmax cross-entropy from logits, and the
-Adam update. Each kernel computes the formula of its NumPy twin with the same operations (the
-tests compare both); only the number of passes over memory and of Python calls changes.
+Each operation below is one public function taking ``use_compiled``: False runs the NumPy
+reference, True the compiled kernel (when Numba is installed and the arrays are ones the kernel
+takes: one float dtype, C-contiguous; otherwise the NumPy reference). The kernel fuses the
+same formula into one pass over memory and one Python call; its loops are the plain Python
+functions named ``_<operation>_loops``, compiled on first use.
 
-Loading Numba costs about half a second (its import and LLVM's start-up), more than a short
-run saves, so by default the kernels are loaded only when a run is expected to save clearly
-more than that (:func:`request`, called by ``fit`` and ``train_on_batch``). The environment
-variable ``GRADWISE_KERNELS`` chooses: ``auto`` (default), ``always`` or ``never``.
+Which path a training call runs is decided once, by :func:`choose`, from that call's own
+configuration: the setting (``compile(kernels=...)``, else the environment variable
+``GRADWISE_KERNELS``: ``auto`` (default), ``always`` or ``never``) and, in ``auto``, the size of
+the run (whether the kernels are expected to save more than their start-up cost). The
+decision never depends on what ran earlier in the process: the compiled functions are cached
+once loaded, but a cache is not a decision.
+
+The two paths give bit-identical results for the bias and ReLU operations and for Adam (same
+operations, same order, same precision). The softmax cross-entropy sums each row in a
+different order (the kernel sequentially, NumPy pairwise), so its values differ in the last
+bits (about 1e-7 relative in float32); see the README for what that means for trained weights.
 """
 import os
 
-#: Seconds a run must be expected to save before the kernels are loaded (about twice the
-#: start-up cost of Numba with its on-disk cache warm).
+from . import xp
+
+#: The settings of ``GRADWISE_KERNELS`` and of ``Sequential.compile(kernels=...)``.
+MODES = ("auto", "always", "never")
+
+#: Seconds a run must be expected to save before ``auto`` compiles the kernels (about twice
+#: the start-up cost of Numba with its on-disk cache warm).
 PAYBACK_SECONDS = 1.0
 
-_state = {"mode": None, "tried": False, "kernels": None}
+_loaded = {}  # the compiled functions once made (or None when Numba cannot make them)
 
 
-def _mode():
-    if _state["mode"] is None:
-        mode = os.environ.get("GRADWISE_KERNELS", "auto").strip().lower()
-        _state["mode"] = mode if mode in ("auto", "always", "never") else "auto"
-    return _state["mode"]
+# -- the decision --------------------------------------------------------------------------
+def setting(kernels=None):
+    """The setting in force: ``kernels`` if given, else ``GRADWISE_KERNELS`` (read now).
+
+    An unknown value of the environment variable means ``auto``; an unknown ``kernels``
+    argument raises ``ValueError``.
+    """
+    if kernels is None:
+        value = os.environ.get("GRADWISE_KERNELS", "auto").strip().lower()
+        return value if value in MODES else "auto"
+    if kernels not in MODES:
+        raise ValueError(f"Expected kernels None, 'auto', 'always' or 'never', received "
+                         f"kernels={kernels!r}")
+    return kernels
 
 
-def load():
-    """Compile (or load from the disk cache) the kernels once; None if Numba is unavailable."""
-    if not _state["tried"] and _mode() != "never":
-        _state["tried"] = True
-        try:
-            _state["kernels"] = _compile()
-        except Exception:  # Numba missing, or unable to compile here: NumPy fallback
-            _state["kernels"] = None
-    return _state["kernels"]
-
-
-def kernels():
-    """The loaded kernels as a namespace, or None (NumPy path)."""
-    if _state["kernels"] is None and _mode() == "always":
-        return load()
-    return _state["kernels"]
+def choose(kernels, expected_saving):
+    """Whether a call runs the compiled kernels: ``always``, or ``auto`` when the call is
+    expected to save at least :data:`PAYBACK_SECONDS`; never without Numba."""
+    mode = setting(kernels)
+    if mode == "never" or (mode == "auto" and expected_saving < PAYBACK_SECONDS):
+        return False
+    return available()
 
 
 def step_saving(n_params, batch_size, n_units):
@@ -55,127 +68,265 @@ def step_saving(n_params, batch_size, n_units):
     return 10e-6 + 2e-9 * n_params + 1.2e-9 * batch_size * n_units
 
 
-def request(expected_saving):
-    """Load the kernels when ``expected_saving`` seconds repay their start-up (auto mode)."""
-    if _mode() == "auto" and expected_saving >= PAYBACK_SECONDS:
-        load()
-    return kernels()
+def available():
+    """True when the compiled kernels can run here (compiles them, or loads Numba's disk
+    cache, on the first call)."""
+    return _kernels() is not None
+
+
+def _kernels():
+    if "kernels" not in _loaded:
+        try:
+            _loaded["kernels"] = _compile()
+        except Exception:  # Numba missing, or unable to compile here: NumPy only
+            _loaded["kernels"] = None
+    return _loaded["kernels"]
+
+
+def _takes(*arrays):
+    """Arrays a kernel takes: one float dtype, C-contiguous."""
+    dtype = arrays[0].dtype
+    return dtype.kind == "f" and all(isinstance(a, xp.ndarray) and a.dtype == dtype
+                                     and a.flags.c_contiguous for a in arrays)
+
+
+def _kernel_for(use_compiled, *arrays):
+    """The kernel namespace when this call should and can use it, else None."""
+    if use_compiled and _takes(*arrays):
+        return _kernels()
+    return None
+
+
+# -- bias + ReLU (Dense forward) -----------------------------------------------------------
+def bias_relu(z, b, use_compiled=False):
+    """``z = max(z + b, 0)`` in place, ``z`` (n, k) and ``b`` (k,); returns ``z``."""
+    kernels = _kernel_for(use_compiled, z, b)
+    if kernels is not None:
+        kernels.bias_relu(z, b)
+        return z
+    z += b
+    return xp.maximum(z, 0, out=z)
+
+
+def _bias_relu_loops(z, b):
+    n, k = z.shape
+    for i in range(n):
+        for j in range(k):
+            value = z[i, j] + b[j]
+            z[i, j] = value if value > 0 else 0.0
+
+
+def bias_add(z, b, use_compiled=False):
+    """``z = z + b`` in place, ``z`` (n, k) and ``b`` (k,); returns ``z``."""
+    kernels = _kernel_for(use_compiled, z, b)
+    if kernels is not None:
+        kernels.bias_add(z, b)
+        return z
+    z += b
+    return z
+
+
+def _bias_add_loops(z, b):
+    n, k = z.shape
+    for i in range(n):
+        for j in range(k):
+            z[i, j] += b[j]
+
+
+# -- ReLU backward + bias gradient (Dense backward) ----------------------------------------
+def relu_backward_bias(da, a, dz, db, use_compiled=False):
+    """``dz = da * (a > 0)`` and ``db = column sums of dz`` (shapes (n, k), (n, k), (n, k),
+    (k,)), written into ``dz`` and ``db``."""
+    kernels = _kernel_for(use_compiled, da, a, dz, db)
+    if kernels is not None:
+        kernels.relu_backward_bias(da, a, dz, db)
+        return
+    xp.multiply(da, a > 0, out=dz)
+    xp.sum(dz, axis=0, out=db)
+
+
+def _relu_backward_bias_loops(da, a, dz, db):
+    # The sums gather in a local array (which cannot alias the inputs) and the mask is a
+    # multiply in the arrays' precision, so the inner loop vectorizes. Rows are added in
+    # order, as NumPy's column sums of a C-contiguous array add them.
+    n, k = da.shape
+    zero = da.dtype.type(0)
+    sums = np.zeros(k, db.dtype)
+    for i in range(n):
+        da_row, a_row, dz_row = da[i], a[i], dz[i]
+        for j in range(k):
+            value = da_row[j] * (a_row[j] > zero)
+            dz_row[j] = value
+            sums[j] += value
+    db[:] = sums
+
+
+def column_sums(dz, db, use_compiled=False):
+    """``db = sum over rows of dz`` ((n, k) -> (k,)), written into ``db``."""
+    kernels = _kernel_for(use_compiled, dz, db)
+    if kernels is not None:
+        kernels.column_sums(dz, db)
+        return
+    xp.sum(dz, axis=0, out=db)
+
+
+def _column_sums_loops(dz, db):
+    n, k = dz.shape
+    sums = np.zeros(k, db.dtype)
+    for i in range(n):
+        for j in range(k):
+            sums[j] += dz[i, j]
+    db[:] = sums
+
+
+# -- softmax cross-entropy from logits (the fused output layer and loss) -------------------
+def softmax_crossentropy(z, y, w=None, use_compiled=False, need_grad=True):
+    """Mean softmax cross-entropy of logits ``z`` (n, k) against targets ``y`` (n, k), with
+    optional sample weights ``w`` (n,), and its gradient with respect to ``z``.
+
+    Returns ``(value, gradient)`` (gradient None when not ``need_grad`` on the NumPy path).
+
+    Notes
+    -----
+    ``L = sum_i w_i l_i / n`` with ``l_i = -sum_j y_ij log softmax(z_i)_j`` and
+    ``dL/dz_ij = w_i (s_i softmax(z_i)_j - y_ij) / n``, ``s_i = sum_j y_ij``.
+    """
+    arrays = (z, y) if w is None else (z, y, w)
+    kernels = _kernel_for(use_compiled and z.ndim == 2 and y.shape == z.shape, *arrays)
+    if kernels is None:
+        return _softmax_crossentropy_numpy(z, y, w, need_grad)
+    n = z.shape[0]
+    shifted, grad = xp.empty_like(z), xp.empty_like(z)
+    norms, masses = xp.empty(n, z.dtype), xp.empty(n, z.dtype)
+    kernels.shift_rows(z, shifted)
+    xp.exp(shifted, out=grad)  # NumPy's vectorized exp and log are far faster than scalar ones
+    weights = z[:1, 0] if w is None else w
+    dot = kernels.softmax_crossentropy(shifted, grad, y, weights, w is not None, norms, masses)
+    return float(masses @ xp.log(norms, out=norms)) / n - dot, grad
+
+
+def _softmax_crossentropy_numpy(z, y, w, need_grad):
+    log_p = z - z.max(axis=1, keepdims=True)
+    log_p -= xp.log(xp.exp(log_p).sum(axis=1, keepdims=True))
+    losses = -(y * log_p).sum(axis=1)
+    n = losses.size
+    value = float(losses.sum()) / n if w is None else float(w @ losses) / n
+    if not need_grad:
+        return value, None
+    grad = xp.exp(log_p, out=log_p)
+    grad *= y.sum(axis=1, keepdims=True)
+    xp.subtract(grad, y, out=grad)
+    if w is None:
+        grad *= 1.0 / n
+    else:
+        grad *= (w * (1.0 / n))[:, None]
+    return value, grad
+
+
+def _shift_rows_loops(z, shifted):
+    """shifted = z - max of each row (the stable form of the softmax)."""
+    n, k = z.shape
+    for i in range(n):
+        top = z[i, 0]
+        for j in range(1, k):
+            top = max(top, z[i, j])
+        for j in range(k):
+            shifted[i, j] = z[i, j] - top
+
+
+def _softmax_crossentropy_loops(shifted, exp_shifted, y, weights, use_weights, norms, masses):
+    """From the shifted logits ``s`` and ``e = exp(s)``: overwrites ``e`` with the gradient
+    ``w (p sum(y) - y) / n`` (``p = e / sum(e)``), writes each row's ``sum(e)`` to ``norms``
+    and ``w sum(y)`` to ``masses``, and returns ``sum(w y s) / n``; the loss is
+    ``masses @ log(norms) / n`` minus that."""
+    n, k = shifted.shape
+    dot = 0.0
+    for i in range(n):
+        norm = exp_shifted[i, 0]
+        mass = y[i, 0]
+        ys = y[i, 0] * shifted[i, 0]
+        for j in range(1, k):
+            norm += exp_shifted[i, j]
+            mass += y[i, j]
+            ys += y[i, j] * shifted[i, j]
+        w = weights[i] if use_weights else 1.0
+        norms[i] = norm
+        masses[i] = w * mass
+        dot += w * ys
+        scale = w / n
+        coefficient = scale * mass / norm
+        for j in range(k):
+            exp_shifted[i, j] = coefficient * exp_shifted[i, j] - scale * y[i, j]
+    return dot / n
+
+
+# -- Adam ----------------------------------------------------------------------------------
+def adam(params, grads, m, v, scratch, beta_1, beta_2, step_size, eps_hat, use_compiled=False):
+    """One Adam update of flat arrays, in place: the moments ``m``, ``v`` and ``params``.
+
+    ``scratch`` is a work array like ``params``; ``step_size`` is ``lr sqrt(1 - beta_2^t) /
+    (1 - beta_1^t)`` and ``eps_hat`` is ``epsilon sqrt(1 - beta_2^t)``, so that
+    ``params -= m / (sqrt(v) + eps_hat) * step_size`` is torch's update.
+
+    Notes
+    -----
+    ``m = beta_1 (m - g) + g`` (that is ``beta_1 m + (1 - beta_1) g``), then entries of ``m``
+    below the smallest normal number are flushed to zero: units whose gradient has become
+    exactly zero (dead ReLUs) see ``m`` decay geometrically through the subnormal range, where
+    x86 arithmetic is some 100 times slower; flushing changes the update by less than
+    ``tiny / eps``. ``v = beta_2 (v - g^2) + g^2``. The scalars take the arrays' dtype, so
+    float32 stays float32.
+    """
+    scalar = params.dtype.type
+    tiny = scalar(xp.finfo(params.dtype).tiny)
+    kernels = _kernel_for(use_compiled, params, grads, m, v)
+    if kernels is not None:
+        kernels.adam(params, grads, m, v, scalar(beta_1), scalar(beta_2), scalar(step_size),
+                     scalar(eps_hat), tiny)
+        return
+    m -= grads
+    m *= scalar(beta_1)
+    m += grads
+    xp.abs(m, out=scratch)
+    xp.greater_equal(scratch, tiny, out=scratch)
+    m *= scratch  # a multiply by the 0/1 mask, as the kernel does
+    xp.multiply(grads, grads, out=scratch)
+    v -= scratch
+    v *= scalar(beta_2)
+    v += scratch
+    denom = xp.sqrt(v, out=scratch)
+    denom += scalar(eps_hat)
+    xp.divide(m, denom, out=denom)
+    denom *= scalar(step_size)
+    params -= denom
+
+
+def _adam_loops(p, g, m, v, beta_1, beta_2, step, eps_hat, tiny):
+    for i in range(p.size):
+        gi = g[i]
+        square = gi * gi
+        mi = beta_1 * (m[i] - gi) + gi
+        mi = mi * (abs(mi) >= tiny)  # a multiply, not a branch, so the loop vectorizes
+        vi = beta_2 * (v[i] - square) + square
+        m[i] = mi
+        v[i] = vi
+        p[i] -= mi / (np.sqrt(vi) + eps_hat) * step
+
+
+# -- compilation ---------------------------------------------------------------------------
+np = xp  # the name the kernels' loops use for NumPy's functions (Numba compiles np.sqrt, ...)
+
+_LOOPS = {"bias_relu": _bias_relu_loops, "bias_add": _bias_add_loops,
+          "relu_backward_bias": _relu_backward_bias_loops, "column_sums": _column_sums_loops,
+          "shift_rows": _shift_rows_loops, "softmax_crossentropy": _softmax_crossentropy_loops,
+          "adam": _adam_loops}
 
 
 def _compile():
+    """Compile every ``_*_loops`` function (or load them from Numba's disk cache)."""
     import types
 
     import numba
-    import numpy as np
 
     jit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
-
-    @jit
-    def bias_relu(z, b):
-        """z = max(z + b, 0) in place, row by row."""
-        n, k = z.shape
-        for i in range(n):
-            for j in range(k):
-                value = z[i, j] + b[j]
-                z[i, j] = value if value > 0 else 0.0
-
-    @jit
-    def bias_add(z, b):
-        n, k = z.shape
-        for i in range(n):
-            for j in range(k):
-                z[i, j] += b[j]
-
-    @jit
-    def relu_backward_bias(da, a, dz, db):
-        """dz = da * (a > 0); db = column sums of dz.
-
-        The sums gather in a local array (which cannot alias the inputs) and the mask is a
-        multiply in the arrays' precision, so the inner loop vectorizes: 30% faster than a
-        branch accumulating into ``db`` directly, with the same additions in the same order.
-        """
-        n, k = da.shape
-        zero = da.dtype.type(0)
-        sums = np.zeros(k, db.dtype)
-        for i in range(n):
-            da_row, a_row, dz_row = da[i], a[i], dz[i]
-            for j in range(k):
-                value = da_row[j] * (a_row[j] > zero)
-                dz_row[j] = value
-                sums[j] += value
-        db[:] = sums
-
-    @jit
-    def column_sums(dz, db):
-        n, k = dz.shape
-        for j in range(k):
-            db[j] = 0.0
-        for i in range(n):
-            for j in range(k):
-                db[j] += dz[i, j]
-
-    @jit
-    def shift_rows(z, shifted):
-        """shifted = z - max of each row (the stable form of the softmax)."""
-        n, k = z.shape
-        for i in range(n):
-            top = z[i, 0]
-            for j in range(1, k):
-                top = max(top, z[i, j])
-            for j in range(k):
-                shifted[i, j] = z[i, j] - top
-
-    @jit
-    def softmax_crossentropy(shifted, exp_shifted, y, weights, use_weights, norms, masses):
-        """Softmax cross-entropy from the shifted logits ``s`` and ``e = exp(s)``.
-
-        Overwrites ``e`` with the gradient ``w (p sum(y) - y) / n`` (``p = e / sum(e)``), writes
-        each row's ``sum(e)`` to ``norms`` and ``w sum(y)`` to ``masses``, and returns
-        ``sum(w y s) / n``; the loss is ``masses @ log(norms) / n`` minus that. The exp and the
-        log are left to NumPy, whose vectorized versions are far faster than scalar ones here.
-        """
-        n, k = shifted.shape
-        dot = 0.0
-        for i in range(n):
-            norm = exp_shifted[i, 0]
-            mass = y[i, 0]
-            ys = y[i, 0] * shifted[i, 0]
-            for j in range(1, k):
-                norm += exp_shifted[i, j]
-                mass += y[i, j]
-                ys += y[i, j] * shifted[i, j]
-            w = weights[i] if use_weights else 1.0
-            norms[i] = norm
-            masses[i] = w * mass
-            dot += w * ys
-            scale = w / n
-            coefficient = scale * mass / norm
-            for j in range(k):
-                exp_shifted[i, j] = coefficient * exp_shifted[i, j] - scale * y[i, j]
-        return dot / n
-
-    @jit
-    def adam(p, g, m, v, beta_1, beta_2, step, eps_hat, tiny):
-        """m, v moments in place; p -= m / (sqrt(v) + eps_hat) * step.
-
-        The scalars must have the arrays' dtype so float32 stays float32 (and vectorizes);
-        the operations are those of the NumPy path, in the same order. One difference: a first
-        moment below ``tiny`` (the smallest normal number) is flushed to zero. Units whose
-        gradient has become exactly zero (dead ReLUs) see ``m`` decay geometrically through
-        the subnormal range, where x86 arithmetic is some 100 times slower; flushing changes
-        the update by less than ``tiny / eps``.
-        """
-        for i in range(p.size):
-            gi = g[i]
-            square = gi * gi
-            mi = beta_1 * (m[i] - gi) + gi
-            mi = mi * (abs(mi) >= tiny)  # a multiply, not a branch, so the loop vectorizes
-            vi = beta_2 * (v[i] - square) + square
-            m[i] = mi
-            v[i] = vi
-            p[i] -= mi / (np.sqrt(vi) + eps_hat) * step
-
-    return types.SimpleNamespace(bias_relu=bias_relu, bias_add=bias_add,
-                                 relu_backward_bias=relu_backward_bias, column_sums=column_sums,
-                                 shift_rows=shift_rows, softmax_crossentropy=softmax_crossentropy,
-                                 adam=adam)
+    return types.SimpleNamespace(**{name: jit(loops) for name, loops in _LOOPS.items()})

@@ -50,7 +50,11 @@ class EarlyStopping(MonitorMixin, Callback):
         Epochs without improvement before stopping.
     mode : {"auto", "min", "max"}
     restore_best_weights : bool, default False
-        At the end of training, put back the weights (and batch-norm statistics) of the best epoch.
+        At the end of training, put back the weights (and batch-norm statistics) of the best
+        epoch, whether the patience ran out or the last epoch was reached (unlike Keras, which
+        restores only when it stops training), and when training ends in
+        ``TrainingDiverged``. ``best_epoch`` says which epoch that was (None before the
+        monitored value was first seen).
     start_from_epoch : int, default 0
         Epochs of warm-up before improvement is tracked.
     """
@@ -83,7 +87,7 @@ class EarlyStopping(MonitorMixin, Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.model.stop_training and self.restore_best_weights and self.best_weights is not None:
+        if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights, include_state=True)
 
     def get_config(self):

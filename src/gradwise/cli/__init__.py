@@ -73,7 +73,8 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
 
 
 def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
-    """Train with early stopping on the dev split, keeping the epoch with the best ``monitor``."""
+    """Train with early stopping on the dev split; EarlyStopping puts back the weights of the
+    epoch with the best ``monitor`` at the end, whether or not its patience ran out."""
     import gradwise as gw
     stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
                                       restore_best_weights=True)
@@ -81,8 +82,6 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
                         validation_data=data.splits[1], verbose=verbose,
                         callbacks=[stop, *callbacks],
                         class_weight=_cli_data.class_weight(data, args.class_weight))
-    if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
-        model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
     return history
 
 
@@ -297,6 +296,9 @@ def main(argv=None):
     except expected as error:
         print(f"gradwise: error: {_flags.message(error)}", file=sys.stderr)
         return 2
+    except FloatingPointError as error:  # gw.TrainingDiverged: a failure while running
+        print(f"gradwise: error: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader left (gradwise ... | head): stop quietly
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

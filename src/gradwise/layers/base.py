@@ -26,6 +26,9 @@ class Layer(Configurable):
 
     #: True for layers whose training behaviour is random (dropout, noise, RReLU).
     stochastic = False
+    #: Set by the training call for its duration: run the compiled kernels of
+    #: :mod:`gradwise.backend.kernels` (True) or their NumPy references (False).
+    _use_compiled = False
     _counts = {}
 
     def __init__(self, name=None, trainable=True):

@@ -68,15 +68,12 @@ class Dense(Layer):
         z = self._buffer("z", (n, self.units)) if training else None
         z = xp.matmul(x, self.params["W"], out=z)
         self._x, kind = x, self._kind()
-        fused = _kernels.kernels() if training and self.use_bias else None
-        if fused is not None and kind in ("relu", "linear") and _same_dtype(z, self.params["b"]):
-            # One pass for the bias and ReLU (ReLU's backward needs only its output).
-            (fused.bias_relu if kind == "relu" else fused.bias_add)(z, self.params["b"])
-            self._z = None if kind == "relu" else z
-            self._a = z
-            return z
+        if kind == "relu" and self.use_bias:
+            # Bias and ReLU in place, in one step (ReLU's backward needs only its output).
+            self._z, self._a = None, _kernels.bias_relu(z, self.params["b"], self._use_compiled)
+            return self._a
         if self.use_bias:
-            z += self.params["b"]
+            _kernels.bias_add(z, self.params["b"], self._use_compiled)
         self._z = z
         if kind == "linear":
             self._a = z
@@ -85,22 +82,20 @@ class Dense(Layer):
         return self._a
 
     def backward(self, dy):
-        kind = self._kind()
-        fused = _kernels.kernels() if self.use_bias and self.trainable else None
-        if fused is not None and kind in ("relu", "linear") and _same_dtype(dy, self._a):
-            dz = dy if kind == "linear" else self._buffer("dz", dy.shape)
-            if kind == "relu":  # dz = dy * (a > 0) and db = column sums, in one pass
-                fused.relu_backward_bias(dy, self._a, dz, self.grads["b"])
-            else:
-                fused.column_sums(dz, self.grads["b"])
-            xp.matmul(self._x.T, dz, out=self.grads["W"])
+        kind, bias_done = self._kind(), False
+        if kind == "linear":
+            dz = dy
+        elif self._z is None and self.trainable:  # the in-place bias + ReLU of forward
+            dz = self._buffer("dz", dy.shape)
+            # dz = dy * (a > 0) and the bias gradient (column sums of dz) in one step
+            _kernels.relu_backward_bias(dy, self._a, dz, self.grads["b"], self._use_compiled)
+            bias_done = True
         else:
-            dz = dy if kind == "linear" else self.activation.backward(
-                self._z, self._a, dy, out=self._buffer("dz", dy.shape))
-            if self.trainable:
-                xp.matmul(self._x.T, dz, out=self.grads["W"])
-                if self.use_bias:
-                    xp.sum(dz, axis=0, out=self.grads["b"])
+            dz = self.activation.backward(self._z, self._a, dy, out=self._buffer("dz", dy.shape))
+        if self.trainable:
+            xp.matmul(self._x.T, dz, out=self.grads["W"])
+            if self.use_bias and not bias_done:
+                _kernels.column_sums(dz, self.grads["b"], self._use_compiled)
         if not self.needs_input_grad:
             return None
         return xp.matmul(dz, self.params["W"].T, out=self._buffer("dx", self._x.shape))
@@ -131,6 +126,3 @@ class Dense(Layer):
         )
         return config
 
-
-def _same_dtype(a, b):
-    return a.dtype == b.dtype and a.flags.c_contiguous

@@ -222,3 +222,66 @@ class LayerNormalization(Layer):
         config = super().get_config()
         config["epsilon"] = self.epsilon
         return config
+
+
+def recompute_batch_statistics(model, X, batch_size=1024):
+    """Set each batch-normalization layer's running statistics to the exact statistics of its
+    inputs over ``X``, in one pass over ``X`` per such layer.
+
+    During training the running statistics are an exponential average over past batches
+    (``momentum``): after a short run with ``momentum=0.99`` they still lean on their initial
+    values (mean 0, variance 1) and on early weights, and inference can score far worse than
+    training. Recomputing them over the training data afterwards fixes that.
+
+    Parameters
+    ----------
+    model : Sequential
+        Built (trained) model; changed in place.
+    X : array of shape (n_samples, n_features)
+        Training inputs, as the model takes them.
+    batch_size : int, default 1024
+        Rows per forward pass (bounds the memory used, not the result).
+
+    Returns
+    -------
+    model
+
+    Notes
+    -----
+    The layers are treated in order. For batch-normalization layer ``l``, its inputs ``h`` are
+    computed with every layer before it in inference mode (no dropout noise; earlier
+    batch-normalization layers with their recomputed statistics), and ``running_mean = mean(h)``,
+    ``running_var = mean((h - mean(h))**2)`` (the population, biased, variance, as training
+    uses), accumulated in float64 over the batches (each batch's mean and sum of squared
+    deviations, combined by Chan et al.'s formula), then stored in the layer's dtype.
+    Frozen layers (``trainable=False``) keep their statistics, as they do in training.
+    """
+    from .._validation import check_features, check_positive_int
+
+    if not getattr(model, "built", False):
+        raise RuntimeError("model: not built; train it (fit) before recomputing its "
+                           "batch-normalization statistics.")
+    targets = [i for i, layer in enumerate(model.layers)
+               if isinstance(layer, BatchNormalization) and layer.trainable]
+    if not targets:
+        raise ValueError("model: has no trainable BatchNormalization layer whose statistics "
+                         "could be recomputed.")
+    X = check_features(X, "X", model.input_dim, model.dtype)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    for index in targets:
+        count, mean, squares = 0, 0.0, 0.0
+        for start in range(0, len(X), batch_size):
+            h = X[start:start + batch_size]
+            for layer in model.layers[:index]:
+                h = layer.forward(h, training=False)
+            h = np.asarray(h, dtype=np.float64)
+            n, batch_mean = len(h), h.mean(axis=0)
+            batch_squares = ((h - batch_mean) ** 2).sum(axis=0)
+            delta, total = batch_mean - mean, count + n
+            mean = mean + delta * (n / total)
+            squares = squares + batch_squares + delta ** 2 * (count * n / total)
+            count = total
+        state = model.layers[index].state
+        state["running_mean"][...] = mean
+        state["running_var"][...] = squares / count
+    return model

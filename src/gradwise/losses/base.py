@@ -13,22 +13,6 @@ def _sigmoid(z):
     return xp.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def _log_softmax(z):
-    """Row-wise ``log(softmax(z))`` of a (n_samples, n_classes) array, after subtracting row maxima."""
-    s = z - z.max(axis=1, keepdims=True)
-    s -= xp.log(xp.exp(s).sum(axis=1, keepdims=True))
-    return s
-
-
-def _kernel_ready(y_true, y_pred, sample_weight):
-    """Prepared 2-D targets and logits of one float dtype, as the training loop passes them."""
-    arrays = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
-    return (all(isinstance(a, xp.ndarray) and a.dtype == y_pred.dtype and a.flags.c_contiguous
-                for a in arrays)
-            and y_pred.dtype.kind == "f" and y_pred.ndim == 2 and y_true.shape == y_pred.shape
-            and (sample_weight is None or sample_weight.shape == (y_pred.shape[0],)))
-
-
 def _check_bool(value, argument):
     if not isinstance(value, (bool, xp.bool_)):
         raise TypeError(f"Expected a boolean, received {argument}={value!r}.")
@@ -82,6 +66,9 @@ class Loss(Configurable):
     """
 
     name = "loss"
+    #: Set by the training call for its duration: compiled kernels or NumPy references
+    #: (see :mod:`gradwise.backend.kernels`).
+    _use_compiled = False
     #: Final activation this loss can be fused with when ``from_logits=True`` (None: no fusion).
     logits_activation = None
 

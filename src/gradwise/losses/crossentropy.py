@@ -1,8 +1,7 @@
 """Cross-entropies: binary, categorical (one-hot or integer labels) and binary focal."""
 from ..backend import kernels as _kernels
 from ..backend import xp
-from .base import (EPSILON, Loss, _check_bool, _check_number, _check_y, _kernel_ready,
-                   _log_softmax, _sigmoid)
+from .base import EPSILON, Loss, _check_bool, _check_number, _check_y, _sigmoid
 
 
 class BinaryCrossentropy(Loss):
@@ -91,14 +90,6 @@ class CategoricalCrossentropy(Loss):
         return super()._match_targets(y_true, y_pred)
 
     def _terms(self, y, p, need_grad):
-        if self.from_logits:
-            log_p = _log_softmax(p)
-            losses = -(y * log_p).sum(axis=1)
-            if not need_grad:
-                return losses, None
-            grad = xp.exp(log_p, out=log_p)
-            grad *= y.sum(axis=1, keepdims=True)
-            return losses, xp.subtract(grad, y, out=grad)
         pc = xp.clip(p, EPSILON, 1.0 - EPSILON)
         losses = -(y * xp.log(pc)).sum(axis=1)
         if not need_grad:
@@ -109,20 +100,13 @@ class CategoricalCrossentropy(Loss):
         return losses, grad
 
     def _compute(self, y_true, y_pred, sample_weight, need_grad):
-        fused = _kernels.kernels() if self.from_logits else None
-        if fused is not None and _kernel_ready(y_true, y_pred, sample_weight):
-            # Softmax, loss and gradient in one compiled pass (the training loop's call);
-            # value, gradient and value_and_gradient all come from it, so they agree exactly.
-            n = y_pred.shape[0]
-            shifted, grad = xp.empty_like(y_pred), xp.empty_like(y_pred)
-            norms, masses = xp.empty(n, y_pred.dtype), xp.empty(n, y_pred.dtype)
-            fused.shift_rows(y_pred, shifted)
-            xp.exp(shifted, out=grad)
-            weights = y_pred[:1, 0] if sample_weight is None else sample_weight
-            dot = fused.softmax_crossentropy(shifted, grad, y_true, weights,
-                                             sample_weight is not None, norms, masses)
-            return float(masses @ xp.log(norms, out=norms)) / n - dot, grad
-        return super()._compute(y_true, y_pred, sample_weight, need_grad)
+        if not self.from_logits:
+            return super()._compute(y_true, y_pred, sample_weight, need_grad)
+        # Softmax, loss and gradient in one dispatch (compiled during a training call that
+        # chose the kernels): value, gradient and value_and_gradient agree exactly.
+        y, z, w, shape = self._align(y_true, y_pred, sample_weight)
+        value, grad = _kernels.softmax_crossentropy(z, y, w, self._use_compiled, need_grad)
+        return value, None if grad is None else grad.reshape(shape)
 
     def _prepare(self, y, k, dtype):
         if k < 2:

@@ -3,7 +3,7 @@ import math
 
 from ..backend import kernels as _kernels
 from ..backend import xp
-from .base import Optimizer, _check, _contiguous, _unit
+from .base import Optimizer, _check, _unit
 
 _MAX_DECAY_RUNS = 64  # past this many contiguous runs, a mask multiply beats sliced loops
 
@@ -52,21 +52,10 @@ class Adam(Optimizer):
 
     def _step(self, params, grads, rate, t):
         root_c2 = math.sqrt(1.0 - self.beta_2 ** t)
-        fused = _kernels.kernels()
-        if fused is not None and _contiguous(params, grads):
-            # The same float operations in one pass over memory instead of eleven.
-            scalar = params.dtype.type
-            fused.adam(params, grads, self.state["m"], self.state["v"], scalar(self.beta_1),
-                       scalar(self.beta_2), scalar(rate * root_c2 / (1.0 - self.beta_1 ** t)),
-                       scalar(self.epsilon * root_c2), scalar(xp.finfo(params.dtype).tiny))
-            return
-        m, v = self._moments(grads)
         # sqrt(v/c2) + eps == (sqrt(v) + eps*sqrt(c2)) / sqrt(c2): one pass fewer.
-        denom = xp.sqrt(v, out=self._scratch)
-        denom += self.epsilon * root_c2
-        xp.divide(m, denom, out=denom)
-        denom *= rate * root_c2 / (1.0 - self.beta_1 ** t)
-        params -= denom
+        _kernels.adam(params, grads, self.state["m"], self.state["v"], self._scratch,
+                      self.beta_1, self.beta_2, rate * root_c2 / (1.0 - self.beta_1 ** t),
+                      self.epsilon * root_c2, self._use_compiled)
 
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -21,11 +21,6 @@ def _unit(name, value):
     return _check(name, value, low_open=False, high=1.0, kind="number in [0, 1)")
 
 
-def _contiguous(params, grads):
-    """Arrays the compiled kernels take: one float dtype, C-contiguous."""
-    return (params.dtype == grads.dtype and params.dtype.kind == "f"
-            and params.flags.c_contiguous and grads.flags.c_contiguous)
-
 class Optimizer(Configurable):
     """Base class: learning rate, clipping, lazily allocated state and the step counter.
 
@@ -50,6 +45,10 @@ class Optimizer(Configurable):
     state : dict of ndarray
         The moment buffers (empty before the first update or :meth:`build`).
     """
+
+    #: Set by the training call for its duration: compiled kernels or NumPy references
+    #: (see :mod:`gradwise.backend.kernels`).
+    _use_compiled = False
 
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None):

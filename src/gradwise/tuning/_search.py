@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 
 from ..backend import kernels as _kernels
-from .._training import apply_class_weight, unpack_validation_data
+from .._training import (TrainingDiverged, apply_class_weight, expected_saving, prepare,
+                         prepare_validation)
 from .._validation import check_positive_int
 from ..callbacks import Callback
 from ..callbacks.monitoring import _monitor_mode
@@ -24,7 +25,8 @@ __all__ = ["tune"]
 
 class _EpochReporter(Callback):
     """Reports the objective to the Optuna trial after each epoch and stops the training when
-    the pruner says so, or when the objective (or the training loss) is no longer finite."""
+    the pruner says so, or when the objective is no longer finite (a training loss that is
+    not finite stops ``fit`` with ``TrainingDiverged``, which the search catches)."""
 
     def __init__(self, trial, objective):
         super().__init__()
@@ -34,10 +36,7 @@ class _EpochReporter(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         value = logs.get(self.objective)
-        if value is None:  # validation skipped: training stopped inside the epoch
-            self.diverged = not math.isfinite(logs.get("loss", math.nan))
-            if self.diverged:  # TPE ranks NaN last among the trials stopped at this epoch
-                self.trial.report(math.nan, epoch)
+        if value is None:  # validation skipped: a callback stopped training inside the epoch
             return
         self.trial.report(float(value), epoch)
         if not math.isfinite(value):
@@ -46,8 +45,9 @@ class _EpochReporter(Callback):
             self.pruned = self.model.stop_training = True
 
 
-def build_model(build, params, seed):
-    """``build(params)``, checked to be an unbuilt compiled Sequential, then seeded."""
+def build_model(build, params, seed, kernels=None):
+    """``build(params)``, checked to be an unbuilt compiled Sequential, then seeded; a model
+    compiled without a ``kernels`` setting gets ``kernels`` (the search's choice)."""
     model = build(dict(params))
     if not isinstance(model, Sequential):
         raise TypeError(f"build: expected a function returning a compiled gw.Sequential, "
@@ -59,6 +59,8 @@ def build_model(build, params, seed):
         raise ValueError("build: expected a model not built yet (tune seeds each trial's model "
                          "before its weights are made); do not call model.build() in build")
     model.seed = seed
+    if getattr(model, "kernels", None) is None:
+        model.kernels = kernels
     return model
 
 
@@ -69,14 +71,13 @@ class _Search:
         self.build, self.space, self.train, self.validation = build, space, train, validation
         self.objective, self.maximize, self.seed = objective, maximize, seed
         self.fit_options = fit_options  # epochs, batch_size, callbacks, class_weight
-        self.kernel_saving = 0.0
+        self.kernels = None  # "always" or "never": chosen once for the whole search
         self._last_end = time.perf_counter()
         self.task_index = None  # set by a worker process for its trial (see _parallel)
         self.warning_registry = {}  # a warning shown once per search, not once per trial
 
     def run(self, study, n_trials, timeout=None):
         """Run ``n_trials`` trials of ``study`` in this process."""
-        _kernels.request(self.kernel_saving)  # decided for the whole search, not per trial
         self._last_end = time.perf_counter()
         study.optimize(self, n_trials=n_trials, timeout=timeout)
 
@@ -99,7 +100,7 @@ class _Search:
         number = trial.number if self.task_index is None else self.task_index
         seed = derive_seed(self.seed, TRIAL_STREAM, number)
         trial.set_user_attr("seed", seed)
-        model = build_model(self.build, params, seed)
+        model = build_model(self.build, params, seed, self.kernels)
         reporter = _EpochReporter(trial, self.objective)
         history = self._fit(model, params, reporter).history
         finite = [v for v in history.get(self.objective, []) if math.isfinite(v)]
@@ -121,7 +122,11 @@ class _Search:
         options["callbacks"] = [*options["callbacks"], reporter]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(*self.train, validation_data=self.validation, verbose=0, **options)
+            try:
+                model.fit(*self.train, validation_data=self.validation, verbose=0, **options)
+            except TrainingDiverged as diverged:  # TPE ranks NaN last at the epoch it stopped
+                reporter.diverged = True
+                reporter.trial.report(math.nan, diverged.epoch)
         if not reporter.diverged:
             for warning in caught:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename,
@@ -139,14 +144,13 @@ class _Search:
             raise ValueError(f"Expected objective {' or '.join(map(repr, known))} (the model's "
                              f"loss and metrics on validation_data), received "
                              f"objective={self.objective!r}")
-        _, y, _ = model._prepare(*self.train)  # builds the model on the data, checking X and y
+        _, y, _ = prepare(model, *self.train)  # builds the model on the data, checking X and y
         apply_class_weight(self.fit_options["class_weight"], y, None)
-        model._prepare(*unpack_validation_data(self.validation),
-                       names=("validation_data X", "validation_data y"))
+        prepare_validation(model, self.validation)
         n_train = len(self.train[0])
         batch = min(center.get("batch_size", self.fit_options["batch_size"]) or n_train, n_train)
-        steps = self.fit_options["epochs"] * math.ceil(n_train / batch)
-        return steps * _kernels.step_saving(model.params_buffer.size, batch, model._total_units)
+        return expected_saving(model, self.fit_options["epochs"] * math.ceil(n_train / batch),
+                               batch)
 
 
 def _check_choice(value, argument, allowed):
@@ -326,7 +330,10 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     search = _Search(build, space, (X, y), validation_data, objective, direction == "max",
                      fit_options, seed)
     processes = min(n_jobs, n_trials)
-    search.kernel_saving = search.probe() * n_trials / processes
+    # The compute path is chosen once for the whole search (each process runs its share of
+    # the trials), so every trial runs the same path whatever its own size.
+    use_compiled = _kernels.choose(None, search.probe() * n_trials / processes)
+    search.kernels = "always" if use_compiled else "never"
     study_direction = "maximize" if direction == "max" else "minimize"
     with optuna_logging(verbose):
         study = None
