@@ -17,7 +17,6 @@ A run is a sequence of named steps, with the callbacks at the seams of the last 
 :func:`train` runs steps 2 and 3. Around them: batching, class weights, validation splits and
 running averages.
 """
-import contextlib
 import math
 
 import numpy as np
@@ -116,17 +115,23 @@ def choose_compute_path(model, steps, batch_size):
                            expected_saving(model, steps, batch_size))
 
 
-@contextlib.contextmanager
-def compute_path(model, use_compiled):
+class compute_path:  # noqa: N801 (used as a function: ``with compute_path(model, True):``)
     """Have the model's layers, losses and optimizer run the compiled kernels (or the NumPy
-    references) for the duration of the block; the references afterwards."""
-    parts = [*model.layers, model.loss, model._train_loss, model.optimizer]
-    for part in parts:
-        part._use_compiled = use_compiled
-    try:
-        yield
-    finally:
-        for part in parts:
+    references) for the duration of a ``with`` block; the references afterwards.
+
+    A class rather than a generator, as ``train_on_batch`` enters it at every step.
+    """
+
+    def __init__(self, model, use_compiled):
+        self.parts = (*model.layers, model.loss, model._train_loss, model.optimizer)
+        self.use_compiled = use_compiled
+
+    def __enter__(self):
+        for part in self.parts:
+            part._use_compiled = self.use_compiled
+
+    def __exit__(self, *exception):
+        for part in self.parts:
             part._use_compiled = False
 
 

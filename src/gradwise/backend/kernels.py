@@ -31,6 +31,7 @@ MODES = ("auto", "always", "never")
 PAYBACK_SECONDS = 1.0
 
 _loaded = {}  # the compiled functions once made (or None when Numba cannot make them)
+_TINY = {xp.dtype(t): t(xp.finfo(t).tiny) for t in (xp.float32, xp.float64)}
 
 
 # -- the decision --------------------------------------------------------------------------
@@ -83,18 +84,19 @@ def _kernels():
     return _loaded["kernels"]
 
 
-def _takes(*arrays):
-    """Arrays a kernel takes: one float dtype, C-contiguous."""
-    dtype = arrays[0].dtype
-    return dtype.kind == "f" and all(isinstance(a, xp.ndarray) and a.dtype == dtype
-                                     and a.flags.c_contiguous for a in arrays)
-
-
 def _kernel_for(use_compiled, *arrays):
-    """The kernel namespace when this call should and can use it, else None."""
-    if use_compiled and _takes(*arrays):
-        return _kernels()
-    return None
+    """The kernels when this call should and can use them (Numba there, and arrays of one
+    float dtype, C-contiguous), else None: a plain loop, as it runs several times a step."""
+    if not use_compiled:
+        return None
+    kernels = _kernels()
+    dtype = arrays[0].dtype
+    if kernels is None or dtype.kind != "f":
+        return None
+    for array in arrays:
+        if not isinstance(array, xp.ndarray) or array.dtype != dtype or not array.flags.c_contiguous:
+            return None
+    return kernels
 
 
 # -- bias + ReLU (Dense forward) -----------------------------------------------------------
@@ -278,7 +280,7 @@ def adam(params, grads, m, v, scratch, beta_1, beta_2, step_size, eps_hat, use_c
     float32 stays float32.
     """
     scalar = params.dtype.type
-    tiny = scalar(xp.finfo(params.dtype).tiny)
+    tiny = _TINY.get(params.dtype) or scalar(xp.finfo(params.dtype).tiny)
     kernels = _kernel_for(use_compiled, params, grads, m, v)
     if kernels is not None:
         kernels.adam(params, grads, m, v, scalar(beta_1), scalar(beta_2), scalar(step_size),
