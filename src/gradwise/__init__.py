@@ -11,6 +11,7 @@ from . import (activations, callbacks, explain, initializers, io, layers, losses
                optimizers, regularizers, schedules, transfer)
 from .diagnostics import GradientHealth, diagnose
 from .gradcheck import check_layer, gradcheck
+from ._registry import register
 from .io import export_onnx, load_model, save_model
 from .layers.normalization import recompute_batch_statistics
 from .lr_finder import find_learning_rate
@@ -63,4 +64,4 @@ __all__ = ["Sequential", "MLPClassifier", "MLPRegressor", "activations", "callba
            "transfer", "diagnose", "GradientHealth", "estimators", "set_num_threads",
            "Autoencoder", "VariationalAutoencoder", "AutoencoderAnomalyDetector", "report",
            "export_onnx", "tuning", "tune", "load_csv_model", "CSVModel", "TrainingDiverged",
-           "recompute_batch_statistics"]
+           "recompute_batch_statistics", "register"]

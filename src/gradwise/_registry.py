@@ -2,12 +2,148 @@
 
 A family keeps a plain dictionary from names to classes or functions; ``resolve`` turns a
 name, a config dict or an object into the object, with one error message for all families.
+Each family declares itself with :func:`family`, so that :func:`register` (``gw.register``)
+can put a user's own class into the right dictionary, and :func:`serialize` can write the name
+that loads it back.
 """
+import contextlib
+import contextvars
+
+#: ``(base class, registry, family name, built-in names)`` of every declared family.
+_FAMILIES = []
+#: The registered name of each class registered with a name other than its own.
+_NAMES = {}
+#: True while a model file is written: objects that could not be loaded back are refused.
+_STRICT = contextvars.ContextVar("gradwise_strict_serialization", default=False)
+
+
+def family(base, registry, name):
+    """Declare a family: subclasses of ``base`` are looked up in ``registry``.
+
+    The names present now are the built-in ones, which :func:`register` never replaces.
+    """
+    _FAMILIES.append((base, registry, name, frozenset(registry)))
+
+
+def _family_of(cls):
+    """The first declared family whose base class ``cls`` derives from, or None."""
+    return next((entry for entry in _FAMILIES if issubclass(cls, entry[0])), None)
+
+
+def register(cls=None, *, package=None, name=None):
+    """Make a class of your own loadable from model files and configs, by name.
+
+    Works for subclasses of ``gw.layers.Layer``, ``gw.activations.Activation``,
+    ``gw.losses.Loss``, ``gw.regularizers.Regularizer``, ``gw.initializers.Initializer``,
+    ``gw.optimizers.Optimizer``, ``gw.schedules.LearningRateSchedule`` and
+    ``gw.callbacks.Callback``. A registered class is written into configs under its registered
+    name and found again by :func:`gradwise.load_model` and every family's ``get``. Training,
+    prediction and :func:`gradwise.gradcheck` need no registration: only files and configs do.
+
+    Parameters
+    ----------
+    cls : type, optional
+        The class; omitted when the decorator is called with arguments.
+    package : str, optional
+        Prefix of the registered name, ``"package>Name"`` (as Keras's
+        ``register_keras_serializable``), to keep names of different projects apart. Default:
+        no prefix, the name alone.
+    name : str, optional
+        Default: the class's ``__name__``.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, so that it works as a decorator.
+
+    Raises
+    ------
+    TypeError
+        ``cls`` is not a subclass of one of the families above.
+    ValueError
+        The name is a built-in one of the family (``"Dense"``, ``"relu"``): choose another
+        ``name`` or a ``package``.
+
+    Notes
+    -----
+    Registering the same name again replaces the earlier class (re-running a notebook cell).
+    The class's ``get_config`` must return its constructor's arguments; ``from_config`` calls
+    the constructor with them.
+
+    Examples
+    --------
+    >>> import gradwise as gw
+    >>> @gw.register(package="my_project")
+    ... class Cube(gw.activations.Activation):
+    ...     name = "cube"
+    ...     def forward(self, z, out=None):
+    ...         return z ** 3
+    ...     def backward(self, z, a, da, out=None):
+    ...         return da * 3 * z ** 2
+    >>> gw.activations.get({"class_name": "my_project>Cube", "config": {}})
+    Cube()
+    """
+    if cls is None:
+        return lambda cls: register(cls, package=package, name=name)
+    found = _family_of(cls) if isinstance(cls, type) else None
+    if found is None:
+        bases = ", ".join(base.__name__ for base, *_ in _FAMILIES)
+        raise TypeError(f"register: expected a subclass of one of {bases}; received {cls!r}.")
+    for argument, value in (("package", package), ("name", name)):
+        if value is not None and (not isinstance(value, str) or not value or ">" in value):
+            raise ValueError(f"register: expected a non-empty string without '>', received "
+                             f"{argument}={value!r}.")
+    key = name or cls.__name__
+    if package:
+        key = f"{package}>{key}"
+    _, registry, family_name, builtin = found
+    if key in builtin or key.lower() in builtin:
+        raise ValueError(f"register: {key!r} is the name of gradwise's own {family_name} "
+                         f"{registry.get(key, registry.get(key.lower())).__name__}; pass "
+                         "name= or package= to register your class under another name.")
+    registry[key] = cls
+    if key == cls.__name__:
+        _NAMES.pop(cls, None)
+    else:
+        _NAMES[cls] = key
+    return cls
+
+
+def registered_name(cls):
+    """The name under which configs store instances of ``cls``."""
+    return _NAMES.get(cls, cls.__name__)
+
+
+@contextlib.contextmanager
+def strict_serialization():
+    """While active, :func:`serialize` refuses objects that could not be loaded back by name
+    (classes of a user's own that are not registered). Used by ``save_model``."""
+    token = _STRICT.set(True)
+    try:
+        yield
+    finally:
+        _STRICT.reset(token)
 
 
 def serialize(obj):
-    """Return ``{"class_name": ..., "config": ...}`` for an object with ``get_config``."""
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    """Return ``{"class_name": ..., "config": ...}`` for an object with ``get_config``.
+
+    Raises
+    ------
+    ValueError
+        Under :func:`strict_serialization`, when the class name would not load this class back:
+        a class of the user's own that is not registered with ``gw.register``.
+    """
+    cls = type(obj)
+    name = registered_name(cls)
+    if _STRICT.get():
+        found = _family_of(cls)
+        if found is not None and found[1].get(name) is not cls:
+            raise ValueError(
+                f"Cannot save the {found[2]} {cls.__module__}.{cls.__qualname__}: it is not "
+                f"registered, so a model file could not load it back. Decorate the class with "
+                f"@gw.register (gradwise.register) before saving and before loading.")
+    return {"class_name": name, "config": obj.get_config()}
 
 
 def resolve(identifier, registry, family, argument, accept=None):
@@ -51,7 +187,9 @@ def resolve(identifier, registry, family, argument, accept=None):
         name = identifier["class_name"]
         cls = registry.get(name, registry.get(str(name).lower()))
         if not isinstance(cls, type):
-            raise ValueError(f"Unknown {family} class {name!r} in the config for {argument!r}.")
+            raise ValueError(f"Unknown {family} class {name!r} in the config for {argument!r}; "
+                             "a class of your own loads once decorated with @gw.register "
+                             "(gradwise.register).")
         return cls.from_config(identifier.get("config", {}))
     if accept is not None and isinstance(identifier, accept):
         return identifier

@@ -15,7 +15,7 @@ array([[0., 2.]])
 import math
 
 from .backend import xp
-from ._registry import Configurable, resolve
+from ._registry import Configurable, family, resolve, serialize
 
 
 class Activation(Configurable):
@@ -195,6 +195,7 @@ def _into(out, value):
 
 _REGISTRY = {cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softmax)}
 _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
+family(Activation, _REGISTRY, "activation")
 
 #: Activations whose output the matching cross-entropy can be fused with.
 FUSABLE = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}
@@ -205,10 +206,6 @@ def get(identifier, argument="activation"):
     if identifier is None:
         return Linear()
     return resolve(identifier, _REGISTRY, "activation", argument, accept=(Activation,))
-
-
-def serialize(activation):
-    return {"class_name": type(activation).__name__, "config": activation.get_config()}
 
 
 # Function-style aliases, convenient in user code and tests: gw.activations.relu(z).

@@ -24,7 +24,7 @@ Normal draws are plain, not truncated. Examples
 import math
 
 from .backend import xp
-from ._registry import Configurable, resolve
+from ._registry import Configurable, family, resolve, serialize as _serialize
 
 
 def _fans(shape):
@@ -145,6 +145,7 @@ _REGISTRY = {
     "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
 }
 _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
+family(Initializer, _REGISTRY, "initializer")
 
 
 def get(identifier, argument="kernel_initializer"):
@@ -156,4 +157,4 @@ def serialize(init):
     """Config of an initializer; plain callables cannot be serialized."""
     if not isinstance(init, Initializer):
         raise TypeError(f"Cannot serialize a plain callable initializer {init!r}; use an Initializer.")
-    return {"class_name": type(init).__name__, "config": init.get_config()}
+    return _serialize(init)

@@ -15,7 +15,7 @@ Examples
 import numbers
 
 from .backend import xp
-from ._registry import Configurable, resolve, serialize
+from ._registry import Configurable, family, resolve, serialize
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize"]
 
@@ -33,7 +33,9 @@ def _check_factor(value, argument):
 class Regularizer(Configurable):
     """Base class. ``L1L2`` implements everything; `L1` and `L2` fix one factor.
 
-    Subclasses need only set ``l1`` and ``l2`` and define ``get_config``.
+    Subclasses either set ``l1`` and ``l2`` (and define ``get_config``), or write a penalty of
+    their own: ``__call__(W) -> float`` and ``gradient(W) -> array``, which ``add_gradient``
+    then uses.
     """
 
     l1 = 0.0
@@ -68,6 +70,9 @@ class Regularizer(Configurable):
         -----
         At most one temporary the size of ``W`` is made, reused for both terms.
         """
+        if type(self).gradient is not Regularizer.gradient:  # a penalty of the user's own
+            out += self.gradient(W)
+            return out
         if not (self.l1 or self.l2):
             return out
         tmp = xp.empty_like(out)
@@ -144,6 +149,7 @@ class L2(Regularizer):
 
 _REGISTRY = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2,
              "L1": L1, "L2": L2, "L1L2": L1L2}
+family(Regularizer, _REGISTRY, "regularizer")
 
 
 def get(identifier):

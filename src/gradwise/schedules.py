@@ -19,7 +19,7 @@ import bisect
 import math
 import numbers
 
-from ._registry import Configurable, resolve, serialize
+from ._registry import Configurable, family, resolve, serialize
 
 __all__ = [
     "LearningRateSchedule", "PowerDecay", "ExponentialDecay", "PiecewiseConstant",
@@ -460,6 +460,7 @@ _REGISTRY = {
     "cyclic": Cyclic,
 }
 _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
+family(LearningRateSchedule, _REGISTRY, "learning-rate schedule")
 
 
 def get(identifier):

@@ -5,7 +5,7 @@ A callback overrides any of ``on_train_begin(logs)``, ``on_epoch_begin(epoch, lo
 ``on_train_end(logs)``. ``logs`` at the end of an epoch maps ``"loss"``, each metric and their
 ``val_`` twins to floats. A callback stops training by setting ``self.model.stop_training``.
 """
-from .._registry import resolve
+from .._registry import family, resolve, serialize
 from .base import Callback, CallbackList, History, ProgbarLogger
 from .files import CSVLogger, ModelCheckpoint
 from .monitoring import (EarlyStopping, LearningRateScheduler, MonitorMixin, ReduceLROnPlateau,
@@ -19,6 +19,7 @@ __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStoppin
 _REGISTRY = {cls.__name__: cls for cls in (History, EarlyStopping, TerminateOnNaN, ProgbarLogger,
                                            ReduceLROnPlateau, LearningRateScheduler,
                                            ModelCheckpoint, CSVLogger)}
+family(Callback, _REGISTRY, "callback")
 
 
 def get(identifier):
@@ -30,8 +31,3 @@ def get(identifier):
         Unknown name; the message lists the known ones.
     """
     return resolve(identifier, _REGISTRY, "callback", "callbacks", accept=(Callback,))
-
-
-def serialize(callback):
-    """``{"class_name", "config"}`` of ``callback``, which :func:`get` turns back into it."""
-    return {"class_name": type(callback).__name__, "config": callback.get_config()}

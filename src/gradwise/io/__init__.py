@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
+from .._registry import strict_serialization
 from ..layers import _REGISTRY as _LAYER_TYPES
 from .onnx import export_onnx
 
@@ -51,8 +52,9 @@ def save_model(model, path, include_optimizer=True, metadata=None):
     if not getattr(model, "built", False):
         raise ValueError("model: only a built model can be saved; call fit or build(input_dim).")
     path = os.fspath(path)
-    description = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
-                   "weights": _weight_table(model), "compile": _compile_config(model)}
+    with strict_serialization():  # a class of the user's own must be registered to load back
+        description = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
+                       "weights": _weight_table(model), "compile": _compile_config(model)}
     if metadata is None:  # a loaded model keeps what it was saved with
         metadata = getattr(model, "metadata", None) or None
     if metadata is not None:
@@ -181,17 +183,23 @@ def load_model(path, compile=True):
         name = layer.get("class_name") if isinstance(layer, dict) else layer
         if name not in _LAYER_TYPES:
             raise ValueError(f"{path}: layer {index} has unknown type {name!r}; expected one of "
-                             f"{sorted(_LAYER_TYPES)} (register custom layers with "
-                             "gradwise.layers.register).")
-    model = Sequential.from_config(config)
+                             f"{sorted(_LAYER_TYPES)} (a layer of your own loads once "
+                             "decorated with @gw.register).")
+    try:
+        model = Sequential.from_config(config)
+    except ValueError as error:  # e.g. an activation or regularizer of the user's own
+        raise ValueError(f"{path}: {error}") from None
     if config.get("input_dim") is not None:
         model.build()
     expected = model.get_weights(include_state=True) if model.built else []
     weights = _check_weights(arrays, description, expected, path)
     compile_config = description.get("compile")
     if compile and compile_config:
-        model.compile(optimizer=compile_config["optimizer"], loss=compile_config["loss"],
-                      metrics=compile_config.get("metrics") or None)
+        try:
+            model.compile(optimizer=compile_config["optimizer"], loss=compile_config["loss"],
+                          metrics=compile_config.get("metrics") or None)
+        except ValueError as error:  # e.g. a loss of the user's own, not registered
+            raise ValueError(f"{path}: {error}") from None
         _check_optimizer_state(model, arrays, description.get("optimizer_state"), path)
     if weights:
         model.set_weights(weights, include_state=True)

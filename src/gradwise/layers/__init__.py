@@ -1,7 +1,7 @@
 """Layers: ``Dense``, activation layers, ``Dropout``, ``AlphaDropout``, ``BatchNormalization``,
 ``LayerNormalization``, ``Normalization``, ``GaussianNoise``, ``Residual`` blocks and the
 variational autoencoder's ``Sampling``."""
-from .._registry import resolve
+from .._registry import family, register, resolve, serialize
 from .activation import ELU, Activation, LeakyReLU, PReLU, RReLU
 from .base import Layer
 from .dense import Dense
@@ -15,24 +15,18 @@ _REGISTRY = {cls.__name__: cls for cls in (
     Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise,
     Normalization, Residual, LayerNormalization, AlphaDropout, Sampling)}
 
-
-def serialize(layer):
-    """``{"class_name": ..., "config": ...}`` for a layer."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+family(Layer, _REGISTRY, "layer")
 
 
 def deserialize(config):
     """Build a layer from :func:`serialize`'s output; unknown types raise ``ValueError``."""
     if not isinstance(config, dict) or config.get("class_name") not in _REGISTRY:
         name = config.get("class_name") if isinstance(config, dict) else config
-        raise ValueError(f"Unknown layer type {name!r}; expected one of {sorted(_REGISTRY)}.")
+        raise ValueError(f"Unknown layer type {name!r}; expected one of {sorted(_REGISTRY)} "
+                         "(a layer of your own loads once decorated with @gw.register).")
     return resolve(config, _REGISTRY, "layer", "layers")
 
-
-def register(cls):
-    """Make a user-defined ``Layer`` subclass loadable from configs and model files."""
-    _REGISTRY[cls.__name__] = cls
-    return cls
+# ``register`` is ``gw.register``, kept here under its earlier name ``gw.layers.register``.
 
 
 __all__ = ["Layer", "Dense", "Activation", "LeakyReLU", "RReLU", "PReLU", "ELU", "Dropout",

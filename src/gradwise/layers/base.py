@@ -80,6 +80,15 @@ class Layer(Configurable):
     def _create_state(self, input_dim):
         return {}
 
+    def _cast(self, dtype):
+        """Convert a built layer's ``params``, ``grads`` and ``state`` to ``dtype`` (arrays of
+        its own, out of any model's buffers), e.g. for a float64 copy to gradient-check."""
+        self.dtype = np.dtype(dtype)
+        for store in ("params", "grads", "state"):
+            setattr(self, store, {k: xp.array(v, dtype=self.dtype) for k, v in getattr(self, store).items()})
+        self._buffers = {}
+        return self
+
     def output_dim(self, input_dim):
         """Width of the output for an input of width ``input_dim`` (same by default)."""
         return input_dim

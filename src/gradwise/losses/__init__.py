@@ -5,7 +5,7 @@
 With ``from_logits=True`` the cross-entropies take logits: the model fuses them with its final
 sigmoid/softmax. Example: ``get("mse")([[0.0, 0.0]], [[1.0, 2.0]])`` is 2.5.
 """
-from .._registry import resolve, serialize
+from .._registry import family, resolve, serialize
 from .base import EPSILON, Loss
 from .crossentropy import BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy
 from .hinge import SquaredHinge
@@ -29,6 +29,7 @@ _REGISTRY = {
     "negative_log_likelihood": NegativeLogLikelihood,
 }
 _REGISTRY.update({cls.__name__: cls for cls in set(_REGISTRY.values())})
+family(Loss, _REGISTRY, "loss")
 
 
 def get(identifier):

@@ -13,7 +13,7 @@ Examples
 >>> params
 array([ 0.995, -2.005])
 """
-from .._registry import resolve, serialize
+from .._registry import family, resolve, serialize
 from .clipping import clip_gradients
 from .adam import Adam, AdamW, Nadam
 from .adaptive import Adagrad, RMSprop
@@ -27,6 +27,7 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Nadam",
 _REGISTRY = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam,
              "adamw": AdamW, "nadam": Nadam}
 _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
+family(Optimizer, _REGISTRY, "optimizer")
 
 
 def get(identifier):
