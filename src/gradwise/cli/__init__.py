@@ -11,8 +11,8 @@ model with its column encoding (``--save``), which ``gradwise predict`` applies 
 import functools
 import sys
 
-from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags, info as _cli_info,
-               results as _cli_results)
+from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags,
+               gradcheck as _cli_gradcheck, info as _cli_info, results as _cli_results)
 from .parser import _parser
 
 
@@ -288,6 +288,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
                "export": _cli_info.export,
+               "gradcheck": functools.partial(_cli_gradcheck.run, hidden_sizes=_hidden),
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
     optional = ("tune", "train", "export", "anomalies")  # Optuna, matplotlib, onnx
     expected = (ValueError, TypeError) + ((ImportError,) if args.command in optional else ())

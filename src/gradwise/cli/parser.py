@@ -1,7 +1,7 @@
 """The ``gradwise`` command line's arguments: one parser per command, shared option groups."""
 import argparse
 
-from . import anomalies as _cli_anomalies, info as _cli_info
+from . import anomalies as _cli_anomalies, gradcheck as _cli_gradcheck, info as _cli_info
 
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
                 "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
@@ -14,6 +14,7 @@ _EPILOG = """examples:
   gradwise anomalies --data payments.csv --drop id --out scores.csv   # no labels needed
   gradwise info --model churn.npz                  # how a saved model was made, its results
   gradwise export --model churn.npz --onnx churn.onnx  # for onnxruntime, encoding included
+  gradwise gradcheck --model churn.npz             # backprop against finite differences
 """
 
 
@@ -80,6 +81,7 @@ def _parser():
     _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
     _cli_info.add_parser(commands)
     _cli_info.add_export_parser(commands)
+    _cli_gradcheck.add_parser(commands, _add_column_options, _positive_int)
     return parser
 
 
