@@ -7,7 +7,8 @@ import gradwise as gw
 from gradwise.gradcheck import check_layer
 
 TOLERANCE = 1e-7
-ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softmax"]
+ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "abs_relu",
+               "softmax"]
 
 
 def _layers():
@@ -129,6 +130,7 @@ def test_activation_closed_forms():
     np.testing.assert_allclose(gw.activations.sigmoid(z), 1 / (1 + np.exp(-z)))
     np.testing.assert_allclose(gw.activations.leaky_relu(z, 0.1), [[-0.2, 0.5, 3.0]])
     np.testing.assert_allclose(gw.activations.elu(z), [[np.exp(-2) - 1, 0.5, 3.0]])
+    np.testing.assert_array_equal(gw.activations.abs_relu(z), [[2.0, 0.5, 3.0]])
     selu = gw.activations.selu(z)
     np.testing.assert_allclose(selu[0, 2], 1.0507009873554805 * 3.0)
     np.testing.assert_allclose(gw.activations.softmax(z), np.exp(z) / np.exp(z).sum())
@@ -248,3 +250,16 @@ def test_layer_normalization_normalizes_each_sample(rng):
     np.testing.assert_array_equal(layer.forward(x[:1]), layer.forward(x)[:1])  # no batch statistics
     with pytest.raises(ValueError, match="epsilon=0"):
         gw.layers.LayerNormalization(epsilon=0)
+
+
+def test_abs_relu_derivative_is_the_sign_away_from_zero(rng):
+    # Central differences of |z| at points at least 0.1 from the kink, where |z| is linear.
+    z = rng.normal(size=(5, 7))
+    z[np.abs(z) < 0.1] += 0.3
+    activation = gw.activations.get("abs_relu")
+    da = rng.normal(size=z.shape)
+    h = 1e-6
+    numeric = (np.abs(z + h) - np.abs(z - h)) / (2 * h) * da
+    np.testing.assert_allclose(activation.backward(z, np.abs(z), da), numeric, rtol=1e-8)
+    np.testing.assert_array_equal(activation.backward(np.zeros((1, 2)), np.zeros((1, 2)),
+                                                      np.ones((1, 2))), [[0.0, 0.0]])

@@ -17,7 +17,8 @@ ort = pytest.importorskip("onnxruntime")
 
 BATCH_SIZES = (1, 7, 64)
 TOLERANCE = {"float32": {"rtol": 1e-5, "atol": 1e-6}, "float64": {"rtol": 1e-12, "atol": 1e-12}}
-ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softmax"]
+ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "abs_relu",
+               "softmax"]
 
 
 def _session(path):

@@ -19,9 +19,16 @@ from ._registry import Configurable, family, resolve, serialize
 
 
 class Activation(Configurable):
-    """Base class. ``name`` is the registry name used in configs and summaries."""
+    """Base class. ``name`` is the registry name used in configs and summaries.
+
+    ``forward`` and ``backward`` take ``out=None``: a buffer they may fill (the training loop
+    passes one) or ignore, returning a new array. ``auto_initializer`` is the kernel
+    initializer that ``kernel_initializer="auto"`` picks for a ``Dense`` layer with this
+    activation: ``glorot_uniform`` unless a subclass says otherwise.
+    """
 
     name = None
+    auto_initializer = "glorot_uniform"
 
     def forward(self, z, out=None):
         raise NotImplementedError
@@ -92,6 +99,7 @@ class ReLU(Activation):
     """``a = max(z, 0)``; derivative 1 where ``z > 0``, else 0 (0 at the kink)."""
 
     name = "relu"
+    auto_initializer = "he_normal"
 
     def forward(self, z, out=None):
         return xp.maximum(z, 0.0, out=out)
@@ -105,6 +113,7 @@ class LeakyReLU(Activation):
     """``a = z`` for ``z > 0``, ``alpha * z`` otherwise; derivative 1 or ``alpha``."""
 
     name = "leaky_relu"
+    auto_initializer = "he_normal"
 
     def __init__(self, alpha=0.01):
         if not (math.isfinite(alpha) and alpha >= 0):
@@ -126,6 +135,7 @@ class ELU(Activation):
     """``a = z`` for ``z > 0``, ``alpha * (exp(z) - 1)`` otherwise; derivative 1 or ``a + alpha``."""
 
     name = "elu"
+    auto_initializer = "he_normal"
 
     def __init__(self, alpha=1.0):
         if not (math.isfinite(alpha) and alpha > 0):
@@ -150,6 +160,7 @@ class SELU(Activation):
     LeCun-normal initialization)."""
 
     name = "selu"
+    auto_initializer = "lecun_normal"
     alpha = 1.6732632423543772
     scale = 1.0507009873554805
 
@@ -160,6 +171,24 @@ class SELU(Activation):
     def backward(self, z, a, da, out=None):
         slope = xp.where(z > 0, self.scale, a + self.scale * self.alpha).astype(da.dtype, copy=False)
         return xp.multiply(da, slope, out=out)
+
+
+class AbsReLU(Activation):
+    """Absolute ReLU: ``a = |z| = relu(z) + relu(-z)``; derivative ``sign(z)`` (0 at the kink).
+
+    Notes
+    -----
+    ``|z|`` keeps the second moment of its input (``E[a**2] = E[z**2]``) where ReLU halves it,
+    so ``kernel_initializer="auto"`` gives it Glorot's variance, not He's doubled one.
+    """
+
+    name = "abs_relu"
+
+    def forward(self, z, out=None):
+        return xp.abs(z, out=out)
+
+    def backward(self, z, a, da, out=None):
+        return xp.multiply(da, xp.sign(z), out=out)
 
 
 class Softmax(Activation):
@@ -193,7 +222,8 @@ def _into(out, value):
     return out
 
 
-_REGISTRY = {cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softmax)}
+_REGISTRY = {cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, AbsReLU,
+                                        Softmax)}
 _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
 family(Activation, _REGISTRY, "activation")
 
@@ -216,4 +246,5 @@ def relu(z): return ReLU().forward(z)
 def leaky_relu(z, alpha=0.01): return LeakyReLU(alpha).forward(z)
 def elu(z, alpha=1.0): return ELU(alpha).forward(z)
 def selu(z): return SELU().forward(z)
+def abs_relu(z): return AbsReLU().forward(z)
 def softmax(z): return Softmax().forward(xp.asarray(z, dtype=float))

@@ -12,6 +12,8 @@ For a kernel of shape ``(fan_in, fan_out)``:
 ``lecun_uniform``  uniform, ``l = sqrt(3 / fan_in)``
 ``random_normal``  normal, standard deviation 0.01
 ``zeros``          all zeros
+``auto``           by the layer's activation (:class:`Auto`): He for the ReLU family,
+                   LeCun for SELU, Glorot otherwise
 =================  ==========================================
 
 Normal draws are plain, not truncated. Examples
@@ -137,8 +139,28 @@ HeUniform = _named("HeUniform", 2.0, "fan_in", "uniform")
 LecunNormal = _named("LecunNormal", 1.0, "fan_in", "normal")
 LecunUniform = _named("LecunUniform", 1.0, "fan_in", "uniform")
 
+class Auto(Initializer):
+    """The initializer the course recommends for the layer's activation, chosen at build time.
+
+    ``Dense`` asks :meth:`for_activation`: ``he_normal`` for ReLU, leaky ReLU and ELU (variance
+    ``2 / fan_in``, He et al. 2015), ``lecun_normal`` for SELU (``1 / fan_in``, which its
+    self-normalization assumes) and ``glorot_uniform`` otherwise (linear, sigmoid, tanh,
+    softmax, abs_relu; Keras's default). Each activation class names its choice in
+    ``auto_initializer``, so an activation of the user's own can name one too. Called directly,
+    without a layer, it is ``glorot_uniform``.
+    """
+
+    @staticmethod
+    def for_activation(activation):
+        """The concrete initializer for ``activation`` (a ``gradwise.activations.Activation``)."""
+        return get(getattr(activation, "auto_initializer", "glorot_uniform"))
+
+    def __call__(self, shape, rng):
+        return GlorotUniform()(shape, rng)
+
+
 _REGISTRY = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
+    "auto": Auto, "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "variance_scaling": VarianceScaling,
     "glorot_normal": GlorotNormal, "glorot_uniform": GlorotUniform,
     "he_normal": HeNormal, "he_uniform": HeUniform,

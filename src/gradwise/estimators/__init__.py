@@ -61,7 +61,9 @@ _COMMON_DOC = """
         Dropout rate after each hidden layer.
     batch_norm : bool, default False
         Batch normalization after each hidden layer.
-    kernel_initializer : str or callable, default "glorot_uniform"
+    kernel_initializer : str or callable, default "auto"
+        ``"auto"`` picks by the activation (He for relu, LeCun for selu, Glorot otherwise);
+        ``"glorot_uniform"`` gives Keras's default whatever the activation.
     optimizer : str, dict or Optimizer, default "adam"
         Any of :mod:`gradwise.optimizers`; an object is copied, never changed.
     l1, l2 : float, default 0
@@ -134,7 +136,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  batch_size="auto", learning_rate_init=1e-3, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 dropout=0.0, batch_norm=False, kernel_initializer="glorot_uniform",
+                 dropout=0.0, batch_norm=False, kernel_initializer="auto",
                  optimizer="adam", l1=0.0, l2=0.0, learning_rate_schedule=None,
                  callbacks=None, loss="log_loss", focal_gamma=2.0, focal_alpha=None,
                  class_weight=None, dtype="float32"):
@@ -281,7 +283,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  batch_size="auto", learning_rate_init=1e-3, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 dropout=0.0, batch_norm=False, kernel_initializer="glorot_uniform",
+                 dropout=0.0, batch_norm=False, kernel_initializer="auto",
                  optimizer="adam", l1=0.0, l2=0.0, learning_rate_schedule=None,
                  callbacks=None, loss="squared_error", dtype="float32"):
         self.hidden_layer_sizes, self.activation, self.alpha = hidden_layer_sizes, activation, alpha

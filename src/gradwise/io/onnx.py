@@ -24,7 +24,8 @@ Layer by layer (inference behaviour):
 
 Activations: ``linear`` (nothing), ``sigmoid`` → ``Sigmoid``, ``tanh`` → ``Tanh``, ``relu`` →
 ``Relu``, ``leaky_relu`` → ``LeakyRelu``, ``elu`` → ``Elu``, ``selu`` → ``Selu`` (gradwise's
-``alpha`` and ``scale`` as ``alpha``/``gamma``), ``softmax`` → ``Softmax(axis=-1)``. A final
+``alpha`` and ``scale`` as ``alpha``/``gamma``), ``abs_relu`` → ``Abs``, ``softmax`` →
+``Softmax(axis=-1)``. A final
 sigmoid/softmax fused with the cross-entropy during training is exported, so the file outputs
 probabilities exactly as ``predict`` does.
 
@@ -367,5 +368,6 @@ _ACTIVATION_CONVERTERS = {
     "leaky_relu": lambda graph, activation, x: _leaky_relu(graph, activation.alpha, x),
     "elu": _elu,
     "selu": _selu,
+    "abs_relu": _simple("Abs"),
     "softmax": _simple("Softmax", axis=-1),
 }

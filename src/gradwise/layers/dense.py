@@ -13,10 +13,14 @@ class Dense(Layer):
     units : int
         Number of output units.
     activation : str, Activation or None
-        One of ``linear, sigmoid, tanh, relu, leaky_relu, elu, selu, softmax``; None is linear.
+        One of ``linear, sigmoid, tanh, relu, leaky_relu, elu, selu, abs_relu, softmax``; None
+        is linear.
     use_bias : bool, default True
-    kernel_initializer : str or callable, default "glorot_uniform"
+    kernel_initializer : str or callable, default "auto"
         A name from :mod:`gradwise.initializers` or a callable ``(shape, rng) -> array``.
+        ``"auto"`` picks by the activation when the layer is built: ``he_normal`` for relu,
+        leaky_relu and elu, ``lecun_normal`` for selu, ``glorot_uniform`` otherwise. Pass
+        ``"glorot_uniform"`` for Keras's default whatever the activation.
     bias_initializer : str or callable, default "zeros"
     kernel_regularizer : str, Regularizer or None
         Penalty on ``W`` added to the loss and its gradient to ``grads["W"]``.
@@ -35,7 +39,7 @@ class Dense(Layer):
     (4, 3)
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="auto",
                  bias_initializer="zeros", kernel_regularizer=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self.units = _positive_int(units, "units")
@@ -53,7 +57,10 @@ class Dense(Layer):
         return self.units
 
     def _create_params(self, input_dim, rng):
-        params = {"W": self.kernel_initializer((input_dim, self.units), rng)}
+        initializer = self.kernel_initializer
+        if isinstance(initializer, initializers.Auto):
+            initializer = initializer.for_activation(self.activation)
+        params = {"W": initializer((input_dim, self.units), rng)}
         if self.use_bias:
             params["b"] = self.bias_initializer((self.units,), rng)
         return params
@@ -126,3 +133,8 @@ class Dense(Layer):
         )
         return config
 
+    @classmethod
+    def from_config(cls, config):
+        """Build from ``get_config``'s output. A config without ``kernel_initializer`` was
+        written when ``glorot_uniform`` was the default, and keeps it."""
+        return cls(**{"kernel_initializer": "glorot_uniform", **config})
