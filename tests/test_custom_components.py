@@ -192,6 +192,22 @@ def test_gradcheck_of_a_custom_layer_with_a_wrong_backward_is_a_bug():
                for entry in result.largest[:3])
 
 
+def test_layers_with_unregistered_components_are_reused_for_transfer():
+    X, y = _data(16)
+    model = _model("all")
+    model.fit(X, y, epochs=2, verbose=0)
+    reused = gw.transfer.reuse_layers(model, 2, freeze=False)
+    assert type(reused[0].activation) is Softplus and type(reused[1]) is ScaleShift
+    new = gw.Sequential(reused + [gw.layers.Dense(2)], input_dim=4, seed=5)
+    new.compile(loss=PseudoHuber(0.7))
+    new.build()
+    head = model.layers[-1]
+    new.layers[-1].params["W"][...] = head.params["W"]
+    new.layers[-1].params["b"][...] = head.params["b"]
+    np.testing.assert_allclose(new.predict(X), model.predict(X), rtol=1e-6)
+    assert gw.gradcheck(new, X[:6], y[:6]) < 1e-7
+
+
 # -- registration and model files -----------------------------------------------------------
 @pytest.fixture
 def registered():

@@ -15,6 +15,7 @@ Examples
 >>> new.layers[0].trainable
 False
 """
+import copy
 import numbers
 
 import numpy as np
@@ -40,13 +41,14 @@ def clone_layer(layer):
     """
     if not isinstance(layer, Layer):
         raise TypeError(f"layer: expected a Layer, received {type(layer).__name__}.")
-    clone = type(layer).from_config(layer.get_config())
-    if layer.built:
-        # The throw-away initialization draws from a fixed generator; it is overwritten below.
-        clone.build(layer.input_dim, np.random.default_rng(0), layer.dtype)
-        for source, target in ((layer.params, clone.params), (layer.state, clone.state)):
-            for key, value in source.items():
-                target[key] = np.array(value, dtype=layer.dtype, copy=True)
+    # A deep copy, not a round trip through the config: a layer, activation or regularizer
+    # of the user's own needs no registration to be reused.
+    clone = copy.deepcopy(layer)
+    clone.needs_input_grad = True  # the new model decides both, wherever the copy goes
+    if hasattr(clone, "fused_output"):
+        clone.fused_output = False
+    if layer.built:  # arrays of its own, out of the source model's buffers
+        clone._cast(layer.dtype)
         clone.grads = {k: np.zeros_like(v) for k, v in clone.params.items()}
     return clone
 
