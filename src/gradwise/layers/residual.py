@@ -112,6 +112,14 @@ class Residual(Layer):
         self.built = True
         return self
 
+    def _cast(self, dtype):
+        """Convert the block's layers (their arrays are the block's) to ``dtype``."""
+        for layer in self.layers:
+            layer._cast(dtype)
+        self.dtype = np.dtype(dtype)
+        self._buffers = {}
+        return self
+
     def output_dim(self, input_dim):
         width = input_dim
         for layer in self.layers:
