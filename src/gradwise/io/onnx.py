@@ -20,6 +20,8 @@ Layer by layer (inference behaviour):
 - ``Residual``: its layers, then ``Add`` of the block's input and their output.
 - ``Sampling`` (variational autoencoders): the code's mean, the first half of its input
   (``Slice``), as at inference.
+- ``CategoryEmbedding``: ``Gather`` of the other columns and of each table's rows at the codes
+  (``Cast`` to int64, out-of-range codes to the unknown row 0), ``Concat``.
 - ``Dropout``, ``AlphaDropout``, ``GaussianNoise``: nothing (identity at inference).
 
 Activations: ``linear`` (nothing), ``sigmoid`` → ``Sigmoid``, ``tanh`` → ``Tanh``, ``relu`` →
@@ -308,12 +310,39 @@ def _sampling(graph, layer, x):
     return graph.node("Slice", [x, *bounds])
 
 
+def _category_embedding(graph, layer, x):
+    # Y = [X[:, other columns], E_0[c_0], ...]: Gather of the other columns, then per code column
+    # Gather of the column, Cast to int64, out-of-range codes to the unknown row 0, and Gather
+    # of the table's rows; Concat along the features.
+    onnx = graph.onnx
+
+    def indices(key, value):
+        name = graph.unique(f"{graph.scope}/{key}")
+        graph.initializers.append(onnx.numpy_helper.from_array(np.asarray(value, np.int64), name))
+        return name
+
+    parts = []
+    if len(layer._passed):
+        parts.append(graph.node("Gather", [x, indices("passed", layer._passed)], axis=1))
+    for k, column in enumerate(layer.columns):
+        values = graph.node("Gather", [x, indices(f"column{k}", column)], axis=1)  # (batch,)
+        codes = graph.node("Cast", [values], to=onnx.TensorProto.INT64)
+        low = graph.node("Less", [codes, indices(f"zero{k}", 0)])
+        high = graph.node("GreaterOrEqual", [codes, indices(f"levels{k}", layer.levels[k])])
+        valid = graph.node("Not", [graph.node("Or", [low, high])])
+        rows = graph.node("Where", [valid, codes, indices(f"unknown{k}", 0)])
+        parts.append(graph.node("Gather", [graph.constant(f"E{k}", layer.params[f"E{k}"]),
+                                           rows], axis=0))
+    return graph.node("Concat", parts, axis=1)
+
+
 _LAYER_CONVERTERS = {
     "Dense": _dense, "Activation": _activation_layer, "LeakyReLU": _activation_layer,
     "ELU": _activation_layer, "RReLU": _rrelu, "PReLU": _prelu,
     "BatchNormalization": _batch_normalization, "Dropout": _identity, "GaussianNoise": _identity,
     "Normalization": _normalization, "LayerNormalization": _layer_normalization,
     "Residual": _residual, "AlphaDropout": _identity, "Sampling": _sampling,
+    "CategoryEmbedding": _category_embedding,
 }
 
 

@@ -1,11 +1,12 @@
 """Layers: ``Dense``, activation layers, ``Dropout``, ``AlphaDropout``, ``BatchNormalization``,
-``LayerNormalization``, ``Normalization``, ``GaussianNoise``, ``Residual`` blocks and the
-variational autoencoder's ``Sampling``."""
+``LayerNormalization``, ``Normalization``, ``GaussianNoise``, ``Residual`` blocks, the
+variational autoencoder's ``Sampling`` and ``CategoryEmbedding``."""
 from .._registry import family, register, resolve, serialize
 from .activation import ELU, Activation, LeakyReLU, PReLU, RReLU
 from .base import Layer
 from .dense import Dense
 from .dropout import AlphaDropout, Dropout
+from .embedding import CategoryEmbedding
 from .noise import GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization, Normalization
 from .residual import Residual
@@ -13,7 +14,8 @@ from .sampling import Sampling
 
 _REGISTRY = {cls.__name__: cls for cls in (
     Dense, Activation, LeakyReLU, RReLU, PReLU, ELU, Dropout, BatchNormalization, GaussianNoise,
-    Normalization, Residual, LayerNormalization, AlphaDropout, Sampling)}
+    Normalization, Residual, LayerNormalization, AlphaDropout, Sampling,
+    CategoryEmbedding)}
 
 family(Layer, _REGISTRY, "layer")
 
@@ -31,4 +33,4 @@ def deserialize(config):
 
 __all__ = ["Layer", "Dense", "Activation", "LeakyReLU", "RReLU", "PReLU", "ELU", "Dropout",
            "BatchNormalization", "GaussianNoise", "Normalization", "Residual", "LayerNormalization",
-           "AlphaDropout", "Sampling", "serialize", "deserialize", "register"]
+           "AlphaDropout", "Sampling", "CategoryEmbedding", "serialize", "deserialize", "register"]

@@ -1,0 +1,244 @@
+"""Real tables at real size: reading, encoding, training and peak memory of ``gradwise train``.
+
+    python -m bench.tables                       # 200k and 1M rows (about 10 minutes)
+    python -m bench.tables --rows 200000 --epochs 1 --only read,e2e
+    python -m bench.tables --stream 1000000,10000000  # streaming peaks (Parquet, large)
+    python -m bench.tables --smoke               # 5,000 rows, seconds; run by the tests
+
+Files are generated once (``bench/tables_data.py``) under ``bench/results/tables/``, which git
+ignores. Every measurement runs in a fresh process, so one run's memory does not count in the
+next; the peak is the process's maximum resident set size (``/usr/bin/time``'s ``%M``, or
+``VmHWM`` when that program is missing).
+
+Reported per file:
+
+- ``read``: seconds to read the file with pyarrow's multi-threaded CSV reader (raw read, all
+  types inferred), with pandas ``read_csv``, and with gradwise (read and encode: the
+  float32 matrix the network takes), with rows per second and each one's peak;
+- ``epoch``: one epoch of ``gradwise train``'s default network (128-128, Adam, batch 64) on
+  the 60% training split of the encoded matrix;
+- ``e2e``: the whole ``gradwise train --data FILE --target label --epochs E --quiet`` run (wall
+  seconds and peak) against the script a user would write with pandas and scikit-learn:
+  ``read_csv``, ``get_dummies``, ``StandardScaler``, ``MLPClassifier((128, 128), batch_size=64,
+  max_iter=E)`` on the same 60/20/20 split, scored on dev and test.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA_DIR = os.path.join(HERE, "results", "tables")
+perf = time.perf_counter
+
+SKLEARN_SCRIPT = r"""
+import sys, time
+import numpy as np, pandas as pd
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+path, epochs = sys.argv[1], int(sys.argv[2])
+frame = pd.read_csv(path)
+y = frame.pop("label").to_numpy()
+text = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype) == "str"]
+X = pd.get_dummies(frame, columns=text, dtype=np.float32).to_numpy(np.float32)
+X_train, X_rest, y_train, y_rest = train_test_split(X, y, test_size=0.4, random_state=0, stratify=y)
+X_dev, X_test, y_dev, y_test = train_test_split(X_rest, y_rest, test_size=0.5, random_state=0, stratify=y_rest)
+scaler = StandardScaler().fit(X_train)
+model = MLPClassifier((128, 128), batch_size=64, max_iter=epochs, learning_rate_init=1e-3,
+                      random_state=0, n_iter_no_change=epochs + 1)
+model.fit(scaler.transform(X_train), y_train)
+for name, Xs, ys in (("dev", X_dev, y_dev), ("test", X_test, y_test)):
+    print(name, model.score(scaler.transform(Xs), ys))
+"""
+
+
+# -- children: one measurement each, printing one JSON line ---------------------------------
+def child_read(how, path):
+    start = perf()
+    if how == "pyarrow":
+        import pyarrow.csv as pacsv
+        table = pacsv.read_csv(path)
+        rows = table.num_rows
+    elif how == "pandas":
+        import pandas as pd
+        rows = len(pd.read_csv(path))
+    else:
+        from gradwise.tabular.csv import read_csv
+        X = read_csv(path, "label", impute=True)[0]
+        rows = len(X)
+        extra = {"dtype": str(X.dtype), "width": int(X.shape[1]), "matrix_mb": X.nbytes / 2**20}
+    seconds = perf() - start
+    return {"seconds": seconds, "rows": rows, **(extra if how == "gradwise" else {})}
+
+
+def child_epoch(path):
+    import numpy as np
+    import gradwise as gw
+    from gradwise.cli import data as cli_data
+    from gradwise.tabular.csv import read_csv
+    X, y, names, task, columns = read_csv(path, "label", impute=True)[:5]
+    X = np.asarray(X, dtype=np.float32)
+    X = np.where(np.isnan(X), 0, X).astype(np.float32)
+    train = slice(0, int(0.6 * len(X)))
+    model = cli_data.network(X.shape[1], [128, 128], 2, "classification", 1e-3,
+                             (X[train].mean(0), X[train].std(0) + 1e-8), seed=0)
+    start = perf()
+    model.fit(X[train], y[train].astype(int), epochs=1, batch_size=64, verbose=0)
+    return {"seconds": perf() - start, "rows": train.stop}
+
+
+def _run_measured(command):
+    """``(wall seconds, peak MB, stdout, stderr)`` of a fresh process."""
+    timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    prefix = [timer, "-f", "PEAK_KB %M"] if timer else []
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "src"), env.get("PYTHONPATH", "")])
+    start = perf()
+    done = subprocess.run(prefix + command, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = perf() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+    peak = None
+    for line in done.stderr.splitlines():
+        if line.startswith("PEAK_KB "):
+            peak = int(line.split()[1]) / 1024
+    if peak is None:  # no /usr/bin/time: the child reports its own
+        for line in done.stdout.splitlines():
+            if line.startswith("{") and "peak_mb" in line:
+                peak = json.loads(line)["peak_mb"]
+    return wall, peak, done.stdout, done.stderr
+
+
+def _child(kind, *args):
+    wall, peak, out, _ = _run_measured([sys.executable, "-m", "bench.tables", "--child", kind,
+                                        *map(str, args)])
+    result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    return {**result, "wall": wall, "peak_mb": peak if peak is not None else result["peak_mb"]}
+
+
+def _vm_hwm_mb():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+# -- the parent --------------------------------------------------------------------------
+def file_for(rows, layout, suffix=".csv"):
+    from .tables_data import generate
+    os.makedirs(DATA_DIR, exist_ok=True)
+    path = os.path.join(DATA_DIR, f"{layout}_{rows}{suffix}")
+    start = perf()
+    existed = os.path.exists(path)
+    generate(path, rows, layout)
+    if not existed:
+        print(f"generated {path} ({os.path.getsize(path) / 2**20:.0f} MB, "
+              f"{perf() - start:.1f} s)", flush=True)
+    return path
+
+
+def measure_read(path):
+    out = {how: _child("read", how, path) for how in ("pyarrow", "pandas", "gradwise")}
+    return out
+
+
+def measure_e2e(path, epochs):
+    gw_wall, gw_peak, out, _ = _run_measured(
+        [sys.executable, "-m", "gradwise", "train", "--data", path, "--target", "label",
+         "--epochs", str(epochs), "--quiet"])
+    sk_wall, sk_peak, sk_out, _ = _run_measured(
+        [sys.executable, "-c", SKLEARN_SCRIPT, path, str(epochs)])
+    return {"gradwise": {"wall": gw_wall, "peak_mb": gw_peak, "stdout": out[-1500:]},
+            "sklearn": {"wall": sk_wall, "peak_mb": sk_peak, "stdout": sk_out}}
+
+
+def render(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |"
+             for row in [header] + rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    p.add_argument("--rows", default="200000,1000000", help="file sizes (rows), comma-separated")
+    p.add_argument("--epochs", type=int, default=1, help="epochs of both end-to-end runs")
+    p.add_argument("--only", default="read,epoch,e2e", help="which measurements")
+    p.add_argument("--stream", default="", help="row counts of the streaming peak runs")
+    p.add_argument("--json", help="write the results here")
+    p.add_argument("--smoke", action="store_true", help="5,000 rows, all measurements")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        result = child_read(*rest) if kind == "read" else child_epoch(*rest)
+        print(json.dumps({**result, "peak_mb": _vm_hwm_mb()}))
+        return
+    sizes = [5000] if args.smoke else [int(r) for r in args.rows.split(",") if r]
+    only = set(args.only.split(","))
+    print(f"bench.tables: {os.cpu_count()} cores (shared with other work: timings are noisy), "
+          f"python {sys.version.split()[0]}", flush=True)
+    results = {}
+    for rows in sizes:
+        path = file_for(rows, "goal")
+        mb = os.path.getsize(path) / 2**20
+        entry = results[rows] = {"file_mb": mb}
+        if "read" in only:
+            entry["read"] = measure_read(path)
+        if "epoch" in only:
+            entry["epoch"] = _child("epoch", path)
+        if "e2e" in only:
+            entry["e2e"] = measure_e2e(path, args.epochs)
+        print(json.dumps({rows: {k: v for k, v in entry.items()}}, default=str)[:3000],
+              flush=True)
+    print()
+    print(summary(results, args.epochs))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1, default=str)
+
+
+def summary(results, epochs):
+    rows_out = []
+    for rows, entry in results.items():
+        row = [f"{rows:,}", f"{entry['file_mb']:.0f}"]
+        read = entry.get("read")
+        if read:
+            raw, pdr, gw = (read[h]["seconds"] for h in ("pyarrow", "pandas", "gradwise"))
+            row += [f"{raw:.2f}", f"{pdr:.2f}", f"{gw:.2f}", f"{rows / gw:,.0f}",
+                    f"{gw / raw:.1f}"]
+        else:
+            row += ["-"] * 5
+        row.append(f"{entry['epoch']['seconds']:.2f}" if "epoch" in entry else "-")
+        e2e = entry.get("e2e")
+        if e2e:
+            g, s = e2e["gradwise"], e2e["sklearn"]
+            row += [f"{g['wall']:.1f}", f"{g['peak_mb']:.0f}", f"{s['wall']:.1f}",
+                    f"{s['peak_mb']:.0f}", f"{s['wall'] / g['wall']:.1f}"]
+        else:
+            row += ["-"] * 5
+        rows_out.append(row)
+    header = ["rows", "MB", "pyarrow s", "pandas s", "gradwise s", "gw rows/s", "gw/pyarrow",
+              "epoch s", f"train s ({epochs} ep)", "train peak MB", "sklearn s",
+              "sklearn peak MB", "sklearn/gw"]
+    return render(header, rows_out)
+
+
+if __name__ == "__main__":
+    main()
