@@ -61,21 +61,24 @@ for name, Xs, ys in (("dev", X_dev, y_dev), ("test", X_test, y_test)):
 
 # -- children: one measurement each, printing one JSON line ---------------------------------
 def child_read(how, path):
+    """Seconds to read (and, for gradwise, encode) ``path``, imports excluded."""
+    import pyarrow.csv as pacsv
+    if how == "pandas":
+        import pandas as pd
+    if how == "gradwise":
+        from gradwise.tabular.csv import read_csv
+    extra = {}
     start = perf()
     if how == "pyarrow":
-        import pyarrow.csv as pacsv
-        table = pacsv.read_csv(path)
-        rows = table.num_rows
+        rows = pacsv.read_csv(path).num_rows
     elif how == "pandas":
-        import pandas as pd
         rows = len(pd.read_csv(path))
     else:
-        from gradwise.tabular.csv import read_csv
-        X = read_csv(path, "label", impute=True)[0]
+        X = read_csv(path, "label", impute=True, embed_threshold=20)[0]
         rows = len(X)
-        extra = {"dtype": str(X.dtype), "width": int(X.shape[1]), "matrix_mb": X.nbytes / 2**20}
-    seconds = perf() - start
-    return {"seconds": seconds, "rows": rows, **(extra if how == "gradwise" else {})}
+        extra = {"dtype": str(X.dtype), "width": int(X.shape[1]), "matrix_mb": X.nbytes / 2**20,
+                 "c_contiguous": bool(X.flags.c_contiguous)}
+    return {"seconds": perf() - start, "rows": rows, **extra}
 
 
 def child_epoch(path):
@@ -83,12 +86,11 @@ def child_epoch(path):
     import gradwise as gw
     from gradwise.cli import data as cli_data
     from gradwise.tabular.csv import read_csv
-    X, y, names, task, columns = read_csv(path, "label", impute=True)[:5]
-    X = np.asarray(X, dtype=np.float32)
-    X = np.where(np.isnan(X), 0, X).astype(np.float32)
+    X, y, names, task, columns = read_csv(path, "label", embed_threshold=20)[:5]
     train = slice(0, int(0.6 * len(X)))
     model = cli_data.network(X.shape[1], [128, 128], 2, "classification", 1e-3,
-                             (X[train].mean(0), X[train].std(0) + 1e-8), seed=0)
+                             (X[train].mean(0), X[train].std(0) + 1e-8), seed=0,
+                             columns=columns)
     start = perf()
     model.fit(X[train], y[train].astype(int), epochs=1, batch_size=64, verbose=0)
     return {"seconds": perf() - start, "rows": train.stop}
@@ -162,6 +164,16 @@ def measure_e2e(path, epochs):
             "sklearn": {"wall": sk_wall, "peak_mb": sk_peak, "stdout": sk_out}}
 
 
+def measure_stream(rows, epochs):
+    """The whole streamed ``gradwise train`` on a Parquet file of ``rows`` rows."""
+    path = file_for(rows, "goal", ".parquet")
+    wall, peak, out, _ = _run_measured(
+        [sys.executable, "-m", "gradwise", "train", "--data", path, "--target", "label",
+         "--epochs", str(epochs), "--quiet", "--memory-budget", "1K"])
+    return {"wall": wall, "peak_mb": peak, "file_mb": os.path.getsize(path) / 2**20,
+            "stdout": out[-1200:]}
+
+
 def render(header, rows):
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |"
@@ -195,7 +207,7 @@ def main(argv=None):
     print(f"bench.tables: {os.cpu_count()} cores (shared with other work: timings are noisy), "
           f"python {sys.version.split()[0]}", flush=True)
     results = {}
-    for rows in sizes:
+    for rows in sizes if "none" not in only else []:
         path = file_for(rows, "goal")
         mb = os.path.getsize(path) / 2**20
         entry = results[rows] = {"file_mb": mb}
@@ -207,8 +219,18 @@ def main(argv=None):
             entry["e2e"] = measure_e2e(path, args.epochs)
         print(json.dumps({rows: {k: v for k, v in entry.items()}}, default=str)[:3000],
               flush=True)
+    streamed = {}
+    for rows in ([2000] if args.smoke else [int(r) for r in args.stream.split(",") if r]):
+        streamed[rows] = measure_stream(rows, args.epochs)
+        print(json.dumps({f"stream {rows}": streamed[rows]})[:1500], flush=True)
     print()
     print(summary(results, args.epochs))
+    if streamed:
+        print()
+        print(render(["rows (streamed)", "Parquet MB", f"train s ({args.epochs} ep)", "peak MB"],
+                     [[f"{r:,}", f"{v['file_mb']:.0f}", f"{v['wall']:.1f}",
+                       f"{v['peak_mb']:.0f}"] for r, v in streamed.items()]))
+    results["stream"] = streamed
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=1, default=str)
@@ -217,6 +239,8 @@ def main(argv=None):
 def summary(results, epochs):
     rows_out = []
     for rows, entry in results.items():
+        if rows == "stream":
+            continue
         row = [f"{rows:,}", f"{entry['file_mb']:.0f}"]
         read = entry.get("read")
         if read:

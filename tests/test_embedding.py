@@ -143,3 +143,17 @@ def test_onnx_export_gathers_the_same_vectors(rng, tmp_path, dtype):
     got = session.run(None, {"X": X})[0]
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, model.predict(X), rtol=tolerance, atol=tolerance)
+
+
+def test_frozen_layer_attributes_gradient_times_vector_to_each_code_column(rng):
+    layer = _layer(rng)
+    layer.trainable = False
+    X = _inputs(rng)
+    weights = rng.standard_normal((len(X), layer.output_dim(4)))
+    layer.forward(X)
+    layer.backward(weights)
+    for k, (start, column) in enumerate([(2, 1), (4, 3)]):
+        dim = layer.output_dims[k]
+        vectors = layer.params[f"E{k}"][X[:, column].astype(int)]
+        expected = (weights[:, start:start + dim] * vectors).sum(axis=1)
+        np.testing.assert_allclose(layer.attributions[k], expected, rtol=1e-12)

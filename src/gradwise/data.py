@@ -22,7 +22,7 @@ from ._training import prepare, prepare_validation, train
 from .layers.normalization import standard_moments
 
 __all__ = ["train_dev_test_split", "Standardizer", "iterate_minibatches", "MemmapBatches",
-           "batches_from_memmap", "fit_batches"]
+           "batches_from_memmap", "batches_from_table", "fit_batches"]
 
 _SPLITS = ("train", "dev", "test")
 
@@ -326,6 +326,61 @@ def batches_from_memmap(path_or_array, y=None, batch_size=32, chunk_size=65536, 
                         rng=None, dtype=None):
     """Mini-batches streamed from a memory-mapped ``.npy`` file; see :class:`MemmapBatches`."""
     return MemmapBatches(path_or_array, y, batch_size, chunk_size, shuffle, rng, dtype)
+
+
+def batches_from_table(path, target, split="train", batch_size=32, buffer_rows=262144,
+                       shuffle=True, seed=0, impute=False, drop=(), embed_threshold=None,
+                       stats=None):
+    """Encoded mini-batches of one split of a table too large for memory: a Parquet file, a
+    folder of Parquet files (``pyarrow.dataset``'s layout) or a CSV file, for
+    :func:`fit_batches`.
+
+    A first pass collects the statistics (the column encoding, the training rows' feature
+    moments, the target's classes; :func:`gradwise.tabular.stream.scan`), unless ``stats`` is
+    given; each iteration then reads the record batches, keeps the rows of ``split`` (a seeded
+    hash of the row position decides, so the splits never overlap or move), encodes them as
+    float32 and shuffles them within ``buffer_rows``. Memory holds one record batch and the
+    buffer, whatever the table's length.
+
+    Parameters
+    ----------
+    path : str or path-like
+    target : str
+        The target column: class indices (in the order of ``stats.classes``) or, for a numeric
+        target of many values, standardized numbers (``stats.y_mean``, ``stats.y_std``).
+    split : {"train", "dev", "test"}
+        60/20/20 of the rows.
+    batch_size, buffer_rows : int
+    shuffle : bool
+    seed : int
+        Seeds the split and the shuffle.
+    impute : bool
+        Fill missing numbers with the training rows' means (and add "is missing" features).
+    drop : list of str
+        Columns left out.
+    embed_threshold : int or None
+        Text columns with more levels than this are one integer code (for a
+        ``layers.CategoryEmbedding``) instead of one-hot features.
+    stats : Statistics, optional
+        Of an earlier call (``batches.stats``), so that another split skips the first pass.
+
+    Returns
+    -------
+    TableBatches
+        Re-iterable; ``len()`` is the batches per pass; ``.stats`` holds ``spec``, ``mean``,
+        ``scale`` (for a ``Normalization`` layer), ``classes``, ``counts``.
+
+    Examples
+    --------
+    >>> train = gw.data.batches_from_table("sales/", "churned", batch_size=256)  # doctest: +SKIP
+    >>> dev = gw.data.batches_from_table("sales/", "churned", "dev", stats=train.stats)  # doctest: +SKIP
+    >>> gw.data.fit_batches(model, train, epochs=5)  # doctest: +SKIP
+    """
+    from .tabular.stream import TableBatches, scan
+    if stats is None:
+        stats = scan(path, target, seed=seed, impute=impute, drop=drop,
+                     embed_threshold=embed_threshold)
+    return TableBatches(stats, split, batch_size, buffer_rows, shuffle, seed)
 
 
 # -- training on a stream of batches ---------------------------------------------------------

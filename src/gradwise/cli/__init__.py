@@ -110,7 +110,7 @@ def _compare(args, hidden):
         data = _cli_data.prepare(part, seed, args.impute, files)
         model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                                   args.learning_rate, data.moments, l2=args.l2,
-                                  dropout=args.dropout, seed=seed)
+                                  dropout=args.dropout, seed=seed, columns=data.columns)
         _fit(model, data, args, args.epochs, verbose=0)
         runs[name] = _cli_data.split_scores(model, data, *data.splits[2])
     print(f"data: {loaded[3]}")
@@ -160,6 +160,9 @@ def train(args):
         raise ValueError(f"--dropout: expected a rate in [0, 1), received {args.dropout!r}.")
     if args.freeze and not args.init_from:
         raise ValueError("--freeze: freezes the layers copied by --init-from; give it too.")
+    from . import stream as _cli_stream
+    if _cli_stream.should_stream(args):
+        return _cli_stream.train(args, hidden)
     if args.init_from:
         return _train_from(args)
     if args.repeats is not None or args.cv is not None:
@@ -169,7 +172,7 @@ def train(args):
     _cli_results.check_human_error(args, data)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                               args.learning_rate, data.moments, l2=args.l2, dropout=args.dropout,
-                              seed=args.seed)
+                              seed=args.seed, columns=data.columns)
     print(f"data: {data.description}")
     print(f"{_describe(data)}; network {_widths(data, hidden)}")
     return _fit_and_report(model, data, args, args.epochs, verbose=0 if args.quiet else 2)
@@ -210,7 +213,7 @@ def tune(args):
     objective = _cli_data.tuning_objective(data)
     build = functools.partial(_cli_search.network, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments,
-                              auc=objective == "val_auc")
+                              auc=objective == "val_auc", columns=data.columns)
     strategy = args.strategy.replace("-", "_")
     print(f"data: {data.description}")
     print(f"{_describe(data)}; {args.trials} trials ({args.sampler} sampler"
@@ -263,10 +266,10 @@ def predict(args):
     impute = facts.get("impute")
     X, y_text, unknown, lines, gaps = encode_saved(
         args.data, facts["columns"], facts["label"] if detector else facts["target"],
-        fill=impute is not None)
+        fill=impute is not None, encoding=args.encoding)
     if unknown:
         print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
-              "as all zeros.", file=sys.stderr)
+              "as all zeros (as the unknown level when embedded).", file=sys.stderr)
     if gaps and not detector:
         print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
               f"{impute}s.", file=sys.stderr)

@@ -16,7 +16,9 @@ def add_parser(commands, add_column_options, positive_int):
     command = commands.add_parser(
         "anomalies", help="rank the rows of a CSV by an autoencoder's reconstruction error "
                           "(no labels needed) and flag the most anomalous ones")
-    command.add_argument("--data", required=True, help="CSV file with a header row")
+    command.add_argument("--data", required=True,
+                         help="table with a header row: .csv, .tsv, .parquet or a folder of "
+                              "Parquet files")
     command.add_argument("--label", help="a known two-class column to score the ranking "
                                          "against (left out of the features)")
     add_column_options(command)
@@ -54,7 +56,7 @@ def run(args, hidden_sizes):
         X, labels, names, _, spec, lines = read_csv(
             args.data, args.label, impute=args.impute is not None,
             drop=_cli_data._names(args.drop), categorical=_cli_data._names(args.categorical),
-            with_lines=True)
+            with_lines=True, encoding=args.encoding)
     rare = _rare_label(args.label, labels) if labels is not None else None
     if args.impute is not None:  # no split here: every row is training data
         spec = fill_values(X, spec, args.impute)

@@ -33,7 +33,9 @@ def load(args):
     from ..tabular.csv import read_csv
     X, y, names, task, columns = read_csv(args.data, args.target, impute=args.impute is not None,
                                           drop=_names(args.drop),
-                                          categorical=_names(args.categorical))
+                                          categorical=_names(args.categorical),
+                                          encoding=args.encoding,
+                                          embed_threshold=getattr(args, "embed_threshold", None))
     if args.task != "auto":
         task = args.task
     if task == "regression" and y.dtype.kind not in "fiu":
@@ -123,18 +125,19 @@ def load_files(args, loaded):
         if args.data is None:
             raise ValueError(f"--{name}-data: give the training file with --data too.")
         files[name] = load_split_file(path, f"--{name}-data", loaded[5], loaded[6],
-                                      args.impute is not None)
+                                      args.impute is not None, args.encoding)
     return files
 
 
-def load_split_file(path, option, columns, target, impute):
+def load_split_file(path, option, columns, target, impute, encoding="utf-8"):
     """``(X, y_cells)`` of a dev or test file, encoded as the training file was (rows without a
     target left out, with a warning)."""
     import sys
 
     from ..tabular.csv import encode_csv, missing_cells
     with options(path=option):
-        X, y_cells, unknown = encode_csv(path, columns, target, impute=impute)
+        X, y_cells, unknown = encode_csv(path, columns, target, impute=impute,
+                                         encoding=encoding)
     if y_cells is None:
         raise ValueError(f"{option}: {path!r} has no column {target!r}.")
     if unknown:
@@ -168,13 +171,18 @@ def _file_targets(cells, task, classes, name):
 
 
 def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,
-            seed=None, auc=False):
+            seed=None, auc=False, columns=None):
     """A compiled ReLU network (He initialization, Adam) that standardizes its input with
     ``moments``, with L2 on every kernel and dropout after every hidden layer when not zero,
-    reporting accuracy (and ROC AUC with ``auc``) or MAE."""
+    reporting accuracy (and ROC AUC with ``auc``) or MAE. The embedded categories of the
+    ``columns`` spec get a ``CategoryEmbedding`` after the standardization (their codes kept
+    as they are)."""
     import gradwise as gw
     regularizer = gw.regularizers.L2(l2) if l2 else None
     layers = [gw.layers.Normalization(mean=moments[0], scale=moments[1])]
+    embedding = embedding_layer(columns, moments)
+    if embedding is not None:
+        layers.append(embedding)
     for units in hidden:
         layers.append(gw.layers.Dense(units, activation="relu", kernel_initializer="he_normal",
                                       kernel_regularizer=regularizer))
@@ -184,6 +192,29 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
     layers.append(gw.layers.Dense(outputs, activation=last, kernel_regularizer=regularizer))
     return compile_network(gw.Sequential(layers, input_dim=n_features, seed=seed), task,
                            learning_rate, auc)
+
+
+def embedding_width(levels):
+    """The width of an embedded category's vectors: ``min(16, round(1.6 * levels**0.56))``, the
+    rule of thumb of fast.ai's tabular models, capped at 16."""
+    return int(min(16, max(2, round(1.6 * levels ** 0.56))))
+
+
+def embedding_layer(columns, moments):
+    """A ``CategoryEmbedding`` for the embedded categories of the ``columns`` spec (None when
+    there are none), with ``moments`` set to mean 0 and scale 1 at their codes, in place."""
+    if not columns or not any(column.get("embed") for column in columns):
+        return None
+    import gradwise as gw
+    from ..tabular.spec import _positions
+    positions, levels = [], []
+    for column, position in zip(columns, _positions(columns)):
+        if column.get("embed"):
+            positions.append(int(position))
+            levels.append(len(column["levels"]) + 1)  # row 0: levels not seen in training
+    moments[0][positions], moments[1][positions] = 0.0, 1.0
+    return gw.layers.CategoryEmbedding(positions, levels,
+                                       [embedding_width(n - 1) for n in levels])
 
 
 def compile_network(model, task, learning_rate, auc=False):

@@ -6,7 +6,7 @@ from ..tabular.errors import TableError
 
 #: The option that gives each argument of the table reader, unless a call says otherwise.
 OPTIONS = {"path": "--data", "data": "--data", "X": "--data", "target": "--target",
-           "drop": "--drop", "categorical": "--categorical"}
+           "drop": "--drop", "categorical": "--categorical", "encoding": "--encoding"}
 
 #: The command's wording of each remedy (see :data:`gradwise.tabular.errors.REMEDIES`).
 REMEDIES = {
@@ -15,6 +15,7 @@ REMEDIES = {
                 "so it has no values to fill them with",
     "drop": "; leave it out with --drop {column}",
     "not-saved": " with --save (it lacks the column encoding)",
+    "encoding": "; give its text encoding, such as --encoding latin-1",
 }
 
 

@@ -30,7 +30,9 @@ def _positive_int(text):
 
 
 def _add_data_options(command):
-    command.add_argument("--data", help="CSV file with a header row (default: scikit-learn's digits)")
+    command.add_argument("--data", help="table with a header row: .csv, .tsv, .parquet or a "
+                                        "folder of Parquet files (default: scikit-learn's "
+                                        "digits)")
     command.add_argument("--target", help="name of the target column of --data")
     command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                          help="auto: classification for a text target or a few integers, "
@@ -45,6 +47,10 @@ def _add_data_options(command):
                               "distribution); --data then keeps 10%% as a train-dev set, which "
                               "tells variance from data mismatch")
     _add_column_options(command)
+    command.add_argument("--embed-threshold", type=_positive_int, default=20, metavar="LEVELS",
+                         help="text columns with more distinct values than this get learned "
+                              "embedding vectors (about 1.6 * levels**0.56 wide, at most 16) "
+                              "instead of one-hot features (default 20)")
     command.add_argument("--human-error", type=float, metavar="ERROR",
                          help="human-level (Bayes) error for the bias/variance diagnosis: an "
                               "error rate for classes, an MSE of standardized targets otherwise "
@@ -56,6 +62,7 @@ def _add_data_options(command):
 
 def _add_column_options(command):
     """How the columns of --data become features."""
+    add_encoding_option(command)
     command.add_argument("--drop", metavar="COLUMNS",
                          help="comma-separated columns of --data to leave out (identifiers, "
                               "free text, leaks of the target)")
@@ -67,6 +74,12 @@ def _add_column_options(command):
                               "split's median or mean, and add an 'is missing' feature per "
                               "column that has them; missing text is a category of its own "
                               "(default: missing cells are an error)")
+
+
+def add_encoding_option(command):
+    command.add_argument("--encoding", default="utf-8",
+                         help="text encoding of a CSV --data file, e.g. latin-1 or cp1252 "
+                              "(default utf-8)")
 
 
 def _parser():
@@ -108,6 +121,10 @@ def _add_train_parser(commands):
     train.add_argument("--freeze", action="store_true",
                        help="with --init-from: keep the copied layers' weights, train only the "
                             "new output layer")
+    train.add_argument("--memory-budget", metavar="SIZE",
+                       help="stream --data in record batches when an in-memory run would need "
+                            "more than this (e.g. 2G, 500M; default a quarter of the machine's "
+                            "memory): one pass of statistics, then shuffled batches each epoch")
     train.add_argument("--cv", type=_positive_int, metavar="K",
                        help="K-fold cross-validation: each fold the test set once (the other "
                             "rows split 75/25 into train and dev); prints each fold's test "
@@ -160,7 +177,10 @@ def _add_predict_parser(commands):
         "predict", help="predict the rows of a CSV with a model saved by train/tune --save, "
                         "or score them with a detector saved by anomalies --save")
     predict.add_argument("--model", required=True, help="model file written by --save")
-    predict.add_argument("--data", required=True, help="CSV with the training's feature columns")
+    predict.add_argument("--data", required=True,
+                         help="table (.csv, .tsv, .parquet or a folder of Parquet files) with "
+                              "the training's feature columns")
+    add_encoding_option(predict)
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
     predict.add_argument("--explain", type=_positive_int, metavar="K",
                          help="add each row's K columns that moved its prediction most "

@@ -44,6 +44,16 @@ def predictions_table(model, facts, X, threshold=None):
     return [column], [[f"{value:.6g}"] for value in predicted], predicted
 
 
+def _embedded_shares(model, shares, scale):
+    """An embedded category's share: its vector times the gradient there (from the unknown
+    level's zero vector), which the ``CategoryEmbedding`` layer records while explaining."""
+    from ..layers import CategoryEmbedding
+    for layer in model.layers:
+        if isinstance(layer, CategoryEmbedding):
+            for column, attribution in zip(layer.columns, layer.attributions):
+                shares[:, column] = np.asarray(attribution, dtype=np.float64) * scale
+
+
 def explanations(model, facts, X, predicted, top):
     """For each row, the ``top`` input columns that moved its prediction most, as text such as
     ``"income +0.21; city -0.08"``.
@@ -51,9 +61,10 @@ def explanations(model, facts, X, predicted, top):
     The attribution of a column is gradient times input, taken from the training rows' mean
     (the network's ``Normalization`` layer): ``sum_j dF/dx_j * (x_j - mean_j)`` over the
     column's features (every level of a category, and its "is missing" indicator), the
-    first-order share of ``F(x) - F(mean)``. ``F`` is the log-odds of the predicted class
-    (``log(p / (1 - p))``, which keeps its slope where the probability saturates), or the
-    prediction in the target's units.
+    first-order share of ``F(x) - F(mean)``; for an embedded category, its vector times the
+    gradient there (the share of ``F`` from the unknown level's zero vector). ``F`` is the
+    log-odds of the predicted class (``log(p / (1 - p))``, which keeps its slope where the
+    probability saturates), or the prediction in the target's units.
     """
     from ..tabular.spec import sum_by_column
     from ..explain import input_gradients
@@ -70,6 +81,7 @@ def explanations(model, facts, X, predicted, top):
         chosen, space, scale = None, "output", facts["y_std"]
     gradients = input_gradients(model, X, chosen, space=space).astype(np.float64)
     shares = gradients * (X - np.asarray(first.state["mean"], dtype=np.float64)) * scale
+    _embedded_shares(model, shares, scale)
     try:
         names, by_column = sum_by_column(shares, facts["columns"])
     except ValueError as error:
@@ -131,4 +143,17 @@ def write_table(path, header, rows):
         return
     from ..io import _atomic_write
     data = buffer.getvalue().encode("utf-8")
+    check_free_space(path, len(data))
     _atomic_write(path, lambda file: file.write(data), suffix=".csv")
+
+
+def check_free_space(path, size):
+    """Refuse to write ``size`` bytes to ``path`` when its disk has less free space (the
+    temporary file is written whole before it replaces ``path``)."""
+    import os
+    import shutil
+    folder = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(folder).free
+    if size > free:
+        raise ValueError(f"--out: {path!r} needs {size / 2**20:.1f} MB, the disk of {folder!r} "
+                         f"has {free / 2**20:.1f} MB free; write it to another disk.")

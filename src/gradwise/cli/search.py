@@ -51,7 +51,7 @@ def hidden_sizes(params):
     return [values["units"]] * values["layers"]
 
 
-def network(params, n_features, outputs, task, moments, auc=False):
+def network(params, n_features, outputs, task, moments, auc=False, columns=None):
     """The tuning ``build`` function (module level, so worker processes can unpickle it):
     ``gradwise train``'s network with the trial's widths, depth, regularization and Adam
     settings; a learning-rate decay ``lr_decay`` makes the rate ``lr0 / (1 + lr_decay *
@@ -63,7 +63,8 @@ def network(params, n_features, outputs, task, moments, auc=False):
     if values["lr_decay"] > 0:
         rate = gw.schedules.PowerDecay(rate, decay_steps=1.0 / values["lr_decay"], by="epoch")
     model = _cli_data.network(n_features, hidden_sizes(params), outputs, task, rate, moments,
-                              l2=values["l2"], dropout=values["dropout"], auc=auc)
+                              l2=values["l2"], dropout=values["dropout"], auc=auc,
+                              columns=columns)
     model.optimizer.beta_1, model.optimizer.beta_2 = values["beta_1"], values["beta_2"]
     return model
 

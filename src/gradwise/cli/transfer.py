@@ -22,7 +22,8 @@ def load(args):
         raise ValueError(f"--target: {args.target!r} is an input column of the pretrained "
                          "model; predict a column it did not read.")
     impute = facts.get("impute") is not None
-    X, y_cells = _cli_data.load_split_file(args.data, "--data", spec, args.target, impute)
+    X, y_cells = _cli_data.load_split_file(args.data, "--data", spec, args.target, impute,
+                                           args.encoding)
     y_cells = [str(cell) for cell in y_cells]
     if impute:  # with the pretrained model's fills, as its layers saw the data
         X, _ = complete(X, spec)

@@ -39,6 +39,11 @@ class CategoryEmbedding(Layer):
     scatter-add of the rows of ``dY``'s block ``k`` into the table), ``dX`` is ``dY`` on the
     passed-through columns and 0 on the code columns (a code is an index, not a quantity).
 
+    A frozen layer (``trainable=False``, as :func:`gradwise.explain.input_gradients` makes
+    every layer) records ``attributions``: per code column, ``sum_d dY_k[i, d] * E_k[c_k[i], d]``,
+    the gradient times the row's vector taken from the unknown row's zero vector: how much the
+    row's level moves the output, to first order.
+
     Examples
     --------
     >>> import numpy as np
@@ -107,11 +112,16 @@ class CategoryEmbedding(Layer):
 
     def backward(self, dy):
         start = len(self._passed)
+        self.attributions = []
         for k, dim in enumerate(self.output_dims):
+            block = dy[:, start:start + dim]
             if self.trainable:
                 grad = self.grads[f"E{k}"]
                 grad[...] = 0.0
-                np.add.at(grad, self._codes_seen[k], dy[:, start:start + dim])
+                np.add.at(grad, self._codes_seen[k], block)
+            else:  # frozen, as when explaining: gradient times vector, per column
+                vectors = self.params[f"E{k}"][self._codes_seen[k]]
+                self.attributions.append(np.einsum("ij,ij->i", block, vectors))
             start += dim
         if not self.needs_input_grad:
             return None

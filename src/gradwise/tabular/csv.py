@@ -1,29 +1,36 @@
-"""Reading a user's CSV into features and a target, with clear errors."""
-import csv
-import re
+"""Reading a user's table (CSV, TSV, Parquet or a folder of Parquet files) into features and a
+target, with clear errors.
+
+The file is read by Apache Arrow (:mod:`gradwise.tabular.read`) and each column encoded by
+Arrow's compute kernels (:mod:`gradwise.tabular.columns`) into one C-ordered float32 matrix.
+"""
 import sys
 
 import numpy as np
 
-from .dates import date_features, date_spec
+from .columns import MISSING_LEVEL, Column, encode, infer_spec
 from .errors import TableError
-from .spec import _positions, _width
+from .read import read_table, table_from_columns
+from .spec import _positions, _width, feature_names
+
+__all__ = ["MISSING_LEVEL", "read_csv", "encode_csv", "encode_saved", "fill_values", "complete",
+           "missing_cells"]
 
 
-#: How a missing category cell is encoded when missing values are imputed: a level of its own.
-MISSING_LEVEL = "(missing)"
+def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=False,
+             encoding="utf-8", embed_threshold=None):
+    """Return ``(X, y, feature_names, task, columns)`` from a table with a header row.
 
-
-def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=False):
-    """Return ``(X, y, feature_names, task, columns)`` from a CSV file with a header row.
-
-    Numeric columns are used as they are; ISO date columns (``2024-03-15``, with or without a
-    time) become year, month, day, weekday (and hour); text columns are one-hot encoded. The
-    task is classification when the target is text or a small set of integers, regression
-    otherwise. ``columns`` describes the encoding (``{"name", "kind": "number", "missing"}``,
-    ``{"name", "kind": "date", "parts", "missing"}`` or ``{"name", "kind": "category",
-    "levels"}`` per input column), so that :func:`encode_csv` can apply it
-    to new files.
+    ``path`` is a ``.csv`` or ``.tsv`` file (separator read off the header), a ``.parquet``
+    file or a folder of ``.parquet`` files. Numeric columns are used as they are; ISO date
+    columns (``2024-03-15``, with or without a time) become year, month, day, weekday (and
+    hour); text columns are one-hot encoded, or, with more than ``embed_threshold`` levels
+    (None: never), become one integer code for a ``CategoryEmbedding`` layer. The task is
+    classification when the target is text or a small set of integers, regression otherwise.
+    ``columns`` describes the encoding (``{"name", "kind": "number", "missing"}``, ``{"name",
+    "kind": "date", "parts", "missing"}`` or ``{"name", "kind": "category", "levels"}`` with
+    ``"embed": True`` when embedded, per input column), so that :func:`encode_csv` can apply
+    it to new files. ``X`` is float32, C-ordered.
 
     Missing cells (empty, or a marker such as ``NA`` in a numeric column) are an error unless
     ``impute``: then missing numbers are NaN in ``X``, for :func:`complete` to fill with
@@ -33,14 +40,17 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
     Columns named in ``drop`` are ignored; those in ``categorical`` are one-hot encoded even
     when their cells are numbers (codes such as zip codes or product ids). ``target`` None reads
     features only (``y`` and ``task`` None); ``with_lines`` adds the file line of each row.
+    ``encoding`` is the text encoding of a CSV file.
 
     Raises
     ------
     TableError
-        A ``ValueError`` naming the argument: missing file, no header, unknown target column,
-        ragged rows, or missing cells without ``impute``.
+        A ``ValueError`` naming the argument: missing or unreadable file, no header, unknown
+        target column, ragged rows, a quoted field that never closes, text that is not in
+        ``encoding``, a column of an unsupported type, or missing cells without ``impute``.
     """
-    columns, lines = _read_columns(path)
+    table = read_table(path, encoding=encoding, text_columns=categorical)
+    columns = table.column_names
     if target is not None and target not in columns:
         raise TableError("target", f"column {target!r} is not in the header; columns are "
                                    f"{list(columns)}.")
@@ -51,85 +61,76 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
                                        f"{list(columns)}.")
         if target is not None and target in names:
             raise TableError(argument, f"{target!r} is the target column.")
-    y_cells = None
-    if target is not None:
-        columns, lines = _drop_rows_without_target(columns, lines, target)
-        y_cells = columns.pop(target)
-    for name in drop:
-        del columns[name]
-    spec, numbers = _column_spec(columns, categorical)
-    if not spec:
-        raise TableError("path", f"{path!r} has no feature columns besides the target.")
-    X, names, _ = _encode(columns, lines, spec, path, impute, numbers)
     y, task = None, None
-    if y_cells is not None:
-        y_numbers = _as_numbers(y_cells)
-        task = _task(y_numbers, len(y_cells))
-        y = np.array(y_cells) if y_numbers is None else y_numbers
-    return (X, y, names, task, spec) + ((lines,) if with_lines else ())
+    if target is not None:
+        table, y = _target(table, target)
+        task = _task(y, len(y)) if y.dtype.kind == "f" else "classification"
+    names = [name for name in columns if name != target and name not in drop]
+    if not names:
+        raise TableError("path", f"{path!r} has no feature columns besides the target.")
+    spec, analysed = infer_spec(table, names, categorical, embed_threshold)
+    X = encode(table, spec, impute, analysed)[0]
+    del analysed
+    lines = np.asarray(table.lines) if with_lines else None
+    return (X, y, feature_names(spec), task, spec) + ((lines,) if with_lines else ())
 
 
-def _column_spec(columns, categorical):
-    """``(spec, numbers)``: each column's encoding (number, ISO date, or category with its
-    levels) and the parsed numeric columns; identifier-like columns are flagged."""
-    spec, numbers = [], {}
-    for name, cells in columns.items():
-        values = None if name in categorical else _numeric_column(cells)
-        if values is not None:
-            numbers[name] = values
-            spec.append({"name": name, "kind": "number", "missing": bool(np.isnan(values).any())})
-            _warn_if_identifier(name, values, "integer column", "")
-            continue
-        gaps = [_is_missing(cell) for cell in cells]
-        dated = None if name in categorical else date_spec(name, cells, gaps)
-        if dated is not None:
-            spec.append(dated)
-            continue
-        levels = sorted({MISSING_LEVEL if cell == "" else cell for cell in cells})
-        if len(levels) > 50 and len(levels) > len(cells) // 2:
-            _warn_if_identifier(name, None, "text column", f" ({len(levels)} distinct values in "
-                                f"{len(cells)} rows, one-hot encoded as as many features)")
-        spec.append({"name": name, "kind": "category", "levels": levels})
-    return spec, numbers
+def _target(table, target):
+    """``(table, y)``: the rows with a target value (the others left out with a warning) and
+    the target: float64 numbers, or text."""
+    column = Column(table, target)
+    values = column.numbers()
+    gaps = np.isnan(values) if values is not None else (
+        np.asarray(column.text().to_numpy(zero_copy_only=False)) == "")
+    if gaps.all():
+        raise TableError("target", f"column {target!r} has no values.")
+    if values is None:
+        values = _text_array(column.text())
+    if gaps.any():
+        print(f"gradwise: warning: {int(gaps.sum())} row(s) without a value in {target!r} (the "
+              f"first at {table.where(int(np.argmax(gaps))).split(' of ')[0]}) were left out.",
+              file=sys.stderr)
+        table, values = table.filter(~gaps), values[~gaps]
+    return table, values
 
 
-def _warn_if_identifier(name, values, kind, detail):
-    """Warn about a column that looks like a row identifier: many distinct text values, or
-    distinct integers counting up one by one."""
-    if values is not None:
-        present = values[~np.isnan(values)]
-        steps = np.diff(np.sort(present))
-        if len(present) < 20 or np.any(present != np.round(present)) or not np.all(steps == 1):
-            return
-        detail = f" (distinct integers {int(present.min())}..{int(present.max())})"
-    print(f"gradwise: warning: {kind} {name!r} looks like an identifier{detail}; leave it out "
-          f"with --drop {name} unless it carries meaning.", file=sys.stderr)
+def _text_array(text):
+    """A NumPy text array of an Arrow text column, through its distinct values (no Python
+    string per cell)."""
+    import pyarrow.compute as pc
+    encoded = pc.dictionary_encode(text).combine_chunks()
+    levels = np.array(encoded.dictionary.to_pylist(), dtype=str)
+    return levels[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def encode_csv(path, spec, target=None, impute=False, with_lines=False):
-    """Encode a new CSV with the ``columns`` spec of :func:`read_csv`.
+def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding="utf-8"):
+    """Encode a new table with the ``columns`` spec of :func:`read_csv`.
 
     Returns ``(X, y, unknown)``: ``y`` is the target column's text cells (None when the file
     has no ``target`` column), ``unknown`` counts category cells not seen in training, which
-    are encoded as all zeros. Extra columns are ignored; a missing one is an error. Missing
-    numbers are NaN when ``impute`` (see :func:`complete`), an error otherwise.
-    ``with_lines`` adds the file line of each row.
+    are encoded as all zeros (one-hot) or code 0 (embedded). Extra columns are ignored; a
+    missing one is an error. Missing numbers are NaN when ``impute`` (see :func:`complete`),
+    an error otherwise. ``with_lines`` adds the file line of each row.
     """
-    columns, lines = _read_columns(path)
-    absent = [c["name"] for c in spec if c["name"] not in columns]
+    texts = [c["name"] for c in spec if c["kind"] == "category"]
+    table = read_table(path, encoding=encoding, text_columns=texts)
+    absent = [c["name"] for c in spec if c["name"] not in table.column_names]
     if absent:
         raise TableError("path", f"columns {absent} are missing from {path!r}; the model was "
                                  f"trained on {[c['name'] for c in spec]}.")
-    y = np.array(columns[target]) if target is not None and target in columns else None
-    X, _, unknown = _encode(columns, lines, spec, path, impute, remedy="no-fills")
-    return (X, y, unknown) + ((lines,) if with_lines else ())
+    y = None
+    if target is not None and target in table.column_names:
+        y = _text_array(Column(table, target).text())
+    X, unknown = encode(table, spec, impute, remedy="no-fills")
+    return (X, y, unknown) + ((np.asarray(table.lines),) if with_lines else ())
 
 
-def encode_saved(path, spec, target=None, fill=False):
-    """``(X, y, unknown, lines, gaps)``: a new CSV encoded as a saved model's ``spec`` says
+def encode_saved(path, spec, target=None, fill=False, encoding="utf-8"):
+    """``(X, y, unknown, lines, gaps)``: a new table encoded as a saved model's ``spec`` says
     (see :func:`encode_csv`), with ``fill`` its missing numbers filled with the spec's fills
     (:func:`complete`); ``gaps`` counts the cells filled."""
-    X, y, unknown, lines = encode_csv(path, spec, target, impute=fill, with_lines=True)
+    X, y, unknown, lines = encode_csv(path, spec, target, impute=fill, with_lines=True,
+                                      encoding=encoding)
     gaps = int(np.isnan(X).sum()) if fill else 0
     if fill:
         X, _ = complete(X, spec)
@@ -150,7 +151,7 @@ def fill_values(X, spec, strategy):
             if len(present) == 0:
                 raise TableError("X", f"column {column['name']!r} has no values in the "
                                       "training split to impute from", "drop", column["name"])
-            fills = [float(reduce(values)) for values in present.T]
+            fills = [float(reduce(values.astype(np.float64))) for values in present.T]
             column["fill"] = fills[0] if column["kind"] == "number" else fills
             column["indicator"] = column.pop("missing", False)
         filled.append(column)
@@ -160,185 +161,50 @@ def fill_values(X, spec, strategy):
 def complete(X, spec):
     """Fill ``X``'s missing numbers with the ``spec``'s fills and append one 0/1 feature per
     column with an ``indicator`` (1 where the value was missing). Returns ``(X, names)``, the
-    names of the appended features."""
-    X = np.array(X, dtype=np.float64)
-    indicators, names = [], []
+    names of the appended features; ``X`` keeps its float dtype (float64 for other input)."""
+    X = np.asarray(X)
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    indicators = [column for column in spec if column.get("indicator")]
+    out = np.empty((len(X), X.shape[1] + len(indicators)), dtype=dtype)
+    out[:, :X.shape[1]] = X
+    names, extra = [], X.shape[1]
     for column, position in zip(spec, _positions(spec)):
         if column["kind"] not in ("number", "date"):
             continue
-        gaps = np.isnan(X[:, position])
+        gaps = np.isnan(out[:, position])
         if column.get("indicator"):
-            indicators.append(gaps.astype(np.float64))
+            out[:, extra] = gaps
             names.append(f"{column['name']} is missing")
+            extra += 1
         if gaps.any():
-            X[gaps, position:position + _width(column)] = column["fill"]
-    return (np.column_stack([X, *indicators]) if indicators else X), names
-
-
-def _drop_rows_without_target(columns, lines, target):
-    gaps = missing_cells(columns[target])
-    if not gaps.any():
-        return columns, lines
-    if gaps.all():
-        raise TableError("target", f"column {target!r} has no values.")
-    print(f"gradwise: warning: {int(gaps.sum())} row(s) without a value in {target!r} (the first "
-          f"at line {lines[int(np.argmax(gaps))]}) were left out.", file=sys.stderr)
-    keep = np.flatnonzero(~gaps)
-    return {name: [cells[i] for i in keep] for name, cells in columns.items()}, lines[keep]
-
-
-def _read_columns(path):
-    """``(columns, lines)``: the header's columns and their stripped text cells, checked for
-    shape, and the file line of each row (blank lines are skipped, so errors can name them)."""
-    rows, lines = [], []
-    try:  # utf-8-sig: spreadsheet exports often start with a byte-order mark
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            delimiter = _delimiter(handle)
-            reader = csv.reader(handle, delimiter=delimiter)
-            for row in reader:
-                if row and any(cell.strip() for cell in row):
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except OSError as error:
-        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
-    except UnicodeDecodeError as error:
-        raise TableError("path", f"{path!r} is not UTF-8 text (byte {error.start}); save it as "
-                                 "UTF-8 CSV.") from None
-    if len(rows) < 2:
-        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
-    # An unnamed column (a spreadsheet's or pandas' row index) gets a name --drop can use.
-    header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(rows[0])]
-    body = rows[1:]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise TableError("path", f"the header names columns {repeated} more than once (in "
-                                 f"{path!r}); give each column its own name.")
-    for line, row in zip(lines[1:], body):
-        if len(row) != len(header):
-            raise TableError("path", f"line {line} has {len(row)} fields, the header of "
-                                     f"{path!r} has {len(header)}.")
-    columns = {name: [row[i].strip() for row in body] for i, name in enumerate(header)}
-    if delimiter != ",":  # ";"-separated exports write decimal commas: 1,5 is 1.5
-        columns = {name: [_DECIMAL_COMMA.sub(r"\1.\2", cell) for cell in cells]
-                   for name, cells in columns.items()}
-    return columns, np.array(lines[1:])
-
-
-#: A number written with a decimal comma ("-1,5", ",25", "3,0e-2"), as in ";"-separated files.
-_DECIMAL_COMMA = re.compile(r"^([+-]?\d*),(\d+(?:[eE][+-]?\d+)?)$")
-
-
-def _delimiter(handle):
-    """The field separator, from the header line: the most frequent of ``,`` ``;`` tab and
-    ``|`` (a comma when none occurs); the handle is rewound."""
-    header = next((line for line in handle if line.strip()), "")
-    handle.seek(0)
-    counts = {separator: header.count(separator) for separator in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
-
-
-#: Cells that stand for a missing number in common exports (pandas, R, spreadsheets).
-_MISSING = {"na", "n/a", "nan", "null", "none", "?", "-", "#n/a"}
-
-
-def _is_missing(cell):
-    """Whether a stripped cell stands for a missing number (empty, or a marker such as NA)."""
-    return cell == "" or cell.lower() in _MISSING
+            out[gaps, position:position + _width(column)] = column["fill"]
+    return out, names
 
 
 def missing_cells(cells):
     """A boolean mask of a column's missing cells: empty ones, and markers such as NA when the
     other cells are numbers (in a text column "none" or "-" may be a value)."""
-    numbers = _numeric_column(cells)
+    column = Column(table_from_columns({"cells": cells}), "cells")
+    numbers = column.numbers()
     if numbers is not None:
         return np.isnan(numbers)
-    return np.array([cell == "" for cell in cells], dtype=bool)
-
-
-def _numeric_column(cells):
-    """The column's numbers with NaN for missing cells (empty, or a ``_MISSING`` marker), or
-    None for a text column (a cell that is neither a finite number nor missing)."""
-    try:  # the common case, every cell a number, parsed in one call
-        values = np.array(cells, dtype=np.float64)
-        if np.isfinite(values).all():
-            return values
-    except ValueError:
-        pass
-    gaps = np.array([_is_missing(cell) for cell in cells], dtype=bool)
-    if gaps.all():  # only gaps: empty, or text such as "none" and "-"
-        return np.full(len(cells), np.nan) if not any(cells) else None
-    try:
-        present = np.array([cell for cell, gap in zip(cells, gaps) if not gap], dtype=np.float64)
-    except ValueError:
-        return None
-    if not np.isfinite(present).all():
-        return None
-    values = np.full(len(cells), np.nan)
-    values[~gaps] = present
-    return values
-
-
-def _refuse_missing(name, cells, index, line, remedy, argument):
-    cell = "an empty cell" if cells[index] == "" else f"missing values ({cells[index]!r}"
-    where = f" at line {line}" + ("" if cells[index] == "" else ")")
-    raise TableError(argument, f"column {name!r} has {cell}{where}", remedy)
+    return np.asarray(column.text().to_numpy(zero_copy_only=False)) == ""
 
 
 def _encode(columns, lines, spec, path, impute, parsed=None, remedy="impute", argument="path"):
-    """``(X, names, unknown)``: the features of ``columns`` as ``spec`` encodes them (missing
-    numbers as NaN when ``impute``, else a :class:`TableError` about ``argument`` suggesting
-    ``remedy``); ``parsed`` holds numeric columns already parsed; ``path`` names the source in
-    errors."""
-    features, names, unknown = [], [], 0
-    for column in spec:
-        name, cells = column["name"], columns[column["name"]]
-        if column["kind"] == "number":
-            numbers = (parsed or {}).get(name)
-            if numbers is None:
-                numbers = _numeric_column(cells)
-            if numbers is None:
-                bad = next(i for i, c in enumerate(cells)
-                           if not (_is_finite_number(c) or _is_missing(c)))
-                raise TableError(argument, f"column {name!r} expects numbers, line "
-                                           f"{lines[bad]} of {path!r} has {cells[bad]!r}.")
-            gaps = np.flatnonzero(np.isnan(numbers))
-            if gaps.size and not impute:
-                _refuse_missing(name, cells, gaps[0], lines[gaps[0]], remedy, argument)
-            features.append(numbers[:, None])
-            names.append(name)
-        elif column["kind"] == "date":
-            gaps = np.array([_is_missing(cell) for cell in cells], dtype=bool)
-            if gaps.any() and not impute:
-                first = int(np.argmax(gaps))
-                _refuse_missing(name, cells, first, lines[first], remedy, argument)
-            try:
-                features.append(date_features(cells, column["parts"], gaps))
-            except ValueError as error:
-                raise TableError(argument, f"column {name!r} of {path!r} holds dates; "
-                                           f"{error}.") from None
-            names += [f"{name}:{part}" for part in column["parts"]]
-        else:
-            if "" in cells and not impute:
-                first = cells.index("")
-                _refuse_missing(name, cells, first, lines[first], remedy, argument)
-            levels = np.array(column["levels"])
-            text = np.array([MISSING_LEVEL if cell == "" else cell for cell in cells])
-            one_hot = (text[:, None] == levels[None, :]).astype(float)
-            unknown += int((one_hot.sum(axis=1) == 0).sum())
-            features.append(one_hot)
-            names += [f"{name}={level}" for level in column["levels"]]
-    return np.hstack(features), names, unknown
-
-
-def _is_finite_number(cell):
+    """``(X, names, unknown)``: ``columns`` (``{name: [text cells]}``, rows given in memory)
+    encoded as ``spec`` says; errors about ``argument``, naming rows as lines from 2."""
+    table = table_from_columns(columns)
     try:
-        return np.isfinite(float(cell))
-    except ValueError:
-        return False
+        X, unknown = encode(table, spec, impute, remedy=remedy)
+    except TableError as error:
+        detail = error.detail.replace(" of 'data'", "").replace(" in 'data'", "")
+        raise TableError(argument, detail, error.remedy, error.column) from None
+    return X, feature_names(spec)[:X.shape[1]], unknown
 
 
 def _as_numbers(cells):
+    """The cells as float64 numbers, or None when one is not a finite number."""
     try:
         values = np.array([float(c) for c in cells])
     except ValueError:
@@ -347,8 +213,15 @@ def _as_numbers(cells):
 
 
 def _task(y_numbers, n):
+    """Classification for a text target (None) or a few integers, regression otherwise."""
     if y_numbers is None:
         return "classification"
     integral = np.all(y_numbers == np.round(y_numbers))
     levels = len(np.unique(y_numbers))
     return "classification" if integral and levels <= max(2, min(20, n // 5)) else "regression"
+
+
+def _numeric_column(cells):
+    """The numbers of a column of text cells with NaN for missing cells (empty, or a marker
+    such as NA), or None for a text column."""
+    return Column(table_from_columns({"cells": cells}), "cells").numbers()

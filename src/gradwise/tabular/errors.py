@@ -9,6 +9,7 @@ REMEDIES = {
                 "imputation, so it has no values to fill them with",
     "drop": "; leave it out (drop=[{column!r}])",
     "not-saved": " (it lacks the column encoding)",
+    "encoding": "; read it with its text encoding, such as encoding='latin-1'",
 }
 
 

@@ -4,11 +4,12 @@ import numpy as np
 
 
 def feature_names(spec):
-    """The name of each encoded feature: a number's column, ``column=level`` for a category,
+    """The name of each encoded feature: a number's column (and an embedded category's code),
+    ``column=level`` for a one-hot category,
     then ``column is missing`` for each indicator that :func:`complete` appends."""
     names = []
     for column in spec:
-        if column["kind"] == "number":
+        if column["kind"] == "number" or column.get("embed"):
             names.append(column["name"])
         elif column["kind"] == "date":
             names += [f"{column['name']}:{part}" for part in column["parts"]]
@@ -45,8 +46,8 @@ def sum_by_column(values, spec):
 
 
 def _width(column):
-    """How many features a column of the spec encodes to."""
-    if column["kind"] == "number":
+    """How many features a column of the spec encodes to (one code for an embedded category)."""
+    if column["kind"] == "number" or column.get("embed"):
         return 1
     return len(column["parts"]) if column["kind"] == "date" else len(column["levels"])
 

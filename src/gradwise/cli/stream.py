@@ -1,0 +1,169 @@
+"""``gradwise train`` on a table larger than its memory budget: streamed record batches.
+
+One pass collects the statistics (:func:`gradwise.tabular.stream.scan`: column encoding,
+standardization moments, fills, classes); each epoch then reads the training rows' record
+batches, shuffled within a buffer (:class:`gradwise.tabular.stream.TableBatches`). A row's split
+is decided by a seeded hash of its position, so it never moves. Early stopping watches a dev
+sample of at most :data:`DEV_SAMPLE` rows held in memory; the final scores cover every dev and
+test row, a record batch at a time.
+"""
+import os
+import sys
+
+import numpy as np
+
+#: Dev rows held in memory for early stopping.
+DEV_SAMPLE = 50_000
+#: Rows shuffled together in a streamed epoch.
+BUFFER_ROWS = 200_000
+#: Share of the machine's memory that ``--memory-budget`` takes by default.
+DEFAULT_SHARE = 0.25
+
+
+def parse_budget(text):
+    """Bytes of a ``--memory-budget`` such as ``2G``, ``500M`` or ``800000000``; None for the
+    default (a quarter of the machine's memory)."""
+    if text is None:
+        try:
+            return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * DEFAULT_SHARE)
+        except (ValueError, OSError, AttributeError):
+            return 4 << 30
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = str(text).strip().upper().rstrip("B")
+    scale = units.get(text[-1:], 1)
+    try:
+        value = float(text[:-1] if text[-1:] in units else text) * scale
+    except ValueError:
+        value = -1
+    if not value > 0:
+        raise ValueError(f"--memory-budget: expected a size such as 2G or 500M, received "
+                         f"{text!r}.")
+    return int(value)
+
+
+def estimated_memory(path):
+    """Bytes an in-memory run needs for the table at ``path``, about: three times its text
+    (CSV: Arrow's cells, the float32 matrix and its splits) or its uncompressed Parquet
+    data."""
+    if os.path.isdir(path):
+        import pyarrow.parquet as pq
+        from ..tabular.read import parquet_files
+        return 3 * sum(_parquet_bytes(pq, name) for name in parquet_files(path))
+    if path.lower().endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+        return 3 * _parquet_bytes(pq, path)
+    return 3 * os.path.getsize(path)
+
+
+def _parquet_bytes(pq, path):
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception:  # unreadable: the reader says why
+        return 0
+    return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+
+
+def should_stream(args):
+    """Whether ``--data`` is larger than the memory budget (and so is streamed)."""
+    if args.data is None or not os.path.exists(args.data):
+        return False
+    return estimated_memory(args.data) > parse_budget(args.memory_budget)
+
+
+def train(args, hidden):
+    """Train on streamed batches; print the dev and test scores; save the model."""
+    import gradwise as gw
+    from . import data as _cli_data, results as _cli_results
+    from .flags import options
+    from ..tabular import stream
+    if args.dev_data or args.test_data or args.repeats or args.cv or args.init_from \
+            or args.report:
+        raise ValueError("--memory-budget: a streamed run takes its dev and test rows from "
+                         "--data; --dev-data, --test-data, --repeats, --cv, --init-from and "
+                         "--report need the table in memory (raise --memory-budget).")
+    if not args.target:
+        raise ValueError("--target: name the column to predict, e.g. --target price.")
+    with options():
+        stats = stream.scan(args.data, args.target, seed=args.seed,
+                            impute=args.impute is not None, drop=_cli_data._names(args.drop),
+                            categorical=_cli_data._names(args.categorical),
+                            embed_threshold=args.embed_threshold,
+                            task=None if args.task == "auto" else args.task)
+    if args.impute == "median":
+        print("gradwise: note: a streamed run fills missing numbers with the training rows' "
+              "means (a median needs every value at once).", file=sys.stderr)
+    outputs = len(stats.classes) if stats.task == "classification" else 1
+    if stats.task == "classification" and outputs < 2:
+        raise ValueError("--target: classification needs at least two classes.")
+    n_features = len(stats.mean)
+    model = _cli_data.network(n_features, hidden, outputs, stats.task, args.learning_rate,
+                              (stats.mean.copy(), stats.scale.copy()), l2=args.l2,
+                              dropout=args.dropout, seed=args.seed, columns=stats.spec)
+    print(f"data: {args.data} (streamed: {sum(stats.counts.values())} rows, {n_features} "
+          f"features, target {args.target!r}; estimated in-memory need above "
+          f"--memory-budget)")
+    counts = stats.counts
+    print(f"task: {stats.task}; split 60/20/20 by a seeded hash of the row position: "
+          f"{counts['train']} train, {counts['dev']} dev, {counts['test']} test; network "
+          f"{'-'.join(map(str, [n_features, *hidden, outputs]))}")
+    with options():
+        train_batches = stream.TableBatches(stats, "train", args.batch_size, BUFFER_ROWS,
+                                            seed=args.seed)
+        dev = _sample(stream.TableBatches(stats, "dev", 65536, shuffle=False), DEV_SAMPLE)
+        stop = gw.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)
+        gw.data.fit_batches(model, train_batches, epochs=args.epochs, callbacks=[stop],
+                            validation_data=dev, verbose=0 if args.quiet else 2)
+        if stop.best_weights is not None:
+            model.set_weights(stop.best_weights, include_state=True)
+        table = {name: _streamed_scores(model, stats, name) for name in ("dev", "test")}
+    _cli_results.print_table("split", table)
+    if args.save:
+        facts = {"kind": _cli_data.METADATA_KIND, "version": 1, "task": stats.task,
+                 "target": args.target, "columns": stats.spec, "impute": args.impute,
+                 "classes": (None if stats.classes is None
+                             else [_cli_data.label_text(c) for c in stats.classes]),
+                 "positive": None, "y_mean": stats.y_mean, "y_std": stats.y_std}
+        made = _cli_data.provenance(args, f"{args.data} (streamed)", table)
+        gw.save_model(model, args.save, include_optimizer=False,
+                      metadata={**facts, "provenance": made})
+        print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
+              "--data new.csv)")
+    return model
+
+
+def _sample(batches, limit):
+    """The first ``limit`` rows of ``batches`` as one ``(X, y)``."""
+    parts_X, parts_y, held = [], [], 0
+    for X, y in batches:
+        parts_X.append(X[:limit - held])
+        parts_y.append(y[:limit - held])
+        held += len(parts_X[-1])
+        if held >= limit:
+            break
+    if not held:
+        raise ValueError("--data: no rows fell in the dev split; give more rows.")
+    return np.concatenate(parts_X), np.concatenate(parts_y)
+
+
+def _streamed_scores(model, stats, split):
+    """The loss (row-weighted over batches) and the task's scores of every row of ``split``."""
+    from ..metrics import classification_scores, regression_scores
+    from ..tabular import stream
+    loss, rows, truth, guess = 0.0, 0, [], []
+    for X, y in stream.TableBatches(stats, split, 65536, shuffle=False):
+        loss += model.evaluate(X, y)["loss"] * len(X)
+        rows += len(X)
+        predicted = np.asarray(model.predict(X))
+        if stats.task == "classification":
+            truth.append(y.astype(np.int32))
+            guess.append(predicted.argmax(axis=1).astype(np.int32))
+        else:
+            truth.append((y * stats.y_std).astype(np.float32))
+            guess.append((predicted[:, 0] * stats.y_std).astype(np.float32))
+    if not rows:
+        print(f"gradwise: warning: no rows fell in the {split} split.", file=sys.stderr)
+        return {"loss": float("nan")}
+    truth, guess = np.concatenate(truth), np.concatenate(guess)
+    scores = (classification_scores(truth, guess) if stats.task == "classification"
+              else regression_scores(truth, guess))
+    return {"loss": loss / rows, **scores}

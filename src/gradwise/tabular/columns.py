@@ -1,0 +1,348 @@
+"""What each column of an Arrow table is (number, ISO date or category) and its encoding into
+a C-ordered float32 matrix, one column at a time in Arrow's compute kernels: no Python object
+per cell.
+
+The rules are those of the hand-written CSV reader they replace: cells are stripped; a column
+is numeric when every cell is a finite number or missing (empty, or a marker such as ``NA``); in
+files not separated by commas a decimal comma (``1,5``) is a decimal point; a column of ISO dates
+(``2024-03-15``, with or without a time) becomes year, month, day, weekday (and hour); any other
+column is a category, one-hot encoded, or, with more levels than ``embed_threshold``, one
+integer code for a :class:`~gradwise.layers.CategoryEmbedding` (0 for a level not seen in
+training, the levels from 1).
+"""
+import sys
+
+import numpy as np
+
+from .errors import TableError
+
+#: How a missing category cell is encoded when missing values are imputed: a level of its own.
+MISSING_LEVEL = "(missing)"
+#: Cells that stand for a missing number in common exports (pandas, R, spreadsheets).
+MARKERS = ("na", "n/a", "nan", "null", "none", "?", "-", "#n/a")
+#: An ISO date, with an optional time after "T" or a space.
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+#: A number written with a decimal comma ("-1,5", ",25", "3,0e-2"), as in ";"-separated files.
+DECIMAL_COMMA = r"^([+-]?\d*),(\d+(?:[eE][+-]?\d+)?)$"
+_DATE_PARTS = ["year", "month", "day", "weekday"]
+
+
+def _pa():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    return pa, pc
+
+
+def _mask(array):
+    """A boolean Arrow array as a NumPy mask (nulls False)."""
+    pa, pc = _pa()
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+class Column:
+    """One column of a table, analysed once: ``text`` (stripped cells, decimal commas read,
+    for text columns), ``numbers`` (float64 with NaN for missing cells, for numeric ones),
+    ``dates`` (for date columns) and the type it was stored as."""
+
+    def __init__(self, table, name):
+        pa, pc = _pa()
+        self.name, self.table = name, table
+        column = table.data.column(name)
+        self.type = column.type
+        if pa.types.is_dictionary(self.type):
+            column, self.type = column.cast(self.type.value_type), self.type.value_type
+        self.raw = column
+        self.native = not (pa.types.is_string(self.type) or pa.types.is_large_string(self.type))
+        if self.native and not (pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
+                                or pa.types.is_decimal(self.type) or pa.types.is_boolean(self.type)
+                                or pa.types.is_temporal(self.type) or pa.types.is_null(self.type)):
+            raise TableError("path", f"column {name!r} of {table.path!r} holds {self.type} "
+                                     "values; only numbers, text, booleans and dates can be "
+                                     "encoded", "drop", name)
+        self._text = None
+
+    # -- views of the cells ----------------------------------------------------------------
+    @property
+    def is_temporal(self):
+        pa, _ = _pa()
+        return pa.types.is_temporal(self.type) and not pa.types.is_time(self.type)
+
+    @property
+    def is_numeric_type(self):
+        pa, _ = _pa()
+        return (pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
+                or pa.types.is_decimal(self.type) or pa.types.is_null(self.type))
+
+    def text(self):
+        """Stripped text cells (no nulls: a missing cell is ""); decimal commas read as points
+        in files not separated by commas."""
+        if self._text is None:
+            pa, pc = _pa()
+            column = self.raw
+            if self.native:
+                column = pc.cast(column, pa.string())
+            column = pc.fill_null(column, "")
+            column = pc.utf8_trim_whitespace(column)
+            if self.table.delimiter not in (None, ","):
+                column = pc.replace_substring_regex(column, DECIMAL_COMMA, r"\1.\2")
+            self._text = column
+        return self._text
+
+    def gaps(self):
+        """Missing cells: null, empty, or a marker such as ``NA``."""
+        pa, pc = _pa()
+        if self.native:
+            missing = _mask(pc.is_null(self.raw, nan_is_null=True))
+            if pa.types.is_floating(self.type):
+                values = self.raw.to_numpy(zero_copy_only=False)
+                missing |= ~np.isfinite(values)
+            return missing
+        text = self.text()
+        return _mask(pc.or_(pc.equal(text, ""),
+                            pc.is_in(pc.utf8_lower(text), value_set=pa.array(MARKERS))))
+
+    def numbers(self):
+        """float64 values with NaN for missing cells, or None when a present cell is not a
+        finite number (a text column)."""
+        pa, pc = _pa()
+        if self.native:
+            if not self.is_numeric_type:
+                return None
+            column = self.raw if self.type == pa.float64() else pc.cast(self.raw, pa.float64())
+            values = np.array(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+            values[~np.isfinite(values)] = np.nan
+            return values
+        try:  # the common case, every cell a number as written, in one pass
+            values = pc.cast(self.raw, pa.float64()).to_numpy(zero_copy_only=False)
+            if np.isfinite(values).all():
+                return np.asarray(values, dtype=np.float64)
+        except pa.ArrowInvalid:
+            pass
+        text, gaps = self.text(), self.gaps()
+        if gaps.all():  # only gaps: empty (a numeric column), or text such as "none" and "-"
+            return np.full(len(gaps), np.nan) if not _mask(pc.not_equal(text, "")).any() \
+                else None
+        present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
+        try:
+            values = np.array(pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False),
+                              dtype=np.float64)
+        except pa.ArrowInvalid:
+            return None
+        if not np.isfinite(values[~gaps]).all():
+            return None
+        values[gaps] = np.nan
+        return values
+
+    def date_parts(self, parts=None):
+        """``(n, len(parts))`` float64 date features (NaN rows where missing), or None when a
+        present cell is not an ISO date. ``parts`` None decides them (an hour when times are
+        written); the parts used are in ``self.parts``."""
+        pa, pc = _pa()
+        gaps = self.gaps()
+        if self.is_temporal:
+            moments = self.raw
+            if parts is None:
+                timed = pa.types.is_timestamp(self.type) and bool(_mask(pc.not_equal(
+                    pc.hour(pc.fill_null(moments, pa.scalar(0, self.type))), 0)).any())
+        else:
+            if self.native:
+                return None
+            text = self.text()
+            present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
+            if gaps.all() or not (_mask(pc.match_substring_regex(text, ISO_DATE)) | gaps).all():
+                return None
+            try:
+                moments = pc.cast(present, pa.timestamp("us"))
+            except pa.ArrowInvalid:  # "2024-02-30": text that looks like a date and is not one
+                return None
+            if parts is None:
+                timed = bool(_mask(pc.greater(pc.utf8_length(present), 10)).any())
+        if parts is None:
+            parts = _DATE_PARTS + ["hour"] * timed
+        self.parts = parts
+        compute = {"year": pc.year, "month": pc.month, "day": pc.day,
+                   "weekday": pc.day_of_week, "hour": pc.hour}
+        out = np.empty((len(gaps), len(parts)))
+        for j, part in enumerate(parts):
+            out[:, j] = compute[part](moments).to_numpy(zero_copy_only=False)
+        out[gaps] = np.nan
+        return out
+
+    def category_text(self):
+        """The cells as category levels: stripped text, "" as :data:`MISSING_LEVEL`."""
+        pa, pc = _pa()
+        text = self.text()
+        return pc.if_else(pc.equal(text, ""), MISSING_LEVEL, text)
+
+    def first_bad_number(self):
+        """The row index and text of the first present cell that is not a finite number."""
+        pa, pc = _pa()
+        text, gaps = self.text(), self.gaps()
+        for start in range(0, len(gaps), 65536):
+            stop = min(start + 65536, len(gaps))
+            chunk = text.slice(start, stop - start)
+            present = pc.if_else(pa.array(gaps[start:stop]), pa.scalar(None, pa.string()), chunk)
+            try:
+                values = pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False)
+                if np.isfinite(values[~gaps[start:stop]]).all():
+                    continue
+            except pa.ArrowInvalid:
+                pass
+            for offset, cell in enumerate(chunk.to_pylist()):
+                if not gaps[start + offset] and not _finite(cell):
+                    return start + offset, cell
+        return None
+
+
+def _finite(cell):
+    try:
+        return bool(np.isfinite(float(cell)))
+    except ValueError:
+        return False
+
+
+# -- what the columns are ------------------------------------------------------------------
+def infer_spec(table, names, categorical=(), embed_threshold=None):
+    """``(spec, analysed)``: the encoding of each column of ``names`` (see
+    :func:`gradwise.tabular.csv.read_csv`) and its :class:`Column`, analysed once for
+    :func:`encode`. Text columns with more than ``embed_threshold`` levels (None: never) are
+    embedded (``"embed": True``); identifier-like columns are flagged on stderr."""
+    spec, analysed = [], {}
+    n = table.num_rows
+    for name in names:
+        column = analysed[name] = Column(table, name)
+        forced = name in categorical
+        values = None if forced else column.numbers()
+        if values is not None:
+            column.cached_numbers = values
+            spec.append({"name": name, "kind": "number", "missing": bool(np.isnan(values).any())})
+            _warn_if_identifier(name, values, "integer column", "")
+            continue
+        dated = None if forced else column.date_parts()
+        if dated is not None:
+            column.cached_dates = dated
+            spec.append({"name": name, "kind": "date", "parts": column.parts,
+                         "missing": bool(np.isnan(dated[:, 0]).any())})
+            continue
+        levels = _levels(column.category_text())
+        embed = embed_threshold is not None and len(levels) > embed_threshold
+        if len(levels) > 50 and len(levels) > n // 2:
+            how = ("embedded as learned vectors" if embed
+                   else "one-hot encoded as as many features")
+            _warn_if_identifier(name, None, "text column", f" ({len(levels)} distinct values in "
+                                f"{n} rows, {how})")
+        entry = {"name": name, "kind": "category", "levels": levels}
+        if embed:
+            entry["embed"] = True
+        spec.append(entry)
+    return spec, analysed
+
+
+def _levels(text):
+    """The distinct cells, sorted by code point (as Python sorts text)."""
+    pa, pc = _pa()
+    unique = pc.unique(text)
+    return unique.take(pc.array_sort_indices(unique)).to_pylist()
+
+
+def _warn_if_identifier(name, values, kind, detail):
+    """Warn about a column that looks like a row identifier: many distinct text values, or
+    distinct integers counting up one by one."""
+    if values is not None:
+        head = values[:1000]
+        if np.any(head != np.round(head)):  # fractions: quickly ruled out
+            return
+        present = values[~np.isnan(values)]
+        if len(present) < 20 or np.any(present != np.round(present)):
+            return
+        steps = np.diff(np.sort(present))
+        if not np.all(steps == 1):
+            return
+        detail = f" (distinct integers {int(present.min())}..{int(present.max())})"
+    print(f"gradwise: warning: {kind} {name!r} looks like an identifier{detail}; leave it out "
+          f"with --drop {name} unless it carries meaning.", file=sys.stderr)
+
+
+# -- the matrix ------------------------------------------------------------------------------
+from .spec import _width as width  # noqa: E402  (how many features a column encodes to)
+
+
+def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32):
+    """``(X, unknown)``: the C-ordered ``(n_rows, n_features)`` matrix of ``table`` as ``spec``
+    encodes it, and the count of category cells not seen in training (all zeros one-hot, code
+    0 embedded). Missing numbers are NaN when ``impute``, else a :class:`TableError` naming the
+    column and line and suggesting ``remedy``."""
+    pa, pc = _pa()
+    analysed = analysed or {}
+    widths = [width(column) for column in spec]
+    X = np.zeros((table.num_rows, sum(widths)), dtype=dtype)
+    position, unknown = 0, 0
+    for column, size in zip(spec, widths):
+        name = column["name"]
+        cells = analysed.get(name) or Column(table, name)
+        block = X[:, position:position + size]
+        if column["kind"] == "number":
+            values = getattr(cells, "cached_numbers", None)
+            if values is None:
+                values = cells.numbers()
+            if values is None:
+                row, text = cells.first_bad_number()
+                raise TableError("path", f"column {name!r} expects numbers, "
+                                         f"{table.where(row)} has {text!r}.")
+            _refuse_gaps(table, cells, np.isnan(values), impute, remedy)
+            block[:, 0] = values
+        elif column["kind"] == "date":
+            values = getattr(cells, "cached_dates", None)
+            if values is None:
+                values = cells.date_parts(column["parts"])
+            if values is None:
+                raise TableError("path", f"column {name!r} of {table.path!r} holds dates; "
+                                         f"{_first_non_date(cells)} is not a date.")
+            _refuse_gaps(table, cells, np.isnan(values[:, 0]), impute, remedy)
+            block[...] = values
+        else:
+            text = cells.category_text()
+            if not impute:
+                _refuse_gaps(table, cells, _mask(pc.equal(cells.text(), "")), False, remedy)
+            codes = pc.index_in(text, value_set=pa.array(column["levels"], type=pa.string()))
+            codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False),
+                               dtype=np.int64)
+            seen = codes >= 0
+            unknown += int(len(codes) - seen.sum())
+            if column.get("embed"):
+                block[:, 0] = codes + 1  # 0: the unknown row
+            else:
+                rows = np.flatnonzero(seen)
+                block[rows, codes[rows]] = 1.0
+        position += size
+    return X, unknown
+
+
+def _refuse_gaps(table, cells, gaps, impute, remedy):
+    if impute or not gaps.any():
+        return
+    first = int(np.argmax(gaps))
+    cell = cells.text()[first].as_py() if not cells.native else table.cell_text(cells.name, first)
+    where = table.where(first)  # "line 4 of 'file.csv'"
+    if cell == "":
+        what = f"an empty cell at {where}"
+    else:
+        unit, _, source = where.partition(" of ")
+        what = f"missing values ({cell!r} at {unit})" + (f" in {source}" if source else "")
+    raise TableError("path", f"column {cells.name!r} has {what}", remedy)
+
+
+def _first_non_date(cells):
+    import re
+    pattern = re.compile(ISO_DATE)
+    gaps = cells.gaps()
+    for cell, gap in zip(cells.text().to_pylist(), gaps):
+        if gap:
+            continue
+        if not pattern.match(cell):
+            return repr(cell)
+        try:
+            np.datetime64(cell.replace(" ", "T"), "us")
+        except ValueError:
+            return repr(cell)
+    return "a cell"

@@ -1,0 +1,392 @@
+"""Reading a user's table with Apache Arrow: a CSV or TSV file, a Parquet file or a folder of
+Parquet files, into a ``pyarrow.Table``.
+
+CSV cells are read as text (Arrow's multi-threaded reader), exactly as written: the encoding
+(:mod:`gradwise.tabular.columns`) decides what is a number, a date or a category, as the
+hand-written reader did. Parquet columns keep their types. Rows are counted from the top of the
+file: :class:`Lines` turns a row index into its file line (CSV) or row number (Parquet) for
+error messages, reading the file again only when asked.
+"""
+import csv
+import io
+import os
+
+import numpy as np
+
+from .errors import TableError
+
+#: The file kinds ``path`` may name (a folder is read as Parquet files).
+SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+class Table:
+    """A table read from ``path``: ``data`` (a ``pyarrow.Table``), ``kind`` ("csv" or
+    "parquet"), ``delimiter`` (CSV) and ``lines`` (a :class:`Lines`)."""
+
+    def __init__(self, data, path, kind, delimiter=None, lines=None):
+        self.data, self.path, self.kind, self.delimiter = data, path, kind, delimiter
+        self.lines = lines if lines is not None else Lines.counted(data.num_rows)
+
+    @property
+    def num_rows(self):
+        return self.data.num_rows
+
+    @property
+    def column_names(self):
+        return self.data.column_names
+
+    def where(self, row):
+        """``"line 12 of 'file.csv'"`` or ``"row 12 of 'file.parquet'"`` for a row index."""
+        unit = "row" if self.kind == "parquet" else "line"
+        return f"{unit} {self.lines[row]} of {self.path!r}"
+
+    def filter(self, keep):
+        """The rows where the boolean mask ``keep`` is True (their lines follow them)."""
+        import pyarrow as pa
+        keep = np.asarray(keep, dtype=bool)
+        table = Table(self.data.filter(pa.array(keep)), self.path, self.kind, self.delimiter,
+                      self.lines.subset(np.flatnonzero(keep)))
+        table._read_options = getattr(self, "_read_options", None)
+        return table
+
+    def row_in_file(self, row):
+        """The index of a (possibly filtered) row among the rows first read."""
+        index = self.lines._index
+        return int(row if index is None else index[row])
+
+    def cell_text(self, name, row):
+        """The text of one cell as the file writes it (read again for a CSV file)."""
+        if self.kind == "csv":
+            import pyarrow as pa
+            import pyarrow.csv as pacsv
+            data = pacsv.read_csv(self.path, read_options=self._read_options,
+                                  parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
+                                  convert_options=pacsv.ConvertOptions(
+                                      include_columns=[name], column_types={name: pa.string()},
+                                      strings_can_be_null=False, null_values=[]))
+            return data.column(name)[self.row_in_file(row)].as_py().strip()
+        value = self.data.column(name)[row].as_py()
+        return "" if value is None else str(value)
+
+    def select(self, names):
+        """The columns ``names`` only."""
+        table = Table(self.data.select(names), self.path, self.kind, self.delimiter, self.lines)
+        table._read_options = getattr(self, "_read_options", None)
+        return table
+
+
+class Lines:
+    """The file line of each row (CSV: read from the file on first use) or its row number
+    counted from ``first`` (Parquet from 1; rows given in memory from 2, as below a header).
+    Index it like an array; ``subset`` follows a filter of the rows."""
+
+    def __init__(self, compute, index=None):
+        self._compute, self._index, self._base, self._lines = compute, index, None, None
+
+    @classmethod
+    def counted(cls, rows, first=1):
+        return cls(lambda: np.arange(first, first + rows))
+
+    def base(self):
+        if self._base is None:
+            self._base = self._compute()
+        return self._base
+
+    def subset(self, keep):
+        index = keep if self._index is None else self._index[keep]
+        child = Lines(self.base, index)
+        return child
+
+    def _all(self):
+        if self._lines is None:
+            base = self.base()
+            self._lines = base if self._index is None else base[self._index]
+        return self._lines
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self):
+        return len(self._all())
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._all(), dtype=dtype)
+
+
+def read_table(path, encoding="utf-8", columns=None, text_columns=()):
+    """The table at ``path`` (see the module): a :class:`Table`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` / ``.tsv`` file (the separator, comma, semicolon, tab or bar, read off the
+        header), a ``.parquet`` file, or a folder of ``.parquet`` files with one schema.
+    encoding : str, default "utf-8"
+        The text encoding of a CSV file (``"latin-1"``, ``"cp1252"``, ...).
+    columns : list of str, optional
+        Read only these columns (Parquet).
+    text_columns : list of str, optional
+        CSV columns read as text even when their cells are numbers (categories such as zip
+        codes, whose levels are the cells as written).
+
+    Raises
+    ------
+    TableError
+        About ``path``: missing or unreadable, not UTF-8 (naming ``encoding``), no header or no
+        row, a row with the wrong number of fields or a quoted field that never closes (naming
+        its line), a repeated column name, a corrupt Parquet file, or a folder whose files do
+        not share one schema.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return _read_parquet_folder(path, columns)
+    if not os.path.exists(path):
+        raise TableError("path", f"cannot read {path!r}: No such file or directory.")
+    if path.lower().endswith((".parquet", ".pq")):
+        return _read_parquet(path, columns)
+    return _read_csv(path, encoding, text_columns)
+
+
+# -- CSV -----------------------------------------------------------------------------------
+#: The cells read as missing in a column of numbers or dates (any case of the markers).
+NULL_MARKERS = sorted({variant for marker in ("", "na", "n/a", "nan", "null", "none", "?", "-",
+                                              "#n/a")
+                       for variant in (marker, marker.upper(), marker.capitalize(),
+                                       marker.title())})
+
+
+def _read_csv(path, encoding, text_columns=()):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    try:
+        head = _first_line(path, encoding)
+    except OSError as error:
+        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
+    except (UnicodeDecodeError, LookupError) as error:
+        raise _csv_error(path, ",", encoding, [], error) from None
+    if head is None:
+        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+    header_line, text = head
+    delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
+    raw = next(csv.reader([text], delimiter=delimiter))
+    header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(raw)]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise TableError("path", f"the header names columns {repeated} more than once (in "
+                                 f"{path!r}); give each column its own name.")
+    _check_quotes(path, encoding)
+    bad_rows = []
+
+    def invalid(row):  # a blank line (spaces only) is no row; any other is an error
+        if not row.text.strip():
+            return "skip"
+        bad_rows.append(row)
+        return "error"
+
+    read = pacsv.ReadOptions(column_names=header, skip_rows=header_line + 1,
+                             encoding=_arrow_encoding(encoding), block_size=8 << 20)
+    parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid)
+    # Numbers and ISO dates are parsed by Arrow's reader (in parallel); a column with any
+    # other cell stays text, as do ``text_columns``; the missing markers are null in numbers.
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header
+                                                 if name in set(text_columns)},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                   null_values=NULL_MARKERS, true_values=[], false_values=[])
+    try:
+        data = pacsv.read_csv(path, read_options=read, parse_options=parse,
+                              convert_options=convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as error:
+        raise _csv_error(path, delimiter, encoding, header, error) from None
+    if data.num_rows == 0:
+        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+    lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
+    table = Table(data, path, "csv", delimiter, lines)
+    table._read_options = read
+    return _without_blank_rows(table, path)
+
+
+def _arrow_encoding(encoding):
+    return "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") \
+        else encoding
+
+
+def _first_line(path, encoding):
+    """``(lines before the header, header text)`` of the first non-blank line, or None."""
+    with open(path, encoding=_python_encoding(encoding), newline="") as handle:
+        for number, line in enumerate(handle):
+            if line.strip():
+                return number, line.rstrip("\r\n")
+    return None
+
+
+def _python_encoding(encoding):
+    """Python's name of ``encoding``; UTF-8 with its byte-order mark skipped."""
+    return "utf-8-sig" if _arrow_encoding(encoding) == "utf8" else encoding
+
+
+def _delimiter(header):
+    """The field separator, from the header line: the most frequent of ``,`` ``;`` tab and
+    ``|`` (a comma when none occurs)."""
+    counts = {separator: header.count(separator) for separator in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _check_quotes(path, encoding):
+    """Refuse a file with an odd number of double quotes (a quoted field that never closes,
+    which Arrow would read to the end of the file as one cell), naming the line it opens on."""
+    count = 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(16 << 20), b""):
+            count += block.count(b'"')
+    if count % 2:
+        line = _unclosed_quote_line(path, encoding)
+        raise TableError("path", f"line {line} of {path!r} opens a quoted field that never "
+                                 "closes; add the closing quote (\").")
+
+
+def _unclosed_quote_line(path, encoding):
+    """The line where the last quoted field that does not close opens."""
+    opened, number = None, 0
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.count('"') % 2:
+                opened = number if opened is None else None
+    return opened or number
+
+
+def _csv_error(path, delimiter, encoding, header, error):
+    text = str(error)
+    if isinstance(error, LookupError):
+        return TableError("encoding", f"unknown text encoding {encoding!r}.")
+    if "UTF8" in text or isinstance(error, UnicodeDecodeError):
+        return TableError("path", f"{path!r} is not UTF-8 text", "encoding")
+    if "Expected" in text and "columns" in text:
+        found = _ragged_row(path, delimiter, encoding, len(header))
+        if found is not None:
+            line, fields = found
+            return TableError("path", f"line {line} has {fields} fields, the header of "
+                                      f"{path!r} has {len(header)}.")
+    return TableError("path", f"cannot read {path!r} as CSV: {text}.")
+
+
+def _ragged_row(path, delimiter, encoding, width):
+    """``(line, fields)`` of the first non-blank row without ``width`` fields."""
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        for row in reader:
+            if row and any(cell.strip() for cell in row) and len(row) != width:
+                return reader.line_num, len(row)
+    return None
+
+
+def _without_blank_rows(table, path):
+    """Drop rows whose cells are all blank (``",,"``), as the lines between records."""
+    candidates = _blank(table.data.column(0))
+    if not candidates.any():
+        return table
+    rows = np.flatnonzero(candidates)
+    blank = np.ones(len(rows), dtype=bool)
+    for name in table.column_names[1:]:
+        blank &= _blank(table.data.column(name).take(rows))
+    if not blank.any():
+        return table
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[rows[blank]] = False
+    if not keep.any():
+        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+    return table.filter(keep)
+
+
+def _blank(column):
+    """Null cells, and text cells of spaces only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    blank = pc.is_null(column)
+    if pa.types.is_string(column.type):
+        blank = pc.or_(blank, pc.equal(pc.utf8_trim_whitespace(column), ""))
+    return np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def csv_row_lines(path, delimiter, encoding, width):
+    """The file line of each row that :func:`read_table`'s reader makes of a CSV file (empty
+    lines and lines of spaces skipped; rows of blank cells kept, to be dropped later), read
+    with Python's ``csv`` module: for error messages and row reports."""
+    lines = []
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        for row in reader:
+            if row and (len(row) == width or any(cell.strip() for cell in row)):
+                lines.append(reader.line_num)
+    return np.array(lines[1:], dtype=np.int64)
+
+
+# -- Parquet -------------------------------------------------------------------------------
+def _read_parquet(path, columns=None):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    try:
+        data = pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as error:
+        raise TableError("path", f"{path!r} is not a readable Parquet file "
+                                 f"({_first_sentence(error)}); is it complete?") from None
+    if data.num_rows == 0:
+        raise TableError("path", f"{path!r} has no rows.")
+    return Table(data, path, "parquet")
+
+
+def _read_parquet_folder(path, columns=None):
+    import pyarrow as pa
+    files = parquet_files(path)
+    schema, first = None, None
+    import pyarrow.parquet as pq
+    for name in files:
+        try:
+            found = pq.read_schema(name)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise TableError("path", f"{name!r} is not a readable Parquet file "
+                                     f"({_first_sentence(error)}); is it complete?") from None
+        if schema is None:
+            schema, first = found, name
+        elif not found.equals(schema):
+            raise TableError("path", f"the files of folder {path!r} do not share one schema: "
+                                     f"{_schema_difference(first, schema, name, found)}.")
+    tables = [_read_parquet(name, columns).data for name in files]
+    data = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return Table(data, path, "parquet")
+
+
+def parquet_files(path):
+    """The ``.parquet`` files of a folder, sorted by name; an error when there are none."""
+    names = sorted(os.path.join(path, name) for name in os.listdir(path)
+                   if name.lower().endswith((".parquet", ".pq")) and not name.startswith((".", "_")))
+    if not names:
+        raise TableError("path", f"folder {path!r} has no .parquet files.")
+    return names
+
+
+def _schema_difference(first, schema, name, found):
+    a, b = dict(zip(schema.names, schema.types)), dict(zip(found.names, found.types))
+    only_a, only_b = [n for n in a if n not in b], [n for n in b if n not in a]
+    if only_a or only_b:
+        return (f"{os.path.basename(first)} has columns {only_a} that "
+                f"{os.path.basename(name)} lacks" if only_a else
+                f"{os.path.basename(name)} has columns {only_b} that "
+                f"{os.path.basename(first)} lacks")
+    for column in a:
+        if a[column] != b[column]:
+            return (f"column {column!r} is {a[column]} in {os.path.basename(first)} and "
+                    f"{b[column]} in {os.path.basename(name)}")
+    return f"{os.path.basename(first)} and {os.path.basename(name)} order their columns apart"
+
+
+def _first_sentence(error):
+    return str(error).strip().split("\n")[0].rstrip(".")
+
+
+def table_from_columns(columns):
+    """A :class:`Table` of text cells from ``{column: [cells]}`` (rows given in memory)."""
+    import pyarrow as pa
+    data = pa.table({name: pa.array([str(cell) for cell in cells], type=pa.string())
+                     for name, cells in columns.items()})
+    return Table(data, "data", "memory", ",", Lines.counted(data.num_rows, first=2))

@@ -1,0 +1,324 @@
+"""Tables larger than memory: record batches of a Parquet file or folder (or a CSV file), one
+pass of statistics, then encoded mini-batches with a bounded shuffle buffer.
+
+Which split a row belongs to is decided by a seeded hash of its position in the table
+(:func:`row_splits`), so it is the same in every pass and every process, and no row is in two
+splits. Memory holds one record batch and the shuffle buffer, whatever the table's length.
+"""
+import os
+
+import numpy as np
+
+from .errors import TableError
+
+#: Splits by name, as :func:`row_splits` numbers them.
+SPLITS = {"train": 0, "dev": 1, "test": 2}
+
+
+def row_splits(positions, seed=0, ratios=(0.6, 0.2, 0.2)):
+    """The split of each row position: 0 train, 1 dev, 2 test.
+
+    Notes
+    -----
+    ``u = splitmix64(position + seed * 2**32) / 2**64`` is uniform in [0, 1); a row is in
+    train when ``u < r_train``, in dev when ``u < r_train + r_dev``, else in test. SplitMix64
+    (Steele, Lea and Flood 2014) mixes every bit of its input, so neighbouring rows fall
+    independently.
+    """
+    z = np.asarray(positions, dtype=np.uint64) + np.uint64(seed) * np.uint64(1 << 32)
+    with np.errstate(over="ignore"):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    u = (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    cuts = np.cumsum(ratios)[:2]
+    return np.searchsorted(cuts, u, side="right").astype(np.int8)
+
+
+def record_batches(path, batch_rows=65536, columns=None):
+    """Yield ``(Table, first_position)`` for consecutive record batches of ``path`` (a
+    Parquet file, a folder of them, or a CSV file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .read import Table, parquet_files
+    path = os.fspath(path)
+    if os.path.isdir(path) or path.lower().endswith((".parquet", ".pq")):
+        files = parquet_files(path) if os.path.isdir(path) else [path]
+        position = 0
+        for name in files:
+            try:
+                handle = pq.ParquetFile(name)
+                for batch in handle.iter_batches(batch_size=batch_rows, columns=columns):
+                    table = Table(pa.Table.from_batches([batch]), name, "parquet")
+                    table.lines = _offset_lines(position, batch.num_rows)
+                    yield table, position
+                    position += batch.num_rows
+            except (pa.ArrowInvalid, OSError) as error:
+                raise TableError("path", f"{name!r} is not a readable Parquet file "
+                                         f"({str(error).splitlines()[0]}); is it complete?") \
+                    from None
+        return
+    yield from _csv_batches(path, batch_rows)
+
+
+def _offset_lines(position, rows):
+    from .read import Lines
+    return Lines(lambda: np.arange(position + 1, position + 1 + rows))
+
+
+def _csv_batches(path, batch_rows):
+    """A CSV file block by block: types inferred from the first block (integers read as floats,
+    so that a later block's fractions still fit); a later block that breaks them is an error."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from .read import NULL_MARKERS, Table, _check_quotes, _delimiter, _first_line
+    head = _first_line(path, "utf-8")
+    if head is None:
+        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+    skip, text = head
+    delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
+    header = [h.strip() or f"unnamed_{i + 1}"
+              for i, h in enumerate(next(csv.reader([text], delimiter=delimiter)))]
+    _check_quotes(path, "utf-8")
+
+    def reader(types=None):
+        return pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=skip + 1,
+                                                 block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types or {}, null_values=NULL_MARKERS, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, true_values=[], false_values=[]))
+
+    try:
+        schema = reader().schema
+        types = {name: (pa.float64() if pa.types.is_integer(t) else t)
+                 for name, t in zip(schema.names, schema.types)}
+        position = 0
+        for batch in reader(types):
+            table = Table(pa.Table.from_batches([batch]), path, "csv", delimiter)
+            table.lines = _offset_lines(position + 1, batch.num_rows)
+            yield table, position
+            position += batch.num_rows
+    except pa.ArrowInvalid as error:
+        raise TableError("path", f"cannot stream {path!r}: {str(error).splitlines()[0]} (a "
+                                 "column's type changes after the first block); save it as "
+                                 "Parquet to stream it.") from None
+
+
+class Statistics:
+    """One pass over a table: each column's encoding (levels, date parts, fills) and the
+    training rows' moments of the encoded features, with the target's classes or moments.
+
+    Attributes
+    ----------
+    spec : list of dict
+        The column encoding, as :func:`gradwise.tabular.csv.read_csv` returns it, with the
+        fills (training rows' means) of numeric and date columns when ``impute``.
+    mean, scale : ndarray
+        Moments of each encoded feature over the training rows (the "is missing" indicators
+        included), for a ``Normalization`` layer; embedded codes get mean 0 and scale 1.
+    classes : list or None
+        Sorted class labels (text) for classification.
+    y_mean, y_std : float
+        The target's moments over the training rows (regression).
+    counts : dict
+        Rows per split.
+    """
+
+
+def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), categorical=(),
+         embed_threshold=None, task=None, batch_rows=65536):
+    """The :class:`Statistics` of ``path`` in one pass of record batches.
+
+    Column kinds come from the first batch (numbers, ISO dates, text), the levels of text
+    columns from every batch.
+    """
+    from .columns import infer_spec, width
+    stats, spec, sums, levels, targets = Statistics(), None, None, {}, set()
+    y_sum = y_sq = 0.0
+    counts = np.zeros(3, dtype=np.int64)
+    for table, start in record_batches(path, batch_rows):
+        if target not in table.column_names:
+            raise TableError("target", f"column {target!r} is not in {path!r}; columns are "
+                                       f"{table.column_names}.")
+        names = [name for name in table.column_names if name != target and name not in drop]
+        if spec is None:
+            spec, _ = infer_spec(table, names, categorical)
+        for column in spec:
+            if column["kind"] == "category":
+                from .columns import Column
+                text = Column(table, column["name"]).category_text()
+                levels.setdefault(column["name"], set()).update(
+                    text.unique().to_pylist())
+        split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
+        counts += np.bincount(split, minlength=3)
+        y = _target_cells(table, target)
+        train = split == 0
+        if y.dtype.kind == "f":
+            y_sum += float(np.nansum(y[train]))
+            y_sq += float(np.nansum(y[train] ** 2))
+        if len(targets) <= 1000:
+            targets.update(np.unique(y[~_missing_target(y)]).tolist())
+        stats.batches = getattr(stats, "batches", 0) + 1
+    if spec is None:
+        raise TableError("path", f"{path!r} has no rows.")
+    for column in spec:
+        if column["kind"] == "category":
+            column["levels"] = sorted(levels[column["name"]])
+            if embed_threshold is not None and len(column["levels"]) > embed_threshold:
+                column["embed"] = True
+    stats.counts = dict(zip(SPLITS, counts.tolist()))
+    numeric = all(isinstance(v, float) for v in targets)
+    integral = numeric and all(float(v).is_integer() for v in targets)
+    stats.task = task or ("classification" if not numeric or (integral and len(targets) <= 20)
+                          else "regression")
+    stats.classes = sorted(targets, key=lambda v: (isinstance(v, str), v)) \
+        if stats.task == "classification" else None
+    n_train = max(counts[0], 1)
+    stats.y_mean = y_sum / n_train
+    stats.y_std = float(np.sqrt(max(y_sq / n_train - stats.y_mean ** 2, 0.0))) or 1.0
+    stats.spec, stats.target, stats.seed, stats.ratios = spec, target, seed, ratios
+    stats.impute, stats.path, stats.batch_rows = impute, path, batch_rows
+    _moments(stats, width)
+    return stats
+
+
+def _target_cells(table, target):
+    """The target's values: float64 (NaN missing) for numbers, else text ("" missing)."""
+    from .columns import Column
+    column = Column(table, target)
+    values = column.numbers()
+    if values is not None:
+        return values
+    return np.asarray(column.text().to_numpy(zero_copy_only=False), dtype=str)
+
+
+def _missing_target(y):
+    return np.isnan(y) if y.dtype.kind == "f" else (y == "")
+
+
+def _moments(stats, width):
+    """Second pass: the training rows' sums of the encoded features (and fills)."""
+    from .columns import encode
+    total = sq = count = None
+    for table, start in record_batches(stats.path, stats.batch_rows):
+        train = row_splits(np.arange(start, start + table.num_rows), stats.seed,
+                           stats.ratios) == 0
+        X = encode(table.filter(train), stats.spec, impute=True)[0].astype(np.float64)
+        present = ~np.isnan(X)
+        if total is None:
+            total, sq, count = (np.zeros(X.shape[1]) for _ in range(3))
+        total += np.where(present, X, 0).sum(axis=0)
+        sq += (np.where(present, X, 0) ** 2).sum(axis=0)
+        count += present.sum(axis=0)
+    mean = total / np.maximum(count, 1)
+    var = np.maximum(sq / np.maximum(count, 1) - mean ** 2, 0.0)
+    position = 0
+    for column in stats.spec:
+        size = width(column)
+        if column["kind"] in ("number", "date") and stats.impute:
+            block = mean[position:position + size]
+            column["fill"] = float(block[0]) if column["kind"] == "number" else block.tolist()
+            column["indicator"] = column.pop("missing", False)
+        if column.get("embed"):
+            mean[position], var[position] = 0.0, 1.0
+        position += size
+    scale = np.sqrt(var)
+    scale[scale == 0] = 1.0
+    indicators = [c for c in stats.spec if c.get("indicator")]
+    stats.mean = np.concatenate([mean, np.zeros(len(indicators))])
+    stats.scale = np.concatenate([scale, np.ones(len(indicators))])
+
+
+class TableBatches:
+    """Re-iterable encoded mini-batches of one split of a table too large for memory.
+
+    Each pass reads the record batches in order, keeps the rows of ``split`` (by
+    :func:`row_splits`), encodes them with the statistics' spec (missing numbers filled with
+    the training means when imputing), and shuffles them within a buffer of ``buffer_rows``
+    before cutting ``batch_size`` batches. Give it to :func:`gradwise.data.fit_batches`.
+
+    Parameters
+    ----------
+    stats : Statistics
+        From :func:`scan`.
+    split : {"train", "dev", "test"}
+    batch_size : int
+    buffer_rows : int
+        Rows shuffled together (memory: ``buffer_rows`` encoded rows).
+    shuffle : bool
+    seed : int
+        Seeds the shuffle; each pass draws a new order from the same generator.
+    dtype : numpy dtype, default float32
+    """
+
+    def __init__(self, stats, split="train", batch_size=64, buffer_rows=262144, shuffle=True,
+                 seed=0, dtype=np.float32):
+        if split not in SPLITS:
+            raise ValueError(f"split: expected one of {list(SPLITS)}, received {split!r}.")
+        self.stats, self.split, self.batch_size = stats, SPLITS[split], int(batch_size)
+        self.buffer_rows, self.shuffle, self.dtype = int(buffer_rows), bool(shuffle), dtype
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        count = list(self.stats.counts.values())[self.split]
+        return -(-count // self.batch_size)
+
+    def encoded(self):
+        """Yield ``(X, y)`` of the split's rows, record batch by record batch."""
+        from .columns import encode
+        from .csv import complete
+        stats = self.stats
+        for table, start in record_batches(stats.path, stats.batch_rows):
+            keep = row_splits(np.arange(start, start + table.num_rows), stats.seed,
+                              stats.ratios) == self.split
+            y = _target_cells(table, stats.target)
+            keep &= ~_missing_target(y)
+            if not keep.any():
+                continue
+            part = table.filter(keep)
+            X = encode(part, stats.spec, impute=stats.impute)[0]
+            if stats.impute:
+                X = complete(X, stats.spec)[0]
+            yield np.ascontiguousarray(X, dtype=self.dtype), self._targets(y[keep])
+
+    def _targets(self, y):
+        stats = self.stats
+        if stats.task == "classification":
+            known = {value: i for i, value in enumerate(stats.classes)}
+            try:
+                return np.array([known[v] for v in y.tolist()], dtype=np.int64) \
+                    if y.dtype.kind not in "f" else np.searchsorted(stats.classes, y)
+            except KeyError as error:
+                raise TableError("path", f"the target has a class {error.args[0]!r} that the "
+                                         "statistics pass did not see.") from None
+        return ((y - stats.y_mean) / stats.y_std).astype(np.float64)
+
+    def __iter__(self):
+        buffer_X, buffer_y, held = [], [], 0
+        for X, y in self.encoded():
+            buffer_X.append(X)
+            buffer_y.append(y)
+            held += len(X)
+            if held >= self.buffer_rows:
+                X_all, y_all = np.concatenate(buffer_X), np.concatenate(buffer_y)
+                buffer_X, buffer_y = [], []
+                full = len(X_all) - len(X_all) % self.batch_size
+                yield from self._batches(X_all[:full], y_all[:full])
+                if full < len(X_all):
+                    buffer_X, buffer_y = [X_all[full:]], [y_all[full:]]
+                held = len(X_all) - full
+        if held:
+            yield from self._batches(np.concatenate(buffer_X), np.concatenate(buffer_y))
+
+    def _batches(self, X, y):
+        order = self.rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
+        for start in range(0, len(X), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield X[rows], y[rows]

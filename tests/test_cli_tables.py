@@ -1,0 +1,158 @@
+"""The command on Parquet files and folders, other text encodings, many-level text columns
+(embedded) and bad tables: one ``gradwise: error:`` line naming the file, column and line."""
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+import pyarrow.parquet as pq  # noqa: E402
+
+import gradwise as gw  # noqa: E402
+from gradwise.cli import main  # noqa: E402
+
+
+def _frame(n=300, seed=0, cities=30):
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal(n), 3)
+    city = rng.integers(0, cities, n)
+    label = ((x + (city % 3 == 0) * 1.5 + 0.3 * rng.standard_normal(n)) > 0.5).astype(int)
+    return {"x": x, "city": np.array([f"c{k:02d}" for k in city]), "label": label}
+
+
+def _csv(path, frame):
+    names = list(frame)
+    text = ",".join(names) + "\n" + "".join(
+        ",".join(str(frame[name][i]) for name in names) + "\n" for i in range(len(frame["x"])))
+    path.write_text(text)
+    return str(path)
+
+
+def _train(data, *extra):
+    return main(["train", "--data", data, "--target", "label", "--epochs", "3", "--quiet",
+                 "--hidden", "8", *extra])
+
+
+def test_parquet_file_and_folder_train_as_the_csv_does(tmp_path, capsys):
+    frame = _frame()
+    csv_path = _csv(tmp_path / "t.csv", frame)
+    pq.write_table(pa.table(frame), tmp_path / "t.parquet")
+    (tmp_path / "parts").mkdir()
+    table = pa.table(frame)
+    pq.write_table(table.slice(0, 120), tmp_path / "parts" / "a.parquet")
+    pq.write_table(table.slice(120), tmp_path / "parts" / "b.parquet")
+    outputs = []
+    for data in (csv_path, str(tmp_path / "t.parquet"), str(tmp_path / "parts")):
+        saved = tmp_path / f"{len(outputs)}.npz"
+        assert _train(data, "--save", str(saved)) == 0
+        outputs.append(gw.load_model(saved).predict(
+            gw.load_csv_model(saved).encode(csv_path)))
+    capsys.readouterr()
+    np.testing.assert_array_equal(outputs[0], outputs[1])  # same encoding, same seed: same bits
+    np.testing.assert_array_equal(outputs[0], outputs[2])
+    assert main(["predict", "--model", str(tmp_path / "1.npz"), "--data",
+                 str(tmp_path / "t.parquet"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 301
+
+
+def test_many_level_text_is_embedded_and_explained_by_its_column(tmp_path, capsys):
+    data = _csv(tmp_path / "t.csv", _frame(cities=30))
+    saved = str(tmp_path / "m.npz")
+    assert _train(data, "--save", saved, "--embed-threshold", "20") == 0
+    model = gw.load_model(saved)
+    embedding = [layer for layer in model.layers
+                 if isinstance(layer, gw.layers.CategoryEmbedding)]
+    assert len(embedding) == 1 and embedding[0].levels == [31]  # 30 levels and the unknown one
+    assert "network 2-8-2" in capsys.readouterr().out  # x and the city's code
+    new = _frame(n=5, seed=1)
+    new["city"][0] = "never seen"
+    assert main(["predict", "--model", saved, "--data", _csv(tmp_path / "n.csv", new),
+                 "--explain", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "1 category cell(s) not seen in training" in captured.err
+    rows = captured.out.splitlines()[1:]
+    assert len(rows) == 5 and all("city" in row and "x" in row for row in rows)
+    # one-hot below the threshold: 30 features for the city
+    assert _train(data, "--embed-threshold", "30") == 0
+    assert "network 31-8-2" in capsys.readouterr().out
+
+
+def test_latin1_needs_encoding_and_reads_with_it(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    rows = "".join(f"{i % 7},{'Zürich' if i % 2 else 'Genève'},{i % 2}\n" for i in range(60))
+    path.write_bytes(("x,city,label\n" + rows).encode("latin-1"))
+    assert _train(str(path)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not UTF-8 text" in err and "--encoding latin-1" in err
+    assert _train(str(path), "--encoding", "latin-1") == 0
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: (d / "t.parquet").write_bytes(b"PAR1 not really"),
+     "t.parquet' is not a readable Parquet file"),
+    (lambda d: pq.write_table(pa.table({"x": [1.0, 2.0], "tags": [[1], [2, 3]],
+                                        "label": [0, 1]}), d / "t.parquet"),
+     "column 'tags' of"),
+    (lambda d: (d / "t.csv").write_text('x,label\n1,0\n"2,1\n3,0\n'),
+     "line 3 of"),
+])
+def test_bad_tables_get_one_error_line(tmp_path, capsys, make, expected):
+    make(tmp_path)
+    path = next(p for p in tmp_path.iterdir())
+    assert _train(str(path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gradwise: error: --data: ") and err.count("\n") == 1
+    assert expected in err
+    if "tags" in expected:
+        assert "holds list" in err and "--drop tags" in err
+
+
+def test_numbers_in_training_and_text_at_predict(tmp_path, capsys):
+    saved = str(tmp_path / "m.npz")
+    assert _train(_csv(tmp_path / "t.csv", _frame()), "--save", saved) == 0
+    new = _frame(n=4)
+    new["x"] = np.array(["1.5", "2", "abc", "3"])
+    assert main(["predict", "--model", saved, "--data", _csv(tmp_path / "n.csv", new)]) == 2
+    assert "column 'x' expects numbers, line 4 of" in capsys.readouterr().err
+
+
+def test_a_table_over_the_memory_budget_is_streamed_with_the_same_result_from_csv_and_parquet(
+        tmp_path, capsys):
+    frame = _frame(n=600)
+    csv_path = _csv(tmp_path / "t.csv", frame)
+    pq.write_table(pa.table(frame), tmp_path / "t.parquet")
+    outputs = []
+    for data in (csv_path, str(tmp_path / "t.parquet")):
+        saved = str(tmp_path / f"{len(outputs)}.npz")
+        assert _train(data, "--memory-budget", "1K", "--save", saved, "--epochs", "30",
+                      "--learning-rate", "0.01") == 0
+        out = capsys.readouterr().out
+        assert "streamed: 600 rows" in out and "by a seeded hash of the row position" in out
+        test = next(line for line in out.splitlines() if line.startswith("test"))
+        outputs.append((test, gw.load_model(saved).get_weights()))
+    assert outputs[0][0] == outputs[1][0]
+    for a, b in zip(outputs[0][1], outputs[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert float(outputs[0][0].split()[2]) > 0.7  # accuracy: the label is learnable
+    assert main(["predict", "--model", str(tmp_path / "1.npz"), "--data", csv_path]) == 0
+    assert "accuracy against column 'label'" in capsys.readouterr().err
+
+
+def test_streaming_refuses_options_that_need_the_table_in_memory(tmp_path, capsys):
+    data = _csv(tmp_path / "t.csv", _frame())
+    assert _train(data, "--memory-budget", "1K", "--cv", "3") == 2
+    assert "--memory-budget: a streamed run" in capsys.readouterr().err
+    assert _train(data, "--memory-budget", "lots") == 2
+    assert "--memory-budget: expected a size such as 2G" in capsys.readouterr().err
+
+
+def test_output_larger_than_the_free_disk_space_is_refused(tmp_path, capsys, monkeypatch):
+    import collections
+    import shutil
+    data = _csv(tmp_path / "t.csv", _frame())
+    saved = str(tmp_path / "m.npz")
+    assert _train(data, "--save", saved) == 0
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9, 100))
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", saved, "--data", data, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--out: " in err and "MB free" in err and not out.exists()

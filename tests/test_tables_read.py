@@ -1,0 +1,194 @@
+"""Reading tables with Arrow (gradwise.tabular.read, .columns, .stream): CSV and Parquet give
+the same encoding, bad files get errors naming the file, column and line, streaming keeps its
+splits stable."""
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+import pyarrow.parquet as pq  # noqa: E402
+
+from gradwise.tabular import columns as tab_columns  # noqa: E402
+from gradwise.tabular import stream  # noqa: E402
+from gradwise.tabular.errors import TableError  # noqa: E402
+from gradwise.tabular.read import read_table  # noqa: E402
+
+
+def _encode(path, **read):
+    table = read_table(path, **read)
+    spec, analysed = tab_columns.infer_spec(table, table.column_names)
+    return spec, tab_columns.encode(table, spec, impute=True, analysed=analysed)[0]
+
+
+def _frame(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"x": np.round(rng.standard_normal(n), 3), "k": rng.integers(0, 5, n),
+            "city": np.array(["paris", "lyon", "nice"])[rng.integers(0, 3, n)],
+            "when": (np.datetime64("2024-01-01") + rng.integers(0, 300, n)).astype(str)}
+
+
+def _write_csv(path, frame):
+    names = list(frame)
+    rows = zip(*(frame[name] for name in names))
+    path.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+def test_csv_and_parquet_encode_to_the_same_float32_matrix(tmp_path):
+    frame = _frame()
+    csv_spec, X_csv = _encode(_write_csv(tmp_path / "t.csv", frame))
+    table = pa.table({**{k: v for k, v in frame.items() if k != "when"},
+                      "when": pa.array(frame["when"].astype("datetime64[s]"))})
+    pq.write_table(table, tmp_path / "t.parquet")
+    parquet_spec, X_parquet = _encode(tmp_path / "t.parquet")
+    assert [c["kind"] for c in csv_spec] == ["number", "number", "category", "date"]
+    assert csv_spec == parquet_spec
+    assert X_csv.dtype == np.float32 and X_csv.flags.c_contiguous
+    np.testing.assert_array_equal(X_csv, X_parquet)
+    # the independent truth: the frame itself, one-hot by sorted level, dates by NumPy
+    levels = sorted(set(frame["city"]))
+    days = frame["when"].astype("datetime64[D]")
+    expected = np.column_stack([
+        frame["x"], frame["k"],
+        (frame["city"][:, None] == np.array(levels)[None, :]).astype(float),
+        days.astype("datetime64[Y]").astype(int) + 1970,
+        days.astype("datetime64[M]").astype(int) % 12 + 1,
+        (days - days.astype("datetime64[M]")).astype(int) + 1,
+        (days.astype(int) + 3) % 7])
+    np.testing.assert_array_equal(X_csv, expected.astype(np.float32))
+
+
+def test_a_folder_of_parquet_files_reads_as_one_table(tmp_path):
+    frame = _frame(40)
+    table = pa.table({k: v for k, v in frame.items() if k != "when"})
+    (tmp_path / "parts").mkdir()
+    pq.write_table(table.slice(0, 25), tmp_path / "parts" / "a.parquet")
+    pq.write_table(table.slice(25), tmp_path / "parts" / "b.parquet")
+    read = read_table(tmp_path / "parts")
+    assert read.num_rows == 40 and read.data.column("k").to_pylist() == frame["k"].tolist()
+
+
+def test_a_folder_with_mismatched_schemas_names_the_column_and_files(tmp_path):
+    (tmp_path / "parts").mkdir()
+    pq.write_table(pa.table({"a": [1, 2], "b": [1.0, 2.0]}), tmp_path / "parts" / "a.parquet")
+    pq.write_table(pa.table({"a": [1, 2], "b": ["x", "y"]}), tmp_path / "parts" / "b.parquet")
+    with pytest.raises(TableError, match=r"do not share one schema: column 'b' is double in "
+                                         r"a\.parquet and string in b\.parquet"):
+        read_table(tmp_path / "parts")
+
+
+def test_a_truncated_parquet_file_is_named(tmp_path):
+    pq.write_table(pa.table({"a": list(range(1000))}), tmp_path / "t.parquet")
+    data = (tmp_path / "t.parquet").read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(data[:len(data) // 2])
+    with pytest.raises(TableError, match=r"cut\.parquet' is not a readable Parquet file"):
+        read_table(tmp_path / "cut.parquet")
+
+
+@pytest.mark.parametrize("values, kind", [
+    ([[1, 2], [3]], "list"), ([{"u": 1}, {"u": 2}], "struct"), ([b"\x00", b"\x01"], "binary")])
+def test_parquet_columns_of_unsupported_types_are_refused_by_name(tmp_path, values, kind):
+    pq.write_table(pa.table({"a": [1.0, 2.0], "odd": values}), tmp_path / "t.parquet")
+    table = read_table(tmp_path / "t.parquet")
+    with pytest.raises(TableError, match=rf"column 'odd' of .* holds {kind}"):
+        tab_columns.infer_spec(table, table.column_names)
+
+
+def test_a_quoted_field_that_never_closes_names_its_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('a,b\n1,x\n2,"y\n3,z\n')
+    with pytest.raises(TableError, match=r"line 3 of .* opens a quoted field that never closes"):
+        read_table(path)
+
+
+def test_latin1_needs_its_encoding_named_and_then_reads(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("a,city\n1,Z\xfcrich\n2,Gen\xe8ve\n".encode("latin-1"))
+    with pytest.raises(TableError, match="is not UTF-8 text") as error:
+        read_table(path)
+    assert error.value.remedy == "encoding"
+    table = read_table(path, encoding="latin-1")
+    assert table.data.column("city").to_pylist() == ["Zürich", "Genève"]
+
+
+def test_numbers_in_training_and_text_at_predict_name_column_and_line(tmp_path):
+    spec, _ = _encode(_write_csv(tmp_path / "train.csv", {"x": [1, 2, 3], "y": [1, 2, 3]}))
+    (tmp_path / "new.csv").write_text("x,y\n1,2\n\n3,abc\n")
+    table = read_table(tmp_path / "new.csv")
+    with pytest.raises(TableError, match=r"column 'y' expects numbers, line 4 of .* has 'abc'"):
+        tab_columns.encode(table, spec, impute=False)
+
+
+def test_unseen_levels_are_zero_one_hot_and_code_zero_embedded(tmp_path):
+    train = read_table(_write_csv(tmp_path / "a.csv", {"c": ["u", "v", "w"], "x": [1, 2, 3]}))
+    spec, _ = tab_columns.infer_spec(train, ["c"], embed_threshold=2)
+    assert spec[0]["embed"] and tab_columns.width(spec[0]) == 1
+    new = read_table(_write_csv(tmp_path / "b.csv", {"c": ["w", "new", "u"], "x": [1, 2, 3]}))
+    X, unknown = tab_columns.encode(new, spec, impute=False)
+    assert unknown == 1 and X[:, 0].tolist() == [3.0, 0.0, 1.0]
+    one_hot = [dict(spec[0], embed=False)]
+    X, unknown = tab_columns.encode(new, one_hot, impute=False)
+    assert unknown == 1 and X.tolist() == [[0, 0, 1], [0, 0, 0], [1, 0, 0]]
+
+
+def test_row_splits_are_seeded_stable_and_near_their_ratios():
+    positions = np.arange(200_000)
+    splits = stream.row_splits(positions, seed=3)
+    np.testing.assert_array_equal(splits[1000:2000], stream.row_splits(positions[1000:2000], 3))
+    shares = np.bincount(splits, minlength=3) / len(positions)
+    np.testing.assert_allclose(shares, [0.6, 0.2, 0.2], atol=0.005)
+    assert (stream.row_splits(positions, seed=4) != splits).mean() > 0.4
+
+
+def test_streamed_batches_cover_each_split_once_with_the_scanned_statistics(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 5000
+    x = rng.standard_normal(n)
+    table = pa.table({"x": x, "c": np.array(["a", "b", "c"])[rng.integers(0, 3, n)],
+                      "label": (x > 0).astype(np.int64)})
+    (tmp_path / "parts").mkdir()
+    pq.write_table(table.slice(0, 3000), tmp_path / "parts" / "a.parquet")
+    pq.write_table(table.slice(3000), tmp_path / "parts" / "b.parquet")
+    stats = stream.scan(tmp_path / "parts", "label", seed=1, batch_rows=700)
+    split = stream.row_splits(np.arange(n), 1)
+    assert stats.counts == {"train": int((split == 0).sum()), "dev": int((split == 1).sum()),
+                            "test": int((split == 2).sum())}
+    assert stats.task == "classification" and stats.classes == [0.0, 1.0]
+    seen = x[split == 0].astype(np.float32).astype(np.float64)  # as the network sees them
+    np.testing.assert_allclose(stats.mean[0], seen.mean(), rtol=1e-9)
+    np.testing.assert_allclose(stats.scale[0], seen.std(), rtol=1e-6)
+    batches = list(stream.TableBatches(stats, "dev", batch_size=64, buffer_rows=500, seed=0))
+    X = np.concatenate([Xb for Xb, _ in batches])
+    y = np.concatenate([yb for _, yb in batches])
+    assert X.dtype == np.float32 and len(X) == stats.counts["dev"]
+    np.testing.assert_array_equal(np.sort(X[:, 0]), np.sort(x[split == 1].astype(np.float32)))
+    np.testing.assert_array_equal(y, (X[:, 0] > 0).astype(int))
+
+
+def test_fit_batches_learns_from_a_parquet_folder_streamed_by_gw_data(tmp_path):
+    import gradwise as gw
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = rng.standard_normal((n, 2))
+    city = rng.integers(0, 40, n)
+    label = (x[:, 0] + 2.0 * (city % 2) - 1.0 > 0).astype(np.int64)
+    table = pa.table({"x0": x[:, 0], "x1": x[:, 1],
+                      "city": np.array([f"c{k}" for k in city]), "label": label})
+    (tmp_path / "parts").mkdir()
+    for k, start in enumerate(range(0, n, 1000)):
+        pq.write_table(table.slice(start, 1000), tmp_path / "parts" / f"{k}.parquet")
+    train = gw.data.batches_from_table(tmp_path / "parts", "label", batch_size=32,
+                                       buffer_rows=1000, embed_threshold=20)
+    stats = train.stats
+    assert stats.spec[2]["embed"] and len(stats.mean) == 3
+    test = gw.data.batches_from_table(tmp_path / "parts", "label", "test", batch_size=512,
+                                      shuffle=False, stats=stats)
+    model = gw.Sequential([gw.layers.Normalization(mean=stats.mean, scale=stats.scale),
+                           gw.layers.CategoryEmbedding([2], [41], 4),
+                           gw.layers.Dense(16, activation="relu"),
+                           gw.layers.Dense(2, activation="softmax")], input_dim=3, seed=0)
+    model.compile(optimizer=gw.optimizers.Adam(1e-2), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    gw.data.fit_batches(model, train, epochs=8)
+    X = np.concatenate([Xb for Xb, _ in test])
+    y = np.concatenate([yb for _, yb in test])
+    assert model.evaluate(X, y)["accuracy"] > 0.9
