@@ -291,13 +291,13 @@ class TableBatches:
     def _targets(self, y):
         stats = self.stats
         if stats.task == "classification":
-            known = {value: i for i, value in enumerate(stats.classes)}
-            try:
-                return np.array([known[v] for v in y.tolist()], dtype=np.int64) \
-                    if y.dtype.kind not in "f" else np.searchsorted(stats.classes, y)
-            except KeyError as error:
-                raise TableError("path", f"the target has a class {error.args[0]!r} that the "
-                                         "statistics pass did not see.") from None
+            classes = np.asarray(stats.classes)
+            index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+            unseen = classes[index] != y
+            if unseen.any():
+                raise TableError("path", f"the target has a class {y[unseen][0]!r} that the "
+                                         "statistics pass did not see.")
+            return index.astype(np.int64)
         return ((y - stats.y_mean) / stats.y_std).astype(np.float64)
 
     def __iter__(self):
