@@ -65,7 +65,8 @@ def child_read(how, path):
     import pyarrow.csv as pacsv
     if how == "pandas":
         import pandas as pd
-    if how == "gradwise":
+    if how == "gradwise":  # imported before the clock starts, as pyarrow.csv is
+        import pyarrow.compute  # noqa: F401
         from gradwise.tabular.csv import read_csv
     extra = {}
     start = perf()

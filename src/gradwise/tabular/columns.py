@@ -112,12 +112,8 @@ class Column:
             values = np.array(column.to_numpy(zero_copy_only=False), dtype=np.float64)
             values[~np.isfinite(values)] = np.nan
             return values
-        try:  # the common case, every cell a number as written, in one pass
-            values = pc.cast(self.raw, pa.float64()).to_numpy(zero_copy_only=False)
-            if np.isfinite(values).all():
-                return np.asarray(values, dtype=np.float64)
-        except pa.ArrowInvalid:
-            pass
+        if not self._sample_is_numeric():  # one cell that is no number decides
+            return None
         text, gaps = self.text(), self.gaps()
         if gaps.all():  # only gaps: empty (a numeric column), or text such as "none" and "-"
             return np.full(len(gaps), np.nan) if not _mask(pc.not_equal(text, "")).any() \
@@ -133,13 +129,27 @@ class Column:
         values[gaps] = np.nan
         return values
 
+    def _sample_is_numeric(self, rows=2000):
+        """False when one of the first ``rows`` stripped cells is neither a finite number nor
+        a missing marker (then the column is text, whatever the other cells are)."""
+        pa, pc = _pa()
+        text = self.text().slice(0, rows)
+        gaps = _mask(pc.or_(pc.equal(text, ""),
+                            pc.is_in(pc.utf8_lower(text), value_set=pa.array(MARKERS))))
+        present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
+        try:
+            values = pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            return False
+        return bool(np.isfinite(values[~gaps]).all())
+
     def date_parts(self, parts=None):
         """``(n, len(parts))`` float64 date features (NaN rows where missing), or None when a
         present cell is not an ISO date. ``parts`` None decides them (an hour when times are
         written); the parts used are in ``self.parts``."""
         pa, pc = _pa()
-        gaps = self.gaps()
         if self.is_temporal:
+            gaps = self.gaps()
             moments = self.raw
             if parts is None:
                 timed = pa.types.is_timestamp(self.type) and bool(_mask(pc.not_equal(
@@ -148,6 +158,12 @@ class Column:
             if self.native:
                 return None
             text = self.text()
+            head = text.slice(0, 2000)
+            head_gaps = _mask(pc.or_(pc.equal(head, ""), pc.is_in(pc.utf8_lower(head),
+                                                                  value_set=pa.array(MARKERS))))
+            if not (_mask(pc.match_substring_regex(head, ISO_DATE)) | head_gaps).all():
+                return None  # one present cell that is no ISO date decides
+            gaps = self.gaps()
             present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
             if gaps.all() or not (_mask(pc.match_substring_regex(text, ISO_DATE)) | gaps).all():
                 return None

@@ -151,7 +151,7 @@ def fill_values(X, spec, strategy):
             if len(present) == 0:
                 raise TableError("X", f"column {column['name']!r} has no values in the "
                                       "training split to impute from", "drop", column["name"])
-            fills = [float(reduce(values.astype(np.float64))) for values in present.T]
+            fills = [float(reduce(values)) for values in present.T]
             column["fill"] = fills[0] if column["kind"] == "number" else fills
             column["indicator"] = column.pop("missing", False)
         filled.append(column)
