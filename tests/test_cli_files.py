@@ -52,7 +52,8 @@ def test_a_test_file_alone_and_statistics_from_the_training_split(tmp_path, caps
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, 0, None, _cli_data.load_files(args, loaded))
     assert [len(Xs) for Xs, _ in data.splits] == [750, 250, 300] and data.train_dev is None
-    np.testing.assert_allclose(data.moments[0], data.splits[0][0].mean(axis=0))
+    # the matrix is float32; its moments are float64 sums of those values
+    np.testing.assert_allclose(data.moments[0], data.splits[0][0].astype(np.float64).mean(axis=0))
     test_X = np.loadtxt(test, delimiter=",", skiprows=1, usecols=(0, 1, 2))
     np.testing.assert_allclose(data.splits[2][0], test_X)
     labels = np.loadtxt(test, delimiter=",", skiprows=1, usecols=3, dtype=str)
