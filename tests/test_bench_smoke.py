@@ -46,7 +46,6 @@ def test_step_module_entry_point():
     assert "floor us" in out
 
 
-<<<<<<< HEAD
 def test_tuning_quick_mode():
     """`python -m bench.tuning --quick`: every sampler's row, paired comparison and timing."""
     import pytest
@@ -59,7 +58,8 @@ def test_tuning_quick_mode():
     for name, row in rows.items():
         assert 0 < float(row[1]) < 1.5 and float(row[2]) <= float(row[1]), out
         assert sum(map(int, row[3].split("/"))) == 2 if name != "random" else row[3] == "-"
-=======
+
+
 def test_tables_smoke():
     out = _run("-m", "bench.tables", "--smoke", "--only", "read,e2e", timeout=900)
     table = [line for line in out.splitlines() if line.startswith("| 5,000")]
@@ -67,4 +67,3 @@ def test_tables_smoke():
     cells = [cell.strip() for cell in table[0].strip("|").split("|")]
     assert float(cells[4]) > 0 and float(cells[8]) > 0  # gradwise read s, whole train s
     assert "| 2,000" in out  # the streamed run
->>>>>>> 1d880e6 (Tables read by Apache Arrow: --data takes .csv, .tsv, .parquet or a folder of Parquet files (train, tune, predict, anomalies); columns encoded by Arrow's compute kernels into one C-ordered float32 matrix, no Python object per cell, with the CSV rules kept (separator sniffing, decimal commas, missing markers, ISO dates, identifier warnings, errors naming column, file and line); --encoding; text columns with more than --embed-threshold (20) levels embedded by a CategoryEmbedding layer (explained by column, unseen levels to the unknown row); --memory-budget streams larger tables (one statistics pass, shuffle buffer, split by a seeded hash of the row position) and gw.data.batches_from_table offers the same for fit_batches; errors for truncated or corrupt Parquet, list/struct/binary columns, mismatched folder schemas, unclosed quotes, numbers in training and text at predict time, output larger than the free disk space)
