@@ -45,11 +45,45 @@ def test_split_continuous_targets_not_stratified():
         gw.train_dev_test_split(X, y, stratify=True)
 
 
-@pytest.mark.parametrize("ratios", [(0.6, 0.2, 0.3), (0.8, 0.2), (0.5, 0.5, 0.0), (1.2, -0.1, -0.1)])
+@pytest.mark.parametrize("ratios", [(0.6, 0.2, 0.3), (0.8, 0.2), (0.5, 0.0, 0.5), (0.0, 0.5, 0.5),
+                                    (1.2, -0.1, -0.1), (1.0, 0.2, -0.2), (0.8, 0.2, float("nan"))])
 def test_split_bad_ratios(ratios):
     X, y = _labels()
     with pytest.raises(ValueError, match="ratios"):
         gw.train_dev_test_split(X, y, ratios)
+
+
+@pytest.mark.parametrize("y_shape", [(), (3,)])
+def test_split_dev_without_test(y_shape):
+    """Ratios (0.8, 0.2, 0): a train/dev partition of all rows, and empty test arrays of the
+    inputs' shapes and dtypes; stratified when y holds classes."""
+    X, labels = _labels((50, 30, 20))
+    y = labels if not y_shape else np.eye(3)[labels]
+    X_tr, X_dev, X_te, y_tr, y_dev, y_te = gw.train_dev_test_split(X, y, (0.8, 0.2, 0), seed=0)
+    assert (len(X_tr), len(X_dev)) == (80, 20)
+    assert X_te.shape == (0, 2) and X_te.dtype == X.dtype
+    assert y_te.shape == (0,) + y_shape and y_te.dtype == y.dtype
+    rows = np.concatenate([X_tr[:, 0], X_dev[:, 0]]) / 2
+    assert sorted(rows.astype(int)) == list(range(100))
+    np.testing.assert_array_equal(y_dev, y[(X_dev[:, 0] / 2).astype(int)])
+    np.testing.assert_array_equal(np.bincount(labels[(X_dev[:, 0] / 2).astype(int)]), [10, 6, 4])
+    again = gw.train_dev_test_split(X, y, (0.8, 0.2, 0.0), seed=0)
+    assert np.array_equal(again[1], X_dev)
+    other = gw.train_dev_test_split(X, y, (0.8, 0.2, 0.0), seed=1)
+    assert not np.array_equal(other[1], X_dev)
+
+
+def test_split_dev_without_test_stratified_needs_two_per_class():
+    X, y = _labels((30, 20, 2))
+    parts = gw.train_dev_test_split(X, y, (0.5, 0.5, 0), seed=0)  # 2 of class 2 suffice now
+    assert 2 in parts[3] and 2 in parts[4] and len(parts[2]) == 0
+    X, y = _labels((30, 20, 1))
+    with pytest.raises(ValueError, match="Class 2 has 1 sample.*train/dev split needs at least 2"):
+        gw.train_dev_test_split(X, y, (0.5, 0.5, 0), seed=0)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 2)), rng.normal(size=30)
+    parts = gw.train_dev_test_split(X, y, (0.7, 0.3, 0), seed=0)
+    assert [len(p) for p in parts] == [21, 9, 0, 21, 9, 0]
 
 
 def test_split_leaving_a_class_or_split_empty():

@@ -33,8 +33,10 @@ def _check_ratios(ratios):
         values = [float(r) for r in ratios]
     except TypeError:
         raise TypeError(f"ratios: expected 3 numbers (train, dev, test), received {ratios!r}") from None
-    if len(values) != 3 or not all(math.isfinite(v) and v > 0 for v in values):
-        raise ValueError(f"ratios: expected 3 positive numbers (train, dev, test), received {ratios!r}")
+    if (len(values) != 3 or not all(math.isfinite(v) for v in values)
+            or not (values[0] > 0 and values[1] > 0 and values[2] >= 0)):
+        raise ValueError("ratios: expected 3 numbers (train, dev, test), train and dev positive "
+                         f"and test positive or 0, received {ratios!r}")
     if abs(sum(values) - 1.0) > 1e-9:
         raise ValueError(f"ratios: expected numbers summing to 1, received {ratios!r} "
                          f"(sum {sum(values):.12g})")
@@ -57,9 +59,11 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=None, seed=None)
     ----------
     X : array of shape (n_samples, n_features)
     y : array of shape (n_samples,) or (n_samples, n_outputs)
-    ratios : tuple of 3 positive floats summing to 1, default (0.6, 0.2, 0.2)
+    ratios : tuple of 3 floats summing to 1, default (0.6, 0.2, 0.2)
         Fractions for train, dev and test: e.g. 60/20/20 for small data, 98/1/1 for large.
-        Sizes are ``round(ratio * n)`` for dev and test; train takes the rest.
+        Sizes are ``round(ratio * n)`` for dev and test; train takes the rest. Train and dev
+        must be positive; test may be 0 (e.g. ``(0.8, 0.2, 0)``), a dev set without a test
+        set, fine when no unbiased estimate of the final model is needed.
     stratify : bool or None, default None
         Keep the class proportions in every split. None means: stratify when ``y`` holds
         class labels (binary/multiclass labels or one-hot rows), not for continuous targets.
@@ -70,11 +74,15 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=None, seed=None)
     Returns
     -------
     X_train, X_dev, X_test, y_train, y_dev, y_test : arrays
+        With a test ratio of 0, ``X_test`` and ``y_test`` are empty: shapes
+        ``(0,) + X.shape[1:]`` and ``(0,) + y.shape[1:]``, dtypes of ``X`` and ``y``.
 
     Raises
     ------
     ValueError
-        ``ratios`` not 3 positive numbers summing to 1 (within 1e-9), a split with no sample,
+        ``ratios`` not 3 numbers summing to 1 (within 1e-9) with positive train and dev and a
+        non-negative test, a train or dev split with no sample (or a test split with none when
+        its ratio is positive),
         or (when stratifying) a class left out of a split.
     """
     train_ratio, dev_ratio, test_ratio = _check_ratios(ratios)
@@ -84,7 +92,8 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=None, seed=None)
     n = len(X)
     sizes = {"dev": round(dev_ratio * n), "test": round(test_ratio * n)}
     sizes["train"] = n - sizes["dev"] - sizes["test"]
-    for split in _SPLITS:
+    splits = _SPLITS if test_ratio > 0 else _SPLITS[:2]
+    for split in splits:
         if sizes[split] <= 0:
             raise ValueError(f"ratios={tuple(ratios)!r} leave the {split} split with "
                              f"{sizes[split]} samples out of {n}; use more data or larger ratios.")
@@ -94,14 +103,17 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=None, seed=None)
     elif stratify and labels is None:
         raise ValueError("stratify=True needs class labels in y; received continuous targets.")
     if stratify:
-        _check_stratifiable(labels, sizes)
-    rest_idx, test_idx = _sk_split(np.arange(n), test_size=sizes["test"], random_state=seed,
-                                   stratify=labels if stratify else None)
+        _check_stratifiable(labels, sizes, splits)
+    if sizes["test"]:
+        rest_idx, test_idx = _sk_split(np.arange(n), test_size=sizes["test"], random_state=seed,
+                                       stratify=labels if stratify else None)
+    else:  # no test set: the dev split is drawn from all the data, seeded the same way
+        rest_idx, test_idx = np.arange(n), np.arange(0)
     rest_seed = None if seed is None else int(np.random.SeedSequence(seed).generate_state(1)[0])
     train_idx, dev_idx = _sk_split(rest_idx, test_size=sizes["dev"], random_state=rest_seed,
                                    stratify=labels[rest_idx] if stratify else None)
     if stratify:
-        for split, idx in zip(_SPLITS, (train_idx, dev_idx, test_idx)):
+        for split, idx in zip(splits, (train_idx, dev_idx, test_idx)):
             missing = np.setdiff1d(np.unique(labels), labels[idx])
             if missing.size:
                 raise ValueError(f"The {split} split has no sample of class {missing[0].item()!r}; "
@@ -109,13 +121,13 @@ def train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=None, seed=None)
     return X[train_idx], X[dev_idx], X[test_idx], y[train_idx], y[dev_idx], y[test_idx]
 
 
-def _check_stratifiable(labels, sizes):
+def _check_stratifiable(labels, sizes, splits=_SPLITS):
     classes, counts = np.unique(labels, return_counts=True)
     for cls, count in zip(classes, counts):
-        if count < 3:
-            raise ValueError(f"Class {cls.item()!r} has {count} sample(s): a stratified train/dev/test "
-                             "split needs at least 3, one per split.")
-    for split in _SPLITS:
+        if count < len(splits):
+            raise ValueError(f"Class {cls.item()!r} has {count} sample(s): a stratified "
+                             f"{'/'.join(splits)} split needs at least {len(splits)}, one per split.")
+    for split in splits:
         if sizes[split] < len(classes):
             raise ValueError(f"The {split} split would hold {sizes[split]} samples, fewer than the "
                              f"{len(classes)} classes: a class would be left empty.")
