@@ -10,15 +10,16 @@ from .base import Callback, CallbackList, History, ProgbarLogger
 from .files import CSVLogger, ModelCheckpoint
 from .monitoring import (EarlyStopping, LearningRateScheduler, MonitorMixin, ReduceLROnPlateau,
                          TerminateOnNaN)
+from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
            "TerminateOnNaN", "ReduceLROnPlateau", "LearningRateScheduler", "ModelCheckpoint",
-           "CSVLogger", "MonitorMixin", "get", "serialize"]
+           "CSVLogger", "TensorBoard", "MonitorMixin", "get", "serialize"]
 
 
 _REGISTRY = {cls.__name__: cls for cls in (History, EarlyStopping, TerminateOnNaN, ProgbarLogger,
                                            ReduceLROnPlateau, LearningRateScheduler,
-                                           ModelCheckpoint, CSVLogger)}
+                                           ModelCheckpoint, CSVLogger, TensorBoard)}
 family(Callback, _REGISTRY, "callback")
 
 
