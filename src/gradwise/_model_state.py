@@ -36,7 +36,7 @@ class WeightsAndConfig:
 
     def save(self, path, metadata=None):
         """Write the model to one ``.npz`` file; see :func:`gradwise.io.save_model`."""
-        from .io import save_model
+        from .io.saving import save_model
         save_model(self, path, metadata=metadata)
 
     def count_params(self):

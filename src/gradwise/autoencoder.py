@@ -218,7 +218,7 @@ class Autoencoder:
         """Write the network to one model file (see :func:`gradwise.save_model`), with what
         :meth:`load` needs to tell the encoder from the decoder, and ``metadata`` (a dict of
         JSON types, returned by ``load(path).model.metadata``)."""
-        from .io import save_model
+        from .io.saving import save_model
         self._require_built()
         if metadata is not None and not isinstance(metadata, dict):
             raise TypeError(f"metadata: expected a dict, received {type(metadata).__name__}.")
@@ -229,7 +229,7 @@ class Autoencoder:
     @classmethod
     def load(cls, path):
         """Read an autoencoder written by :meth:`save` (ready to encode, decode and train on)."""
-        from .io import load_model
+        from .io.loading import load_model
         model = load_model(path)
         if not isinstance(model.metadata.get("autoencoder"), dict):
             raise ValueError(f"path: {path!r} holds a model but not an autoencoder written by "

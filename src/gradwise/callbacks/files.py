@@ -48,7 +48,7 @@ class ModelCheckpoint(MonitorMixin, Callback):
                 return
             self.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        from ..io import save_model  # io imports callbacks' siblings; import late
+        from ..io.saving import save_model  # saving imports the losses and optimizers: late
         save_model(self.model, path)
         self.saved.append((epoch, path))
         if self.verbose:

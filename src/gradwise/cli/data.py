@@ -311,8 +311,8 @@ def label_text(value):
 
 def check_output_path(path, option):
     """Refuse, before any training, a path that cannot be written."""
-    from ..io import _unwritable
-    problem = None if path is None else _unwritable(path)
+    from ..io.files import unwritable
+    problem = None if path is None else unwritable(path)
     if problem:
         raise ValueError(f"{option}: {problem}.")
 

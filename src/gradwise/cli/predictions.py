@@ -141,10 +141,10 @@ def write_table(path, header, rows):
     if path is None:
         sys.stdout.write(buffer.getvalue())
         return
-    from ..io import _atomic_write
+    from ..io.files import atomic_write
     data = buffer.getvalue().encode("utf-8")
     check_free_space(path, len(data))
-    _atomic_write(path, lambda file: file.write(data), suffix=".csv")
+    atomic_write(path, lambda file: file.write(data), suffix=".csv")
 
 
 def check_free_space(path, size):

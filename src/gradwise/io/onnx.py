@@ -40,6 +40,8 @@ import os
 
 import numpy as np
 
+from .files import atomic_write, unwritable
+
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "export_onnx"]
 
 #: Opset written when ``opset=None``: widely supported by ONNX runtimes.
@@ -108,10 +110,7 @@ def export_onnx(model, path, opset=None, metadata=None):
     proto = _build_model(onnx, model, _check_opset(onnx, opset))
     onnx.helper.set_model_props(proto, metadata or {})
     onnx.checker.check_model(proto, full_check=True)
-    # Imported here, not at the top: io imports this module while it loads.
-    from . import _atomic_write
-
-    _atomic_write(path, lambda file: _write(file, proto), suffix=".onnx")
+    atomic_write(path, lambda file: _write(file, proto), suffix=".onnx")
 
 
 def _write(file, proto):
@@ -123,12 +122,21 @@ def _check_path(path):
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise TypeError(f"path: expected a str or os.PathLike file name, received {path!r}.")
     path = os.fspath(path)
-    from . import _unwritable  # here: io imports this module while it loads
-    problem = _unwritable(path)
+    problem = unwritable(path)
     if problem:
         error = IsADirectoryError if os.path.isdir(path) else FileNotFoundError
         raise error(f"path: {problem}.")
     return path
+
+
+def _producer_version():
+    """The installed gradwise's version, for the file's ``producer_version`` (read from the
+    distribution, not from the package, which imports this module)."""
+    from importlib import metadata
+    try:
+        return metadata.version("gradwise")
+    except metadata.PackageNotFoundError:  # run from a source tree
+        return ""
 
 
 def _import_onnx():
@@ -168,10 +176,8 @@ def _build_model(onnx, model, opset):
     outputs = [helper.make_tensor_value_info("Y", elem_type, ["batch", model.output_dim])]
     body = helper.make_graph(graph.nodes, model.name, inputs, outputs, graph.initializers)
     opsets = [helper.make_opsetid("", opset)]
-    from .. import __version__
-
     proto = helper.make_model(body, opset_imports=opsets, producer_name="gradwise",
-                              producer_version=__version__,
+                              producer_version=_producer_version(),
                               doc_string=f"gradwise Sequential {model.name!r}: predict(X)")
     # The oldest IR version that carries this opset, so older runtimes can load the file.
     proto.ir_version = helper.find_min_ir_version_for(opsets)

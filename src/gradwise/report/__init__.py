@@ -25,7 +25,7 @@ import numpy as np
 
 from ..diagnostics import diagnose
 from ..explain import _labels, _ModelAdapter, permutation_importance
-from ..io import _atomic_write
+from ..io.files import atomic_write as _atomic_write
 from ..model import Sequential
 
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "binary_crossentropy",

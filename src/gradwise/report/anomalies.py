@@ -57,7 +57,7 @@ def anomaly_report(detector, errors, flagged, lines, worst, data_description, la
 
 def write_anomaly_report(path, *args, **options):
     """Write :func:`anomaly_report` to ``path`` atomically; returns ``path``."""
-    from ..io import _atomic_write
+    from ..io.files import atomic_write as _atomic_write
     page = anomaly_report(*args, **options).encode("utf-8")
     _atomic_write(path, lambda file: file.write(page), suffix=".html")
     return path

@@ -23,7 +23,7 @@ def read_saved_model(path):
     TableError
         About ``path``: the file cannot be loaded, or lacks the column encoding.
     """
-    from ..io import load_model
+    from ..io.loading import load_model
     try:
         model = load_model(path)
     except (OSError, ValueError) as error:
