@@ -1,7 +1,12 @@
 """Checks made once at the front door (fit, predict, estimators, CLI), before any training work.
 
-Every message names the argument and what was expected.
+The one owner of argument checks: every message names the argument and what was expected, in
+one shape (``"Expected a positive integer, received units=0"``), and the same mistake raises the
+same type everywhere: a value of the wrong type (a bool, a string, a float where an integer is
+expected) raises ``TypeError``, a value of the right type out of range (zero, negative, NaN)
+raises ``ValueError``.
 """
+import math
 import numbers
 
 import numpy as np
@@ -56,22 +61,67 @@ def check_sample_weight(sample_weight, n_samples, argument="sample_weight"):
 
 
 def check_positive_int(value, argument, allow_none=False):
+    """``value`` as an int after checking it is an integer > 0 (or None with ``allow_none``).
+
+    Raises
+    ------
+    TypeError
+        Not an integer (a bool, a float, a string): ``"Expected a positive integer, received
+        units='3'"``.
+    ValueError
+        An integer <= 0: ``"Expected a positive integer, received units=0"``.
+    """
     if value is None and allow_none:
         return None
+    kind = "a positive integer" + (" or None" if allow_none else "")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Expected a positive integer, received {argument}={value!r}")
+        raise TypeError(f"Expected {kind}, received {argument}={value!r}")
     if value <= 0:
-        raise ValueError(f"Expected a positive integer, received {argument}={value}")
+        raise ValueError(f"Expected {kind}, received {argument}={value!r}")
     return int(value)
 
 
-def check_fraction(value, argument, low=0.0, high=1.0):
-    """A number in ``[low, high)``."""
+def check_number(value, argument, low=0.0, high=None, low_open=True, kind="a positive number",
+                 allow_none=False, high_open=True):
+    """``value`` as a float after checking it is a finite real number above ``low`` (at least
+    ``low`` when not ``low_open``) and below ``high`` (at most ``high`` when not ``high_open``);
+    None passes with ``allow_none``.
+
+    Raises
+    ------
+    TypeError
+        Not a real number (a bool, a string, None): ``"Expected a positive number, received
+        alpha='1'"``.
+    ValueError
+        Not finite, or out of range: ``"Expected a positive number, received alpha=0"``; the
+        range is said by ``kind``.
+    """
+    if value is None and allow_none:
+        return None
+    kind = kind + (" or None" if allow_none else "")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Expected a number in [{low}, {high}), received {argument}={value!r}")
-    if not (low <= value < high):
-        raise ValueError(f"Expected a number in [{low}, {high}), received {argument}={value}")
+        raise TypeError(f"Expected {kind}, received {argument}={value!r}")
+    above = value > low if low_open else value >= low
+    below = high is None or (value < high if high_open else value <= high)
+    if not (math.isfinite(value) and above and below):
+        raise ValueError(f"Expected {kind}, received {argument}={value!r}")
     return float(value)
+
+
+def check_positive_number(value, argument, allow_none=False):
+    """A finite number > 0 (see :func:`check_number`)."""
+    return check_number(value, argument, allow_none=allow_none)
+
+
+def check_non_negative_number(value, argument):
+    """A finite number >= 0 (see :func:`check_number`)."""
+    return check_number(value, argument, low_open=False, kind="a non-negative number")
+
+
+def check_fraction(value, argument, low=0.0, high=1.0):
+    """A number in ``[low, high)`` (see :func:`check_number`)."""
+    return check_number(value, argument, low=low, high=high, low_open=False,
+                        kind=f"a number in [{low:g}, {high:g})")
 
 
 def check_same_length(X, y, x_argument="X", y_argument="y"):

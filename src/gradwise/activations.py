@@ -16,6 +16,7 @@ import math
 
 from .backend import xp
 from ._registry import Configurable, family, resolve, serialize
+from ._validation import check_positive_number
 
 
 class Activation(Configurable):
@@ -138,9 +139,7 @@ class ELU(Activation):
     auto_initializer = "he_normal"
 
     def __init__(self, alpha=1.0):
-        if not (math.isfinite(alpha) and alpha > 0):
-            raise ValueError(f"Expected a positive number, received alpha={alpha}")
-        self.alpha = float(alpha)
+        self.alpha = check_positive_number(alpha, "alpha")
 
     def forward(self, z, out=None):
         neg = self.alpha * xp.expm1(xp.minimum(z, 0.0))

@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split as _sk_split
 from sklearn.utils.multiclass import type_of_target
 
 from ._training import prepare, prepare_validation, train
+from ._validation import check_positive_int
 from .layers.normalization import standard_moments
 
 __all__ = ["train_dev_test_split", "Standardizer", "iterate_minibatches", "MemmapBatches",
@@ -222,12 +223,6 @@ class Standardizer:
 
 
 # -- mini-batches ----------------------------------------------------------------------------
-def _positive_int(value, argument):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"Expected a positive integer, received {argument}={value!r}")
-    return int(value)
-
-
 def _generator(rng):
     if isinstance(rng, np.random.Generator):
         return rng
@@ -255,7 +250,7 @@ def iterate_minibatches(X, y=None, batch_size=32, shuffle=True, rng=None):
     X_batch : array of shape (<= batch_size, n_features)
     y_batch : array of shape (<= batch_size, ...) or None
     """
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     n = len(X)
     if y is not None and len(y) != n:
         raise ValueError(f"X and y have different numbers of samples: {n} and {len(y)}.")
@@ -297,8 +292,8 @@ class MemmapBatches:
         if self.y is not None and self.y.shape[0] != self.X.shape[0]:
             raise ValueError(f"X and y have different numbers of samples: {self.X.shape[0]} "
                              f"and {self.y.shape[0]}.")
-        self.batch_size = _positive_int(batch_size, "batch_size")
-        chunk_size = _positive_int(chunk_size, "chunk_size")
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
         self.chunk_size = -(-chunk_size // self.batch_size) * self.batch_size
         self.shuffle, self.rng, self.dtype = bool(shuffle), _generator(rng), dtype
 
@@ -423,7 +418,7 @@ def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, 
     History
         ``history.history["loss"]`` holds the sample-weighted mean batch loss of each epoch.
     """
-    epochs = _positive_int(epochs, "epochs")
+    epochs = check_positive_int(epochs, "epochs")
     if augment is not None and not callable(augment):
         raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
     model._check_compiled()

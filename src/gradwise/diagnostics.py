@@ -15,6 +15,7 @@ import numpy as np
 
 from . import losses, metrics
 from .callbacks import Callback
+from ._validation import check_positive_int, check_positive_number
 
 __all__ = ["DiagnosisReport", "diagnose", "GradientHealth", "RECIPE"]
 
@@ -231,18 +232,11 @@ class GradientHealth(Callback):
     def __init__(self, every=None, vanishing_ratio=1e-3, vanishing_floor=1e-8,
                  exploding_threshold=1e3, exploding_growth=1e3):
         super().__init__()
-        if every is not None and (isinstance(every, bool) or not isinstance(every, numbers.Integral)
-                                  or every <= 0):
-            raise ValueError(f"Expected a positive integer or None, received every={every!r}")
-        for name, value in (("vanishing_ratio", vanishing_ratio), ("vanishing_floor", vanishing_floor),
-                            ("exploding_threshold", exploding_threshold),
-                            ("exploding_growth", exploding_growth)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"Expected a positive number, received {name}={value!r}")
-        self.every = every
-        self.vanishing_ratio, self.vanishing_floor = float(vanishing_ratio), float(vanishing_floor)
-        self.exploding_threshold = float(exploding_threshold)
-        self.exploding_growth = float(exploding_growth)
+        self.every = check_positive_int(every, "every", allow_none=True)
+        self.vanishing_ratio = check_positive_number(vanishing_ratio, "vanishing_ratio")
+        self.vanishing_floor = check_positive_number(vanishing_floor, "vanishing_floor")
+        self.exploding_threshold = check_positive_number(exploding_threshold, "exploding_threshold")
+        self.exploding_growth = check_positive_number(exploding_growth, "exploding_growth")
         self.records, self.flags = [], []
 
     def on_train_begin(self, logs=None):

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from . import losses
-from ._validation import check_features
+from ._validation import check_features, check_positive_int
 from .layers import BatchNormalization
 
 __all__ = ["input_gradients", "gradient_x_input", "permutation_importance"]
@@ -237,8 +237,7 @@ def permutation_importance(model, X, y, n_repeats=10, scoring=None, random_state
     y = _labels(model, y)
     if len(y) != len(X):
         raise ValueError(f"X and y have different numbers of samples: {len(X)} and {len(y)}.")
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
-        raise ValueError(f"Expected a positive integer, received n_repeats={n_repeats!r}")
+    n_repeats = check_positive_int(n_repeats, "n_repeats")
     if groups is not None:
         return _grouped_permutation_importance(_ModelAdapter(model), X, y, int(n_repeats),
                                                scoring, random_state, sample_weight, groups)

@@ -27,6 +27,7 @@ import math
 
 from .backend import xp
 from ._registry import Configurable, family, resolve, serialize as _serialize
+from ._validation import check_positive_number
 
 
 def _fans(shape):
@@ -74,9 +75,7 @@ class RandomNormal(Initializer):
     """Normal draws with mean ``mean`` and standard deviation ``stddev`` (default 0.01)."""
 
     def __init__(self, mean=0.0, stddev=0.01):
-        if not stddev > 0:
-            raise ValueError(f"Expected a positive number, received stddev={stddev}")
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean, self.stddev = float(mean), check_positive_number(stddev, "stddev")
 
     def __call__(self, shape, rng):
         return rng.normal(self.mean, self.stddev, size=shape)
@@ -101,9 +100,8 @@ class VarianceScaling(Initializer):
             raise ValueError(
                 f"Expected distribution 'normal' or 'uniform', received distribution={distribution!r}"
             )
-        if not scale > 0:
-            raise ValueError(f"Expected a positive number, received scale={scale}")
-        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        self.scale = check_positive_number(scale, "scale")
+        self.mode, self.distribution = mode, distribution
 
     def __call__(self, shape, rng):
         fan_in, fan_out = _fans(shape)

@@ -57,11 +57,6 @@ class LearningRateFinderResult:
         return getattr(self, key)
 
 
-def _check_positive(value, argument):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and value > 0):
-        raise ValueError(f"Expected a positive number, received {argument}={value!r}")
-    return float(value)
 
 
 def find_learning_rate(model, X, y, min_lr=1e-6, max_lr=1.0, steps=100, batch_size=32,
@@ -90,18 +85,17 @@ def find_learning_rate(model, X, y, min_lr=1e-6, max_lr=1.0, steps=100, batch_si
     -------
     LearningRateFinderResult
     """
-    from ._validation import check_positive_int
+    from ._validation import check_fraction, check_positive_int, check_positive_number
 
-    min_lr, max_lr = _check_positive(min_lr, "min_lr"), _check_positive(max_lr, "max_lr")
+    min_lr, max_lr = check_positive_number(min_lr, "min_lr"), check_positive_number(max_lr, "max_lr")
     if min_lr >= max_lr:
         raise ValueError(f"Expected min_lr < max_lr, received min_lr={min_lr}, max_lr={max_lr}")
     steps = check_positive_int(steps, "steps")
     if steps < 2:
         raise ValueError(f"Expected at least 2 steps, received steps={steps}")
     batch_size = check_positive_int(batch_size, "batch_size")
-    if not (isinstance(beta, (int, float)) and 0 <= beta < 1):
-        raise ValueError(f"Expected a number in [0, 1), received beta={beta!r}")
-    if _check_positive(diverge_factor, "diverge_factor") <= 1:
+    check_fraction(beta, "beta")
+    if check_positive_number(diverge_factor, "diverge_factor") <= 1:
         raise ValueError(f"Expected a number > 1, received diverge_factor={diverge_factor}")
     X, y, _ = prepare(model, X, y)
     batch_size = min(batch_size, len(X))

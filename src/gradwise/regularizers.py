@@ -12,22 +12,17 @@ Examples
 >>> L2(0.1)(np.array([[1.0, -2.0]]))
 0.25
 """
-import numbers
 
 from .backend import xp
 from ._registry import Configurable, family, resolve, serialize
+from ._validation import check_non_negative_number
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize"]
 
 
 def _check_factor(value, argument):
     """Return ``value`` as a float, or raise naming ``argument`` unless it is finite and >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Expected a non-negative number, received {argument}={value!r}.")
-    value = float(value)
-    if not (xp.isfinite(value) and value >= 0):
-        raise ValueError(f"Expected a non-negative number, received {argument}={value:g}.")
-    return value
+    return check_non_negative_number(value, argument)
 
 
 class Regularizer(Configurable):

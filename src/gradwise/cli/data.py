@@ -15,7 +15,7 @@ Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std mome
                                   "n_features feature_names columns target impute train_dev "
                                   "sources")
 
-from ..tabular.saved import ANOMALY_KIND, METADATA_KIND, read_saved_model
+from ..tabular.saved import ANOMALY_KIND, METADATA_KIND, read_saved_model  # noqa: F401
 from .flags import options
 
 

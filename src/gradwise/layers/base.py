@@ -10,6 +10,7 @@ import numpy as np
 
 from ..backend import DEFAULT_DTYPE, xp
 from .._registry import Configurable, serialize
+from .._validation import check_fraction, check_positive_int as _positive_int
 
 
 class Layer(Configurable):
@@ -137,23 +138,11 @@ def _snake(name):
     return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
-def _positive_int(value, argument):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Expected a positive integer, received {argument}={value!r}")
-    if value <= 0:
-        raise ValueError(f"Expected a positive integer, received {argument}={value}")
-    return int(value)
 
 
-def _rate(value, argument, upper_open=True):
-    """A probability in [0, 1)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"Expected a number in [0, 1), received {argument}={value!r}") from None
-    if not (0.0 <= value < 1.0):
-        raise ValueError(f"Expected a number in [0, 1), received {argument}={value}")
-    return value
+def _rate(value, argument):
+    """A probability in [0, 1) (see :func:`gradwise._validation.check_fraction`)."""
+    return check_fraction(value, argument)
 
 
 __all__ = ["Layer", "serialize"]

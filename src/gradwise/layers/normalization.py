@@ -1,9 +1,9 @@
 """Input normalization with fixed statistics, and batch normalization (Ioffe & Szegedy 2015)."""
-import math
 
 import numpy as np
 
 from ..backend import xp
+from .._validation import check_fraction, check_positive_number
 from .base import Layer
 
 
@@ -110,11 +110,8 @@ class BatchNormalization(Layer):
 
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
-        if not (0.0 <= momentum < 1.0):
-            raise ValueError(f"Expected a number in [0, 1), received momentum={momentum}")
-        if not (math.isfinite(epsilon) and epsilon > 0):
-            raise ValueError(f"Expected a positive number, received epsilon={epsilon}")
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.momentum = check_fraction(momentum, "momentum", 0, 1)
+        self.epsilon = check_positive_number(epsilon, "epsilon")
 
     def _create_params(self, input_dim, rng):
         return {"gamma": xp.ones(input_dim), "beta": xp.zeros(input_dim)}
@@ -188,9 +185,7 @@ class LayerNormalization(Layer):
 
     def __init__(self, epsilon=1e-3, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
-        if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
-            raise ValueError(f"Expected a positive number, received epsilon={epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.epsilon = check_positive_number(epsilon, "epsilon")
 
     def _create_params(self, input_dim, rng):
         return {"gamma": xp.ones(input_dim), "beta": xp.zeros(input_dim)}

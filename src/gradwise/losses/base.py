@@ -1,8 +1,8 @@
 """The loss base class and the checks its subclasses share."""
-import numbers
 
 from ..backend import DEFAULT_DTYPE, xp
 from .._registry import Configurable
+from .._validation import check_number, check_positive_int
 
 #: Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` inside the logarithms.
 EPSILON = 1e-7
@@ -21,14 +21,10 @@ def _check_bool(value, argument):
 
 def _check_number(value, argument, positive=False, high=float("inf")):
     """Return ``value`` as a float after checking it is finite, >= 0 (or > 0) and <= ``high``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Expected a number, received {argument}={value!r}.")
-    value = float(value)
-    if not (xp.isfinite(value) and (value > 0 if positive else value >= 0) and value <= high):
-        what = "a positive number" if positive else "a non-negative number"
-        bounds = "" if high == float("inf") else f" at most {high:g}"
-        raise ValueError(f"Expected {what}{bounds}, received {argument}={value!r}.")
-    return value
+    what = "a positive number" if positive else "a non-negative number"
+    bounded = high != float("inf")
+    return check_number(value, argument, low_open=positive, high=high if bounded else None,
+                        high_open=False, kind=what + (f" at most {high:g}" if bounded else ""))
 
 
 def _check_y(y):
@@ -147,9 +143,8 @@ class Loss(Configurable):
             Empty, non-finite or mis-shaped ``y``, or labels outside what the loss expects; the
             message names ``y`` and the expectation.
         """
-        if isinstance(n_outputs, bool) or not isinstance(n_outputs, numbers.Integral) or n_outputs < 1:
-            raise ValueError(f"Expected a positive integer, received n_outputs={n_outputs!r}.")
-        return self._prepare(_check_y(y), int(n_outputs), dtype)
+        n_outputs = check_positive_int(n_outputs, "n_outputs")
+        return self._prepare(_check_y(y), n_outputs, dtype)
 
     _expects = "targets"
 

@@ -1,20 +1,14 @@
 """The optimizer base class: learning rate and schedules, clipping, state and step counter."""
-import math
-import numbers
 
 from .. import schedules
 from .clipping import clip_gradients
 from ..backend import xp
 from .._registry import Configurable
+from .._validation import check_number
 
 
 def _check(name, value, low=0.0, high=None, low_open=True, kind="positive number"):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (high is None or value < high)
-    if not ok:
-        raise ValueError(f"Expected a {kind}, received {name}={value!r}")
-    return float(value)
+    return check_number(value, name, low=low, high=high, low_open=low_open, kind=f"a {kind}")
 
 
 def _unit(name, value):

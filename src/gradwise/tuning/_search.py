@@ -11,7 +11,7 @@ import numpy as np
 from ..backend import kernels as _kernels
 from .._training import (TrainingDiverged, apply_class_weight, expected_saving, prepare,
                          prepare_validation)
-from .._validation import check_positive_int
+from .._validation import check_positive_int, check_positive_number
 from ..callbacks import Callback
 from ..callbacks.monitoring import _monitor_mode
 from ..model import Sequential
@@ -202,9 +202,7 @@ def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callb
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
                              or seed < 0):
         raise ValueError(f"Expected a non-negative integer or None, received seed={seed!r}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
-                                or not timeout > 0):
-        raise ValueError(f"Expected a positive number of seconds or None, received timeout={timeout!r}")
+    check_positive_number(timeout, "timeout", allow_none=True)
     if n_jobs == -1:
         from joblib import cpu_count
         n_jobs = cpu_count()
