@@ -51,6 +51,7 @@ POSITIVE_NUMBERS = [
     ("vanishing_ratio", lambda v: gw.GradientHealth(vanishing_ratio=v)),
     ("delta", lambda v: gw.losses.Huber(delta=v)),
     ("min_lr", lambda v: gw.find_learning_rate(_model(), X, Y, min_lr=v)),
+    ("stddev", lambda v: gw.augmentation.GaussianNoise(stddev=v)),
 ]
 
 

@@ -14,23 +14,22 @@ Examples
 ...     gw.augmentation.GaussianNoise(0.05)])
 >>> # model.fit(X_train, y_train, epochs=50, augment=augment)
 """
-import math
 import numbers
 
 import numpy as np
 from scipy import ndimage
 
 from ._registry import Configurable
+from ._validation import check_non_negative_number, check_positive_number
 
 __all__ = ["Augmenter", "GaussianNoise", "Mixup", "ImageAugmenter", "Compose"]
 
 
-def _number(value, argument, low=0.0, allow_low=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not (value > low or (allow_low and value == low)):
-        kind = "non-negative" if allow_low else "positive"
-        raise ValueError(f"Expected a {kind} number, received {argument}={value!r}")
-    return float(value)
+def _number(value, argument, allow_low=False):
+    """A positive number (non-negative with ``allow_low``), see :mod:`gradwise._validation`."""
+    if allow_low:
+        return check_non_negative_number(value, argument)
+    return check_positive_number(value, argument)
 
 
 def _check_batch(X):
