@@ -169,14 +169,14 @@ class Residual(Layer):
                 layer.add_regularization_gradients()
 
     def get_config(self):
-        from . import serialize
+        from .registry import serialize
         config = super().get_config()
         config["layers"] = [serialize(layer) for layer in self.layers]
         return config
 
     @classmethod
     def from_config(cls, config):
-        from . import deserialize
+        from .registry import deserialize
         return cls(**{**config, "layers": [deserialize(c) for c in config["layers"]]})
 
 

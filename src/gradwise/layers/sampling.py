@@ -1,9 +1,9 @@
 """The reparameterization trick of variational autoencoders (Kingma and Welling, 2014)."""
-import math
 
 import numpy as np
 
 from ..backend import xp
+from .._validation import check_non_negative_number
 from .base import Layer
 
 
@@ -36,10 +36,7 @@ class Sampling(Layer):
 
     def __init__(self, beta=1.0, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) \
-                or not math.isfinite(beta) or beta < 0:
-            raise ValueError(f"Expected a non-negative number, received beta={beta!r}")
-        self.beta = float(beta)
+        self.beta = check_non_negative_number(beta, "beta")
         self._kl = 0.0
 
     def _create_params(self, input_dim, rng):
