@@ -18,7 +18,6 @@ Examples
 >>> #                         "test": (X_test, y_test)}, feature_names=columns)
 """
 import html
-import io
 import os
 
 import numpy as np
@@ -27,6 +26,7 @@ from ..diagnostics import diagnose
 from ..explain import _labels, _ModelAdapter, permutation_importance
 from ..io.files import atomic_write as _atomic_write
 from ..model import Sequential
+from .pieces import _pre, _section, _svg, _table
 
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "binary_crossentropy",
                           "binary_focal_crossentropy")
@@ -174,30 +174,6 @@ def _pyplot():
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     return plt
-
-
-# -- pieces ----------------------------------------------------------------------------------
-def _section(title, body):
-    return [f"<h2>{html.escape(title)}</h2>", body]
-
-
-def _pre(text):
-    return f"<pre>{html.escape(text)}</pre>"
-
-
-def _svg(plt, figure):
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
-
-
-def _table(header, rows):
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _learning_curves(plt, curves):

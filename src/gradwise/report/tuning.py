@@ -3,7 +3,7 @@ trial against its number, with the best so far, and how much each hyperparameter
 import html
 import math
 
-from . import _svg, _table
+from .pieces import _svg, _table
 
 
 def search_section(plt, result):
