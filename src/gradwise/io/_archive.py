@@ -56,7 +56,7 @@ def read_archive(path):
     _check_is_zip(path)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as error:
         raise ValueError(f"{path}: not a gradwise model file: a damaged or truncated zip "
                          f"archive ({error}).") from None
     with archive:
@@ -124,7 +124,8 @@ def _header(archive, info, path):
             else:
                 raise ValueError(f"unsupported .npy version {version}")
             offset = member.tell()
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile, SyntaxError, TypeError) as error:
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, SyntaxError, TypeError,
+            NotImplementedError) as error:
         raise ValueError(f"{where} is not a readable array ({error}).") from None
     if dtype.hasobject or dtype.kind not in "biuf":
         raise ValueError(f"{where} has dtype {dtype}; model files hold numbers only "
@@ -142,7 +143,7 @@ def _read(archive, info, path):
     try:
         with archive.open(info) as member:
             return np.lib.format.read_array(member, allow_pickle=False)
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as error:
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, NotImplementedError) as error:
         raise ValueError(f"{path}: member {info.filename!r} is damaged ({error}).") from None
 
 
