@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from . import losses, metrics as metrics_module, optimizers
+from . import callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
 from .backend import kernels as _kernels
 from .backend import xp
 from ._training import (apply_class_weight, choose_compute_path, compute_path, iterate_batches,
@@ -295,7 +295,9 @@ class Sequential(WeightsAndConfig):
             Integer labels or one-hot rows for categorical cross-entropy, 0/1 for binary.
         batch_size : int or None, default 32
             None is batch gradient descent (one step per epoch), 1 is stochastic gradient
-            descent, anything else mini-batch gradient descent.
+            descent, anything else mini-batch gradient descent. The full-batch
+            :class:`~gradwise.optimizers.LBFGS` needs None (or at least ``len(X)``); it runs
+            one L-BFGS iteration per epoch.
         validation_split : float in [0, 1)
             Fraction held out from the end of the data (ignored if ``validation_data``).
         class_weight : dict or "balanced", optional
@@ -332,6 +334,11 @@ class Sequential(WeightsAndConfig):
             train_data, validation = split_validation(X, y, sample_weight, validation_split)
         self._augment = augment
         n_train = len(train_data[0])
+        if getattr(self.optimizer, "full_batch", False):  # L-BFGS: the whole objective at once
+            self.optimizer.check_fit(self, batch_size, n_train, augment)
+            callback_list = callbacks_module.CallbackList(callbacks, self, verbose, epochs, 1)
+            return self.optimizer.minimize(self, train_data, range(initial_epoch, epochs),
+                                           callback_list, validation)
         batch = min(batch_size or n_train, n_train)
         return train(self, lambda epoch: self._batches(*train_data, batch_size, shuffle),
                      range(initial_epoch, epochs), math.ceil(n_train / batch), batch, callbacks,

@@ -18,14 +18,15 @@ from .clipping import clip_gradients
 from .adam import Adam, AdamW, Nadam
 from .adaptive import Adagrad, RMSprop
 from .base import Optimizer
+from .lbfgs import LBFGS
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Nadam",
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Nadam", "LBFGS",
            "clip_gradients", "get", "serialize"]
 
 
 _REGISTRY = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam,
-             "adamw": AdamW, "nadam": Nadam}
+             "adamw": AdamW, "nadam": Nadam, "lbfgs": LBFGS}
 _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
 family(Optimizer, _REGISTRY, "optimizer")
 
