@@ -272,28 +272,29 @@ def adam(params, grads, m, v, scratch, beta_1, beta_2, step_size, eps_hat, use_c
 
     Notes
     -----
-    ``m = beta_1 (m - g) + g`` (that is ``beta_1 m + (1 - beta_1) g``), then entries of ``m``
+    ``m = beta_1 m + (1 - beta_1) g`` (as written: the shorter ``beta_1 (m - g) + g`` cancels
+    when ``g^2`` dwarfs ``v``, losing about three digits in float32), then entries of ``m``
     below the smallest normal number are flushed to zero: units whose gradient has become
     exactly zero (dead ReLUs) see ``m`` decay geometrically through the subnormal range, where
     x86 arithmetic is some 100 times slower; flushing changes the update by less than
-    ``tiny / eps``. ``v = beta_2 (v - g^2) + g^2``. The scalars take the arrays' dtype, so
+    ``tiny / eps``. ``v = beta_2 v + (1 - beta_2) g^2``. The scalars take the arrays' dtype, so
     float32 stays float32.
     """
     scalar = params.dtype.type
     tiny = _TINY.get(params.dtype) or scalar(xp.finfo(params.dtype).tiny)
     kernels = _kernel_for(use_compiled, params, grads, m, v)
     if kernels is not None:
-        kernels.adam(params, grads, m, v, scalar(beta_1), scalar(beta_2), scalar(step_size),
-                     scalar(eps_hat), tiny)
+        kernels.adam(params, grads, m, v, scalar(beta_1), scalar(1.0 - beta_1), scalar(beta_2),
+                     scalar(1.0 - beta_2), scalar(step_size), scalar(eps_hat), tiny)
         return
-    m -= grads
     m *= scalar(beta_1)
-    m += grads
+    xp.multiply(grads, scalar(1.0 - beta_1), out=scratch)
+    m += scratch
     xp.abs(m, out=scratch)
     xp.greater_equal(scratch, tiny, out=scratch)
     m *= scratch  # a multiply by the 0/1 mask, as the kernel does
     xp.multiply(grads, grads, out=scratch)
-    v -= scratch
+    scratch *= scalar(1.0 - beta_2)
     v *= scalar(beta_2)
     v += scratch
     denom = xp.sqrt(v, out=scratch)
@@ -303,13 +304,14 @@ def adam(params, grads, m, v, scratch, beta_1, beta_2, step_size, eps_hat, use_c
     params -= denom
 
 
-def _adam_loops(p, g, m, v, beta_1, beta_2, step, eps_hat, tiny):
+def _adam_loops(p, g, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, step, eps_hat,
+                tiny):
     for i in range(p.size):
         gi = g[i]
         square = gi * gi
-        mi = beta_1 * (m[i] - gi) + gi
+        mi = m[i] * beta_1 + gi * one_minus_beta_1
         mi = mi * (abs(mi) >= tiny)  # a multiply, not a branch, so the loop vectorizes
-        vi = beta_2 * (v[i] - square) + square
+        vi = v[i] * beta_2 + square * one_minus_beta_2
         m[i] = mi
         v[i] = vi
         p[i] -= mi / (np.sqrt(vi) + eps_hat) * step

@@ -369,13 +369,16 @@ class BaseMLP(BaseEstimator):
         train, validation = self._split(X, targets, sample_weight, random_state, early)
         batch_size = self._batch_size(len(train[0]))
         self._set_penalties(batch_size, weight_mean)
+        self._diverged = False
         if self.solver == "lbfgs":
             self._fit_lbfgs(train)
         else:
             if self.shuffle and hasattr(self.model_, "_shuffle_rng"):
                 self.model_._shuffle_rng = _SklearnShuffle(random_state)
             self._fit_stochastic(train, validation, batch_size, incremental)
-        if not np.isfinite(self.model_.params_buffer).all():
+        restored = early and self.best_validation_score_ is not None
+        if (getattr(self, "_diverged", False) and not restored) or \
+                not np.isfinite(self.model_.params_buffer).all():
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed.")
         return self
@@ -436,10 +439,20 @@ class BaseMLP(BaseEstimator):
 
     def _train(self, train, monitor, epochs, batch_size):
         callbacks = [monitor] + copy.deepcopy(list(self.callbacks or []))
-        self.model_.fit(train[0], self._network_targets(train[1]),
-                        epochs=self._epochs + epochs, initial_epoch=self._epochs,
-                        batch_size=batch_size, verbose=0, callbacks=callbacks,
-                        sample_weight=train[2], shuffle=self.shuffle)
+        from .._training import TrainingDiverged
+        try:
+            self.model_.fit(train[0], self._network_targets(train[1]),
+                            epochs=self._epochs + epochs, initial_epoch=self._epochs,
+                            batch_size=batch_size, verbose=0, callbacks=callbacks,
+                            sample_weight=train[2], shuffle=self.shuffle)
+        except TrainingDiverged as error:
+            # scikit-learn's MLP carries on with a non-finite loss and a NaN validation score;
+            # the epoch that diverged is recorded so, and fit() then keeps the best weights
+            # (early stopping) or refuses the non-finite result with scikit-learn's message.
+            monitor.losses.append(float(error.loss))
+            if monitor.validation_score is not None:
+                monitor.scores.append(float("nan"))
+            self._diverged = True
         self.n_iter_ = len(monitor.losses)
         self._epochs += self.n_iter_
         self.loss_curve_ += monitor.losses
