@@ -132,6 +132,17 @@ def test_auto_called_without_a_layer_is_glorot_uniform():
         gw.initializers.get("glorot_uniform")((6, 4), np.random.default_rng(3)))
 
 
-def test_estimators_default_to_auto():
-    assert gw.MLPClassifier().get_params()["kernel_initializer"] == "auto"
-    assert gw.MLPRegressor().get_params()["kernel_initializer"] == "auto"
+def test_estimators_default_to_scikit_learns_initialization_and_take_auto():
+    """The estimators are drop-ins for scikit-learn's MLP, so by default (None) they draw its
+    initial weights; ``kernel_initializer="auto"`` picks by the activation as Dense does."""
+    from sklearn.datasets import load_iris
+    assert gw.MLPClassifier().get_params()["kernel_initializer"] is None
+    assert gw.MLPRegressor().get_params()["kernel_initializer"] is None
+    X, y = load_iris(return_X_y=True)
+    clf = gw.MLPClassifier((8,), kernel_initializer="auto", max_iter=1, random_state=0)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    first = clf.model_.layers[0]
+    assert type(first.kernel_initializer).__name__ == "Auto"
