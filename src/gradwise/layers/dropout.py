@@ -1,4 +1,5 @@
 """Inverted dropout (Srivastava et al. 2014)."""
+from ..activations import SELU
 from ..backend import xp
 from .base import Layer, _rate
 
@@ -79,8 +80,8 @@ class AlphaDropout(Dropout):
     ``AlphaDropout``).
     """
 
-    #: SELU's negative saturation value, ``-scale * alpha``.
-    ALPHA_PRIME = -1.0507009873554805 * 1.6732632423543772
+    #: SELU's negative saturation value, ``-scale * alpha`` (the constants SELU owns).
+    ALPHA_PRIME = -SELU.scale * SELU.alpha
 
     def __init__(self, rate, name=None, trainable=True):
         super().__init__(rate, name=name, trainable=trainable)
