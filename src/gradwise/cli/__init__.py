@@ -13,6 +13,7 @@ import sys
 
 from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags, info as _cli_info,
                results as _cli_results)
+from . import guard as _guard
 from .parser import _parser
 
 
@@ -23,6 +24,7 @@ def _hidden(text):
         raise ValueError(f"--hidden: expected sizes like 128,128, received {text!r}.") from None
     if any(s <= 0 for s in sizes):
         raise ValueError(f"--hidden: expected positive sizes, received {text!r}.")
+    _guard.check_network_size([1, *sizes, 1])  # before reading data: the hidden layers alone
     return sizes
 
 
@@ -77,10 +79,18 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
     import gradwise as gw
     stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
                                       restore_best_weights=True)
-    history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
-                        validation_data=data.splits[1], verbose=verbose,
-                        callbacks=[stop, *callbacks],
-                        class_weight=_cli_data.class_weight(data, args.class_weight))
+    import warnings
+
+    import numpy as np
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        # a diverging run is reported once, by check_converged, not by NumPy and the engine
+        warnings.filterwarnings("ignore", "The loss became", RuntimeWarning)
+        warnings.filterwarnings("ignore", "EarlyStopping: monitored value", RuntimeWarning)
+        history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
+                            validation_data=data.splits[1], verbose=verbose,
+                            callbacks=[stop, *callbacks],
+                            class_weight=_cli_data.class_weight(data, args.class_weight))
+    _guard.check_converged(history, model, getattr(args, "learning_rate", None))
     if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
         model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
     return history
@@ -205,10 +215,12 @@ def tune(args):
     _check_outputs(args)
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
+    _guard.check_storage(args.storage)
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
+    args.jobs = _guard.capped_jobs(args.jobs)
     build = functools.partial(_cli_search.network, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments,
                               auc=objective == "val_auc")
@@ -256,6 +268,10 @@ def predict(args):
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
     detector = facts["kind"] == _cli_data.ANOMALY_KIND
+    if detector and args.explain is not None:
+        raise ValueError("--explain: explains a classifier's or regressor's predictions; an "
+                         "anomaly detector's scores are not explained (gradwise anomalies names "
+                         "the columns each row reconstructs worst).")
     if detector and args.threshold is not None:
         raise ValueError("--threshold: for class probabilities; an anomaly detector flags "
                          "rows by the reconstruction error it was saved with.")
@@ -290,18 +306,7 @@ def main(argv=None):
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
                "export": _cli_info.export,
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
-    optional = ("tune", "train", "export", "anomalies")  # Optuna, matplotlib, onnx
-    expected = (ValueError, TypeError) + ((ImportError,) if args.command in optional else ())
-    try:
-        command(args)
-    except expected as error:
-        print(f"gradwise: error: {_flags.message(error)}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # the reader left (gradwise ... | head): stop quietly
-        import os
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    return 0
+    return _guard.run(command, args, message=_flags.message)
 
 
 if __name__ == "__main__":

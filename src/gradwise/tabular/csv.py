@@ -8,6 +8,7 @@ import numpy as np
 from .dates import date_features, date_spec
 from .errors import TableError
 from .spec import _positions, _width
+from .stray import handle_stray_cells
 
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
@@ -57,6 +58,8 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
         y_cells = columns.pop(target)
     for name in drop:
         del columns[name]
+    handle_stray_cells(columns, lines, categorical, impute, _is_missing, path,
+                       warn=lambda text: print(text, file=sys.stderr))
     spec, numbers = _column_spec(columns, categorical)
     if not spec:
         raise TableError("path", f"{path!r} has no feature columns besides the target.")
@@ -201,6 +204,10 @@ def _read_columns(path):
                     lines.append(reader.line_num)
     except OSError as error:
         raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
+    except csv.Error as error:  # a field over the csv module's limit: an unclosed quote?
+        raise TableError("path", f"{path!r} line {reader.line_num}: {error}; a quote opened "
+                                 "and never closed reads the rest of the file as one "
+                                 "field.") from None
     except UnicodeDecodeError as error:
         raise TableError("path", f"{path!r} is not UTF-8 text (byte {error.start}); save it as "
                                  "UTF-8 CSV.") from None
