@@ -50,12 +50,18 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
     model, ``tuning``) and the model file when asked."""
     import gradwise as gw
     health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
-    history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [])
+    if verbose and data.task == "regression":
+        print(f"(epoch lines: loss and mae of the standardized target (y - mean) / std, mean "
+              f"{data.y_mean:.6g}, std {data.y_std:.6g}; the table after training is in the "
+              "target's units)")
+    history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [],
+                   say_kept=True)
     table = _cli_results.scores(model, data)
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
     _cli_results.diagnosis_line(model, data, args)
     facts = _cli_data.metadata(data)
+    made = _cli_data.provenance(args, data.description, table)
     if args.report:
         from ..tabular.spec import feature_columns
         from ..report import write_report
@@ -63,10 +69,11 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
                      data_description=data.description, feature_names=data.feature_names,
                      class_names=facts["classes"], target_scale=data.y_std,
                      gradient_health=health, human_error=args.human_error,
-                     feature_groups=feature_columns(data.columns), tuning=tuning)
+                     feature_groups=feature_columns(data.columns), target_offset=data.y_mean,
+                     scores=table, provenance={**made, "command line": _command_line(args)},
+                     tuning=tuning)
         print(f"\nreport written to {args.report}")
     if args.save:
-        made = _cli_data.provenance(args, data.description, table)
         gw.save_model(model, args.save, include_optimizer=False,
                       metadata={**facts, "provenance": made})
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
@@ -74,7 +81,12 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
     return model
 
 
-def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
+def _command_line(args):
+    import shlex
+    return "gradwise " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
+
+
+def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), say_kept=False):
     """Train with early stopping on the dev split, keeping the epoch with the best ``monitor``."""
     import gradwise as gw
     stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
@@ -93,6 +105,12 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
     _guard.check_converged(history, model, getattr(args, "learning_rate", None))
     if stop.best_weights is not None:  # EarlyStopping restores only when it stops (as Keras)
         model.set_weights(stop.best_weights, include_state=True)  # keep the best epoch anyway
+    if say_kept and stop.best_epoch is not None:
+        ran = len(history.history.get("loss", []))
+        why = (f"early stopping after {args.patience} epochs without a better {monitor}"
+               if stop.stopped_epoch is not None else f"the best {monitor} of all {ran}")
+        print(f"kept the weights of epoch {stop.best_epoch + 1} of {ran} ({monitor} "
+              f"{stop.best:.4f}; {why})")
     return history
 
 
@@ -303,6 +321,7 @@ def predict(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the report's record
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
                "export": _cli_info.export,
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]

@@ -18,6 +18,24 @@ OUTPUTS = ("out", "save", "report", "onnx")
 BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
 
 
+#: The optional packages a command or option needs, checked before any work.
+_OPTIONAL = [("report", None, "matplotlib", "--report: the HTML report draws its plots with "
+              "matplotlib, which is not installed", "report"),
+             (None, "tune", "optuna", "gradwise tune: hyperparameter search needs Optuna, which "
+              "is not installed", "tune"),
+             (None, "export", "onnx", "gradwise export: writing ONNX needs the onnx package, "
+              "which is not installed", "onnx")]
+
+
+def check_optional_packages(args):
+    """Refuse, before reading data or training, an option whose optional package is missing."""
+    import importlib.util
+    for option, command, package, what, extra in _OPTIONAL:
+        wanted = getattr(args, option, None) if option else args.command == command
+        if wanted and importlib.util.find_spec(package) is None:
+            raise ImportError(f'{what}: pip install "gradwise[{extra}]" (or {package}).')
+
+
 def seed(text):
     """argparse type: a seed, an integer from 0 to 2**32 - 1."""
     import argparse
@@ -186,6 +204,7 @@ def run(command, args, message=str):
     debug = getattr(args, "debug", False)
     try:
         check_paths(args)
+        check_optional_packages(args)
         command(args)
     except KeyboardInterrupt:
         _say("interrupted (Ctrl-C); nothing was written after the interruption.", debug)
