@@ -226,7 +226,9 @@ def test_saved_model_predicts_a_new_csv_like_the_trained_network(tmp_path, capsy
     assert main(["predict", "--model", model_file, "--data", new, "--out", out_file]) == 0
     lines = (tmp_path / "pred.csv").read_text().splitlines()
     assert lines[0] == ("predicted_species,probability_setosa,probability_versicolor,"
-                        "probability_virginica")
+                        "probability_virginica,line")
+    assert [line.split(",")[-1] for line in lines[1:]] == [str(i + 2) for i in range(len(X))]
+    assert f"predictions for {len(X)} rows written to {out_file}" in capsys.readouterr().out
     predicted = [line.split(",")[0] for line in lines[1:]]
     probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
     # independent of the CLI: the saved network on the raw features (it standardizes them itself)

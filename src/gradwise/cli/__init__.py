@@ -13,7 +13,7 @@ import sys
 
 from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags, info as _cli_info,
                results as _cli_results)
-from . import guard as _guard
+from . import demo as _cli_demo, guard as _guard
 from .parser import _parser
 
 
@@ -312,7 +312,14 @@ def predict(args):
         header.append("explanation")
         for row, text in zip(rows, explanations(model, facts, X, predicted, args.explain)):
             row.append(text)
+    if args.out is not None:  # each row's line in --data, to join the predictions back
+        header.append("line")
+        for row, line in zip(rows, lines):
+            row.append(int(line))
     write_table(args.out, header, rows)
+    if args.out is not None:
+        print(f"predictions for {len(rows)} rows written to {args.out} (column 'line' gives each "
+              f"row's line in {args.data})")
     if y_text is not None:
         print(score_against(facts, predicted, y_text), file=sys.stderr if args.out is None else
               sys.stdout)
@@ -323,7 +330,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the report's record
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
-               "export": _cli_info.export,
+               "export": _cli_info.export, "demo-data": _cli_demo.run,
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
     return _guard.run(command, args, message=_flags.message)
 

@@ -1,12 +1,13 @@
 """The ``gradwise`` command line's arguments: one parser per command, shared option groups."""
 import argparse
 
-from . import anomalies as _cli_anomalies, info as _cli_info
+from . import anomalies as _cli_anomalies, demo as _cli_demo, info as _cli_info
 from .guard import seed
 
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
                 "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
 _EPILOG = """examples:
+  gradwise demo-data                               # the example CSV files below, made up
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
   gradwise train --data houses.csv --target price  # your CSV (regression or classification)
   gradwise tune --trials 30 --jobs 2               # hyperparameter search on digits (Optuna)
@@ -92,6 +93,7 @@ def _parser():
     _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
     _cli_info.add_parser(commands)
     _cli_info.add_export_parser(commands)
+    _cli_demo.add_parser(commands)
     for command in commands.choices.values():  # --debug after the command name works too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="on an error, show the Python traceback too")
