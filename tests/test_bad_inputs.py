@@ -203,6 +203,9 @@ CASES = [
     (["train", "--data", "usdate.csv", "--target", "y"], 2, "line 8 '01/07/2023'"),
     (["train", "--data", "big_field.csv", "--target", "y"], 2, "field larger than field limit"),
     (["train", "--data", "latin1.csv", "--target", "y"], 2, "is not UTF-8 text"),
+    (["train", "--data", "huge.csv", "--target", "y"], 2, "bytes of memory, more than this"),
+    (["train", "--data", "/dev/zero", "--target", "y"], 2, "no line break in its first"),
+    (["anomalies", "--data", "/dev/zero"], 2, "no line break in its first"),
     (["predict", "--model", "trained.npz", "--data", "complex.csv"], 2,
      "expects numbers, line 2 of 'complex.csv' has '0+1j'"),
     (["predict", "--model", "detector.npz", "--data", "good.csv", "--explain", "2"], 2,
@@ -280,6 +283,9 @@ def folder(tmp_path, monkeypatch, saved):
     for name, make in BUILT.items():
         make(tmp_path / name)
     (tmp_path / "sub").mkdir()
+    with open(tmp_path / "huge.csv", "wb") as file:  # sparse: larger than memory, no disk used
+        file.write(b"a,y\n")
+        file.truncate(2**37)
     os.symlink("good.csv", tmp_path / "link.csv")
     return tmp_path
 
@@ -294,7 +300,8 @@ def _run(argv, capsys):
 
 
 def _snapshot(folder):
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    return {p.name: p.read_bytes() if p.stat().st_size < 2**24 else p.stat().st_size
+            for p in folder.iterdir() if p.is_file()}
 
 
 def test_the_catalogue_is_large_enough():

@@ -194,6 +194,7 @@ def _read_columns(path):
     """``(columns, lines)``: the header's columns and their stripped text cells, checked for
     shape, and the file line of each row (blank lines are skipped, so errors can name them)."""
     rows, lines = [], []
+    _check_size(path)
     try:  # utf-8-sig: spreadsheet exports often start with a byte-order mark
         with open(path, newline="", encoding="utf-8-sig") as handle:
             delimiter = _delimiter(handle)
@@ -235,10 +236,36 @@ def _read_columns(path):
 _DECIMAL_COMMA = re.compile(r"^([+-]?\d*),(\d+(?:[eE][+-]?\d+)?)$")
 
 
+#: The longest header line read before the file is judged not to be a CSV (``/dev/zero``).
+_LONGEST_HEADER = 2**20
+
+
+def _check_size(path):
+    """Refuse a file whose rows, as Python text, would not fit in memory (about 4 bytes of
+    memory per byte of file), before reading it."""
+    import os
+    try:
+        size = os.stat(path).st_size
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError, AttributeError):
+        return
+    if 4 * size > memory:
+        raise ValueError(f"--data: {path!r} is {size:,} bytes; reading it needs about "
+                         f"{4 * size:,} bytes of memory, more than this machine's {memory:,}. "
+                         "Use a sample of its rows.")
+
+
 def _delimiter(handle):
     """The field separator, from the header line: the most frequent of ``,`` ``;`` tab and
     ``|`` (a comma when none occurs); the handle is rewound."""
-    header = next((line for line in handle if line.strip()), "")
+    header = ""
+    while not header.strip():
+        header = handle.readline(_LONGEST_HEADER)
+        if not header:
+            break
+        if len(header) >= _LONGEST_HEADER and not header.endswith("\n"):
+            raise ValueError(f"--data: {handle.name!r} has no line break in its first "
+                             f"{_LONGEST_HEADER:,} characters; not a CSV file?")
     handle.seek(0)
     counts = {separator: header.count(separator) for separator in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
