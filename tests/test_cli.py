@@ -230,7 +230,7 @@ def test_saved_model_predicts_a_new_csv_like_the_trained_network(tmp_path, capsy
     assert [line.split(",")[-1] for line in lines[1:]] == [str(i + 2) for i in range(len(X))]
     assert f"predictions for {len(X)} rows written to {out_file}" in capsys.readouterr().out
     predicted = [line.split(",")[0] for line in lines[1:]]
-    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    probabilities = np.array([[float(v) for v in line.split(",")[1:-1]] for line in lines[1:]])
     # independent of the CLI: the saved network on the raw features (it standardizes them itself)
     expected = gw.load_model(model_file).predict(X)
     np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)

@@ -18,22 +18,24 @@ OUTPUTS = ("out", "save", "report", "onnx")
 BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
 
 
-#: The optional packages a command or option needs, checked before any work.
+#: The optional packages a command or option needs, checked before any work:
+#: (option, command, package, message).
 _OPTIONAL = [("report", None, "matplotlib", "--report: the HTML report draws its plots with "
-              "matplotlib, which is not installed", "report"),
-             (None, "tune", "optuna", "gradwise tune: hyperparameter search needs Optuna, which "
-              "is not installed", "tune"),
-             (None, "export", "onnx", "gradwise export: writing ONNX needs the onnx package, "
-              "which is not installed", "onnx")]
+              'matplotlib, which is not installed: pip install "gradwise[report]" (or '
+              "matplotlib)."),
+             (None, "tune", "optuna", 'Hyperparameter tuning needs Optuna: pip install '
+              '"gradwise[tune]" (or pip install optuna).'),
+             (None, "export", "onnx", 'ONNX export needs the onnx package: pip install '
+              '"gradwise[onnx]" (or onnx).')]
 
 
 def check_optional_packages(args):
     """Refuse, before reading data or training, an option whose optional package is missing."""
     import importlib.util
-    for option, command, package, what, extra in _OPTIONAL:
+    for option, command, package, message in _OPTIONAL:
         wanted = getattr(args, option, None) if option else args.command == command
         if wanted and importlib.util.find_spec(package) is None:
-            raise ImportError(f'{what}: pip install "gradwise[{extra}]" (or {package}).')
+            raise ImportError(message)
 
 
 def seed(text):
