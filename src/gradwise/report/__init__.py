@@ -107,6 +107,8 @@ def training_report(model, history, splits, title="gradwise training report",
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if data_description:
         parts.append(f"<p>{html.escape(data_description)}</p>")
+    if provenance:
+        parts += _section("How this model was made", _provenance_table(provenance))
     parts += _section("Network", _pre(model_summary(model)))
     parts += _section("Learning curves", _learning_curves(plt, curves))
     parts += _section("Results", _results_table(model, splits) if scores is None else
@@ -136,8 +138,6 @@ def training_report(model, history, splits, title="gradwise training report",
     if tuning is not None:
         from .tuning import search_section
         parts += _section("Hyperparameter search", search_section(plt, tuning))
-    if provenance:
-        parts += _section("How this model was made", _provenance_table(provenance))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")
