@@ -226,9 +226,11 @@ def test_saved_model_predicts_a_new_csv_like_the_trained_network(tmp_path, capsy
     assert main(["predict", "--model", model_file, "--data", new, "--out", out_file]) == 0
     lines = (tmp_path / "pred.csv").read_text().splitlines()
     assert lines[0] == ("predicted_species,probability_setosa,probability_versicolor,"
-                        "probability_virginica")
+                        "probability_virginica,line")
+    assert [line.split(",")[-1] for line in lines[1:]] == [str(i + 2) for i in range(len(X))]
+    assert f"predictions for {len(X)} rows written to {out_file}" in capsys.readouterr().out
     predicted = [line.split(",")[0] for line in lines[1:]]
-    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    probabilities = np.array([[float(v) for v in line.split(",")[1:-1]] for line in lines[1:]])
     # independent of the CLI: the saved network on the raw features (it standardizes them itself)
     expected = gw.load_model(model_file).predict(X)
     np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)
@@ -614,5 +616,7 @@ def test_a_diverging_run_ends_with_one_error_line_and_writes_no_model(tmp_path, 
     assert main(["train", "--data", path, "--target", "progression", "--epochs", "5",
                  "--quiet", "--learning-rate", "1e30", "--save", str(model)]) == 1
     error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and error[0].startswith("gradwise: error: The training loss became")
-    assert "learning rate too large" in error[0] and not model.exists()
+    assert len(error) == 1
+    assert error[0].startswith("gradwise: error: training diverged: the training loss became")
+    assert "learning rate too large (--learning-rate 1e+30)" in error[0] and not model.exists()
+    assert "learning_rate=" not in error[0]  # the command's option, not the library's argument

@@ -192,3 +192,41 @@ def test_fit_batches_learns_from_a_parquet_folder_streamed_by_gw_data(tmp_path):
     X = np.concatenate([Xb for Xb, _ in test])
     y = np.concatenate([yb for _, yb in test])
     assert model.evaluate(X, y)["accuracy"] > 0.9
+
+
+def _stray_csv(path, cell, row=7, kind="number", n=60):
+    body = [(f"{i * 0.5:.1f}" if kind == "number" else f"2023-01-{i % 28 + 1:02d}") for i in range(n)]
+    body[row] = cell
+    path.write_text("b,y\n" + "".join(f"{b},{i % 2}\n" for i, b in enumerate(body)))
+    return str(path)
+
+
+@pytest.mark.parametrize("cell,kind,what", [
+    ("inf", "number", "finite numbers"), ("1e400", "number", "finite numbers"),
+    ("oops", "number", "finite numbers"), ("2023-02-30", "date", "ISO dates"),
+    ("03/15/2023", "date", "ISO dates")])
+def test_a_column_of_numbers_or_dates_but_for_one_cell_is_refused_naming_it(tmp_path, cell,
+                                                                           kind, what):
+    from gradwise.tabular.csv import read_csv
+    path = _stray_csv(tmp_path / "d.csv", cell, kind=kind)
+    with pytest.raises(TableError, match=rf"column 'b' of .* holds {what}.* but for 1 cell\(s\): "
+                                         rf"line 9 '{cell}'; .*impute=True.*categorical=\['b'\]"):
+        read_csv(path, "y")
+    X, _, names, _, spec = read_csv(path, "y", impute=True)  # read as missing instead
+    assert spec[0]["kind"] == kind and spec[0]["missing"]
+    assert np.isnan(X[7]).all() and np.isfinite(np.delete(X, 7, axis=0)).all()
+    assert read_csv(path, "y", categorical=["b"])[4][0]["kind"] == "category"  # or as text
+
+
+def test_a_text_column_with_a_few_numbers_stays_text(tmp_path):
+    from gradwise.tabular.csv import read_csv
+    cells = ["red", "green", "blue"] * 20
+    cells[3] = "12"
+    (tmp_path / "d.csv").write_text("b,y\n" + "".join(f"{c},{i % 2}\n" for i, c in enumerate(cells)))
+    assert read_csv(str(tmp_path / "d.csv"), "y")[4][0]["kind"] == "category"
+
+
+def test_a_field_longer_than_pythons_csv_limit_is_read(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,x\n2," + "y" * 140_000 + "\n")
+    assert len(read_table(str(path)).data.column("b")[1].as_py()) == 140_000

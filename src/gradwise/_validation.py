@@ -30,6 +30,9 @@ def check_features(X, argument="X", n_features=None, dtype=np.float32):
         raise ValueError(f"{argument}: expected a 2-D numeric array; {error}") from None
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"{argument}: expected numeric data, received dtype {array.dtype}.")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{argument}: expected real numbers, received complex dtype "
+                        f"{array.dtype} (its imaginary parts would be dropped).")
     if array.ndim != 2:
         hint = " (use X.reshape(-1, 1) for a single feature)" if array.ndim == 1 else ""
         raise ValueError(f"{argument}: expected a 2-D array of shape (n_samples, n_features), "
@@ -40,12 +43,18 @@ def check_features(X, argument="X", n_features=None, dtype=np.float32):
     if n_features is not None and array.shape[1] != n_features:
         raise ValueError(f"{argument}: expected {n_features} features (columns), "
                          f"received {array.shape[1]}.")
-    array = np.asarray(array, dtype=dtype)
     if not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{argument}: contains NaN or infinity (first at row {bad[0]}, "
                          f"column {bad[1]}); expected finite values.")
-    return array
+    with np.errstate(over="ignore"):
+        converted = np.asarray(array, dtype=dtype)
+    if not np.isfinite(converted).all():
+        bad = np.argwhere(~np.isfinite(converted))[0]
+        raise ValueError(f"{argument}: the value {float(array[bad[0], bad[1]]):g} (row {bad[0]}, "
+                         f"column {bad[1]}) is too large for {np.dtype(dtype).name} (largest "
+                         f"{np.finfo(dtype).max:.3g}); rescale that feature.")
+    return converted
 
 
 def check_sample_weight(sample_weight, n_samples, argument="sample_weight"):

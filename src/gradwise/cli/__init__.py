@@ -13,6 +13,7 @@ import sys
 
 from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags,
                gradcheck as _cli_gradcheck, info as _cli_info, results as _cli_results)
+from . import demo as _cli_demo, guard as _guard
 from .parser import _parser
 
 
@@ -23,6 +24,7 @@ def _hidden(text):
         raise ValueError(f"--hidden: expected sizes like 128,128, received {text!r}.") from None
     if any(s <= 0 for s in sizes):
         raise ValueError(f"--hidden: expected positive sizes, received {text!r}.")
+    _guard.check_network_size([1, *sizes, 1])  # before reading data: the hidden layers alone
     return sizes
 
 
@@ -48,12 +50,18 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
     model, ``tuning``) and the model file when asked."""
     import gradwise as gw
     health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
-    history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [])
+    if verbose and data.task == "regression":
+        print(f"(epoch lines: loss and mae of the standardized target (y - mean) / std, mean "
+              f"{data.y_mean:.6g}, std {data.y_std:.6g}; the table after training is in the "
+              "target's units)")
+    history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [],
+                   say_kept=True)
     table = _cli_results.scores(model, data)
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
     _cli_results.diagnosis_line(model, data, args)
     facts = _cli_data.metadata(data)
+    made = _cli_data.provenance(args, data.description, table)
     if args.report:
         from ..tabular.spec import feature_columns
         from ..report import write_report
@@ -61,10 +69,11 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
                      data_description=data.description, feature_names=data.feature_names,
                      class_names=facts["classes"], target_scale=data.y_std,
                      gradient_health=health, human_error=args.human_error,
-                     feature_groups=feature_columns(data.columns), tuning=tuning)
+                     feature_groups=feature_columns(data.columns), target_offset=data.y_mean,
+                     scores=table, provenance={**made, "command line": _command_line(args)},
+                     tuning=tuning)
         print(f"\nreport written to {args.report}")
     if args.save:
-        made = _cli_data.provenance(args, data.description, table)
         gw.save_model(model, args.save, include_optimizer=False,
                       metadata={**facts, "provenance": made})
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
@@ -72,16 +81,42 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
     return model
 
 
-def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=()):
+def _command_line(args):
+    import shlex
+    return "gradwise " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
+
+
+def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), say_kept=False):
     """Train with early stopping on the dev split; EarlyStopping puts back the weights of the
-    epoch with the best ``monitor`` at the end, whether or not its patience ran out."""
+    epoch with the best ``monitor`` at the end, whether or not its patience ran out. A run
+    whose loss becomes NaN or infinite ends in :class:`guard.Diverged`, worded with the
+    command's options."""
+    import warnings
+
+    import numpy as np
+
     import gradwise as gw
     stop = gw.callbacks.EarlyStopping(monitor=monitor, patience=args.patience,
                                       restore_best_weights=True)
-    history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
-                        validation_data=data.splits[1], verbose=verbose,
-                        callbacks=[stop, *callbacks],
-                        class_weight=_cli_data.class_weight(data, args.class_weight))
+    rate = getattr(args, "learning_rate", None)
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        # a diverging run is reported once, by the guard, not by the engine as well
+        warnings.filterwarnings("ignore", "EarlyStopping: monitored value", RuntimeWarning)
+        try:
+            history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
+                                validation_data=data.splits[1], verbose=verbose,
+                                callbacks=[stop, *callbacks],
+                                class_weight=_cli_data.class_weight(data, args.class_weight))
+        except gw.TrainingDiverged as error:
+            raise _guard.diverged(f"the training loss became {error.loss} at epoch "
+                                  f"{error.epoch + 1}", rate) from None
+    _guard.check_converged(history, model, rate)
+    if say_kept and stop.best_epoch is not None:
+        ran = len(history.history.get("loss", []))
+        why = (f"early stopping after {args.patience} epochs without a better {monitor}"
+               if stop.stopped_epoch is not None else f"the best {monitor} of all {ran}")
+        print(f"kept the weights of epoch {stop.best_epoch + 1} of {ran} ({monitor} "
+              f"{stop.best:.4f}; {why})")
     return history
 
 
@@ -207,10 +242,12 @@ def tune(args):
     _check_outputs(args)
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
+    _guard.check_storage(args.storage)
     loaded = _cli_data.load(args)
     data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
     _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
+    args.jobs = _guard.capped_jobs(args.jobs)
     build = functools.partial(_cli_search.network, n_features=data.n_features,
                               outputs=data.outputs, task=data.task, moments=data.moments,
                               auc=objective == "val_auc", columns=data.columns)
@@ -258,6 +295,10 @@ def predict(args):
     _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
     detector = facts["kind"] == _cli_data.ANOMALY_KIND
+    if detector and args.explain is not None:
+        raise ValueError("--explain: explains a classifier's or regressor's predictions; an "
+                         "anomaly detector's scores are not explained (gradwise anomalies names "
+                         "the columns each row reconstructs worst).")
     if detector and args.threshold is not None:
         raise ValueError("--threshold: for class probabilities; an anomaly detector flags "
                          "rows by the reconstruction error it was saved with.")
@@ -280,7 +321,14 @@ def predict(args):
         header.append("explanation")
         for row, text in zip(rows, explanations(model, facts, X, predicted, args.explain)):
             row.append(text)
+    if args.out is not None:  # each row's line in --data, to join the predictions back
+        header.append("line")
+        for row, line in zip(rows, lines):
+            row.append(int(line))
     write_table(args.out, header, rows)
+    if args.out is not None:
+        print(f"predictions for {len(rows)} rows written to {args.out} (column 'line' gives each "
+              f"row's line in {args.data})")
     if y_text is not None:
         print(score_against(facts, predicted, y_text), file=sys.stderr if args.out is None else
               sys.stdout)
@@ -289,25 +337,12 @@ def predict(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the report's record
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
-               "export": _cli_info.export,
+               "export": _cli_info.export, "demo-data": _cli_demo.run,
                "gradcheck": functools.partial(_cli_gradcheck.run, hidden_sizes=_hidden),
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
-    optional = ("tune", "train", "export", "anomalies")  # Optuna, matplotlib, onnx
-    expected = (ValueError, TypeError) + ((ImportError,) if args.command in optional else ())
-    try:
-        command(args)
-    except expected as error:
-        print(f"gradwise: error: {_flags.message(error)}", file=sys.stderr)
-        return 2
-    except FloatingPointError as error:  # gw.TrainingDiverged: a failure while running
-        print(f"gradwise: error: {error}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # the reader left (gradwise ... | head): stop quietly
-        import os
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    return 0
+    return _guard.run(command, args, message=_flags.message)
 
 
 if __name__ == "__main__":

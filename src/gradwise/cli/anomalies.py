@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+from .guard import seed
+
 #: How many of the most anomalous rows are printed.
 _SHOWN = 10
 
@@ -32,7 +34,7 @@ def add_parser(commands, add_column_options, positive_int):
                               "(a denoising autoencoder; default 0)")
     command.add_argument("--epochs", type=positive_int, default=200,
                          help="at most this many epochs; training stops early on a held-out 10%%")
-    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--seed", type=seed, default=0)
     command.add_argument("--out", help="CSV file for every row's score and flag "
                                        "(default: print only the most anomalous rows)")
     command.add_argument("--save", metavar="FILE.npz",

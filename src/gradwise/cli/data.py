@@ -92,7 +92,12 @@ def prepare(loaded, seed, impute=None, files=None):
         splits, extra = ([(Xs, ys) for (Xs, _), (_, ys) in zip(completed[:3], splits)],
                          [(completed[3][0], extra[0][1])] if extra else [])
     if task == "regression":  # standardize the target too; report errors in its units
-        y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
+        if not (np.isfinite(y_mean) and np.isfinite(y_std)):
+            raise ValueError(f"--target: column {target!r} has values too large to standardize "
+                             f"(up to {np.abs(splits[0][1]).max():.3g}); rescale it, e.g. in "
+                             "thousands or as a logarithm.")
         splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
         extra = [(Xs, (ys - y_mean) / y_std) for Xs, ys in extra]
     outputs = len(classes) if task == "classification" else 1
@@ -178,6 +183,8 @@ def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, d
     ``columns`` spec get a ``CategoryEmbedding`` after the standardization (their codes kept
     as they are)."""
     import gradwise as gw
+    from .guard import check_network_size
+    check_network_size([n_features, *hidden, outputs])
     regularizer = gw.regularizers.L2(l2) if l2 else None
     layers = [gw.layers.Normalization(mean=moments[0], scale=moments[1])]
     embedding = embedding_layer(columns, moments)

@@ -15,6 +15,8 @@ REMEDIES = {
                 "so it has no values to fill them with",
     "drop": "; leave it out with --drop {column}",
     "not-saved": " with --save (it lacks the column encoding)",
+    "stray": "; fix those cells, read them as missing values with --impute median, or read "
+             "the column as categories with --categorical {column}",
     "encoding": "; give its text encoding, such as --encoding latin-1",
 }
 

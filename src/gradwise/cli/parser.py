@@ -1,11 +1,14 @@
 """The ``gradwise`` command line's arguments: one parser per command, shared option groups."""
 import argparse
 
-from . import anomalies as _cli_anomalies, gradcheck as _cli_gradcheck, info as _cli_info
+from . import (anomalies as _cli_anomalies, demo as _cli_demo, gradcheck as _cli_gradcheck,
+               info as _cli_info)
+from .guard import seed
 
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
                 "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
 _EPILOG = """examples:
+  gradwise demo-data                               # the example CSV files below, made up
   gradwise train                                   # digits, 64-128-128-10 ReLU, Adam
   gradwise train --data houses.csv --target price  # your CSV (regression or classification)
   gradwise tune --trials 30 --jobs 2               # hyperparameter search on digits (Optuna)
@@ -37,7 +40,7 @@ def _add_data_options(command):
     command.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                          help="auto: classification for a text target or a few integers, "
                               "regression otherwise")
-    command.add_argument("--seed", type=int, default=0,
+    command.add_argument("--seed", type=seed, default=0,
                          help="seeds the train/dev/test split and the initialization (default 0)")
     command.add_argument("--test-data", metavar="FILE",
                          help="a test set of its own (same columns as --data); --data then "
@@ -82,11 +85,22 @@ def add_encoding_option(command):
                               "(default utf-8)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one ``gradwise: error:`` line (exit status 2)."""
+
+    def error(self, message):
+        command = self.prog.split()[1:] if self.prog != "gradwise" else []
+        see = f" (see gradwise {' '.join(command)} --help)" if command else " (see gradwise --help)"
+        self.exit(2, f"gradwise: error: {message}{see}\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="gradwise", description=_DESCRIPTION,
-                                     epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="gradwise", description=_DESCRIPTION, epilog=_EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     from .. import __version__
     parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the Python traceback too")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_train_parser(commands)
     _add_tune_parser(commands)
@@ -95,6 +109,10 @@ def _parser():
     _cli_info.add_parser(commands)
     _cli_info.add_export_parser(commands)
     _cli_gradcheck.add_parser(commands, _add_column_options, _positive_int)
+    _cli_demo.add_parser(commands)
+    for command in commands.choices.values():  # --debug after the command name works too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="on an error, show the Python traceback too")
     return parser
 
 

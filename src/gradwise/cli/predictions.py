@@ -133,11 +133,13 @@ def _score(facts, predicted, y_text):
 
 
 def write_table(path, header, rows):
-    """Write the CSV to ``path`` atomically, or to standard output when ``path`` is None."""
+    """Write the CSV to ``path`` atomically, or to standard output when ``path`` is None;
+    text cells that a spreadsheet would run as formulas are neutralized (:func:`safe_cell`)."""
+    from .guard import safe_cell
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([safe_cell(cell) for cell in header])
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     if path is None:
         sys.stdout.write(buffer.getvalue())
         return

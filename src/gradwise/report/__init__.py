@@ -54,7 +54,8 @@ def write_report(path, model, history, splits, **options):
 def training_report(model, history, splits, title="gradwise training report",
                     data_description=None, feature_names=None, class_names=None,
                     human_error=None, gradient_health=None, target_scale=1.0, random_state=0,
-                    positive_class=None, feature_groups=None, tuning=None):
+                    positive_class=None, feature_groups=None, tuning=None, target_offset=0.0,
+                    scores=None, provenance=None):
     """The report as an HTML string.
 
     Parameters
@@ -89,6 +90,15 @@ def training_report(model, history, splits, title="gradwise training report",
     tuning : TuningResult, optional
         The search that chose the model's hyperparameters: adds each trial's dev score
         against its number and the importance of each hyperparameter.
+    target_offset : float, default 0.0
+        Added to regression targets and predictions after ``target_scale`` (the mean of
+        targets the model was trained on standardized).
+    scores : dict, optional
+        ``{split: {score: value}}`` to show as the results table instead of ``evaluate``'s
+        values (e.g. the scores a command printed, in the target's units).
+    provenance : dict, optional
+        How the model was made (command, options, data, date, version): shown in a section
+        of its own.
     """
     curves = _check_inputs(model, history, splits)
     task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
@@ -97,9 +107,12 @@ def training_report(model, history, splits, title="gradwise training report",
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if data_description:
         parts.append(f"<p>{html.escape(data_description)}</p>")
+    if provenance:
+        parts += _section("How this model was made", _provenance_table(provenance))
     parts += _section("Network", _pre(model_summary(model)))
     parts += _section("Learning curves", _learning_curves(plt, curves))
-    parts += _section("Results", _results_table(model, splits))
+    parts += _section("Results", _results_table(model, splits) if scores is None else
+                      _scores_table(scores, task))
     if "dev" in splits:
         report = diagnose(model, splits["train"], splits["dev"], human_error=human_error)
         parts += _section("Bias and variance", _pre(str(report)))
@@ -115,7 +128,7 @@ def training_report(model, history, splits, title="gradwise training report",
                               _binary_curves(plt, model, splits, positive))
     else:
         parts += _section(f"Predicted against actual ({split_name})",
-                          _scatter(plt, model, evaluation, target_scale))
+                          _scatter(plt, model, evaluation, target_scale, target_offset))
     importance_split = splits.get("dev", evaluation)
     parts += _section("Permutation importance (dev)" if "dev" in splits else
                       "Permutation importance", _importance(plt, model, importance_split, names,
@@ -197,6 +210,26 @@ def _results_table(model, splits):
     rows = [(name, len(splits[name][0]), *(f"{values[k]:.4f}" for k in keys))
             for name, values in results.items()]
     return _table(("split", "samples", *keys), rows)
+
+
+def _scores_table(scores, task):
+    keys = list(next(iter(scores.values())))
+    rows = [(name, *(f"{values[k]:.4f}" for k in keys)) for name, values in scores.items()]
+    note = ("" if task == "classification" else
+            "<p>loss: the mean squared error of standardized targets; the other scores in the "
+            "target's units.</p>")
+    return _table(("split", *keys), rows) + note
+
+
+def _provenance_table(provenance):
+    rows = []
+    for key, value in provenance.items():
+        if key == "scores":
+            continue
+        if isinstance(value, dict):
+            value = " ".join(f"{k}={v}" for k, v in value.items())
+        rows.append((key, value))
+    return _table(("", ""), rows)
 
 
 def _confusion(plt, model, pair, class_names):
@@ -306,10 +339,10 @@ def flagged_precision_recall(truth, flagged):
             f"{hits / truth.sum():.4f}" if truth.any() else "-")
 
 
-def _scatter(plt, model, pair, scale):
+def _scatter(plt, model, pair, scale, offset=0.0):
     X, y = pair
-    actual = np.asarray(y, dtype=np.float64).reshape(len(X), -1)[:, 0] * scale
-    predicted = np.asarray(model.predict(X), dtype=np.float64)[:, 0] * scale
+    actual = np.asarray(y, dtype=np.float64).reshape(len(X), -1)[:, 0] * scale + offset
+    predicted = np.asarray(model.predict(X), dtype=np.float64)[:, 0] * scale + offset
     figure, axis = plt.subplots(figsize=(4.5, 4.5))
     axis.scatter(actual, predicted, s=8, alpha=0.6)
     low, high = min(actual.min(), predicted.min()), max(actual.max(), predicted.max())

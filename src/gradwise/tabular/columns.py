@@ -218,16 +218,20 @@ def _finite(cell):
 
 
 # -- what the columns are ------------------------------------------------------------------
-def infer_spec(table, names, categorical=(), embed_threshold=None):
+def infer_spec(table, names, categorical=(), embed_threshold=None, check=None):
     """``(spec, analysed)``: the encoding of each column of ``names`` (see
     :func:`gradwise.tabular.csv.read_csv`) and its :class:`Column`, analysed once for
     :func:`encode`. Text columns with more than ``embed_threshold`` levels (None: never) are
-    embedded (``"embed": True``); identifier-like columns are flagged on stderr."""
+    embedded (``"embed": True``); identifier-like columns are flagged on stderr. ``check(table,
+    column)`` sees each column not in ``categorical`` before its kind is decided (see
+    :func:`gradwise.tabular.stray.check_stray_cells`)."""
     spec, analysed = [], {}
     n = table.num_rows
     for name in names:
         column = analysed[name] = Column(table, name)
         forced = name in categorical
+        if check is not None and not forced:
+            check(table, column)
         values = None if forced else column.numbers()
         if values is not None:
             column.cached_numbers = values

@@ -4,6 +4,7 @@ target, with clear errors.
 The file is read by Apache Arrow (:mod:`gradwise.tabular.read`) and each column encoded by
 Arrow's compute kernels (:mod:`gradwise.tabular.columns`) into one C-ordered float32 matrix.
 """
+import functools
 import sys
 
 import numpy as np
@@ -12,6 +13,7 @@ from .columns import MISSING_LEVEL, Column, encode, infer_spec
 from .errors import TableError
 from .read import read_table, table_from_columns
 from .spec import _positions, _width, feature_names
+from .stray import check_stray_cells
 
 __all__ = ["MISSING_LEVEL", "read_csv", "encode_csv", "encode_saved", "fill_values", "complete",
            "missing_cells"]
@@ -68,7 +70,8 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
     names = [name for name in columns if name != target and name not in drop]
     if not names:
         raise TableError("path", f"{path!r} has no feature columns besides the target.")
-    spec, analysed = infer_spec(table, names, categorical, embed_threshold)
+    spec, analysed = infer_spec(table, names, categorical, embed_threshold,
+                                check=functools.partial(check_stray_cells, impute=impute))
     X = encode(table, spec, impute, analysed)[0]
     del analysed
     lines = np.asarray(table.lines) if with_lines else None

@@ -9,6 +9,8 @@ REMEDIES = {
                 "imputation, so it has no values to fill them with",
     "drop": "; leave it out (drop=[{column!r}])",
     "not-saved": " (it lacks the column encoding)",
+    "stray": "; fix those cells, read them as missing values (impute=True), or read the "
+             "column as categories (categorical=[{column!r}])",
     "encoding": "; read it with its text encoding, such as encoding='latin-1'",
 }
 

@@ -142,6 +142,10 @@ def read_table(path, encoding="utf-8", columns=None, text_columns=()):
         return _read_parquet_folder(path, columns)
     if not os.path.exists(path):
         raise TableError("path", f"cannot read {path!r}: No such file or directory.")
+    if not os.path.isfile(path):  # /dev/stdin, /dev/zero, a pipe: a table is read twice
+        raise TableError("path", f"{path!r} is not a regular file (a device or pipe); save the "
+                                 "table to a file first.")
+    check_fits_in_memory(path)
     if path.lower().endswith((".parquet", ".pq")):
         return _read_parquet(path, columns)
     return _read_csv(path, encoding, text_columns)
@@ -205,6 +209,24 @@ def _read_csv(path, encoding, text_columns=()):
     return _without_blank_rows(table, path)
 
 
+def check_fits_in_memory(path, factor=2):
+    """Refuse, before reading it, a file whose table (about ``factor`` times its size in
+    memory) would not fit in this machine's memory."""
+    try:
+        size = os.stat(path).st_size
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError, AttributeError):
+        return
+    if factor * size > memory:
+        raise TableError("path", f"{path!r} is {size:,} bytes; reading it whole needs about "
+                                 f"{factor * size:,} bytes of memory, more than this machine's "
+                                 f"{memory:,}. Read it in batches, or use a sample of its rows.")
+
+
+#: The longest header line read before the file is judged not to be a table.
+LONGEST_HEADER = 1 << 20
+
+
 def _arrow_encoding(encoding):
     return "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") \
         else encoding
@@ -213,7 +235,13 @@ def _arrow_encoding(encoding):
 def _first_line(path, encoding):
     """``(lines before the header, header text)`` of the first non-blank line, or None."""
     with open(path, encoding=_python_encoding(encoding), newline="") as handle:
-        for number, line in enumerate(handle):
+        for number in range(LONGEST_HEADER):
+            line = handle.readline(LONGEST_HEADER)
+            if not line:
+                break
+            if len(line) >= LONGEST_HEADER and not line.endswith("\n"):
+                raise TableError("path", f"{path!r} has no line break in its first "
+                                         f"{LONGEST_HEADER:,} characters; not a CSV file?")
             if line.strip():
                 return number, line.rstrip("\r\n")
     return None

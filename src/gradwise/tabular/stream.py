@@ -149,7 +149,9 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                                        f"{table.column_names}.")
         names = [name for name in table.column_names if name != target and name not in drop]
         if spec is None:
-            spec, _ = infer_spec(table, names, categorical)
+            from .stray import check_stray_cells
+            spec, _ = infer_spec(table, names, categorical,
+                                 check=lambda t, c: check_stray_cells(t, c, impute))
         for column in spec:
             if column["kind"] == "category":
                 from .columns import Column

@@ -94,6 +94,25 @@ def run_one_trial(search, path, plan, index, deadline):
         search.run(study, n_trials=1)
 
 
+def _fail_running(search, storage, study_name, n_trials, started):
+    """Mark FAILED the trials of this search still RUNNING in the database at ``storage``
+    (workers stopped mid-trial cannot): those started since ``started`` (the trial numbers
+    before it) whose seed is one of this search's, or that have none yet."""
+    optuna = import_optuna()
+    from ._study import TRIAL_STREAM
+    ours = {derive_seed(search.seed, TRIAL_STREAM, index) for index in range(n_trials)}
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    for trial in study.get_trials(deepcopy=False,
+                                  states=(optuna.trial.TrialState.RUNNING,)):
+        seed = trial.user_attrs.get("seed")
+        if trial.number not in started and (seed is None or seed in ours):
+            try:
+                study._storage.set_trial_state_values(trial._trial_id,
+                                                      optuna.trial.TrialState.FAIL)
+            except Exception:  # noqa: BLE001 - finished meanwhile: leave it as it is
+                pass
+
+
 def optimize_in_processes(search, direction, stages, study_name, n_jobs, timeout, storage=None):
     """Run the trials of each stage on ``n_jobs`` worker processes, one stage after the other.
 
@@ -121,7 +140,13 @@ def optimize_in_processes(search, direction, stages, study_name, n_jobs, timeout
             first += count
 
     if storage is not None:
-        run_trials(storage, storage)
+        started = {t.number for t in
+                   optuna.load_study(study_name=study_name, storage=storage).trials}
+        try:
+            run_trials(storage, storage)
+        except BaseException:  # Ctrl-C, or a worker lost: no trial of ours stays RUNNING
+            _fail_running(search, storage, study_name, sum(n for n, _ in stages), started)
+            raise
         return storage
     with tempfile.TemporaryDirectory(prefix="gradwise-tune-") as folder:
         path = os.path.join(folder, "journal.log")

@@ -105,7 +105,19 @@ def optuna_logging(verbose):
     optuna = import_optuna()
     previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    handlers = optuna.logging.get_logger("optuna").handlers
+    for handler in handlers:
+        handler.addFilter(_drop_interrupted)
     try:
         yield
     finally:
         optuna.logging.set_verbosity(previous)
+        for handler in handlers:
+            handler.removeFilter(_drop_interrupted)
+
+
+def _drop_interrupted(record):
+    """Leave out Optuna's "trial failed" warning for Ctrl-C (its traceback of the interrupted
+    training): the interruption itself is reported by whoever catches it."""
+    return not (record.exc_info and record.exc_info[0] is not None
+                and issubclass(record.exc_info[0], KeyboardInterrupt))

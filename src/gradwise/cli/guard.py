@@ -1,0 +1,253 @@
+"""What the command checks before any work, and how it ends: one ``gradwise: error:`` line.
+
+:func:`check_paths` refuses, before any data is read, an output that is the same file as an
+input (compared by resolved path and, for existing files, by device and inode), an output named
+twice, and an output that cannot be written (a directory, a missing or read-only directory, a
+device such as ``/dev/stdout``). :func:`run` runs a command and turns every failure into one
+line on standard error: exit status 2 for bad input (the user can fix the command or the
+file), 1 for a failure while running, 130 for Ctrl-C; ``--debug`` adds the traceback.
+"""
+import os
+import sys
+
+#: Options that name files read, and files written, by some command.
+INPUTS = ("data", "test_data", "dev_data", "model", "init_from")
+OUTPUTS = ("out", "save", "report", "onnx")
+
+#: Exit statuses.
+BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+
+
+#: The optional packages a command or option needs, checked before any work:
+#: (option, command, package, message).
+_OPTIONAL = [("report", None, "matplotlib", "--report: the HTML report draws its plots with "
+              'matplotlib, which is not installed: pip install "gradwise[report]" (or '
+              "matplotlib)."),
+             (None, "tune", "optuna", 'Hyperparameter tuning needs Optuna: pip install '
+              '"gradwise[tune]" (or pip install optuna).'),
+             (None, "export", "onnx", 'ONNX export needs the onnx package: pip install '
+              '"gradwise[onnx]" (or onnx).')]
+
+
+def check_optional_packages(args):
+    """Refuse, before reading data or training, an option whose optional package is missing."""
+    import importlib.util
+    for option, command, package, message in _OPTIONAL:
+        wanted = getattr(args, option, None) if option else args.command == command
+        if wanted and importlib.util.find_spec(package) is None:
+            raise ImportError(message)
+
+
+def seed(text):
+    """argparse type: a seed, an integer from 0 to 2**32 - 1."""
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, "
+                                         f"received {text!r}")
+    return value
+
+
+def safe_cell(value):
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP's advice on CSV
+    injection): text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+    a leading ``'``, unless it is a number (``-1.5``, ``+3``)."""
+    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+#: Float32 copies of the weights that training with Adam holds: weights, gradients, two moments.
+_TRAINING_COPIES = 4
+
+
+def check_network_size(widths, option="--hidden"):
+    """Refuse, before allocating it, a network of layer ``widths`` (input, hidden..., output)
+    whose training would not fit in this machine's memory; the message gives its size."""
+    weights = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    needed = weights * 4 * _TRAINING_COPIES
+    memory = _physical_memory()
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"{option}: a network {'-'.join(map(str, widths))} has {weights:,} weights "
+            f"({weights * 4:,} bytes as float32); training it needs about {needed:,} bytes "
+            f"(weights, gradients and Adam's two moments), more than this machine's "
+            f"{memory:,} bytes of memory. Use fewer or narrower layers.")
+    return weights
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_storage(url):
+    """Refuse a ``tune --storage`` URL that Optuna cannot open, before any data is read."""
+    if url is None:
+        return
+    if "://" not in url:
+        raise ValueError(f"--storage: expected a database URL such as sqlite:///tune.db or "
+                         f"postgresql://user@host/db, received {url!r}.")
+    try:
+        from sqlalchemy.engine import make_url
+    except ImportError:
+        raise ImportError('--storage: needs SQLAlchemy (comes with Optuna): '
+                          'pip install "gradwise[tune]".') from None
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises several kinds
+        raise ValueError(f"--storage: cannot use {url!r}: {str(error).strip() or error!r} "
+                         "(expected sqlite:///FILE.db, postgresql://..., mysql://...).") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        directory = os.path.dirname(os.path.abspath(parsed.database))
+        if not os.path.isdir(directory):
+            raise ValueError(f"--storage: the directory of the database {parsed.database!r} "
+                             "does not exist.")
+
+
+def capped_jobs(jobs):
+    """``tune --jobs``, at most the number of cores (with a note when capped)."""
+    cores = os.cpu_count() or 1
+    if jobs > cores:
+        print(f"gradwise: note: --jobs {jobs} capped at {cores}, the number of cores "
+              "(more processes than cores only share them).", file=sys.stderr)
+        return cores
+    return jobs
+
+
+class Diverged(RuntimeError):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+def check_converged(history, model, learning_rate=None):
+    """Raise :class:`Diverged` when a loss in ``history`` or a weight is not finite (the
+    engine stops on a non-finite training loss; this also catches the dev loss)."""
+    import numpy as np
+    for key in ("loss", "val_loss"):
+        values = history.history.get(key) or []
+        bad = [i for i, v in enumerate(values) if not np.isfinite(v)]
+        if bad:
+            what = f"the {'dev' if key == 'val_loss' else 'training'} loss became " \
+                   f"{values[bad[0]]} at epoch {bad[0] + 1}"
+            break
+    else:
+        if all(np.isfinite(w).all() for w in model.get_weights(include_state=True)):
+            return
+        what = "the weights became NaN or infinite"
+    raise diverged(what, learning_rate)
+
+
+def diverged(what, learning_rate=None):
+    """The :class:`Diverged` error for a run where ``what`` happened, in the command's words."""
+    rate = "" if learning_rate is None else f" (--learning-rate {learning_rate:g})"
+    smaller = "" if learning_rate is None else f", e.g. --learning-rate {learning_rate / 10:g}"
+    return Diverged(f"training diverged: {what}; nothing was saved. Likely cause: a learning "
+                   f"rate too large{rate}: try a smaller one{smaller}; or inputs with extreme "
+                   "values that standardization cannot tame (check the data for huge numbers).")
+
+
+def _option(dest):
+    return "--" + dest.replace("_", "-")
+
+
+def _same_file(a, b):
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def check_paths(args):
+    """Refuse outputs that would destroy an input or each other, or cannot be written."""
+    inputs = [(_option(d), getattr(args, d)) for d in INPUTS if getattr(args, d, None)]
+    outputs = [(_option(d), getattr(args, d)) for d in OUTPUTS if getattr(args, d, None)]
+    for index, (option, path) in enumerate(outputs):
+        for source, read in inputs:
+            if _same_file(path, read):
+                raise ValueError(f"{option}: {path!r} is the file given to {source}; writing it "
+                                 "would destroy that input. Choose another file name.")
+        for other, written in outputs[:index]:
+            if _same_file(path, written):
+                raise ValueError(f"{option}: {path!r} is also given to {other}; each output "
+                                 "needs a file of its own.")
+        problem = unwritable(path)
+        if problem:
+            raise ValueError(f"{option}: {problem}.")
+
+
+def unwritable(path):
+    """Why ``path`` cannot be written by an atomic write (a temporary file in its directory
+    renamed into place), or None."""
+    if os.path.isdir(path):
+        return f"{path!r} is a directory; give a file name"
+    if os.path.exists(path) and not os.path.isfile(path):
+        return f"{path!r} is not a regular file (a device or pipe); give a file name"
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        return f"the directory of {path!r} does not exist"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"the directory of {path!r} is not writable"
+    return None
+
+
+def run(command, args, message=str):
+    """Run ``command(args)``; return the exit status, printing one line for any failure.
+
+    ``message(error)`` words a bad-input error for the command line. Bad input (ValueError,
+    TypeError, a missing optional package, a file that cannot be read) exits with 2; any other
+    failure, including running out of memory, with 1; Ctrl-C with 130.
+    """
+    debug = getattr(args, "debug", False)
+    try:
+        check_paths(args)
+        check_optional_packages(args)
+        command(args)
+    except KeyboardInterrupt:
+        _say("interrupted (Ctrl-C); nothing was written after the interruption.", debug)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader left (gradwise ... | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
+    except (ValueError, TypeError, ImportError) as error:
+        _say(message(error), debug)
+        return BAD_INPUT
+    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        _say(_os_message(error), debug)
+        return BAD_INPUT
+    except (Diverged, FloatingPointError) as error:  # FloatingPointError: gw.TrainingDiverged
+        _say(message(error), debug)
+        return FAILED
+    except MemoryError:
+        _say("out of memory; use a smaller network (--hidden), fewer rows or a smaller "
+             "--batch-size.", debug)
+        return FAILED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+        _say(f"{_os_message(error) if isinstance(error, OSError) else error or ''} "
+             f"({type(error).__name__}; run with --debug for the traceback)".strip(), debug)
+        return FAILED
+    return 0
+
+
+def _os_message(error):
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error)
+
+
+def _say(text, debug):
+    if debug:
+        import traceback
+        traceback.print_exc()
+    print(f"gradwise: error: {text}", file=sys.stderr)

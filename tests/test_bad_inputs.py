@@ -1,0 +1,357 @@
+"""A catalogue of bad inputs: each row is a command line (with the files it reads), the exit
+status it must end with, and a fragment of its one ``gradwise: error:`` line. Nothing may end in
+a traceback, exit 0, or overwrite an input. The command runs in this process (``main(argv)``),
+which the command line's entry point calls too.
+
+Table-reader rows are written against the command's observable behaviour (status, message), so
+that they hold whatever library reads the table.
+"""
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import gradwise as gw
+from gradwise.cli import main
+
+GOOD = "a,b,color,y\n" + "".join(
+    f"{i % 7 - 3},{(i * 5) % 11 / 3:.3f},{['red', 'blue', 'green'][i % 3]},{'yes' if i % 2 else 'no'}\n"
+    for i in range(60))
+REGRESSION = "a,b,price\n" + "".join(f"{i % 7},{i % 5},{i * 1.5 + 2}\n" for i in range(60))
+
+
+def _rows(text, line, replacement):
+    lines = text.splitlines(keepends=True)
+    lines[line] = replacement
+    return "".join(lines)
+
+
+def _npz_without_metadata(path):
+    gw.Sequential([gw.layers.Dense(2)], input_dim=3).build().save(path)
+
+
+def _model_with_description(path, mutate):
+    gw.Sequential([gw.layers.Dense(2)], input_dim=3, seed=0).build().save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    text = np.lib.format.read_array(io.BytesIO(members["description.json.npy"])).tobytes()
+    description = json.loads(text)
+    text = mutate(description)
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.frombuffer(text, np.uint8))
+    members["description.json.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+#: Files a case may read, made on demand in the case's folder.
+FILES = {
+    "good.csv": GOOD,
+    "reg.csv": REGRESSION,
+    "empty.csv": "",
+    "header.csv": "a,b,y\n",
+    "onecol.csv": "y\nyes\nno\nyes\n",
+    "oneclass.csv": "a,y\n" + "".join(f"{i},same\n" for i in range(30)),
+    "dupe.csv": "a,a,y\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(30)),
+    "ragged.csv": _rows(GOOD, 5, "1,2\n"),
+    "long.csv": _rows(GOOD, 5, "1,2,red,yes,extra\n"),
+    "nan.csv": _rows(GOOD, 5, "NaN,1,red,yes\n"),
+    "blank.csv": _rows(GOOD, 5, ",1,red,yes\n"),
+    "inf.csv": _rows(GOOD, 5, "inf,1,red,yes\n"),
+    "ninf.csv": _rows(GOOD, 5, "-inf,1,red,yes\n"),
+    "huge_target.csv": "a,b,price\n" + "".join(f"{i},{i % 3},{1e300 * (i % 5 + 1)}\n"
+                                               for i in range(60)),
+    "no_break.csv": "a" * (1 << 20) + "b,y\n1,2\n",
+    "binary.bin": bytes(range(256)) * 40,
+    "latin1.csv": ("a,name,y\n" + "".join(f"{i},caf\xe9,{i % 2}\n" for i in range(30))
+                   ).encode("latin-1"),
+    "notarget.csv": "a,b\n1,2\n3,4\n",
+    "baddate.csv": "a,when,y\n" + "".join(f"{i},2023-01-{i % 28 + 1:02d},{i % 2}\n"
+                                           for i in range(40)).replace("2023-01-05", "2023-02-30", 1),
+    "usdate.csv": "a,when,y\n" + "".join(f"{i},2023-01-{i % 28 + 1:02d},{i % 2}\n"
+                                          for i in range(40)).replace("2023-01-07", "01/07/2023", 1),
+    "complex.csv": "a,b,color\n" + "".join(f"{i}+1j,{i},red\n" for i in range(10)),
+    "text_model.npz": "not a model\n",
+    "empty_model.npz": b"",
+    "random_model.npz": bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8)),
+    "pk_model.npz": b"PK\x03\x04" + b"\0" * 100,
+    "npy_model.npz": b"\x93NUMPY\x01\x00" + b"\0" * 100,
+}
+BUILT = {
+    "library.npz": _npz_without_metadata,
+    "list_desc.npz": lambda p: _model_with_description(p, lambda d: b"[1, 2]"),
+    "deep_desc.npz": lambda p: _model_with_description(p, lambda d: b"[" * 50000 + b"]" * 50000),
+    "nokeys_desc.npz": lambda p: _model_with_description(p, lambda d: b"{}"),
+    "huge_desc.npz": lambda p: _model_with_description(
+        p, lambda d: json.dumps({**d, "model": {**d["model"], "input_dim": 20000, "layers": [
+            {**d["model"]["layers"][0], "config": {**d["model"]["layers"][0]["config"],
+                                                    "units": 20000}}]}}).encode()),
+}
+
+T = ["train", "--data", "good.csv", "--target", "y"]
+P = ["predict", "--model", "library.npz", "--data", "good.csv"]
+A = ["anomalies", "--data", "good.csv"]
+
+#: (command line, exit status, fragment of the error line)
+CASES = [
+    # the command line itself
+    ([], 2, "the following arguments are required: command"),
+    (["fly"], 2, "invalid choice: 'fly'"),
+    (["train", "--nope"], 2, "unrecognized arguments: --nope"),
+    (["predict"], 2, "the following arguments are required: --model, --data"),
+    (["predict", "--model", "m.npz"], 2, "required: --data"),
+    (["info"], 2, "required: --model"),
+    (["export", "--model", "m.npz"], 2, "required: --onnx"),
+    (["anomalies"], 2, "required: --data"),
+    (["train", "--task", "guess"], 2, "argument --task: invalid choice: 'guess'"),
+    (["train", "--impute", "zero"], 2, "argument --impute: invalid choice"),
+    (["train", "--class-weight", "heavy"], 2, "argument --class-weight: invalid choice"),
+    (["tune", "--sampler", "grid"], 2, "argument --sampler: invalid choice"),
+    (["train", "--learning-rate", "fast"], 2, "argument --learning-rate: invalid float"),
+    (["train", "--l2", "x"], 2, "argument --l2: invalid float"),
+    (["train", "--dropout", "x"], 2, "argument --dropout: invalid float"),
+    (["train", "--human-error", "x"], 2, "argument --human-error: invalid float"),
+    (["predict", "--model", "m", "--data", "d", "--threshold", "x"], 2,
+     "argument --threshold: invalid float"),
+    (["anomalies", "--data", "d", "--contamination", "x"], 2, "--contamination: invalid float"),
+    (["anomalies", "--data", "d", "--noise", "x"], 2, "argument --noise: invalid float"),
+] + [
+    ([command, option, value], 2, f"argument {option}: expected a positive integer")
+    for command, option in [("train", "--epochs"), ("train", "--batch-size"),
+                            ("train", "--patience"), ("train", "--cv"), ("train", "--repeats"),
+                            ("tune", "--trials"), ("tune", "--jobs"), ("tune", "--epochs"),
+                            ("tune", "--batch-size"), ("tune", "--patience"),
+                            ("anomalies", "--epochs")]
+    for value in ("0", "-3", "1.5", "many")
+] + [
+    ([command, "--seed", value], 2, "argument --seed: expected an integer from 0 to 4294967295")
+    for command in ("train", "tune", "anomalies") for value in ("-1", "4294967296", "x", "1e3")
+] + [
+    (["predict", "--model", "m", "--data", "d", "--explain", "0"], 2,
+     "argument --explain: expected a positive integer"),
+    # option values checked before any data is read
+    (T + ["--hidden", "a,b"], 2, "--hidden: expected sizes like 128,128"),
+    (T + ["--hidden", "0"], 2, "--hidden: expected positive sizes"),
+    (T + ["--hidden", "-5"], 2, "--hidden: expected positive sizes"),
+    (T + ["--hidden", "100000,100000"], 2, "bytes of memory"),
+    (T + ["--hidden", "64,3000000,3000000"], 2, "weights, gradients and Adam's two moments"),
+    (T + ["--l2", "-1"], 2, "--l2: expected a penalty >= 0"),
+    (T + ["--l2", "nan"], 2, "--l2: expected a penalty >= 0"),
+    (T + ["--dropout", "1"], 2, "--dropout: expected a rate in [0, 1)"),
+    (T + ["--dropout", "-0.1"], 2, "--dropout: expected a rate in [0, 1)"),
+    (T + ["--dropout", "nan"], 2, "--dropout: expected a rate in [0, 1)"),
+    (T + ["--freeze"], 2, "--freeze: freezes the layers copied by --init-from"),
+    (T + ["--cv", "1"], 2, "--cv: expected at least 2 runs"),
+    (T + ["--repeats", "1"], 2, "--repeats: expected at least 2 runs"),
+    (T + ["--cv", "3", "--save", "m.npz"], 2, "--save and --report take one run"),
+    (T + ["--repeats", "3", "--report", "r.html"], 2, "--save and --report take one run"),
+    (T + ["--cv", "3", "--repeats", "2"], 2, "cannot be combined with --repeats"),
+    (T + ["--cv", "3", "--test-data", "good.csv"], 2, "cannot be combined"),
+    (["train", "--data", "good.csv"], 2, "--target: name the column to predict"),
+    (["tune", "--data", "good.csv", "--target", "y", "--storage", "tune.db"], 2,
+     "--storage: expected a database URL"),
+    (["tune", "--data", "good.csv", "--target", "y", "--storage", "nosuch://x"], 2,
+     "--storage: cannot use 'nosuch://x'"),
+    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///no/dir/t.db"], 2,
+     "--storage: the directory of the database"),
+    # outputs that would destroy an input, or each other
+    (T + ["--save", "good.csv"], 2, "--save: 'good.csv' is the file given to --data"),
+    (T + ["--report", "good.csv"], 2, "--report: 'good.csv' is the file given to --data"),
+    (T + ["--save", "./good.csv"], 2, "is the file given to --data"),
+    (T + ["--save", "link.csv"], 2, "is the file given to --data"),
+    (T + ["--test-data", "reg.csv", "--save", "reg.csv"], 2, "is the file given to --test-data"),
+    (T + ["--save", "x.npz", "--report", "x.npz"], 2, "--report: 'x.npz' is also given to --save"),
+    (P + ["--out", "good.csv"], 2, "--out: 'good.csv' is the file given to --data"),
+    (P + ["--out", "library.npz"], 2, "--out: 'library.npz' is the file given to --model"),
+    (A + ["--out", "good.csv"], 2, "--out: 'good.csv' is the file given to --data"),
+    (A + ["--save", "good.csv"], 2, "--save: 'good.csv' is the file given to --data"),
+    (A + ["--out", "s.csv", "--report", "s.csv"], 2, "is also given to --out"),
+    (["export", "--model", "library.npz", "--onnx", "library.npz"], 2,
+     "--onnx: 'library.npz' is the file given to --model"),
+    (T + ["--init-from", "library.npz", "--save", "library.npz"], 2,
+     "is the file given to --init-from"),
+    # outputs that cannot be written
+    (T + ["--save", "no/such/dir/m.npz"], 2, "--save: the directory of 'no/such/dir/m.npz' does not exist"),
+    (T + ["--report", "no/such/r.html"], 2, "--report: the directory of"),
+    (T + ["--save", "."], 2, "--save: '.' is a directory"),
+    (T + ["--save", "/dev/null"], 2, "is not a regular file"),
+    (P + ["--out", "/dev/null"], 2, "is not a regular file"),
+    (P + ["--out", "sub"], 2, "'sub' is a directory"),
+    # files that cannot be read
+    (["train", "--data", "missing.csv", "--target", "y"], 2, "missing.csv"),
+    (["train", "--data", "sub", "--target", "y"], 2, "sub"),
+    (["train", "--data", "empty.csv", "--target", "y"], 2, "empty.csv"),
+    (["train", "--data", "header.csv", "--target", "y"], 2, "header.csv"),
+    (["train", "--data", "binary.bin", "--target", "y"], 2, "binary.bin"),
+    (["train", "--data", "good.csv", "--target", "nope"], 2, "nope"),
+    (["train", "--data", "notarget.csv", "--target", "y"], 2, "'y'"),
+    (["train", "--data", "onecol.csv", "--target", "y"], 2, ""),
+    (["train", "--data", "oneclass.csv", "--target", "y"], 2, "at least two classes"),
+    (["train", "--data", "ragged.csv", "--target", "y"], 2, "line 6 has 2 fields"),
+    (["train", "--data", "long.csv", "--target", "y"], 2, "line 6 has 5 fields"),
+    (["train", "--data", "nan.csv", "--target", "y"], 2, "--impute"),
+    (["train", "--data", "blank.csv", "--target", "y"], 2, "--impute"),
+    (["train", "--data", "inf.csv", "--target", "y"], 2,
+     "column 'a' of 'inf.csv' holds finite numbers but for 1 cell(s): line 6 'inf'"),
+    (["train", "--data", "ninf.csv", "--target", "y"], 2, "line 6 '-inf'"),
+    (["train", "--data", "baddate.csv", "--target", "y"], 2,
+     "holds ISO dates (YYYY-MM-DD) but for 1 cell(s): line 6 '2023-02-30'"),
+    (["train", "--data", "usdate.csv", "--target", "y"], 2, "line 8 '01/07/2023'"),
+    (["train", "--data", "latin1.csv", "--target", "y"], 2, "is not UTF-8 text"),
+    (["anomalies", "--data", "huge.csv"], 2, "bytes of memory, more than this"),
+    (["train", "--data", "huge.csv", "--target", "y"], 2, "cannot stream 'huge.csv'"),
+    (["train", "--data", "/dev/zero", "--target", "y"], 2, "is not a regular file"),
+    (["anomalies", "--data", "/dev/zero"], 2, "is not a regular file"),
+    (["train", "--data", "no_break.csv", "--target", "y"], 2, "no line break in its first"),
+    (["predict", "--model", "trained.npz", "--data", "complex.csv"], 2,
+     "expects numbers, line 2 of 'complex.csv' has '0+1j'"),
+    (["predict", "--model", "detector.npz", "--data", "good.csv", "--explain", "2"], 2,
+     "--explain"),
+    (["train", "--data", "good.csv", "--target", "y", "--drop", "zzz"], 2, "zzz"),
+    (["train", "--data", "good.csv", "--target", "y", "--categorical", "zzz"], 2, "zzz"),
+    (["train", "--data", "good.csv", "--target", "y", "--drop", "y"], 2, "y"),
+    (["train", "--data", "good.csv", "--target", "y", "--test-data", "missing.csv"], 2,
+     "missing.csv"),
+    (["train", "--data", "good.csv", "--target", "y", "--test-data", "reg.csv"], 2,
+     "columns ['color'] are missing"),
+    (["train", "--data", "good.csv", "--target", "y", "--dev-data", "good.csv"], 2,
+     "--dev-data: give --test-data too"),
+    (["train", "--data", "good.csv", "--target", "color", "--task", "regression"], 2,
+     "regression needs a numeric target"),
+    (["train", "--data", "reg.csv", "--target", "price", "--class-weight", "balanced"], 2,
+     "--class-weight: only for classification"),
+    (["train", "--data", "huge_target.csv", "--target", "price", "--task", "regression"], 2,
+     "too large to standardize"),
+    (["train", "--data", "good.csv", "--target", "y", "--human-error", "2"], 2, "--human-error"),
+    (["train", "--data", "good.csv", "--target", "y", "--init-from", "missing.npz"], 2,
+     "missing.npz"),
+    (["train", "--data", "good.csv", "--target", "y", "--init-from", "library.npz"], 2,
+     "library.npz"),
+    # model files
+    (["predict", "--model", "missing.npz", "--data", "good.csv"], 2, "missing.npz"),
+    (["predict", "--model", "good.csv", "--data", "good.csv"], 2, "a CSV is passed with --data"),
+    (["predict", "--model", "text_model.npz", "--data", "good.csv"], 2, "not a gradwise model"),
+    (["predict", "--model", "empty_model.npz", "--data", "good.csv"], 2, "the file is empty"),
+    (["predict", "--model", "random_model.npz", "--data", "good.csv"], 2, "not a gradwise model"),
+    (["predict", "--model", "pk_model.npz", "--data", "good.csv"], 2, "damaged or truncated"),
+    (["predict", "--model", "npy_model.npz", "--data", "good.csv"], 2, "single NumPy array"),
+    (["predict", "--model", "sub", "--data", "good.csv"], 2, "sub"),
+    (["predict", "--model", "library.npz", "--data", "good.csv"], 2,
+     "was not saved by 'gradwise train'"),
+    (["predict", "--model", "list_desc.npz", "--data", "good.csv"], 2, "a JSON list"),
+    (["predict", "--model", "deep_desc.npz", "--data", "good.csv"], 2, "nested"),
+    (["predict", "--model", "nokeys_desc.npz", "--data", "good.csv"], 2, "format None"),
+    (["predict", "--model", "huge_desc.npz", "--data", "good.csv"], 2, "needs at least"),
+    (["info", "--model", "good.csv"], 2, "not a gradwise model file"),
+    (["info", "--model", "huge_desc.npz"], 2, "needs at least"),
+    (["export", "--model", "empty_model.npz", "--onnx", "m.onnx"], 2, "the file is empty"),
+    (["anomalies", "--data", "missing.csv"], 2, "missing.csv"),
+    (["anomalies", "--data", "empty.csv"], 2, "empty.csv"),
+    (["anomalies", "--data", "good.csv", "--hidden", "x"], 2, "--hidden"),
+    (["anomalies", "--data", "good.csv", "--contamination", "2"], 2, "--contamination"),
+    (["anomalies", "--data", "good.csv", "--label", "nope"], 2, "nope"),
+]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A classifier and an anomaly detector saved by the command (one epoch each)."""
+    folder = tmp_path_factory.mktemp("saved")
+    (folder / "good.csv").write_text(GOOD)
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        assert main(["train", "--data", "good.csv", "--target", "y", "--epochs", "1",
+                     "--hidden", "4", "--quiet", "--save", "trained.npz"]) == 0
+        assert main(["anomalies", "--data", "good.csv", "--drop", "y", "--epochs", "1",
+                     "--hidden", "4,2", "--save", "detector.npz"]) == 0
+    finally:
+        os.chdir(old)
+    return {name: (folder / name).read_bytes() for name in ("trained.npz", "detector.npz")}
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch, saved):
+    monkeypatch.chdir(tmp_path)
+    for name, content in saved.items():
+        (tmp_path / name).write_bytes(content)
+    for name, content in FILES.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    for name, make in BUILT.items():
+        make(tmp_path / name)
+    (tmp_path / "sub").mkdir()
+    with open(tmp_path / "huge.csv", "wb") as file:  # sparse: larger than memory, no disk used
+        file.write(b"a,y\n")
+        file.truncate(2**37)
+    os.symlink("good.csv", tmp_path / "link.csv")
+    return tmp_path
+
+
+def _run(argv, capsys):
+    try:
+        status = main(argv)
+    except SystemExit as exit:  # argparse's errors and --help
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.err
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() if p.stat().st_size < 2**24 else p.stat().st_size
+            for p in folder.iterdir() if p.is_file()}
+
+
+def test_the_catalogue_is_large_enough():
+    assert len(CASES) >= 150
+
+
+@pytest.mark.parametrize("argv, status, fragment", CASES, ids=[" ".join(c[0]) or "(none)"
+                                                               for c in CASES])
+def test_bad_input(folder, capsys, argv, status, fragment):
+    before = _snapshot(folder)
+    code, err = _run(argv, capsys)
+    lines = [line for line in err.splitlines() if line.startswith("gradwise: error:")]
+    assert code == status, err
+    assert "Traceback" not in err
+    assert len(lines) == 1, err
+    assert fragment in lines[0], lines[0]
+    after = _snapshot(folder)
+    assert {k: v for k, v in after.items() if k in before} == before  # no input touched
+    assert not [name for name in after if name.startswith(".tmp-")]
+
+
+def _net():
+    model = gw.Sequential([gw.layers.Dense(2)], input_dim=2, seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+#: (library call, exception, fragment): the library names its own arguments.
+LIBRARY = [
+    (lambda: _net().predict(np.ones((3, 2)) + 1j), TypeError, "X: expected real numbers"),
+    (lambda: _net().fit(np.ones((3, 2)) + 1j, np.ones((3, 2)), verbose=0), TypeError,
+     "expected real numbers"),
+    (lambda: _net().predict(np.array([[1e307, 1.0]])), ValueError,
+     "the value 1e+307 (row 0, column 0) is too large for float32"),
+    (lambda: _net().predict(np.array([[np.nan, 1.0]])), ValueError, "contains NaN or infinity"),
+    (lambda: _net().predict(np.array([["a", "b"]])), TypeError, "expected numeric data"),
+    (lambda: _net().predict(np.ones(3)), ValueError, "X.reshape(-1, 1)"),
+    (lambda: _net().predict(np.ones((3, 5))), ValueError, "expected 2 features"),
+    (lambda: _net().predict(np.ones((0, 2))), ValueError, "at least one sample"),
+    (lambda: gw.load_model("no-such-file.npz"), FileNotFoundError, "no-such-file.npz"),
+    (lambda: gw.save_model(gw.Sequential([gw.layers.Dense(2)]), "x.npz"), ValueError,
+     "only a built model can be saved"),
+]
+
+
+@pytest.mark.parametrize("call, kind, fragment", LIBRARY)
+def test_library_bad_input(tmp_path, monkeypatch, call, kind, fragment):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(kind) as error:
+        call()
+    assert fragment in str(error.value)
+    assert "--" not in str(error.value)  # library errors name no command-line option

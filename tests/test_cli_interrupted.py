@@ -1,0 +1,88 @@
+"""Ctrl-C (SIGINT) in ``gradwise train`` and ``tune``: one line, exit status 130, nothing
+written, and no trial of an interrupted study left RUNNING (one process or two)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _csv(path, rows=400):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 4))
+    with open(path, "w") as file:
+        file.write("a,b,c,d,y\n")
+        for row, label in zip(X, X[:, 0] + X[:, 1] > 0):
+            file.write(",".join(f"{v:.4f}" for v in row) + f",{int(label)}\n")
+    return path
+
+
+def _interrupt(args, ready, cwd, seconds=240):
+    """Start ``gradwise args``; once ``ready()`` holds, send SIGINT; return (status, stderr)."""
+    out = open(os.path.join(cwd, "stdout.txt"), "w")
+    child = subprocess.Popen([sys.executable, "-m", "gradwise", *args], cwd=cwd,
+                             stdout=out, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + seconds
+        while not ready():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the command never got going"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=seconds)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+        out.close()
+    return child.returncode, stderr
+
+
+def test_ctrl_c_in_train_exits_130_in_one_line_and_writes_nothing(tmp_path):
+    _csv(tmp_path / "d.csv")
+    log = tmp_path / "epochs.csv"
+    status, stderr = _interrupt(
+        ["train", "--data", "d.csv", "--target", "y", "--epochs", "100000", "--patience", "100000",
+         "--batch-size", "8", "--save", "m.npz"],
+        lambda: "Epoch 2/" in (tmp_path / "stdout.txt").read_text(), tmp_path)
+    assert status == 130, stderr
+    assert stderr.strip().splitlines() == [
+        "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."]
+    assert not (tmp_path / "m.npz").exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_in_tune_exits_130_and_leaves_no_trial_running(tmp_path, jobs):
+    optuna = pytest.importorskip("optuna")
+    pytest.importorskip("sqlalchemy")
+    _csv(tmp_path / "d.csv")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+
+    def running():
+        if not (tmp_path / "study.db").exists():
+            return False
+        try:
+            study = optuna.load_study(study_name="s", storage=url)
+        except Exception:  # noqa: BLE001 - not created yet
+            return False
+        return any(t.state == optuna.trial.TrialState.RUNNING for t in study.trials)
+
+    status, stderr = _interrupt(
+        ["tune", "--data", "d.csv", "--target", "y", "--trials", "50", "--epochs", "100000",
+         "--patience", "100000", "--batch-size", "8", "--no-pruning", "--jobs", str(jobs),
+         "--storage", url, "--study", "s"], running, tmp_path)
+    assert status == 130, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption.")
+    assert "Traceback" not in stderr
+    states = [t.state for t in optuna.load_study(study_name="s", storage=url).trials]
+    assert optuna.trial.TrialState.RUNNING not in states
+    assert optuna.trial.TrialState.FAIL in states
