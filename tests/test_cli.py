@@ -323,6 +323,7 @@ def test_unseen_categories_are_zeros_with_a_warning(tmp_path, capsys):
     assert main(["predict", "--model", model_file, "--data", new]) == 0
     captured = capsys.readouterr()
     assert "1 category cell(s) not seen in training" in captured.err
+    assert "(as the unknown level when embedded): 'colour': 'blue' (1)." in captured.err
     assert len(captured.out.splitlines()) == 3
 
 

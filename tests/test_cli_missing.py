@@ -7,6 +7,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 import gradwise as gw
+from gradwise.cli.flags import table_warnings
 from gradwise.cli import data as _cli_data
 from gradwise.cli import main
 
@@ -125,7 +126,8 @@ def test_rows_without_a_target_are_left_out_with_a_warning(tmp_path, capsys):
     rows[3][1] = ""
     path = _write_csv(tmp_path / "t.csv", ["x", "label"], rows)
     args = train_args("--data", path, "--target", "label")
-    X, y, *_ = _cli_data.load(args)
+    with table_warnings():  # as the command shows them
+        X, y, *_ = _cli_data.load(args)
     assert len(X) == 99 and set(y) == {"yes", "none"}
     err = capsys.readouterr().err
     assert "1 row(s) without a value in 'label' (the first at line 5) were left out" in err
@@ -173,7 +175,8 @@ def test_errors_name_the_file_line_past_blank_lines_and_dropped_rows(tmp_path, c
     path = tmp_path / "gaps.csv"
     # line 1 header, 2 data, 3 blank, 4 data without a target (left out), 5 blank, 6 bad cell
     path.write_text("x,y\n1,0\n\n2,\n\n4,1\n3,0\n")
-    X, y, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y"))
+    with table_warnings():  # as the command shows them
+        X, y, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y"))
     assert X[:, 0].tolist() == [1, 4, 3] and y.tolist() == [0, 1, 0]
     assert "(the first at line 4) were left out" in capsys.readouterr().err
     path.write_text("x,y,z\n1,0,a\n\n2,,b\n\n,1,c\n3,0,d\n")
@@ -187,7 +190,8 @@ def test_errors_name_the_file_line_past_blank_lines_and_dropped_rows(tmp_path, c
 def test_unnamed_and_repeated_header_columns(tmp_path, capsys):
     path = tmp_path / "index.csv"  # pandas' to_csv with its index: an unnamed first column
     path.write_text(",x,y\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40)))
-    X, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y"))
+    with table_warnings():  # as the command shows them
+        X, *_ = _cli_data.load(train_args("--data", str(path), "--target", "y"))
     err = capsys.readouterr().err
     assert "integer column 'unnamed_1' looks like an identifier" in err
     assert "--drop unnamed_1" in err and X.shape == (40, 2)

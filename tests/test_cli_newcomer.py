@@ -83,3 +83,17 @@ def test_stray_cells_become_missing_with_impute(tmp_path, monkeypatch, capsys):
            "line 5 '2023-02-30'" in captured.err
     # numbers and dates, not one-hot text: a, its missing flag, 4 date parts and their flag
     assert re.search(r"network 7-4-2", captured.out), captured.out
+
+
+def test_the_feature_count_printed_at_loading_is_the_networks_input_width(tmp_path, monkeypatch,
+                                                                          capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = [f"{'' if i % 9 == 0 else i % 7},{i % 5},{'red' if i % 3 else 'blue'},{i % 2}\n"
+            for i in range(60)]
+    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "".join(rows))
+    assert main(["train", "--data", "d.csv", "--target", "y", "--impute", "mean", "--epochs",
+                 "1", "--hidden", "4", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    # a, b, two one-hot levels of c, and a's "is missing" indicator
+    assert "(60 rows, 5 features (1 of them 'is missing' indicators), target 'y')" in out, out
+    assert "network 5-4-2" in out, out

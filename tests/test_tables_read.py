@@ -230,3 +230,40 @@ def test_a_field_longer_than_pythons_csv_limit_is_read(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("a,b\n1,x\n2," + "y" * 140_000 + "\n")
     assert len(read_table(str(path)).data.column("b")[1].as_py()) == 140_000
+
+
+def test_unseen_levels_are_named_by_column_and_value_most_frequent_first(tmp_path):
+    train = read_table(_write_csv(tmp_path / "a.csv", {"c": ["u", "v"], "d": ["p", "q"]}))
+    spec, _ = tab_columns.infer_spec(train, ["c", "d"])
+    new = read_table(_write_csv(tmp_path / "b.csv", {"c": ["z", "u", "y", "z", "x", "w", "z"],
+                                                    "d": ["p", "q", "r", "p", "q", "p", "p"]}))
+    _, unknown = tab_columns.encode(new, spec, impute=False)
+    assert unknown == 7 and unknown.columns == {"c": (6, [("z", 3), ("w", 1), ("x", 1), ("y", 1)]),
+                                                "d": (1, [("r", 1)])}
+    assert unknown.described() == "'c': 'z' (3), 'w' (1), 'x' (1) and 1 more; 'd': 'r' (1)"
+    assert not tab_columns.encode(train, spec, impute=False)[1]  # all seen: nothing to say
+
+
+def test_table_warnings_name_the_librarys_arguments_and_the_command_its_options(tmp_path,
+                                                                               capsys):
+    import warnings
+
+    from gradwise.cli import main
+    from gradwise.tabular.csv import read_csv
+    from gradwise.tabular.errors import TableWarning
+    path = tmp_path / "d.csv"  # an identifier with one gap, and a row without a target
+    path.write_text("id,a,y\n" + "".join(f"{'' if i == 5 else i},{i % 7},{i % 2}\n"
+                                         for i in range(1, 61)) + "5,3,1\n62,3,\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_csv(str(path), "y", impute=True)
+    texts = [str(w.message) for w in caught if issubclass(w.category, TableWarning)]
+    assert texts == ["1 row(s) without a value in 'y' (the first at line 63) were left out.",
+                     "integer column 'id' looks like an identifier (distinct integers 1..60); "
+                     "leave it out (drop=['id']) unless it carries meaning."]
+    assert main(["train", "--data", str(path), "--target", "y", "--impute", "mean", "--epochs",
+                 "1", "--hidden", "4", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "gradwise: warning: integer column 'id' looks like an identifier (distinct integers " \
+           "1..60); leave it out with --drop id unless it carries meaning.\n" in err
+    assert "drop=[" not in err and "TableWarning" not in err

@@ -310,7 +310,8 @@ def predict(args):
         fill=impute is not None, encoding=args.encoding)
     if unknown:
         print(f"gradwise: warning: {unknown} category cell(s) not seen in training were encoded "
-              "as all zeros (as the unknown level when embedded).", file=sys.stderr)
+              f"as all zeros (as the unknown level when embedded): {unknown.described()}.",
+              file=sys.stderr)
     if gaps and not detector:
         print(f"gradwise: note: {gaps} missing number(s) filled with the training split's "
               f"{impute}s.", file=sys.stderr)
@@ -342,7 +343,8 @@ def main(argv=None):
                "export": _cli_info.export, "demo-data": _cli_demo.run,
                "gradcheck": functools.partial(_cli_gradcheck.run, hidden_sizes=_hidden),
                "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
-    return _guard.run(command, args, message=_flags.message)
+    with _flags.table_warnings():
+        return _guard.run(command, args, message=_flags.message)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,13 @@ def prepare(loaded, seed, impute=None, files=None):
     if impute is not None:
         columns = fill_values(splits[0][0], columns, impute)
         completed = [complete(Xs, columns) for Xs, _ in splits + extra]
-        names = names + completed[0][1]
+        added = completed[0][1]
+        if added:  # the count printed at loading is the network's input width
+            description = description.replace(
+                f", {len(names)} features,",
+                f", {len(names) + len(added)} features ({len(added)} of them 'is missing' "
+                "indicators),")
+        names = names + added
         splits, extra = ([(Xs, ys) for (Xs, _), (_, ys) in zip(completed[:3], splits)],
                          [(completed[3][0], extra[0][1])] if extra else [])
     if task == "regression":  # standardize the target too; report errors in its units
@@ -147,7 +153,7 @@ def load_split_file(path, option, columns, target, impute, encoding="utf-8"):
         raise ValueError(f"{option}: {path!r} has no column {target!r}.")
     if unknown:
         print(f"gradwise: warning: {option}: {unknown} category cell(s) not seen in training "
-              "were encoded as all zeros.", file=sys.stderr)
+              f"were encoded as all zeros: {unknown.described()}.", file=sys.stderr)
     present = ~missing_cells([str(cell) for cell in y_cells])
     if not present.any():
         raise ValueError(f"{option}: column {target!r} of {path!r} has no values.")

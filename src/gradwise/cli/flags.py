@@ -2,7 +2,7 @@
 which name the library's own arguments."""
 import contextlib
 
-from ..tabular.errors import TableError
+from ..tabular.errors import TableError, TableWarning
 
 #: The option that gives each argument of the table reader, unless a call says otherwise.
 OPTIONS = {"path": "--data", "data": "--data", "X": "--data", "target": "--target",
@@ -18,6 +18,7 @@ REMEDIES = {
     "stray": "; fix those cells, read them as missing values with --impute median, or read "
              "the column as categories with --categorical {column}",
     "encoding": "; give its text encoding, such as --encoding latin-1",
+    "identifier": "; leave it out with --drop {column} unless it carries meaning",
 }
 
 
@@ -29,6 +30,27 @@ def message(error, **options):
         return str(error)
     option = {**OPTIONS, **options}.get(error.argument, error.argument)
     return error.worded(option, REMEDIES)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None, _default=None):
+    """``warnings.showwarning`` for the command: a :class:`TableWarning` as one line,
+    ``gradwise: warning: ...`` (or ``note``) with the command's option names."""
+    import sys
+    if isinstance(message, TableWarning):
+        print(f"gradwise: {message.kind}: {message.worded(REMEDIES)}", file=file or sys.stderr)
+    elif _default is not None:
+        _default(message, category, filename, lineno, file, line)
+
+
+@contextlib.contextmanager
+def table_warnings():
+    """Show every :class:`TableWarning` raised inside with :func:`show_warning`."""
+    import functools
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TableWarning)
+        warnings.showwarning = functools.partial(show_warning, _default=warnings.showwarning)
+        yield
 
 
 @contextlib.contextmanager

@@ -10,11 +10,9 @@ column is a category, one-hot encoded, or, with more levels than ``embed_thresho
 integer code for a :class:`~gradwise.layers.CategoryEmbedding` (0 for a level not seen in
 training, the levels from 1).
 """
-import sys
-
 import numpy as np
 
-from .errors import TableError
+from .errors import TableError, warn
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
 MISSING_LEVEL = "(missing)"
@@ -270,6 +268,7 @@ def _warn_if_identifier(name, values, kind, detail):
     distinct integers counting up one by one."""
     if values is not None:
         head = values[:1000]
+        head = head[~np.isnan(head)]
         if np.any(head != np.round(head)):  # fractions: quickly ruled out
             return
         present = values[~np.isnan(values)]
@@ -279,24 +278,55 @@ def _warn_if_identifier(name, values, kind, detail):
         if not np.all(steps == 1):
             return
         detail = f" (distinct integers {int(present.min())}..{int(present.max())})"
-    print(f"gradwise: warning: {kind} {name!r} looks like an identifier{detail}; leave it out "
-          f"with --drop {name} unless it carries meaning.", file=sys.stderr)
+    warn(f"{kind} {name!r} looks like an identifier{detail}", "identifier", name)
 
 
 # -- the matrix ------------------------------------------------------------------------------
 from .spec import _width as width  # noqa: E402  (how many features a column encodes to)
 
 
+class Unseen(int):
+    """The count of category cells not seen in training, with ``columns``: for each column
+    that has some, ``(cells, [(value, count), ...])``, its most frequent unseen values first.
+    ``str(unseen.described())``: ``"'city': 'Nantes' (3), 'Brest' (1); 'plan': 'gold' (2)"``."""
+
+    SHOWN = 3
+
+    def __new__(cls, columns=None):
+        columns = columns or {}
+        self = super().__new__(cls, sum(cells for cells, _ in columns.values()))
+        self.columns = columns
+        return self
+
+    def described(self):
+        parts = []
+        for name, (cells, values) in self.columns.items():
+            shown = ", ".join(f"{value!r} ({count})" for value, count in values[:self.SHOWN])
+            more = f" and {len(values) - self.SHOWN} more" if len(values) > self.SHOWN else ""
+            parts.append(f"{name!r}: {shown}{more}")
+        return "; ".join(parts)
+
+
+def _unseen_values(text, seen):
+    """``(cells, [(value, count), ...])`` of the cells of ``text`` where ``seen`` is False."""
+    pa, pc = _pa()
+    counts = pc.value_counts(text.filter(pa.array(~seen)))
+    values = counts.field("values").to_pylist()
+    numbers = counts.field("counts").to_pylist()
+    ranked = sorted(zip(values, numbers), key=lambda pair: (-pair[1], pair[0]))
+    return int((~seen).sum()), ranked
+
+
 def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32):
     """``(X, unknown)``: the C-ordered ``(n_rows, n_features)`` matrix of ``table`` as ``spec``
-    encodes it, and the count of category cells not seen in training (all zeros one-hot, code
-    0 embedded). Missing numbers are NaN when ``impute``, else a :class:`TableError` naming the
+    encodes it, and the category cells not seen in training (an :class:`Unseen` count naming
+    the columns and values; they are all zeros one-hot, code 0 embedded). Missing numbers are NaN when ``impute``, else a :class:`TableError` naming the
     column and line and suggesting ``remedy``."""
     pa, pc = _pa()
     analysed = analysed or {}
     widths = [width(column) for column in spec]
     X = np.zeros((table.num_rows, sum(widths)), dtype=dtype)
-    position, unknown = 0, 0
+    position, unknown = 0, {}
     for column, size in zip(spec, widths):
         name = column["name"]
         cells = analysed.get(name) or Column(table, name)
@@ -328,14 +358,15 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
             codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False),
                                dtype=np.int64)
             seen = codes >= 0
-            unknown += int(len(codes) - seen.sum())
+            if not seen.all():
+                unknown[name] = _unseen_values(text, seen)
             if column.get("embed"):
                 block[:, 0] = codes + 1  # 0: the unknown row
             else:
                 rows = np.flatnonzero(seen)
                 block[rows, codes[rows]] = 1.0
         position += size
-    return X, unknown
+    return X, Unseen(unknown)
 
 
 def _refuse_gaps(table, cells, gaps, impute, remedy):

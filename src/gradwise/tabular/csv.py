@@ -5,12 +5,11 @@ The file is read by Apache Arrow (:mod:`gradwise.tabular.read`) and each column 
 Arrow's compute kernels (:mod:`gradwise.tabular.columns`) into one C-ordered float32 matrix.
 """
 import functools
-import sys
 
 import numpy as np
 
 from .columns import MISSING_LEVEL, Column, encode, infer_spec
-from .errors import TableError
+from .errors import TableError, warn
 from .read import read_table, table_from_columns
 from .spec import _positions, _width, feature_names
 from .stray import check_stray_cells
@@ -90,9 +89,8 @@ def _target(table, target):
     if values is None:
         values = _text_array(column.text())
     if gaps.any():
-        print(f"gradwise: warning: {int(gaps.sum())} row(s) without a value in {target!r} (the "
-              f"first at {table.where(int(np.argmax(gaps))).split(' of ')[0]}) were left out.",
-              file=sys.stderr)
+        warn(f"{int(gaps.sum())} row(s) without a value in {target!r} (the first at "
+             f"{table.where(int(np.argmax(gaps))).split(' of ')[0]}) were left out")
         table, values = table.filter(~gaps), values[~gaps]
     return table, values
 

@@ -12,6 +12,7 @@ REMEDIES = {
     "stray": "; fix those cells, read them as missing values (impute=True), or read the "
              "column as categories (categorical=[{column!r}])",
     "encoding": "; read it with its text encoding, such as encoding='latin-1'",
+    "identifier": "; leave it out (drop=[{column!r}]) unless it carries meaning",
 }
 
 
@@ -43,3 +44,26 @@ class TableError(ValueError):
         remedy = remedies[self.remedy].format(column=self.column) if self.remedy else ""
         end = "" if self.detail.endswith(".") and not remedy else "."
         return f"{name}: {self.detail.rstrip('.') if remedy else self.detail}{remedy}{end}"
+
+
+class TableWarning(UserWarning):
+    """Something about a table worth knowing that does not stop the work (rows left out, an
+    identifier-like column, cells read as missing), issued with :func:`warnings.warn`.
+
+    As with :class:`TableError`, ``remedy`` (a key of :data:`REMEDIES`) and ``column`` let the
+    command line word the remedy with its options; ``kind`` is ``"warning"`` or ``"note"``."""
+
+    def __init__(self, detail, remedy=None, column=None, kind="warning"):
+        self.detail, self.remedy, self.column, self.kind = detail, remedy, column, kind
+        super().__init__(self.worded(REMEDIES))
+
+    def worded(self, remedies):
+        """The message with ``remedies`` for the remedy's words."""
+        remedy = remedies[self.remedy].format(column=self.column) if self.remedy else ""
+        return f"{self.detail.rstrip('.')}{remedy}."
+
+
+def warn(detail, remedy=None, column=None, kind="warning"):
+    """Issue a :class:`TableWarning` pointing at the caller's caller."""
+    import warnings
+    warnings.warn(TableWarning(detail, remedy, column, kind), stacklevel=3)

@@ -233,7 +233,9 @@ def _arrow_encoding(encoding):
 
 
 def _first_line(path, encoding):
-    """``(lines before the header, header text)`` of the first non-blank line, or None."""
+    """``(lines before the header, header text)`` of the first non-blank line, or None; a
+    header or first row without a line break in :data:`LONGEST_HEADER` characters is refused
+    (``/dev/zero`` renamed, a binary file)."""
     with open(path, encoding=_python_encoding(encoding), newline="") as handle:
         for number in range(LONGEST_HEADER):
             line = handle.readline(LONGEST_HEADER)
@@ -243,6 +245,11 @@ def _first_line(path, encoding):
                 raise TableError("path", f"{path!r} has no line break in its first "
                                          f"{LONGEST_HEADER:,} characters; not a CSV file?")
             if line.strip():
+                following = handle.readline(LONGEST_HEADER)  # a first row that never ends
+                if len(following) >= LONGEST_HEADER and not following.endswith("\n"):
+                    raise TableError("path", f"line {number + 2} of {path!r} has no line break "
+                                             f"in its first {LONGEST_HEADER:,} characters; not "
+                                             "a CSV file?")
                 return number, line.rstrip("\r\n")
     return None
 

@@ -7,12 +7,10 @@ the file, read those cells as missing (``impute``, to be filled like the other g
 the column as categories (``categorical``). The checks run in Arrow's compute kernels, on a
 sample first, so a genuine text column costs almost nothing.
 """
-import sys
-
 import numpy as np
 
 from .columns import ISO_DATE, _mask, _pa  # noqa: F401
-from .errors import TableError
+from .errors import TableError, warn
 
 __all__ = ["check_stray_cells"]
 
@@ -86,9 +84,10 @@ def find_stray_cells(column):
     return _stray(text, rows, (("number", _finite_numbers), ("date", _iso_dates)))
 
 
-def check_stray_cells(table, column, impute, warn=None):
+def check_stray_cells(table, column, impute):
     """Refuse (``TableError`` naming the cells) a column of numbers or dates but for a few
-    cells; with ``impute``, read those cells as missing, with a note naming them, and return
+    cells; with ``impute``, read those cells as missing, with a note (a
+    :class:`~gradwise.tabular.errors.TableWarning`) naming them, and return
     True. Returns False when the column has no stray cells."""
     kind, rows = find_stray_cells(column)
     if kind is None:
@@ -105,8 +104,8 @@ def check_stray_cells(table, column, impute, warn=None):
         blank = np.zeros(table.num_rows, dtype=bool)
         blank[rows] = True
         column._text = pc.if_else(pa.array(blank), "", column.text())
-    (warn or _stderr)(f"gradwise: note: column {column.name!r}: {len(rows)} cell(s) that are "
-                      f"not {what} read as missing: {shown}{more}.")
+    warn(f"column {column.name!r}: {len(rows)} cell(s) that are not {what} read as missing: "
+         f"{shown}{more}", kind="note")
     return True
 
 
@@ -114,7 +113,3 @@ def _cell(table, column, row):
     if column.native:  # as the file writes it ("1e400", not inf)
         return table.cell_text(column.name, int(row))
     return column.text()[int(row)].as_py()
-
-
-def _stderr(text):
-    print(text, file=sys.stderr)
