@@ -10,7 +10,10 @@ log-probability of a test digit, in nats. The script:
 2. prints, on the held-out 20%, the VAE's ELBO (averaged over codes drawn per digit), its two
    terms, and both models' reconstruction errors;
 3. writes ``vae_samples.png`` (digits decoded from codes drawn from N(0, I)) and
-   ``vae_latent_walk.png`` (the decoder along a grid of codes at the normal quantiles).
+   ``vae_latent_walk.png`` (the decoder along a grid of codes at the normal quantiles), and
+   ``vae_report.html`` (``gw.report.write_vae_report``): the training curve, the held-out ELBO
+   and its terms, reconstructions, generated digits, the held-out codes by digit and the walk,
+   in one self-contained page.
 
 Run: ``python examples/vae_digits.py [--out DIRECTORY] [--epochs N]`` (about a minute).
 """
@@ -88,13 +91,15 @@ def image_grid(images, rows, title, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory of the two PNG files")
+    parser.add_argument("--out", default=".", help="directory of the PNG and HTML files")
     parser.add_argument("--epochs", type=int, default=100)
     arguments = parser.parse_args()
     if not os.path.isdir(arguments.out):
         parser.error(f"--out: {arguments.out!r} is not a directory")
-    X = (load_digits().data >= 8).astype(float)
-    X_train, X_test = train_test_split(X, test_size=0.2, random_state=0)
+    digits = load_digits()
+    X = (digits.data >= 8).astype(float)
+    X_train, X_test, _, y_test = train_test_split(X, digits.target, test_size=0.2,
+                                                  random_state=0)
     vae, ae = train(X_train, arguments.epochs)
     measure(vae, ae, X_test)
     image_grid(vae.sample(100, seed=0), 10, "Digits decoded from codes z ~ N(0, I)",
@@ -103,7 +108,14 @@ def main():
     codes = np.array([[a, b] for b in quantiles[::-1] for a in quantiles])
     image_grid(vae.decode(codes), 12, "The decoder along a grid of codes (normal quantiles)",
                os.path.join(arguments.out, "vae_latent_walk.png"))
-    print(f"wrote vae_samples.png and vae_latent_walk.png in {os.path.abspath(arguments.out)}")
+    gw.report.write_vae_report(
+        os.path.join(arguments.out, "vae_report.html"), vae, X_test, image_shape=(8, 8),
+        labels=y_test, n_generated=100, seed=0, title="A variational autoencoder on binarized digits",
+        data_description=f"scikit-learn's 8x8 digits, a pixel on when its grey level is at "
+                         f"least 8 of 16; trained on {len(X_train)} digits for "
+                         f"{arguments.epochs} epochs, evaluated on the {len(X_test)} others.")
+    print("wrote vae_samples.png, vae_latent_walk.png and vae_report.html in "
+          f"{os.path.abspath(arguments.out)}")
 
 
 if __name__ == "__main__":

@@ -73,4 +73,10 @@ def test_vae_digits_example(tmp_path):
     assert value["VAE reconstruction cross-entropy (code means)"] < 64 * math.log(2)
     for name in ("vae_samples.png", "vae_latent_walk.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["vae_latent_walk.png", "vae_samples.png"]
+    page = (tmp_path / "vae_report.html").read_text(encoding="utf-8")
+    for title in ("100 generated rows", "A walk through the code space", "Held-out codes"):
+        assert f"<h2>{title}</h2>\n<svg" in page
+    shown = float(page.split("<td>ELBO, a lower bound on log p(x)</td><td>", 1)[1].split("<")[0])
+    assert shown == pytest.approx(elbo, abs=1e-3)  # the ELBO the script printed (same draws)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vae_latent_walk.png", "vae_report.html",
+                                                          "vae_samples.png"]

@@ -26,15 +26,11 @@ from ..diagnostics import diagnose
 from ..explain import _labels, _ModelAdapter, permutation_importance
 from ..io.files import atomic_write as _atomic_write
 from ..model import Sequential
-from .pieces import _pre, _section, _svg, _table
+from .generative import vae_report, write_vae_report
+from .pieces import _STYLE, _pre, _pyplot, _section, _svg, _table, model_summary
 
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "binary_crossentropy",
                           "binary_focal_crossentropy")
-_STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
-h1{font-size:1.6rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;margin-top:2rem}
-table{border-collapse:collapse}td,th{padding:.2rem .8rem;text-align:right;border-bottom:1px solid #eee}
-th:first-child,td:first-child{text-align:left}pre{background:#f6f6f6;padding:.6rem;overflow:auto}
-svg{max-width:100%;height:auto}"""
 _TOP_FEATURES = 15
 
 
@@ -143,13 +139,6 @@ def training_report(model, history, splits, title="gradwise training report",
             + "\n".join(parts) + "\n</body></html>\n")
 
 
-def model_summary(model):
-    """The text of ``model.summary()``."""
-    lines = []
-    model.summary(print_fn=lines.append)
-    return "\n".join(lines)
-
-
 # -- checks ----------------------------------------------------------------------------------
 def _check_inputs(model, history, splits):
     if not isinstance(model, Sequential) or not model.built or model.loss is None:
@@ -176,17 +165,6 @@ def _feature_names(feature_names, n_features):
     if len(names) != n_features:
         raise ValueError(f"feature_names: expected {n_features} names, received {len(names)}.")
     return names
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError('The HTML report draws its plots with matplotlib: pip install '
-                          '"gradwise[report]" (or matplotlib).') from None
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def _learning_curves(plt, curves):

@@ -1,7 +1,13 @@
-"""The pieces every HTML page is made of: sections, preformatted text, inline SVG figures and
-tables (escaped)."""
+"""The pieces every HTML page is made of: the style sheet, sections, preformatted text, inline SVG
+figures (matplotlib, imported on first use) and tables (escaped)."""
 import html
 import io
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
+h1{font-size:1.6rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;margin-top:2rem}
+table{border-collapse:collapse}td,th{padding:.2rem .8rem;text-align:right;border-bottom:1px solid #eee}
+th:first-child,td:first-child{text-align:left}pre{background:#f6f6f6;padding:.6rem;overflow:auto}
+svg{max-width:100%;height:auto}"""
 
 
 def _section(title, body):
@@ -13,8 +19,11 @@ def _pre(text):
 
 
 def _svg(plt, figure):
+    """``figure`` as inline SVG, the same bytes for the same figure: no date in its metadata,
+    and element ids hashed with a fixed salt (matplotlib draws a random one otherwise)."""
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    with plt.rc_context({"svg.hashsalt": "gradwise"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
@@ -25,3 +34,21 @@ def _table(header, rows):
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError('The HTML report draws its plots with matplotlib: pip install '
+                          '"gradwise[report]" (or matplotlib).') from None
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def model_summary(model):
+    """The text of ``model.summary()``."""
+    lines = []
+    model.summary(print_fn=lines.append)
+    return "\n".join(lines)
