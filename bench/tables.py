@@ -2,7 +2,8 @@
 
     python -m bench.tables                       # 200k and 1M rows (about 10 minutes)
     python -m bench.tables --rows 200000 --epochs 1 --only read,e2e
-    python -m bench.tables --stream 1000000,10000000  # streaming peaks (Parquet, large)
+    python -m bench.tables --stream 1000000,10000000  # streaming peaks (CSV, large)
+    python -m bench.tables --layout mixed --data-dir /tmp/tables  # dates and missing cells
     python -m bench.tables --smoke               # 5,000 rows, seconds; run by the tests
 
 Files are generated once (``bench/tables_data.py``) under ``bench/results/tables/``, which git
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -46,10 +48,19 @@ from sklearn.preprocessing import StandardScaler
 path, epochs = sys.argv[1], int(sys.argv[2])
 frame = pd.read_csv(path)
 y = frame.pop("label").to_numpy()
-text = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype) == "str"]
-X = pd.get_dummies(frame, columns=text, dtype=np.float32).to_numpy(np.float32)
+for name in [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]:
+    if frame[name].dropna().str.match(r"^\d{4}-\d{2}-\d{2}").all():  # ISO dates: their parts
+        moment = pd.to_datetime(frame.pop(name))
+        for part in ("year", "month", "day", "weekday"):
+            frame[f"{name}_{part}"] = getattr(moment.dt, part)
+text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+X = pd.get_dummies(frame, columns=text, dummy_na=True, dtype=np.float32).to_numpy(np.float32)
 X_train, X_rest, y_train, y_rest = train_test_split(X, y, test_size=0.4, random_state=0, stratify=y)
 X_dev, X_test, y_dev, y_test = train_test_split(X_rest, y_rest, test_size=0.5, random_state=0, stratify=y_rest)
+fill = np.nanmedian(X_train, axis=0)  # missing numbers: the training rows' medians
+for part in (X_train, X_dev, X_test):
+    gaps = np.isnan(part)
+    part[gaps] = np.take(fill, np.nonzero(gaps)[1])
 scaler = StandardScaler().fit(X_train)
 model = MLPClassifier((128, 128), batch_size=64, max_iter=epochs, learning_rate_init=1e-3,
                       random_state=0, n_iter_no_change=epochs + 1)
@@ -57,7 +68,6 @@ model.fit(scaler.transform(X_train), y_train)
 for name, Xs, ys in (("dev", X_dev, y_dev), ("test", X_test, y_test)):
     print(name, model.score(scaler.transform(Xs), ys))
 """
-
 
 # -- children: one measurement each, printing one JSON line ---------------------------------
 def child_read(how, path):
@@ -86,9 +96,12 @@ def child_epoch(path):
     import numpy as np
     import gradwise as gw
     from gradwise.cli import data as cli_data
-    from gradwise.tabular.csv import read_csv
-    X, y, names, task, columns = read_csv(path, "label", embed_threshold=20)[:5]
+    from gradwise.tabular.csv import complete, fill_values, read_csv
+    X, y, names, task, columns = read_csv(path, "label", impute=True, embed_threshold=20)[:5]
     train = slice(0, int(0.6 * len(X)))
+    if np.isnan(X).any():  # the mixed layout's gaps: filled as --impute median fills them
+        columns = fill_values(X[train], columns, "median")
+        X = complete(X, columns)[0]
     model = cli_data.network(X.shape[1], [128, 128], 2, "classification", 1e-3,
                              (X[train].mean(0), X[train].std(0) + 1e-8), seed=0,
                              columns=columns)
@@ -97,15 +110,24 @@ def child_epoch(path):
     return {"seconds": perf() - start, "rows": train.stop}
 
 
-def _run_measured(command):
-    """``(wall seconds, peak MB, stdout, stderr)`` of a fresh process."""
+def _run_measured(command, timeout=None):
+    """``(wall seconds, peak MB, stdout, stderr)`` of a fresh process; wall None (and peak
+    None) when it ran longer than ``timeout`` seconds and was stopped."""
     timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
     prefix = [timer, "-f", "PEAK_KB %M"] if timer else []
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "src"), env.get("PYTHONPATH", "")])
     start = perf()
-    done = subprocess.run(prefix + command, capture_output=True, text=True, env=env, cwd=ROOT)
+    process = subprocess.Popen(prefix + command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: the timer and its child
+        process.communicate()
+        return None, None, "", f"stopped after {timeout} s"
     wall = perf() - start
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-2000:]}")
     peak = None
@@ -141,6 +163,7 @@ def file_for(rows, layout, suffix=".csv"):
     from .tables_data import generate
     os.makedirs(DATA_DIR, exist_ok=True)
     path = os.path.join(DATA_DIR, f"{layout}_{rows}{suffix}")
+    _check_space(path, rows, suffix)
     start = perf()
     existed = os.path.exists(path)
     generate(path, rows, layout)
@@ -150,29 +173,50 @@ def file_for(rows, layout, suffix=".csv"):
     return path
 
 
+def _check_space(path, rows, suffix):
+    """Refuse to start a file the disk has no room for (about 170 bytes a CSV row)."""
+    need = rows * (170 if suffix == ".csv" else 100)
+    free = shutil.disk_usage(DATA_DIR).free
+    if not os.path.exists(path) and need > free:
+        raise SystemExit(f"bench.tables: {rows:,} rows need about {need / 2**30:.1f} GB in "
+                         f"{DATA_DIR}, which has {free / 2**30:.1f} GB free (--data-dir).")
+
+
 def measure_read(path):
     out = {how: _child("read", how, path) for how in ("pyarrow", "pandas", "gradwise")}
     return out
 
 
-def measure_e2e(path, epochs):
+def _impute(layout, how="median"):
+    """The ``gradwise train`` options a layout needs (the mixed one has missing cells)."""
+    return ["--impute", how] if layout == "mixed" else []
+
+
+def measure_e2e(path, epochs, layout="goal", timeout=None):
+    load = os.getloadavg()[0]
     gw_wall, gw_peak, out, _ = _run_measured(
         [sys.executable, "-m", "gradwise", "train", "--data", path, "--target", "label",
-         "--epochs", str(epochs), "--quiet"])
+         "--epochs", str(epochs), "--quiet", *_impute(layout)])
     sk_wall, sk_peak, sk_out, _ = _run_measured(
-        [sys.executable, "-c", SKLEARN_SCRIPT, path, str(epochs)])
+        [sys.executable, "-c", SKLEARN_SCRIPT, path, str(epochs)], timeout=timeout)
     return {"gradwise": {"wall": gw_wall, "peak_mb": gw_peak, "stdout": out[-1500:]},
-            "sklearn": {"wall": sk_wall, "peak_mb": sk_peak, "stdout": sk_out}}
+            "sklearn": {"wall": sk_wall, "peak_mb": sk_peak, "stdout": sk_out,
+                        "timeout": timeout},
+            "load": [load, os.getloadavg()[0]]}
 
 
-def measure_stream(rows, epochs):
-    """The whole streamed ``gradwise train`` on a Parquet file of ``rows`` rows."""
-    path = file_for(rows, "goal", ".parquet")
+def measure_stream(rows, epochs, layout="goal", suffix=".parquet"):
+    """The whole streamed ``gradwise train`` (``--memory-budget 1K``) on a ``suffix`` file of
+    ``rows`` rows."""
+    path = file_for(rows, layout, suffix)
+    load = os.getloadavg()[0]
     wall, peak, out, _ = _run_measured(
         [sys.executable, "-m", "gradwise", "train", "--data", path, "--target", "label",
-         "--epochs", str(epochs), "--quiet", "--memory-budget", "1K"])
+         "--epochs", str(epochs), "--quiet", "--memory-budget", "1K",
+         *_impute(layout, "mean")])
     return {"wall": wall, "peak_mb": peak, "file_mb": os.path.getsize(path) / 2**20,
-            "stdout": out[-1200:]}
+            "format": suffix.strip("."), "stdout": out[-1200:],
+            "load": [load, os.getloadavg()[0]]}
 
 
 def render(header, rows):
@@ -191,13 +235,24 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=1, help="epochs of both end-to-end runs")
     p.add_argument("--only", default="read,epoch,e2e", help="which measurements")
     p.add_argument("--stream", default="", help="row counts of the streaming peak runs")
+    p.add_argument("--stream-format", default="csv", choices=["csv", "parquet"],
+                   help="file format of the streamed runs")
+    p.add_argument("--layout", default="goal", choices=["goal", "mixed"],
+                   help="goal: 20 numbers and 2 text columns; mixed: plus a date column and "
+                        "2%% missing cells (see bench/tables_data.py)")
+    p.add_argument("--data-dir", default=DATA_DIR, help="where the generated files are kept")
+    p.add_argument("--sklearn-timeout", type=float, default=900,
+                   help="seconds after which the pandas + scikit-learn script is stopped "
+                        "(reported as '> N')")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--smoke", action="store_true", help="5,000 rows, all measurements")
     return p.parse_args(argv)
 
 
 def main(argv=None):
+    global DATA_DIR
     args = parse_args(argv)
+    DATA_DIR = args.data_dir
     if args.child:
         kind, *rest = args.child
         result = child_read(*rest) if kind == "read" else child_epoch(*rest)
@@ -206,10 +261,11 @@ def main(argv=None):
     sizes = [5000] if args.smoke else [int(r) for r in args.rows.split(",") if r]
     only = set(args.only.split(","))
     print(f"bench.tables: {os.cpu_count()} cores (shared with other work: timings are noisy), "
-          f"python {sys.version.split()[0]}", flush=True)
+          f"python {sys.version.split()[0]}, layout {args.layout}, load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
     results = {}
     for rows in sizes if "none" not in only else []:
-        path = file_for(rows, "goal")
+        path = file_for(rows, args.layout)
         mb = os.path.getsize(path) / 2**20
         entry = results[rows] = {"file_mb": mb}
         if "read" in only:
@@ -217,20 +273,23 @@ def main(argv=None):
         if "epoch" in only:
             entry["epoch"] = _child("epoch", path)
         if "e2e" in only:
-            entry["e2e"] = measure_e2e(path, args.epochs)
+            entry["e2e"] = measure_e2e(path, args.epochs, args.layout, args.sklearn_timeout)
         print(json.dumps({rows: {k: v for k, v in entry.items()}}, default=str)[:3000],
               flush=True)
     streamed = {}
     for rows in ([2000] if args.smoke else [int(r) for r in args.stream.split(",") if r]):
-        streamed[rows] = measure_stream(rows, args.epochs)
+        streamed[rows] = measure_stream(rows, args.epochs, args.layout,
+                                        "." + args.stream_format)
         print(json.dumps({f"stream {rows}": streamed[rows]})[:1500], flush=True)
     print()
     print(summary(results, args.epochs))
     if streamed:
         print()
-        print(render(["rows (streamed)", "Parquet MB", f"train s ({args.epochs} ep)", "peak MB"],
-                     [[f"{r:,}", f"{v['file_mb']:.0f}", f"{v['wall']:.1f}",
-                       f"{v['peak_mb']:.0f}"] for r, v in streamed.items()]))
+        print(render(["rows (streamed)", "file MB", f"train s ({args.epochs} ep)", "peak MB",
+                      "load"],
+                     [[f"{r:,}", f"{v['file_mb']:.0f} {v['format']}", f"{v['wall']:.1f}",
+                       f"{v['peak_mb']:.0f}", "%.1f-%.1f" % tuple(v["load"])]
+                      for r, v in streamed.items()]))
     results["stream"] = streamed
     if args.json:
         with open(args.json, "w") as handle:
@@ -252,16 +311,21 @@ def summary(results, epochs):
             row += ["-"] * 5
         row.append(f"{entry['epoch']['seconds']:.2f}" if "epoch" in entry else "-")
         e2e = entry.get("e2e")
-        if e2e:
+        if e2e and e2e["sklearn"]["wall"] is None:  # stopped at its timeout
+            g, s = e2e["gradwise"], e2e["sklearn"]
+            row += [f"{g['wall']:.1f}", f"{g['peak_mb']:.0f}", f"> {s['timeout']:.0f}", "-",
+                    f"> {s['timeout'] / g['wall']:.1f}"]
+        elif e2e:
             g, s = e2e["gradwise"], e2e["sklearn"]
             row += [f"{g['wall']:.1f}", f"{g['peak_mb']:.0f}", f"{s['wall']:.1f}",
                     f"{s['peak_mb']:.0f}", f"{s['wall'] / g['wall']:.1f}"]
         else:
             row += ["-"] * 5
+        row.append("%.1f-%.1f" % tuple(e2e["load"]) if e2e else "-")
         rows_out.append(row)
     header = ["rows", "MB", "pyarrow s", "pandas s", "gradwise s", "gw rows/s", "gw/pyarrow",
               "epoch s", f"train s ({epochs} ep)", "train peak MB", "sklearn s",
-              "sklearn peak MB", "sklearn/gw"]
+              "sklearn peak MB", "sklearn/gw", "load"]
     return render(header, rows_out)
 
 
