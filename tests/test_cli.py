@@ -1,4 +1,5 @@
 """The ``gradwise`` command on the embedded digits data and on users' CSV files."""
+import re
 import subprocess
 import sys
 
@@ -111,6 +112,11 @@ def test_tune_on_embedded_digits_reports_the_best_parameters_and_test_results(ca
     assert main(["tune", "--trials", "3", "--epochs", "3"]) == 0
     out = capsys.readouterr().out
     assert "3 trials: 3 complete" in out
+    progress = [line for line in out.splitlines() if re.match(r"trial \d+ ", line)]
+    assert [line.split()[:3] for line in progress] == [["trial", str(n), "complete"]
+                                                       for n in (1, 2, 3)], out
+    assert all(re.search(r"val_accuracy [\d.]+ after 3 epochs; best [\d.]+ \(trial \d\); "
+                         r"[\d.]+ s$", line) for line in progress), progress
     best = _best_parameters(out)
     # --space 3 by default: the first three tiers, and regularization
     assert set(best) == {"learning_rate", "beta_1", "batch_size", "units", "layers", "lr_decay",

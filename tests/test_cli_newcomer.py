@@ -97,3 +97,17 @@ def test_the_feature_count_printed_at_loading_is_the_networks_input_width(tmp_pa
     # a, b, two one-hot levels of c, and a's "is missing" indicator
     assert "(60 rows, 5 features (1 of them 'is missing' indicators), target 'y')" in out, out
     assert "network 5-4-2" in out, out
+
+
+def test_anomalies_shows_its_epochs_unless_quiet(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    (tmp_path / "d.csv").write_text("a,b\n" + "".join(f"{u:.3f},{v:.3f}\n"
+                                                      for u, v in rng.normal(size=(80, 2))))
+    assert main(["anomalies", "--data", "d.csv", "--epochs", "3", "--hidden", "4,2"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split(" - ")[0] for line in out.splitlines() if line.startswith("Epoch")] == \
+        ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert main(["anomalies", "--data", "d.csv", "--epochs", "3", "--hidden", "4,2",
+                 "--quiet"]) == 0
+    assert "Epoch" not in capsys.readouterr().out

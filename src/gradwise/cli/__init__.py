@@ -264,7 +264,8 @@ def tune(args):
                          pruning=not args.no_pruning, n_jobs=args.jobs, seed=args.seed,
                          storage=args.storage, study_name=args.study,
                          class_weight=_cli_data.class_weight(data, args.class_weight),
-                         strategy=strategy, pruner=args.pruner.replace("-", "_"))
+                         strategy=strategy, pruner=args.pruner.replace("-", "_"),
+                         verbose=0 if getattr(args, "quiet", False) else 1)
     print(f"\n{result.table()}")
     if result.best_params is None:
         raise ValueError("--trials: no trial completed (all diverged or were pruned); "

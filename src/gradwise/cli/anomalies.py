@@ -35,6 +35,8 @@ def add_parser(commands, add_column_options, positive_int):
     command.add_argument("--epochs", type=positive_int, default=200,
                          help="at most this many epochs; training stops early on a held-out 10%%")
     command.add_argument("--seed", type=seed, default=0)
+    command.add_argument("--quiet", action="store_true",
+                         help="do not print the reconstruction loss per epoch")
     command.add_argument("--out", help="CSV file for every row's score and flag "
                                        "(default: print only the most anomalous rows)")
     command.add_argument("--save", metavar="FILE.npz",
@@ -65,7 +67,8 @@ def run(args, hidden_sizes):
         X, _ = complete(X, spec)
     detector = gw.AutoencoderAnomalyDetector(
         tuple(encoder), noise_stddev=args.noise, max_iter=args.epochs,
-        contamination=args.contamination, random_state=args.seed)
+        contamination=args.contamination, random_state=args.seed,
+        verbose=0 if args.quiet else 1)
     detector.fit(X)
     errors = -detector.score_samples(X)  # mean squared reconstruction error, standardized
     flagged = detector.predict(X) == -1

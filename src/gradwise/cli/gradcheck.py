@@ -30,6 +30,12 @@ def add_parser(commands, add_column_options, positive_int):
 
 
 def run(args, hidden_sizes):
+    """Print what is checked, the table and the verdict; the exit status is 1 when the
+    verdict is "bug" (as a test runner fails), else 0."""
+    return 1 if check(args, hidden_sizes).verdict == "bug" else 0
+
+
+def check(args, hidden_sizes):
     """Print what is checked, the table and the verdict; returns the ``GradcheckResult``."""
     import gradwise as gw
     rng = np.random.default_rng(args.seed)

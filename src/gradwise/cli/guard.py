@@ -203,7 +203,8 @@ def unwritable(path):
 
 
 def run(command, args, message=str):
-    """Run ``command(args)``; return the exit status, printing one line for any failure.
+    """Run ``command(args)``; return the exit status (the command's, when it returns an
+    integer; else 0), printing one line for any failure.
 
     ``message(error)`` words a bad-input error for the command line. Bad input (ValueError,
     TypeError, a missing optional package, a file that cannot be read) exits with 2; any other
@@ -213,7 +214,7 @@ def run(command, args, message=str):
     try:
         check_paths(args)
         check_optional_packages(args)
-        command(args)
+        status = command(args)
     except KeyboardInterrupt:
         _say("interrupted (Ctrl-C); nothing was written after the interruption.", debug)
         return INTERRUPTED
@@ -237,7 +238,7 @@ def run(command, args, message=str):
         _say(f"{_os_message(error) if isinstance(error, OSError) else error or ''} "
              f"({type(error).__name__}; run with --debug for the traceback)".strip(), debug)
         return FAILED
-    return 0
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0
 
 
 def _os_message(error):

@@ -173,6 +173,8 @@ def _add_tune_parser(commands):
                            "units); 3 layers-decay (layers, learning-rate decay); 4 all (Adam's "
                            "beta_2); L2 and dropout always (default 3)")
     tune.add_argument("--jobs", type=_positive_int, default=1, help="trials run in parallel processes")
+    tune.add_argument("--quiet", action="store_true",
+                      help="do not print a line per finished trial")
     tune.add_argument("--epochs", type=_positive_int, default=30, help="epochs per trial")
     tune.add_argument("--batch-size", type=_positive_int, default=64,
                       help="mini-batch size with --space 1 (from tier 2 the batch size is "

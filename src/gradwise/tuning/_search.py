@@ -75,11 +75,30 @@ class _Search:
         self._last_end = time.perf_counter()
         self.task_index = None  # set by a worker process for its trial (see _parallel)
         self.warning_registry = {}  # a warning shown once per search, not once per trial
+        self.progress = False  # one line per finished trial on stdout (verbose >= 1)
+        self._started = time.perf_counter()
 
     def run(self, study, n_trials, timeout=None):
         """Run ``n_trials`` trials of ``study`` in this process."""
         self._last_end = time.perf_counter()
-        study.optimize(self, n_trials=n_trials, timeout=timeout)
+        study.optimize(self, n_trials=n_trials, timeout=timeout,
+                       callbacks=[self.say_progress] if self.progress else None)
+
+    def say_progress(self, study, trial):
+        """Optuna callback: one line for a finished trial, with the best so far."""
+        score = trial.user_attrs.get("score")
+        state = ("diverged" if trial.user_attrs.get("diverged") else
+                 "pruned" if trial.state.name == "PRUNED" else trial.state.name.lower())
+        shown = "" if score is None or not math.isfinite(score) else \
+            f" {self.objective} {score:.4g}"
+        try:
+            best = study.best_trial
+            best = f"; best {best.value:.4g} (trial {best.number + 1})"
+        except ValueError:  # no trial complete yet
+            best = ""
+        print(f"trial {trial.number + 1} {state}{shown} after "
+              f"{trial.user_attrs.get('epochs', 0)} epochs{best}; "
+              f"{time.perf_counter() - self._started:.1f} s", flush=True)
 
     def __call__(self, trial):
         """The Optuna objective: build, train, report each epoch, return the best score."""
@@ -278,7 +297,8 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     timeout : float, optional
         Seconds after which no new trial starts.
     verbose : int, default 0
-        1 prints Optuna's line per trial; 0 leaves only warnings.
+        1 prints one line per finished trial (its state, score and the best so far); 2 adds
+        Optuna's own lines; 0 leaves only warnings.
     storage : str, optional
         A database URL (``"sqlite:///tuning.db"``, ``"postgresql://user:password@host/db"``
         with the ``[postgres]`` extra) that keeps the study: a later call with the same
@@ -327,6 +347,7 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
                    "class_weight": class_weight}
     search = _Search(build, space, (X, y), validation_data, objective, direction == "max",
                      fit_options, seed)
+    search.progress = verbose >= 1
     processes = min(n_jobs, n_trials)
     # The compute path is chosen once for the whole search (each process runs its share of
     # the trials), so every trial runs the same path whatever its own size.

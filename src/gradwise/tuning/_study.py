@@ -101,10 +101,10 @@ def make_pruner(pruner, epochs=None):
 
 @contextlib.contextmanager
 def optuna_logging(verbose):
-    """Optuna's per-trial INFO lines only when ``verbose``; warnings always."""
+    """Optuna's per-trial INFO lines only when ``verbose >= 2``; warnings always."""
     optuna = import_optuna()
     previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose >= 2 else optuna.logging.WARNING)
     handlers = optuna.logging.get_logger("optuna").handlers
     for handler in handlers:
         handler.addFilter(_drop_interrupted)
