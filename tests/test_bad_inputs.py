@@ -48,6 +48,32 @@ def _model_with_description(path, mutate):
             archive.writestr(name, data)
 
 
+def _parquet(path, extra=None, rows=60, **changed):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    columns = {"a": [float(i % 7 - 3) for i in range(rows)], "b": [i % 11 / 3 for i in range(rows)],
+               "color": [["red", "blue", "green"][i % 3] for i in range(rows)],
+               "y": ["yes" if i % 2 else "no" for i in range(rows)], **(extra or {}), **changed}
+    pq.write_table(pa.table(columns), path)
+
+
+def _truncated_parquet(path):
+    _parquet(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def _mixed_folder(path):
+    path.mkdir()
+    _parquet(path / "part-1.parquet")
+    _parquet(path / "part-2.parquet", a=[str(i) for i in range(60)])
+
+
+def _folder_without_parquet(path):
+    path.mkdir()
+    (path / "notes.txt").write_text("no tables here")
+
+
 #: Files a case may read, made on demand in the case's folder.
 FILES = {
     "good.csv": GOOD,
@@ -82,6 +108,15 @@ FILES = {
     "npy_model.npz": b"\x93NUMPY\x01\x00" + b"\0" * 100,
 }
 BUILT = {
+    "good.parquet": _parquet,
+    "trunc.parquet": _truncated_parquet,
+    "list.parquet": lambda p: _parquet(p, {"tags": [[i, i + 1] for i in range(60)]}),
+    "struct.parquet": lambda p: _parquet(p, {"pos": [{"x": i} for i in range(60)]}),
+    "binary.parquet": lambda p: _parquet(p, {"blob": [bytes([i]) for i in range(60)]}),
+    "norows.parquet": lambda p: _parquet(p, rows=0),
+    "text_a.parquet": lambda p: _parquet(p, a=[f"w{i}" for i in range(60)]),
+    "mixed_parts": _mixed_folder,
+    "no_parts": _folder_without_parquet,
     "library.npz": _npz_without_metadata,
     "list_desc.npz": lambda p: _model_with_description(p, lambda d: b"[1, 2]"),
     "deep_desc.npz": lambda p: _model_with_description(p, lambda d: b"[" * 50000 + b"]" * 50000),
@@ -207,6 +242,24 @@ CASES = [
     (["train", "--data", "/dev/zero", "--target", "y"], 2, "is not a regular file"),
     (["anomalies", "--data", "/dev/zero"], 2, "is not a regular file"),
     (["train", "--data", "no_break.csv", "--target", "y"], 2, "no line break in its first"),
+    # Parquet files and folders
+    (["train", "--data", "trunc.parquet", "--target", "y"], 2,
+     "'trunc.parquet' is not a readable Parquet file"),
+    (["train", "--data", "list.parquet", "--target", "y"], 2,
+     "column 'tags' of 'list.parquet' holds list<"),
+    (["train", "--data", "struct.parquet", "--target", "y"], 2, "leave it out with --drop pos"),
+    (["train", "--data", "binary.parquet", "--target", "y"], 2,
+     "column 'blob' of 'binary.parquet' holds binary values"),
+    (["train", "--data", "norows.parquet", "--target", "y"], 2, "'norows.parquet' has no rows"),
+    (["train", "--data", "good.parquet", "--target", "nope"], 2, "'nope'"),
+    (["train", "--data", "mixed_parts", "--target", "y"], 2,
+     "column 'a' is double in part-1.parquet and string in part-2.parquet"),
+    (["train", "--data", "no_parts", "--target", "y"], 2, "folder 'no_parts' has no .parquet"),
+    (["anomalies", "--data", "trunc.parquet"], 2, "is not a readable Parquet file"),
+    (["predict", "--model", "trained.npz", "--data", "trunc.parquet"], 2,
+     "is not a readable Parquet file"),
+    (["predict", "--model", "trained.npz", "--data", "text_a.parquet"], 2, "column 'a'"),
+    (["predict", "--model", "trained.npz", "--data", "mixed_parts"], 2, "do not share one schema"),
     (["predict", "--model", "trained.npz", "--data", "complex.csv"], 2,
      "expects numbers, line 2 of 'complex.csv' has '0+1j'"),
     (["predict", "--model", "detector.npz", "--data", "good.csv", "--explain", "2"], 2,

@@ -54,7 +54,7 @@ def test_no_label_and_imputed_gaps(tmp_path, capsys):
     path, _, _ = _payments(tmp_path, n=300, n_anomalies=3, gaps=True)
     assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "5"]) == 2
     assert "column 'f0' has an empty cell at line 7" in capsys.readouterr().err
-    assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "5",
+    assert main(["anomalies", "--data", path, "--drop", "id,fraud", "--epochs", "5", "--quiet",
                  "--impute", "median"]) == 0
     printed = capsys.readouterr().out
     assert "11 features" in printed  # 10 + the 'f0 is missing' indicator
@@ -147,8 +147,8 @@ def test_report_page_shows_the_errors_the_top_rows_and_the_label_curves(tmp_path
     import re
     path, _, _ = _payments(tmp_path, n=400, n_anomalies=4)
     page_file, scores = tmp_path / "a.html", tmp_path / "s.csv"
-    assert main(["anomalies", "--data", path, "--drop", "id", "--label", "fraud", "--epochs",
-                 "20", "--report", str(page_file), "--out", str(scores)]) == 0
+    assert main(["anomalies", "--quiet", "--data", path, "--drop", "id", "--label", "fraud",
+                 "--epochs", "20", "--report", str(page_file), "--out", str(scores)]) == 0
     printed = capsys.readouterr().out
     page = page_file.read_text()
     for title in ("Detector", "Training loss", "Reconstruction errors",

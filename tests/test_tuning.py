@@ -560,3 +560,39 @@ def test_a_later_optuna_gets_its_own_journal_writer(monkeypatch, tmp_path):
     study = optuna.create_study(storage=storage, study_name="s")
     study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
     assert len(optuna.load_study(study_name="s", storage=storage).trials) == 2
+
+
+def test_one_minus_log_uniform_samples_beta_as_the_course_does():
+    import optuna
+    beta = tuning.OneMinusLogUniform(0.9, 0.999)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    draws = np.array([beta.suggest(study.ask(), "beta_1") for _ in range(4000)])
+    assert draws.min() >= 0.9 and draws.max() <= 0.999
+    r = np.log10(1 - draws)  # r = log10(1 - beta) ~ U(-3, -1)
+    assert abs(np.mean(r) + 2) < 0.03 and abs(np.var(r) - 4 / 12) < 0.02
+    assert 0.45 < np.mean(draws < 0.99) < 0.55  # a linear scale: 0.9 of the draws
+    assert beta.center() == pytest.approx(0.99)  # 1 - 10**-2, the middle of the scale
+    narrowed = beta.narrowed([0.95, 0.99], margin=0.0)
+    assert (narrowed.low, narrowed.high) == pytest.approx((0.95, 0.99))
+    for low, high in ((0.5, 1.0), (-0.1, 0.5), (0.9, 0.9)):
+        with pytest.raises(ValueError, match="OneMinusLogUniform"):
+            tuning.OneMinusLogUniform(low, high)
+
+
+def test_a_search_over_beta_hands_build_and_the_result_beta_not_one_minus_beta():
+    seen = []
+    X, y, X_dev, y_dev = _linear_data()
+
+    def build(params):
+        seen.append(params["beta_1"])
+        model = _linear_build({"learning_rate": 0.05})
+        model.optimizer.beta_1 = params["beta_1"]
+        return model
+    space = {"beta_1": tuning.OneMinusLogUniform(0.9, 0.999)}
+    result = tuning.tune(build, space, X, y, (X_dev, y_dev), n_trials=6, sampler="random",
+                         epochs=2, batch_size=None, pruning=False, strategy="coarse_to_fine")
+    values = [t["params"]["beta_1"] for t in result.trials]
+    assert all(0.9 <= v <= 0.999 for v in values) and 0.9 <= result.best_params["beta_1"] <= 0.999
+    assert sorted(values) == sorted(seen[-len(values):])  # what build saw
+    stored = [t.params["beta_1"] for t in result.study.trials]
+    assert np.allclose(sorted(1 - np.array(stored)), sorted(values))  # Optuna keeps 1 - beta

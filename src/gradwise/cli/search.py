@@ -16,12 +16,12 @@ def tiers():
     """The dimensions of each tier (a list of dicts), regularization apart."""
     from .. import tuning
     return [{"learning_rate": tuning.LogUniform(1e-4, 1e-1)},
-            {"beta_1": tuning.Uniform(0.8, 0.99),
+            {"beta_1": tuning.OneMinusLogUniform(0.8, 0.99),
              "batch_size": tuning.Choice([32, 64, 128, 256]),
              "units": tuning.IntUniform(16, 256, log=True)},
             {"layers": tuning.IntUniform(1, 3),
              "lr_decay": tuning.LogUniform(1e-3, 1.0)},
-            {"beta_2": tuning.Uniform(0.99, 0.9999)}]
+            {"beta_2": tuning.OneMinusLogUniform(0.99, 0.9999)}]
 
 
 def parse_space(text):

@@ -42,7 +42,7 @@ class TableError(ValueError):
     def worded(self, name, remedies):
         """The message with ``name`` for the argument and ``remedies`` for the remedy's words."""
         remedy = remedies[self.remedy].format(column=self.column) if self.remedy else ""
-        end = "" if self.detail.endswith(".") and not remedy else "."
+        end = "" if self.detail.endswith((".", "?", "!")) and not remedy else "."
         return f"{name}: {self.detail.rstrip('.') if remedy else self.detail}{remedy}{end}"
 
 

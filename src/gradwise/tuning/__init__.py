@@ -34,9 +34,10 @@ Examples
 """
 from ._result import TuningResult
 from ._search import tune
-from ._space import Choice, Dimension, IntUniform, LogUniform, Uniform, narrow
+from ._space import Choice, Dimension, IntUniform, LogUniform, OneMinusLogUniform, Uniform, narrow
 
-__all__ = ["tune", "narrow", "TuningResult", "Dimension", "Uniform", "LogUniform", "IntUniform",
+__all__ = ["tune", "narrow", "TuningResult", "Dimension", "Uniform", "LogUniform",
+           "OneMinusLogUniform", "IntUniform",
            "Choice", "GPSampler"]
 
 

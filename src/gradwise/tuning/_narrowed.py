@@ -27,7 +27,7 @@ def narrowed_distributions(space, study, objective, mode):
     narrowed by :func:`~gradwise.tuning.narrow` around the best complete trials of ``study``
     (the best ``TOP`` share, at least 3). Choices keep all their values: a few coarse trials
     say little about each choice. None when no trial completed."""
-    trials = trials_from_study(study)
+    trials = trials_from_study(study, space)
     complete = sum(t["state"] == "complete" for t in trials)
     if not complete:
         return None

@@ -145,8 +145,9 @@ def _state_name(frozen_trial, complete, pruned):
     return "pruned" if frozen_trial.state == pruned else frozen_trial.state.name.lower()
 
 
-def trials_from_study(study):
-    """One dict per finished trial of ``study``, in trial-number order (see ``TuningResult``)."""
+def trials_from_study(study, space=None):
+    """One dict per finished trial of ``study``, in trial-number order (see ``TuningResult``);
+    with the ``space`` searched, each parameter as ``build`` saw it (``Dimension.decode``)."""
     from optuna.trial import TrialState
 
     trials = []
@@ -154,7 +155,9 @@ def trials_from_study(study):
         if not frozen.state.is_finished():
             continue
         attributes = frozen.user_attrs
-        trials.append({"number": frozen.number, "params": dict(frozen.params),
+        params = {name: (space[name].decode(value) if space and name in space else value)
+                  for name, value in frozen.params.items()}
+        trials.append({"number": frozen.number, "params": params,
                        "score": float(attributes.get("score", math.nan)),
                        "state": _state_name(frozen, TrialState.COMPLETE, TrialState.PRUNED),
                        "epochs": int(attributes.get("epochs", 0)),

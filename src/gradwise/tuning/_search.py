@@ -376,7 +376,7 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
             study = optuna.load_study(study_name=study_name, storage=location,
                                       sampler=plan.make_sampler(derive_seed(seed, SAMPLER_STREAM)),
                                       pruner=plan.make_pruner())
-    return _result(study, objective, direction, seed)
+    return _result(study, objective, direction, seed, space)
 
 
 def _check_sampler_space(sampler, space, strategy, n_trials):
@@ -459,8 +459,8 @@ def _stored_study(optuna, storage, study_name, direction):
     return study
 
 
-def _result(study, objective, direction, seed):
-    trials = trials_from_study(study)
+def _result(study, objective, direction, seed, space=None):
+    trials = trials_from_study(study, space)
     result = TuningResult(None, math.nan, None, trials, study, objective, direction, seed)
     if any(t["state"] == "complete" for t in trials):
         result.best_trial = result.best_trials(1.0)[0]

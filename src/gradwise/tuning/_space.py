@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from .._registry import Configurable
 
-__all__ = ["Dimension", "Uniform", "LogUniform", "IntUniform", "Choice", "check_space", "narrow"]
+__all__ = ["Dimension", "Uniform", "LogUniform", "OneMinusLogUniform", "IntUniform", "Choice",
+           "check_space", "narrow"]
 
 #: Types Optuna stores for categorical choices (anything else is not JSON-serializable).
 _CHOICE_TYPES = (type(None), bool, int, float, str)
@@ -46,6 +47,11 @@ class Dimension(Configurable):
     def narrowed(self, values, margin):
         """A dimension covering ``values`` (the best trials' values), padded by ``margin``."""
         raise NotImplementedError
+
+    def decode(self, stored):
+        """The value a trial's build sees, from the one Optuna stores (the same but for
+        :class:`OneMinusLogUniform`, which stores ``1 - value``)."""
+        return stored
 
     def __eq__(self, other):
         return type(self) is type(other) and self.get_config() == other.get_config()
@@ -148,6 +154,50 @@ class LogUniform(_Interval):
     def distribution(self):
         from optuna.distributions import FloatDistribution
         return FloatDistribution(self.low, self.high, log=True)
+
+
+class OneMinusLogUniform(_Interval):
+    """A float in ``[low, high]`` below 1 whose distance to 1, ``1 - value``, is log-uniform.
+
+    The scale for the beta of an exponentially weighted average (momentum, Adam's
+    ``beta_1`` and ``beta_2``, RMSprop's ``rho``), as the deep-learning course samples it:
+    for beta in ``[0.9, 0.999]`` draw ``r ~ U(-3, -1)`` and take ``beta = 1 - 10**r``. Beta
+    averages over about ``1 / (1 - beta)`` steps, so 0.9 to 0.99 (10 to 100 steps) gets as many
+    draws as 0.99 to 0.999 (100 to 1000 steps); a linear scale would put 90% of them in the
+    first.
+
+    Parameters
+    ----------
+    low, high : float
+        ``0 <= low < high < 1``.
+
+    Notes
+    -----
+    Optuna stores and samples ``1 - beta`` (log-uniform on ``[1 - high, 1 - low]``) under the
+    dimension's name; trials, results and ``build`` see beta (:meth:`decode`).
+    """
+
+    def __init__(self, low, high):
+        super().__init__(low, high)
+        if not 0 <= self.low < self.high < 1:
+            raise ValueError(f"OneMinusLogUniform: expected 0 <= low < high < 1, received "
+                             f"low={low!r}, high={high!r}")
+
+    def _to_scale(self, value):  # -log(1 - beta): increasing with beta
+        return -math.log1p(-value)
+
+    def _from_scale(self, value):
+        return -math.expm1(-value)
+
+    def suggest(self, trial, name):
+        return self.decode(trial.suggest_float(name, 1 - self.high, 1 - self.low, log=True))
+
+    def decode(self, stored):
+        return 1 - stored
+
+    def distribution(self):
+        from optuna.distributions import FloatDistribution
+        return FloatDistribution(1 - self.high, 1 - self.low, log=True)
 
 
 class IntUniform(_Interval):
