@@ -239,3 +239,25 @@ def test_gradient_health_measures_only_the_batches_it_records(monkeypatch):
     calls.clear()
     model.fit(X, y, epochs=1, batch_size=10, verbose=0, callbacks=[gw.GradientHealth(every=4)])
     assert calls == [3, 7]
+
+
+def test_gradient_health_looks_inside_residual_blocks():
+    X, y = make_classification(64, 4, random_state=0)
+    inner = [gw.layers.Dense(4, activation="relu", name="inner_a"),
+             gw.layers.Dense(4, name="inner_b")]
+    model = gw.Sequential([gw.layers.Residual(inner, name="block"),
+                           gw.layers.Dense(2, activation="softmax", name="out")],
+                          input_dim=4, seed=0)
+    model.compile(optimizer=gw.optimizers.SGD(0.1), loss="categorical_crossentropy")
+    health = GradientHealth()
+    model.fit(X, y, epochs=1, batch_size=64, shuffle=False, verbose=0, callbacks=[health])
+    rows = {r["layer"]: r for r in health.records}
+    assert list(rows) == ["block/inner_a", "block/inner_b", "out"]
+    # one full-batch SGD step: the update is -lr * dW, so ||dW|| = ||W_after - W_before|| / lr
+    for name, layer in (("block/inner_a", inner[0]), ("block/inner_b", inner[1])):
+        row = rows[name]
+        step = row["update_ratio"] * np.linalg.norm(layer.params["W"] + 0.1 * layer.grads["W"])
+        assert row["grad_norm"] == pytest.approx(step / 0.1, rel=1e-4)
+        assert row["weight_norm"] == pytest.approx(np.linalg.norm(layer.params["W"]))
+    assert 0 <= rows["block/inner_a"]["dead_fraction"] <= 1
+    assert "block/inner_b" in health.table()

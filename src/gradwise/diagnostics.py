@@ -240,7 +240,8 @@ class GradientHealth(Callback):
         self.records, self.flags = [], []
 
     def on_train_begin(self, logs=None):
-        self._layers = [layer for layer in self.model.layers
+        self._names = dict(_named_layers(self.model.layers))
+        self._layers = [layer for layer in _nested(self.model.layers)
                         if "W" in layer.params or _activation_name(layer) is not None]
         self._before = {id(l): np.empty_like(l.params["W"]) for l in self._layers if _tracks_update(l)}
         self._step, self._epoch, self._pending = 0, 0, None
@@ -282,7 +283,7 @@ class GradientHealth(Callback):
     def _measure(self, batch):
         rows = []
         for layer in self._layers:
-            row = {"epoch": self._epoch, "batch": batch, "layer": layer.name,
+            row = {"epoch": self._epoch, "batch": batch, "layer": self._names[id(layer)],
                    "kind": _activation_name(layer) or type(layer).__name__,
                    "grad_norm": math.nan, "weight_norm": math.nan, "update_ratio": math.nan,
                    "dead_fraction": math.nan, "saturated_fraction": math.nan}
@@ -299,7 +300,7 @@ class GradientHealth(Callback):
 
     def _commit(self, rows):
         self.records.extend(rows)
-        names = {layer.name for layer in self._layers if _tracks_update(layer)}
+        names = {self._names[id(layer)] for layer in self._layers if _tracks_update(layer)}
         tracked = [r for r in rows if r["layer"] in names]
         if not tracked:
             return
@@ -358,6 +359,25 @@ class GradientHealth(Callback):
                 "vanishing_floor": self.vanishing_floor,
                 "exploding_threshold": self.exploding_threshold,
                 "exploding_growth": self.exploding_growth}
+
+
+def _nested(layers):
+    """The layers in order, a block's layers (``Residual``) in place of the block."""
+    for layer in layers:
+        inner = getattr(layer, "layers", None)
+        if isinstance(inner, list):
+            yield from _nested(inner)
+        else:
+            yield layer
+
+
+def _named_layers(layers, prefix=""):
+    """``(id(layer), name)`` for every layer, those inside a block as ``"block/layer"``."""
+    for layer in layers:
+        yield id(layer), prefix + layer.name
+        inner = getattr(layer, "layers", None)
+        if isinstance(inner, list):
+            yield from _named_layers(inner, f"{prefix}{layer.name}/")
 
 
 def _tracks_update(layer):
