@@ -6,7 +6,8 @@ import pytest
 
 from gradwise.tabular.csv import complete, encode_csv, fill_values, read_csv
 from gradwise.tabular.spec import feature_names
-from gradwise.tabular.dates import date_features
+from gradwise.tabular.columns import Column
+from gradwise.tabular.read import table_from_columns
 from gradwise.cli import main
 
 
@@ -17,10 +18,10 @@ def test_date_parts_match_pythons_calendar():
                for s in rng.integers(0, 100 * 365 * 86400, size=500)]
     cells = [m.strftime("%Y-%m-%d %H:%M:%S") for m in moments]
     parts = ["year", "month", "day", "weekday", "hour"]
-    values = date_features(cells, parts, np.zeros(500, dtype=bool))
+    values = Column(table_from_columns({"d": cells}), "d").date_parts(parts)
     expected = [[m.year, m.month, m.day, m.weekday(), m.hour] for m in moments]
     np.testing.assert_array_equal(values, expected)
-    with_gap = date_features(["2024-03-15", ""], parts[:4], np.array([False, True]))
+    with_gap = Column(table_from_columns({"d": ["2024-03-15", ""]}), "d").date_parts(parts[:4])
     assert with_gap[0].tolist() == [2024, 3, 15, 4] and np.isnan(with_gap[1]).all()
 
 

@@ -9,7 +9,7 @@ sample first, so a genuine text column costs almost nothing.
 """
 import numpy as np
 
-from .columns import ISO_DATE, _mask, _pa  # noqa: F401
+from .columns import ISO_DATE, _mask, _pa
 from .errors import TableError, warn
 
 __all__ = ["check_stray_cells"]
