@@ -205,9 +205,9 @@ def _provenance_table(provenance):
         if key == "scores":
             continue
         if isinstance(value, dict):
-            value = " ".join(f"{k}={v}" for k, v in value.items())
-        rows.append((key, value))
-    return _table(("", ""), rows)
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        rows.append((key.replace("_", " "), value))
+    return _table(None, rows, kind="facts")
 
 
 def _confusion(plt, model, pair, class_names):

@@ -6,7 +6,8 @@ import io
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;margin-top:2rem}
 table{border-collapse:collapse}td,th{padding:.2rem .8rem;text-align:right;border-bottom:1px solid #eee}
-th:first-child,td:first-child{text-align:left}pre{background:#f6f6f6;padding:.6rem;overflow:auto}
+th:first-child,td:first-child{text-align:left}table.facts td{text-align:left;vertical-align:top}table.facts td:first-child{white-space:nowrap}
+pre{background:#f6f6f6;padding:.6rem;overflow:auto;white-space:pre-wrap}
 svg{max-width:100%;height:auto}"""
 
 
@@ -29,11 +30,15 @@ def _svg(plt, figure):
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline in HTML
 
 
-def _table(header, rows):
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+def _table(header, rows, kind=None):
+    """An HTML table (cells escaped); no header row when ``header`` is None; ``kind="facts"``
+    aligns every cell left (names and their values rather than numbers)."""
+    head = "" if header is None else \
+        "<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>"
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    css = f' class="{kind}"' if kind else ""
+    return f"<table{css}>{head}{body}</table>"
 
 
 def _pyplot():
