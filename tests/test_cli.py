@@ -114,7 +114,7 @@ def test_tune_on_embedded_digits_reports_the_best_parameters_and_test_results(ca
     assert "3 trials: 3 complete" in out
     progress = [line for line in out.splitlines() if re.match(r"trial \d+ ", line)]
     assert [line.split()[:3] for line in progress] == [["trial", str(n), "complete"]
-                                                       for n in (1, 2, 3)], out
+                                                       for n in (0, 1, 2)], out
     assert all(re.search(r"val_accuracy [\d.]+ after 3 epochs; best [\d.]+ \(trial \d\); "
                          r"[\d.]+ s$", line) for line in progress), progress
     best = _best_parameters(out)

@@ -85,7 +85,8 @@ class _Search:
                        callbacks=[self.say_progress] if self.progress else None)
 
     def say_progress(self, study, trial):
-        """Optuna callback: one line for a finished trial, with the best so far."""
+        """Optuna callback: one line for a finished trial, with the best so far (trials
+        numbered from 0, as Optuna and :meth:`TuningResult.table` number them)."""
         score = trial.user_attrs.get("score")
         state = ("diverged" if trial.user_attrs.get("diverged") else
                  "pruned" if trial.state.name == "PRUNED" else trial.state.name.lower())
@@ -93,10 +94,10 @@ class _Search:
             f" {self.objective} {score:.4g}"
         try:
             best = study.best_trial
-            best = f"; best {best.value:.4g} (trial {best.number + 1})"
+            best = f"; best {best.value:.4g} (trial {best.number})"
         except ValueError:  # no trial complete yet
             best = ""
-        print(f"trial {trial.number + 1} {state}{shown} after "
+        print(f"trial {trial.number} {state}{shown} after "
               f"{trial.user_attrs.get('epochs', 0)} epochs{best}; "
               f"{time.perf_counter() - self._started:.1f} s", flush=True)
 
