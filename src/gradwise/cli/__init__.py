@@ -305,6 +305,10 @@ def predict(args):
                          "rows by the reconstruction error it was saved with.")
     if not detector:
         check_threshold(facts, args.threshold)
+    from . import stream as _cli_stream
+    if _cli_stream.should_stream(args):
+        from .stream_predict import predict as streamed
+        return streamed(args, model, facts)
     impute = facts.get("impute")
     X, y_text, unknown, lines, gaps = encode_saved(
         args.data, facts["columns"], facts["label"] if detector else facts["target"],

@@ -80,7 +80,7 @@ def run(args, hidden_sizes):
           f"(contamination {args.contamination:g})")
     _print_top(errors, lines, args.label, labels, worst)
     if labels is not None:
-        print("\n" + _against_labels(args.label, labels == rare, errors, flagged))
+        print("\n" + against_labels(args.label, labels == rare, errors, flagged))
     if args.out:
         _write_scores(args.out, lines, errors, flagged, worst, args.label, labels)
         print(f"\nscores written to {args.out}")
@@ -165,7 +165,7 @@ def predict(args, model, facts, X, label_cells, lines):
         from ..tabular.csv import missing_cells
         known = ~missing_cells([str(cell) for cell in label_cells])
         rare = _rare_label(facts["label"], label_cells[known])
-        print(_against_labels(facts["label"], label_cells[known] == rare, errors[known],
+        print(against_labels(facts["label"], label_cells[known] == rare, errors[known],
                               flagged[known]), file=report)
     return errors
 
@@ -173,14 +173,19 @@ def predict(args, model, facts, X, label_cells, lines):
 def _write_scores(path, lines, errors, flagged, worst, label, labels):
     """Every row's file line, reconstruction error, flag and worst-reconstructed columns (and
     label), to ``path`` or standard output."""
-    from . import data as _cli_data
     from .predictions import write_table
+    write_table(path, *score_rows(lines, errors, flagged, worst, label, labels))
+
+
+def score_rows(lines, errors, flagged, worst, label, labels):
+    """``(header, rows)`` of :func:`_write_scores`."""
+    from . import data as _cli_data
     header = ["line", "reconstruction_error", "anomaly", "worst_columns"] + (
         [label] if labels is not None else [])
     rows = [[int(lines[i]), f"{errors[i]:.6g}", int(flagged[i]), worst[i]]
             + ([_cli_data.label_text(labels[i])] if labels is not None else [])
             for i in range(len(errors))]
-    write_table(path, header, rows)
+    return header, rows
 
 
 def _rare_label(column, labels):
@@ -192,7 +197,7 @@ def _rare_label(column, labels):
     return values[np.argmin(counts)]
 
 
-def _against_labels(column, positive, errors, flagged):
+def against_labels(column, positive, errors, flagged):
     """ROC AUC and average precision of the errors for the ``positive`` rows (the rarer
     label), and the precision and recall of the flagged rows."""
     from ..metrics import ranking_scores

@@ -4,6 +4,7 @@ import argparse
 from . import (anomalies as _cli_anomalies, demo as _cli_demo, gradcheck as _cli_gradcheck,
                info as _cli_info)
 from .guard import seed
+from .stream import add_memory_budget as _add_memory_budget
 
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
                 "(or on scikit-learn's digits), predict new rows, and find anomalous rows.")
@@ -139,10 +140,7 @@ def _add_train_parser(commands):
     train.add_argument("--freeze", action="store_true",
                        help="with --init-from: keep the copied layers' weights, train only the "
                             "new output layer")
-    train.add_argument("--memory-budget", metavar="SIZE",
-                       help="stream --data in record batches when an in-memory run would need "
-                            "more than this (e.g. 2G, 500M; default a quarter of the machine's "
-                            "memory): one pass of statistics, then shuffled batches each epoch")
+    _add_memory_budget(train, "one pass of statistics, then shuffled batches each epoch")
     train.add_argument("--cv", type=_positive_int, metavar="K",
                        help="K-fold cross-validation: each fold the test set once (the other "
                             "rows split 75/25 into train and dev); prints each fold's test "
@@ -202,6 +200,8 @@ def _add_predict_parser(commands):
                               "the training's feature columns")
     add_encoding_option(predict)
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
+    _add_memory_budget(predict, "each batch encoded, predicted and written before the next is "
+                               "read")
     predict.add_argument("--explain", type=_positive_int, metavar="K",
                          help="add each row's K columns that moved its prediction most "
                               "(gradient times input from the training mean, in log-odds of the "

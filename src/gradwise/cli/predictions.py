@@ -104,42 +104,98 @@ def score_against(facts, predicted, y_text):
 
 
 def _score(facts, predicted, y_text):
-    from ..metrics import classification_scores, regression_scores
     if facts["task"] == "classification":
         from .data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
-        predicted = np.asarray(predicted)
-        scores = classification_scores(y_text, predicted)
-        unseen = sorted(set(y_text) - set(facts["classes"]))
-        note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
-        line = (f"accuracy against column {facts['target']!r}: {scores['accuracy']:.4f}, "
-                f"balanced accuracy {scores['bal_acc']:.4f}, macro F1 "
-                f"{scores['macro_f1']:.4f}")
-        if facts.get("positive") is not None:  # two classes: how the rarer one fares
-            from ..report import flagged_precision_recall
-            precision, recall = flagged_precision_recall(y_text == facts["positive"],
-                                                         predicted == facts["positive"])
-            line += f"; {facts['positive']!r}: precision {precision}, recall {recall}"
-        return line + note
+        return _class_line(facts, y_text, np.asarray(predicted), sorted(set(y_text)))
     try:
         actual = y_text.astype(float)
     except ValueError:
         raise ValueError(f"--data: column {facts['target']!r} is not numeric; the model "
                          "predicts numbers.") from None
+    return _regression_line(facts, actual, predicted)
+
+
+def _class_line(facts, truth, predicted, labels, positive=None):
+    """The scores of predicted labels against true ones (any labels, or codes of ``labels``
+    with ``positive`` the positive class's code); ``labels`` are the true labels' texts."""
+    from ..metrics import classification_scores
+    scores = classification_scores(truth, predicted)
+    unseen = sorted(set(labels) - set(facts["classes"]))
+    note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
+    line = (f"accuracy against column {facts['target']!r}: {scores['accuracy']:.4f}, "
+            f"balanced accuracy {scores['bal_acc']:.4f}, macro F1 "
+            f"{scores['macro_f1']:.4f}")
+    if facts.get("positive") is not None:  # two classes: how the rarer one fares
+        from ..report import flagged_precision_recall
+        positive = facts["positive"] if positive is None else positive
+        precision, recall = flagged_precision_recall(truth == positive, predicted == positive)
+        line += f"; {facts['positive']!r}: precision {precision}, recall {recall}"
+    return line + note
+
+
+def _regression_line(facts, actual, predicted):
+    from ..metrics import regression_scores
     scores = regression_scores(actual, predicted)
     r2 = "-" if np.isnan(scores["r2"]) else f"{scores['r2']:.4f}"
     return (f"mean absolute error against column {facts['target']!r}: "
             f"{scores['mae']:.6g}, root mean squared error {scores['rmse']:.6g}, R2 {r2}")
 
 
+class ScoreTally:
+    """:func:`score_against` over record batches: keeps one code (classes) or two floats
+    (regression) per row with a target value, no text.
+
+    Call :meth:`add` with each batch's predictions and target cells, then :meth:`line`.
+    """
+
+    def __init__(self, facts):
+        self.facts, self.truth, self.predicted, self.skipped = facts, [], [], 0
+        self.codes = {}  # label text -> code, for classes
+
+    def _code(self, labels):
+        return np.array([self.codes.setdefault(label, len(self.codes)) for label in labels],
+                        dtype=np.int32)
+
+    def add(self, predicted, y_text):
+        from ..tabular.csv import missing_cells
+        present = ~missing_cells([str(cell) for cell in y_text])
+        self.skipped += int((~present).sum())
+        predicted, y_text = np.asarray(predicted)[present], np.asarray(y_text)[present]
+        if self.facts["task"] == "classification":
+            from .data import label_text
+            self.truth.append(self._code([label_text(cell) for cell in y_text]))
+            self.predicted.append(self._code(predicted.tolist()))
+            return
+        try:
+            self.truth.append(y_text.astype(float))
+        except ValueError:
+            raise ValueError(f"--data: column {self.facts['target']!r} is not numeric; the "
+                             "model predicts numbers.") from None
+        self.predicted.append(np.asarray(predicted, dtype=np.float64))
+
+    def line(self):
+        truth = np.concatenate(self.truth) if self.truth else np.empty(0)
+        if not len(truth):
+            return f"column {self.facts['target']!r} has no values to score against"
+        predicted = np.concatenate(self.predicted)
+        skipped = (f" ({self.skipped} row(s) without a value not scored)" if self.skipped
+                   else "")
+        if self.facts["task"] == "classification":
+            labels = np.array(list(self.codes))
+            positive = self.codes.get(self.facts.get("positive"), -1)
+            return _class_line(self.facts, truth, predicted, labels[np.unique(truth)].tolist(),
+                               positive) + skipped
+        return _regression_line(self.facts, truth, predicted) + skipped
+
+
 def write_table(path, header, rows):
     """Write the CSV to ``path`` atomically, or to standard output when ``path`` is None;
     text cells that a spreadsheet would run as formulas are neutralized (:func:`safe_cell`)."""
-    from .guard import safe_cell
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([safe_cell(cell) for cell in header])
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    _write_rows(writer, [header])
+    _write_rows(writer, rows)
     if path is None:
         sys.stdout.write(buffer.getvalue())
         return
@@ -147,6 +203,49 @@ def write_table(path, header, rows):
     data = buffer.getvalue().encode("utf-8")
     check_free_space(path, len(data))
     atomic_write(path, lambda file: file.write(data), suffix=".csv")
+
+
+def _write_rows(writer, rows):
+    from .guard import safe_cell
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+
+
+def write_streamed(path, parts):
+    """Write the CSV of ``parts`` (an iterable of ``(header, rows)``, the header written once)
+    as :func:`write_table` writes it, part by part: to standard output, or to a temporary file
+    in ``path``'s directory renamed to ``path`` at the end (atomic). Returns the rows written.
+
+    Raises
+    ------
+    ValueError
+        When ``parts`` is empty (no rows); ``path`` is then untouched.
+    """
+    count = 0
+
+    def write(text_file):
+        nonlocal count
+        writer = csv.writer(text_file, lineterminator="\n")
+        for header, rows in parts:
+            if not count:
+                _write_rows(writer, [header])
+            _write_rows(writer, rows)
+            count += len(rows)
+            text_file.flush()
+        if not count:
+            raise ValueError("--data: the table has no rows.")
+
+    if path is None:
+        write(sys.stdout)
+        return count
+    from ..io.files import atomic_write
+
+    def write_bytes(file):
+        text_file = io.TextIOWrapper(file, encoding="utf-8", newline="")
+        write(text_file)
+        text_file.flush()
+        text_file.detach()
+    atomic_write(path, write_bytes, suffix=".csv")
+    return count
 
 
 def check_free_space(path, size):

@@ -16,8 +16,18 @@ import numpy as np
 DEV_SAMPLE = 50_000
 #: Rows shuffled together in a streamed epoch.
 BUFFER_ROWS = 200_000
+#: Rows of a record batch that streamed predict and anomalies read at a time.
+BATCH_ROWS = 65536
 #: Share of the machine's memory that ``--memory-budget`` takes by default.
 DEFAULT_SHARE = 0.25
+
+
+def add_memory_budget(command, how):
+    """``--memory-budget``: when ``--data`` is streamed, and ``how``."""
+    command.add_argument("--memory-budget", metavar="SIZE",
+                         help="stream --data in record batches when an in-memory run would "
+                              "need more than this (e.g. 2G, 500M; default a quarter of the "
+                              f"machine's memory): {how}")
 
 
 def parse_budget(text):
@@ -64,10 +74,12 @@ def _parquet_bytes(pq, path):
 
 
 def should_stream(args):
-    """Whether ``--data`` is larger than the memory budget (and so is streamed)."""
+    """Whether ``--data`` is larger than the memory budget (and so is streamed); a bad
+    ``--memory-budget`` is refused first, whatever the data."""
+    budget = parse_budget(args.memory_budget)
     if args.data is None or not os.path.exists(args.data):
         return False
-    return estimated_memory(args.data) > parse_budget(args.memory_budget)
+    return estimated_memory(args.data) > budget
 
 
 def train(args, hidden):

@@ -298,6 +298,23 @@ class Unseen(int):
         self.columns = columns
         return self
 
+    @classmethod
+    def combined(cls, parts, order=()):
+        """One count of the :class:`Unseen` counts ``parts`` (of consecutive record batches):
+        cells and value counts added by column, the columns in the order of the names
+        ``order`` (the spec's, as :func:`encode` gives them), others after."""
+        columns = {}
+        for part in parts:
+            for name, (cells, values) in part.columns.items():
+                total, counts = columns.get(name, (0, {}))
+                for value, count in values:
+                    counts[value] = counts.get(value, 0) + count
+                columns[name] = (total + cells, counts)
+        rank = {name: i for i, name in enumerate(order)}
+        return cls({name: (cells, sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
+                    for name, (cells, counts) in sorted(
+                        columns.items(), key=lambda item: rank.get(item[0], len(rank)))})
+
     def described(self):
         parts = []
         for name, (cells, values) in self.columns.items():

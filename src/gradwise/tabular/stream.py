@@ -36,9 +36,13 @@ def row_splits(positions, seed=0, ratios=(0.6, 0.2, 0.2)):
     return np.searchsorted(cuts, u, side="right").astype(np.int8)
 
 
-def record_batches(path, batch_rows=65536, columns=None):
+def record_batches(path, batch_rows=65536, columns=None, text_columns=(), encoding="utf-8"):
     """Yield ``(Table, first_position)`` for consecutive record batches of ``path`` (a
-    Parquet file, a folder of them, or a CSV file)."""
+    Parquet file, a folder of them, or a CSV file).
+
+    ``columns`` limits a Parquet file's columns; ``text_columns`` are CSV columns read as text
+    (the encoding then decides what their cells are, as for a table read whole), ``encoding``
+    the CSV file's text encoding."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -60,7 +64,7 @@ def record_batches(path, batch_rows=65536, columns=None):
                                          f"({str(error).splitlines()[0]}); is it complete?") \
                     from None
         return
-    yield from _csv_batches(path, batch_rows)
+    yield from _csv_batches(path, batch_rows, text_columns, encoding)
 
 
 def _offset_lines(position, rows):
@@ -68,47 +72,95 @@ def _offset_lines(position, rows):
     return Lines(lambda: np.arange(position + 1, position + 1 + rows))
 
 
-def _csv_batches(path, batch_rows):
+def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     """A CSV file block by block: types inferred from the first block (integers read as floats,
-    so that a later block's fractions still fit); a later block that breaks them is an error."""
+    so that a later block's fractions still fit), ``text_columns`` read as text; a later block
+    that breaks the types is an error. A row's line is counted from the header's, one line a
+    row."""
     import csv
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .read import NULL_MARKERS, Table, _check_quotes, _delimiter, _first_line
-    head = _first_line(path, "utf-8")
+    from .read import (NULL_MARKERS, Table, _arrow_encoding, _check_quotes, _csv_error,
+                       _delimiter, _first_line)
+    try:
+        head = _first_line(path, encoding)
+    except OSError as error:
+        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
+    except (UnicodeDecodeError, LookupError) as error:
+        raise _csv_error(path, ",", encoding, [], error) from None
     if head is None:
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     skip, text = head
     delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
     header = [h.strip() or f"unnamed_{i + 1}"
               for i, h in enumerate(next(csv.reader([text], delimiter=delimiter)))]
-    _check_quotes(path, "utf-8")
+    _check_quotes(path, encoding)
+    as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
     def reader(types=None):
         return pacsv.open_csv(
             path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=skip + 1,
-                                                 block_size=16 << 20),
+                                                 block_size=16 << 20,
+                                                 encoding=_arrow_encoding(encoding)),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
-                column_types=types or {}, null_values=NULL_MARKERS, strings_can_be_null=False,
+                column_types=types or as_text, null_values=NULL_MARKERS, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, true_values=[], false_values=[]))
 
     try:
         schema = reader().schema
         types = {name: (pa.float64() if pa.types.is_integer(t) else t)
                  for name, t in zip(schema.names, schema.types)}
+        types.update(as_text)
         position = 0
-        for batch in reader(types):
-            table = Table(pa.Table.from_batches([batch]), path, "csv", delimiter)
-            table.lines = _offset_lines(position + 1, batch.num_rows)
-            yield table, position
-            position += batch.num_rows
+        for block in reader(types):
+            for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
+                batch = block.slice(offset, batch_rows)
+                table = Table(pa.Table.from_batches([batch]), path, "csv", delimiter)
+                table.lines = _offset_lines(position + skip + 1, batch.num_rows)
+                yield table, position
+                position += batch.num_rows
+    except (UnicodeDecodeError, LookupError) as error:
+        raise _csv_error(path, delimiter, encoding, header, error) from None
     except pa.ArrowInvalid as error:
+        if "UTF8" in str(error):
+            raise _csv_error(path, delimiter, encoding, header, error) from None
         raise TableError("path", f"cannot stream {path!r}: {str(error).splitlines()[0]} (a "
                                  "column's type changes after the first block); save it as "
                                  "Parquet to stream it.") from None
+
+
+def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_rows=65536):
+    """Yield ``(X, y, unknown, lines, gaps)`` record batch by record batch: a table too large
+    for memory encoded as a saved model's ``spec`` says, each batch as
+    :func:`gradwise.tabular.csv.encode_saved` encodes a table read whole (``y`` the target's
+    text cells or None, ``unknown`` an :class:`~gradwise.tabular.columns.Unseen`, ``lines``
+    each row's file line, ``gaps`` the missing numbers filled with the spec's fills when
+    ``fill``).
+
+    Every CSV column is read as text (the spec decides what its cells are), so that a cell that
+    is no number names its line as when the table is read whole.
+    """
+    from .columns import encode
+    from .csv import _text_array, complete
+    from .columns import Column
+    names = [column["name"] for column in spec]
+    for table, _ in record_batches(path, batch_rows, text_columns=names + [target],
+                                   encoding=encoding):
+        absent = [name for name in names if name not in table.column_names]
+        if absent:
+            raise TableError("path", f"columns {absent} are missing from {path!r}; the model "
+                                     f"was trained on {names}.")
+        y = None
+        if target is not None and target in table.column_names:
+            y = _text_array(Column(table, target).text())
+        X, unknown = encode(table, spec, fill, remedy="no-fills")
+        gaps = int(np.isnan(X).sum()) if fill else 0
+        if fill:
+            X = complete(X, spec)[0]
+        yield X, y, unknown, np.asarray(table.lines), gaps
 
 
 class Statistics:

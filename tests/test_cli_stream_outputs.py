@@ -1,0 +1,133 @@
+"""``gradwise predict`` and ``gradwise anomalies`` on tables over ``--memory-budget``: streamed
+record batch by record batch, with the outputs of the in-memory run (the truth they are compared
+with), byte for byte where the computation is the same."""
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+import pyarrow.parquet as pq  # noqa: E402
+
+from gradwise.cli import main  # noqa: E402
+from gradwise.cli import stream as cli_stream  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _small_batches(monkeypatch):
+    """Several record batches even in a small file."""
+    monkeypatch.setattr(cli_stream, "BATCH_ROWS", 64)
+
+
+def _frame(n, seed=0, cities=("c0", "c1", "c2", "c3")):
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal(n), 3)
+    city = np.array(cities)[rng.integers(0, len(cities), n)]
+    label = ((x + (city == "c0") * 1.5 + 0.3 * rng.standard_normal(n)) > 0.5).astype(int)
+    return {"x": x.astype(str), "city": city, "label": label.astype(str)}
+
+
+def _csv(path, frame):
+    names = list(frame)
+    rows = zip(*(frame[name] for name in names))
+    path.write_text(",".join(names) + "\n" + "".join(",".join(row) + "\n" for row in rows))
+    return str(path)
+
+
+def _new_rows(n):
+    """Rows to predict: gaps, unseen cities (one a would-be formula) spread over batches."""
+    frame = _frame(n, seed=1)
+    x, city = frame["x"].astype(object), frame["city"].astype(object)
+    x[::13] = ""
+    city[5::37] = "Nantes"
+    city[100::90] = "=cmd"
+    frame["x"], frame["city"] = x, city
+    return frame
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_streamed_predict_writes_the_in_memory_output_byte_for_byte(tmp_path, capsys):
+    train = _csv(tmp_path / "t.csv", _frame(400))
+    saved = str(tmp_path / "m.npz")
+    assert main(["train", "--data", train, "--target", "label", "--epochs", "3", "--quiet",
+                 "--hidden", "8", "--impute", "median", "--save", saved]) == 0
+    capsys.readouterr()
+    new = _new_rows(500)
+    data = _csv(tmp_path / "n.csv", new)
+    pq.write_table(pa.table({"x": pa.array([float(v) if v else None for v in new["x"]]),
+                             "city": new["city"].astype(str), "label": new["label"]}),
+                   tmp_path / "n.parquet")
+    for source in (data, str(tmp_path / "n.parquet")):
+        for extra in ([], ["--explain", "2"]):
+            memory, streamed = str(tmp_path / "a.csv"), str(tmp_path / "b.csv")
+            code, out_a, err_a = _run(capsys, "predict", "--model", saved, "--data", source,
+                                      "--out", memory, *extra)
+            assert code == 0
+            code, out_b, err_b = _run(capsys, "predict", "--model", saved, "--data", source,
+                                      "--out", streamed, "--memory-budget", "1K", *extra)
+            assert code == 0
+            written = open(streamed, "rb").read()
+            assert written == open(memory, "rb").read()
+            assert written.count(b"\n") == 501
+            assert out_a.replace("a.csv", "b.csv") == out_b
+            assert "accuracy against column 'label'" in out_b
+            assert err_a == err_b  # the same warnings, aggregated over the batches
+            counts = [int((new["city"] == value).sum()) for value in ("Nantes", "=cmd")]
+            assert f"'city': 'Nantes' ({counts[0]}), '=cmd' ({counts[1]})" in err_b
+            assert f"{int((new['x'] == '').sum())} missing number(s) filled" in err_b
+            # without --out: the same rows printed as they are predicted
+            code, print_a, _ = _run(capsys, "predict", "--model", saved, "--data", source, *extra)
+            code, print_b, _ = _run(capsys, "predict", "--model", saved, "--data", source,
+                                    "--memory-budget", "1K", *extra)
+            assert print_a == print_b and print_b.count("\n") == 501
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-gradwise")]
+
+
+def test_streamed_predict_with_a_detector_scores_as_in_memory(tmp_path, capsys):
+    frame = _frame(300)
+    frame["x"][::50] = "40"  # planted anomalies
+    data = _csv(tmp_path / "t.csv", frame)
+    saved = str(tmp_path / "d.npz")
+    assert main(["anomalies", "--data", data, "--label", "label", "--epochs", "20",
+                 "--save", saved]) == 0
+    capsys.readouterr()
+    outputs = []
+    for extra in ([], ["--memory-budget", "1K"]):
+        out = str(tmp_path / f"s{len(outputs)}.csv")
+        code, printed, _ = _run(capsys, "predict", "--model", saved, "--data", data,
+                                "--out", out, *extra)
+        assert code == 0
+        outputs.append((open(out, "rb").read(), printed))
+    assert outputs[0] == outputs[1]
+    assert "rows flagged" in outputs[1][1] and "against 'label'" in outputs[1][1]
+
+
+def test_streamed_predict_refuses_bad_input_before_any_output(tmp_path, capsys):
+    saved = str(tmp_path / "m.npz")
+    assert main(["train", "--data", _csv(tmp_path / "t.csv", _frame(300)), "--target", "label",
+                 "--epochs", "2", "--quiet", "--hidden", "4", "--save", saved]) == 0
+    capsys.readouterr()
+    new = _frame(300, seed=2)
+    new["x"] = new["x"].astype(object)
+    new["x"][200] = "abc"  # in the fourth batch of 64 rows
+    data = _csv(tmp_path / "n.csv", new)
+    out = tmp_path / "p.csv"
+    for budget in ("lots", "0", "-1G"):
+        code, _, err = _run(capsys, "predict", "--model", saved, "--data", data,
+                            f"--memory-budget={budget}")
+        assert code == 2 and err.startswith("gradwise: error: --memory-budget: expected a size")
+    code, _, err = _run(capsys, "predict", "--model", saved, "--data", data, "--out", str(out),
+                        "--memory-budget", "1K")
+    assert code == 2 and err.count("\n") == 1
+    assert "--data: column 'x' expects numbers, line 202 of" in err
+    code, _, err_memory = _run(capsys, "predict", "--model", saved, "--data", data)
+    assert err_memory == err  # the in-memory run's message
+    assert not out.exists() and not [p for p in tmp_path.iterdir()
+                                     if p.name.startswith(".tmp-gradwise")]
+    del new["city"]
+    code, _, err = _run(capsys, "predict", "--model", saved, "--memory-budget", "1K",
+                        "--data", _csv(tmp_path / "m.csv", new))
+    assert code == 2 and "--data: columns ['city'] are missing from" in err
