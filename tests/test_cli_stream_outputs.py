@@ -131,3 +131,30 @@ def test_streamed_predict_refuses_bad_input_before_any_output(tmp_path, capsys):
     code, _, err = _run(capsys, "predict", "--model", saved, "--memory-budget", "1K",
                         "--data", _csv(tmp_path / "m.csv", new))
     assert code == 2 and "--data: columns ['city'] are missing from" in err
+
+
+def test_streamed_median_fills_are_exact_within_the_reservoir_and_close_beyond(tmp_path):
+    from gradwise.tabular import stream
+    rng = np.random.default_rng(3)
+    n = 3000
+    x = rng.exponential(2.0, n)  # skewed: its median is far from its mean
+    x[rng.random(n) < 0.1] = np.nan
+    y = (rng.random(n) < 0.5).astype(int)
+    pq.write_table(pa.table({"x": x, "label": y}), tmp_path / "t.parquet")
+    train = stream.row_splits(np.arange(n), 0) == 0
+    truth = np.median(x[train & ~np.isnan(x)].astype(np.float32))  # the float32 matrix's
+    stats = stream.scan(str(tmp_path / "t.parquet"), "label", impute="median", batch_rows=500)
+    assert stats.spec[0]["fill"] == float(truth)
+    assert stats.spec[0]["indicator"] is True
+    means = stream.scan(str(tmp_path / "t.parquet"), "label", impute=True).spec[0]["fill"]
+    assert means == pytest.approx(np.mean(x[train & ~np.isnan(x)]), rel=1e-6)
+    # beyond the reservoir: an estimate from a uniform sample of it
+    reservoir = stream.Reservoir(1, size=20_000, seed=0)
+    values = rng.exponential(2.0, 200_000)
+    for part in np.array_split(values, 37):
+        reservoir.add(0, part)
+    assert len(reservoir.kept[0]) == 20_000 and reservoir.seen[0] == 200_000
+    exact = 2.0 * np.log(2.0)  # the exponential's median
+    # the median of 20,000 values has a standard error of 1 / (2 f(median) sqrt(20,000)) = 0.014
+    assert abs(reservoir.median(0) - exact) < 0.06
+    assert abs(np.median(values) - exact) < 0.02

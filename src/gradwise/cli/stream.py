@@ -97,13 +97,10 @@ def train(args, hidden):
         raise ValueError("--target: name the column to predict, e.g. --target price.")
     with options():
         stats = stream.scan(args.data, args.target, seed=args.seed,
-                            impute=args.impute is not None, drop=_cli_data._names(args.drop),
+                            impute=args.impute or False, drop=_cli_data._names(args.drop),
                             categorical=_cli_data._names(args.categorical),
                             embed_threshold=args.embed_threshold,
                             task=None if args.task == "auto" else args.task)
-    if args.impute == "median":
-        print("gradwise: note: a streamed run fills missing numbers with the training rows' "
-              "means (a median needs every value at once).", file=sys.stderr)
     outputs = len(stats.classes) if stats.task == "classification" else 1
     if stats.task == "classification" and outputs < 2:
         raise ValueError("--target: classification needs at least two classes.")

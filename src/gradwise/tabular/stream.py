@@ -163,6 +163,48 @@ def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_r
         yield X, y, unknown, np.asarray(table.lines), gaps
 
 
+#: Values per feature kept for the median (``impute="median"``).
+RESERVOIR = 100_000
+
+
+class Reservoir:
+    """A uniform sample of at most ``size`` of the values seen, per feature, by Algorithm R
+    (Vitter 1985) with a seeded generator: the same values in the same order give the same
+    sample.
+
+    Notes
+    -----
+    The ``t``-th value (from 1) is kept while ``t <= size``; after that it replaces the kept
+    value at ``j`` when ``j``, drawn uniformly from ``0 .. t - 1``, is below ``size``. Every
+    value seen is then in the sample with probability ``size / t``.
+    """
+
+    def __init__(self, n_features, size=RESERVOIR, seed=0):
+        self.size, self.rng = int(size), np.random.default_rng(seed)
+        self.kept = [np.empty(0) for _ in range(n_features)]
+        self.seen = np.zeros(n_features, dtype=np.int64)
+
+    def add(self, feature, values):
+        """Offer the 1-d ``values`` (in order) to ``feature``'s sample."""
+        values = np.asarray(values, dtype=np.float64)
+        kept, seen = self.kept[feature], int(self.seen[feature])
+        room = max(self.size - len(kept), 0)
+        if room:
+            kept = np.concatenate([kept, values[:room]])
+        rest = values[room:]
+        if len(rest):
+            draws = self.rng.integers(0, seen + room + 1 + np.arange(len(rest)))
+            replace = draws < self.size
+            slots, taken = draws[replace], rest[replace]
+            last = len(slots) - 1 - np.unique(slots[::-1], return_index=True)[1]
+            kept[slots[last]] = taken[last]  # a slot replaced twice keeps the later value
+        self.kept[feature] = kept
+        self.seen[feature] = seen + len(values)
+
+    def median(self, feature):
+        return float(np.median(self.kept[feature]))
+
+
 class Statistics:
     """One pass over a table: each column's encoding (levels, date parts, fills) and the
     training rows' moments of the encoded features, with the target's classes or moments.
@@ -171,7 +213,10 @@ class Statistics:
     ----------
     spec : list of dict
         The column encoding, as :func:`gradwise.tabular.csv.read_csv` returns it, with the
-        fills (training rows' means) of numeric and date columns when ``impute``.
+        fills of numeric and date columns when ``impute``: the training rows' means, or their
+        medians (``impute="median"``), taken from a seeded reservoir sample of at most
+        :data:`RESERVOIR` values per feature (Vitter's Algorithm R): exact when the training
+        rows' values fit in it, an estimate otherwise.
     mean, scale : ndarray
         Moments of each encoded feature over the training rows (the "is missing" indicators
         included), for a ``Normalization`` layer; embedded codes get mean 0 and scale 1.
@@ -189,14 +234,15 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     """The :class:`Statistics` of ``path`` in one pass of record batches.
 
     Column kinds come from the first batch (numbers, ISO dates, text), the levels of text
-    columns from every batch.
+    columns from every batch. ``impute``: False, True or ``"mean"`` (fills are the training
+    rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
     stats, spec, sums, levels, targets = Statistics(), None, None, {}, set()
     y_sum = y_sq = 0.0
     counts = np.zeros(3, dtype=np.int64)
     for table, start in record_batches(path, batch_rows):
-        if target not in table.column_names:
+        if target is not None and target not in table.column_names:
             raise TableError("target", f"column {target!r} is not in {path!r}; columns are "
                                        f"{table.column_names}.")
         names = [name for name in table.column_names if name != target and name not in drop]
@@ -212,6 +258,8 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                     text.unique().to_pylist())
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         counts += np.bincount(split, minlength=3)
+        if target is None:
+            continue
         y = _target_cells(table, target)
         train = split == 0
         if y.dtype.kind == "f":
@@ -238,7 +286,8 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     stats.y_mean = y_sum / n_train
     stats.y_std = float(np.sqrt(max(y_sq / n_train - stats.y_mean ** 2, 0.0))) or 1.0
     stats.spec, stats.target, stats.seed, stats.ratios = spec, target, seed, ratios
-    stats.impute, stats.path, stats.batch_rows = impute, path, batch_rows
+    stats.impute = {True: "mean", False: None}.get(impute, impute)
+    stats.path, stats.batch_rows = path, batch_rows
     _moments(stats, width)
     return stats
 
@@ -258,28 +307,46 @@ def _missing_target(y):
 
 
 def _moments(stats, width):
-    """Second pass: the training rows' sums of the encoded features (and fills)."""
+    """Second pass: the training rows' sums of the encoded features (and fills); rows without
+    a target value are left out, as when the table is read whole."""
     from .columns import encode
     total = sq = count = None
+    rows = 0
+    median = stats.impute == "median"
+    filled = [column["kind"] in ("number", "date") for column in stats.spec
+              for _ in range(width(column))]
     for table, start in record_batches(stats.path, stats.batch_rows):
         train = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                            stats.ratios) == 0
+        if stats.target is not None:
+            train &= ~_missing_target(_target_cells(table, stats.target))
         X = encode(table.filter(train), stats.spec, impute=True)[0].astype(np.float64)
         present = ~np.isnan(X)
         if total is None:
             total, sq, count = (np.zeros(X.shape[1]) for _ in range(3))
+            reservoir = Reservoir(X.shape[1], seed=stats.seed) if median else None
         total += np.where(present, X, 0).sum(axis=0)
         sq += (np.where(present, X, 0) ** 2).sum(axis=0)
         count += present.sum(axis=0)
+        rows += len(X)
+        if median:
+            for j in np.flatnonzero(filled):
+                reservoir.add(j, X[present[:, j], j])
     mean = total / np.maximum(count, 1)
     var = np.maximum(sq / np.maximum(count, 1) - mean ** 2, 0.0)
+    stats.sums = {"total": total, "sq": sq, "count": count, "rows": rows}
     position = 0
     for column in stats.spec:
         size = width(column)
         if column["kind"] in ("number", "date") and stats.impute:
-            block = mean[position:position + size]
-            column["fill"] = float(block[0]) if column["kind"] == "number" else block.tolist()
-            column["indicator"] = column.pop("missing", False)
+            if not count[position]:
+                raise TableError("path", f"column {column['name']!r} has no values in the "
+                                         "training split to impute from", "drop",
+                                 column["name"])
+            block = ([reservoir.median(j) for j in range(position, position + size)] if median
+                     else mean[position:position + size].tolist())
+            column["fill"] = float(block[0]) if column["kind"] == "number" else block
+            column["indicator"] = bool(column.pop("missing", False) or count[position] < rows)
         if column.get("embed"):
             mean[position], var[position] = 0.0, 1.0
         position += size
@@ -288,6 +355,42 @@ def _moments(stats, width):
     indicators = [c for c in stats.spec if c.get("indicator")]
     stats.mean = np.concatenate([mean, np.zeros(len(indicators))])
     stats.scale = np.concatenate([scale, np.ones(len(indicators))])
+
+
+def completed_moments(stats):
+    """``(mean, scale)`` of every training row's completed features (missing numbers filled,
+    "is missing" indicators appended, as :func:`gradwise.tabular.csv.complete` makes them),
+    from the sums of the statistics pass, as
+    :func:`gradwise.layers.normalization.standard_moments` defines them on the matrix.
+
+    Notes
+    -----
+    A feature with ``c`` present values of sum ``s`` and sum of squares ``q`` among ``n`` rows,
+    filled with ``f``, has mean ``(s + (n - c) f) / n`` and variance ``(q + (n - c) f^2) / n``
+    minus the squared mean; an indicator of ``m = n - c`` gaps has mean ``m / n`` and variance
+    ``(m / n)(1 - m / n)``. A (near) constant feature gets scale 1.
+    """
+    from .spec import _positions, _width
+    sums = stats.sums
+    n = max(sums["rows"], 1)
+    total, sq, count = sums["total"].copy(), sums["sq"].copy(), sums["count"]
+    gaps = []
+    for column, position in zip(stats.spec, _positions(stats.spec)):
+        if column["kind"] not in ("number", "date") or "fill" not in column:
+            continue
+        size = _width(column)
+        fill = np.atleast_1d(np.asarray(column["fill"], dtype=np.float64))
+        missing = n - count[position:position + size]
+        total[position:position + size] += missing * fill
+        sq[position:position + size] += missing * fill ** 2
+        if column.get("indicator"):
+            gaps.append(missing[0])
+    share = np.asarray(gaps, dtype=np.float64) / n
+    mean = np.concatenate([total / n, share])
+    var = np.concatenate([np.maximum(sq / n - (total / n) ** 2, 0.0), share * (1 - share)])
+    scale = np.sqrt(var)
+    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
+    return mean, np.where(scale < tiny, 1.0, scale)
 
 
 class TableBatches:
