@@ -13,8 +13,10 @@ from gradwise.cli import stream as cli_stream  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _small_batches(monkeypatch):
-    """Several record batches even in a small file."""
+    """Several record batches even in a small file, from several CSV chunks (of other sizes)."""
+    from gradwise.tabular import stream
     monkeypatch.setattr(cli_stream, "BATCH_ROWS", 64)
+    monkeypatch.setattr(stream, "CSV_BLOCK", 700)
 
 
 def _frame(n, seed=0, cities=("c0", "c1", "c2", "c3")):
@@ -158,3 +160,95 @@ def test_streamed_median_fills_are_exact_within_the_reservoir_and_close_beyond(t
     # the median of 20,000 values has a standard error of 1 / (2 f(median) sqrt(20,000)) = 0.014
     assert abs(reservoir.median(0) - exact) < 0.06
     assert abs(np.median(values) - exact) < 0.02
+
+
+def _payments(path, n=1200, n_anomalies=12, gap=None):
+    """Normal rows near a 3-dimensional subspace of 10 features, planted anomalies far off it."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3)) @ rng.normal(size=(3, 10)) + 0.05 * rng.normal(size=(n, 10))
+    planted = rng.choice(n, n_anomalies, replace=False)
+    X[planted] = 4 * rng.normal(size=(n_anomalies, 10))
+    fraud = np.zeros(n, dtype=int)
+    fraud[planted] = 1
+    cells = [[f"{v:.5f}" for v in row] for row in X]
+    if gap is not None:
+        cells[gap][0] = ""
+    lines = ["f" + ",f".join(map(str, range(10))) + ",fraud"]
+    lines += [",".join(row) + f",{t}" for row, t in zip(cells, fraud)]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path), planted
+
+
+def _scores(path):
+    import csv
+    with open(path) as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], {int(row[0]): row for row in rows[1:]}
+
+
+def test_streamed_anomalies_flag_the_planted_rows_the_in_memory_run_flags(tmp_path, capsys,
+                                                                          monkeypatch):
+    monkeypatch.setattr(cli_stream, "BUFFER_ROWS", 256)
+    data, planted = _payments(tmp_path / "pay.csv")
+    runs = []
+    for extra in ([], ["--memory-budget", "1K"]):
+        out = str(tmp_path / f"s{len(runs)}.csv")
+        assert main(["anomalies", "--data", data, "--label", "fraud", "--epochs", "40",
+                     "--out", out, "--save", str(tmp_path / f"d{len(runs)}.npz"), *extra]) == 0
+        runs.append((_scores(out), capsys.readouterr().out))
+    (header_a, rows_a), printed_a = runs[0]
+    (header_b, rows_b), printed_b = runs[1]
+    assert header_a == header_b and sorted(rows_a) == sorted(rows_b) == list(range(2, 1202))
+    flagged = [{line for line, row in rows.items() if row[2] == "1"} for rows in (rows_a, rows_b)]
+    assert flagged[0] == flagged[1] == {int(i) + 2 for i in planted}
+    assert [rows_b[line][4] for line in sorted(rows_b)] == [rows_a[line][4] for line in
+                                                           sorted(rows_a)]  # the label column
+    assert "(1200 rows, 10 features, streamed)" in printed_b
+    assert printed_b.count("ROC AUC 1.0000") == printed_a.count("ROC AUC 1.0000") == 1
+    # the streamed detector's file scores new rows through gradwise predict, as it scored them
+    out = str(tmp_path / "p.csv")
+    assert main(["predict", "--model", str(tmp_path / "d1.npz"), "--data", data,
+                 "--out", out]) == 0
+    assert _scores(out)[1] == {line: row[:4] for line, row in rows_b.items()}
+
+
+def test_streamed_standardization_is_the_detectors_on_the_completed_matrix(tmp_path):
+    from gradwise.layers.normalization import standard_moments
+    from gradwise.tabular import stream
+    from gradwise.tabular.csv import complete, encode_csv
+    data, _ = _payments(tmp_path / "pay.csv", n=300, n_anomalies=3, gap=5)
+    for impute in ("median", "mean"):
+        stats = stream.scan(data, None, ratios=(1.0, 0.0, 0.0), impute=impute, drop=["fraud"],
+                            batch_rows=64)
+        X = complete(encode_csv(data, stats.spec, impute=True)[0], stats.spec)[0]
+        assert X.shape[1] == 11  # the 'f0 is missing' indicator
+        mean, scale = stream.completed_moments(stats)
+        truth = standard_moments(X)
+        np.testing.assert_allclose(mean, truth[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(scale, truth[1], rtol=1e-7)
+    assert stats.spec[0]["fill"] == pytest.approx(np.mean(np.delete(X[:, 0], 5)), rel=1e-6)
+
+
+def test_streamed_anomalies_refuse_a_report_and_a_label_of_three_classes(tmp_path, capsys):
+    data, _ = _payments(tmp_path / "pay.csv", n=200, n_anomalies=2)
+    assert main(["anomalies", "--data", data, "--drop", "fraud", "--memory-budget", "1K",
+                 "--report", str(tmp_path / "r.html")]) == 2
+    assert "--report: the page needs every row in memory" in capsys.readouterr().err
+    assert main(["anomalies", "--data", data, "--label", "f0", "--memory-budget", "1K"]) == 2
+    assert "--label: expected a column of two classes" in capsys.readouterr().err
+
+
+def test_csv_chunks_end_at_line_breaks_outside_quotes(tmp_path):
+    from gradwise.tabular import stream
+    rows = [f'{i},"note {i}\nsecond line, ""quoted""",{i % 3}\n' if i % 7 == 0 else
+            f"{i},plain {i},{i % 3}\n" for i in range(300)]
+    path = tmp_path / "q.csv"
+    path.write_bytes(("id,note,k\n" + "".join(rows)).encode())
+    for size in (1, 50, 333, 10_000):
+        chunks = list(stream._csv_chunks(str(path), 1, size))
+        assert b"".join(chunks) == "".join(rows).encode()
+        assert all(chunk.count(b'"') % 2 == 0 and chunk.endswith(b"\n") for chunk in chunks)
+    tables = [table for table, _ in stream.record_batches(str(path), 64)]
+    notes = [note for table in tables for note in table.data.column("note").to_pylist()]
+    assert notes == [f"note {i}\nsecond line, \"quoted\"" if i % 7 == 0 else f"plain {i}"
+                     for i in range(300)]

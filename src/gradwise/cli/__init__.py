@@ -341,13 +341,24 @@ def predict(args):
     return predicted
 
 
+def _anomalies(args):
+    """``gradwise anomalies``: in memory, or streamed when ``--data`` is over
+    ``--memory-budget``."""
+    from . import stream as _cli_stream
+    encoder = _cli_anomalies._check_options(args, _hidden)
+    if _cli_stream.should_stream(args):
+        from .stream_anomalies import run as streamed
+        return streamed(args, encoder)
+    return _cli_anomalies.run(args, _hidden)
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the report's record
     command = {"train": train, "tune": tune, "predict": predict, "info": _cli_info.run,
                "export": _cli_info.export, "demo-data": _cli_demo.run,
                "gradcheck": functools.partial(_cli_gradcheck.run, hidden_sizes=_hidden),
-               "anomalies": functools.partial(_cli_anomalies.run, hidden_sizes=_hidden)}[args.command]
+               "anomalies": _anomalies}[args.command]
     with _flags.table_warnings():
         return _guard.run(command, args, message=_flags.message)
 

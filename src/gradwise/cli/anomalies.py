@@ -42,6 +42,9 @@ def add_parser(commands, add_column_options, positive_int):
     command.add_argument("--save", metavar="FILE.npz",
                          help="save the detector with its column encoding and threshold, so "
                               "that gradwise predict scores new rows")
+    from .stream import add_memory_budget
+    add_memory_budget(command, "one pass of statistics, training epochs of batches, then a "
+                               "pass of errors and one writing --out")
     command.add_argument("--report", metavar="FILE.html",
                          help="write an HTML page: the errors' distribution and threshold, the "
                               "most anomalous rows, the curves against --label")
@@ -207,3 +210,18 @@ def against_labels(column, positive, errors, flagged):
     return (f"against {column!r} ({int(positive.sum())} rows of the rarer class): ROC AUC "
             f"{scores['roc_auc']:.4f}, average precision {scores['avg_prec']:.4f}; flagged "
             f"rows: precision {precision}, recall {recall}")
+
+
+def against_label_codes(column, texts, label_codes, errors, flagged):
+    """The ranking scored against the known column, its cells given as codes of ``texts``:
+    the rows with a value, the rarer of its two classes positive (as in memory)."""
+    from ..tabular.csv import missing_cells
+    known = ~missing_cells(texts)[label_codes]
+    label_codes = label_codes[known]
+    counts = np.bincount(label_codes, minlength=len(texts))
+    present = sorted(np.flatnonzero(counts), key=lambda code: texts[code])
+    if len(present) != 2:
+        raise ValueError(f"--label: expected a column of two classes, {column!r} has "
+                         f"{len(present)}.")
+    rare = min(present, key=lambda code: counts[code])  # the first in text order on a tie
+    return against_labels(column, label_codes == rare, errors[known], flagged[known])

@@ -154,17 +154,19 @@ class ScoreTally:
         self.codes = {}  # label text -> code, for classes
 
     def _code(self, labels):
-        return np.array([self.codes.setdefault(label, len(self.codes)) for label in labels],
-                        dtype=np.int32)
+        labels, inverse = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+        codes = [self.codes.setdefault(label, len(self.codes)) for label in labels.tolist()]
+        return np.asarray(codes, dtype=np.int32)[inverse]
 
     def add(self, predicted, y_text):
         from ..tabular.csv import missing_cells
-        present = ~missing_cells([str(cell) for cell in y_text])
+        cells, inverse = np.unique(np.asarray(y_text).astype(str), return_inverse=True)
+        present = ~missing_cells(cells.tolist())[inverse]  # decided on the distinct cells
         self.skipped += int((~present).sum())
         predicted, y_text = np.asarray(predicted)[present], np.asarray(y_text)[present]
         if self.facts["task"] == "classification":
             from .data import label_text
-            self.truth.append(self._code([label_text(cell) for cell in y_text]))
+            self.truth.append(self._code([label_text(cell) for cell in cells])[inverse][present])
             self.predicted.append(self._code(predicted.tolist()))
             return
         try:

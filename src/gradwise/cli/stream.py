@@ -99,7 +99,7 @@ def train(args, hidden):
         stats = stream.scan(args.data, args.target, seed=args.seed,
                             impute=args.impute or False, drop=_cli_data._names(args.drop),
                             categorical=_cli_data._names(args.categorical),
-                            embed_threshold=args.embed_threshold,
+                            embed_threshold=args.embed_threshold, encoding=args.encoding,
                             task=None if args.task == "auto" else args.task)
     outputs = len(stats.classes) if stats.task == "classification" else 1
     if stats.task == "classification" and outputs < 2:

@@ -99,8 +99,10 @@ def _detector(args, model, facts):
             worst = _cli_anomalies.worst_columns(autoencoder, Z, facts["columns"])
             errors.append(batch_errors)
             if label_cells is not None:
-                labels.append(np.array([codes.setdefault(str(cell), len(codes))
-                                        for cell in label_cells], dtype=np.int32))
+                cells, inverse = np.unique(np.asarray(label_cells, dtype=str),
+                                           return_inverse=True)
+                known = [codes.setdefault(cell, len(codes)) for cell in cells.tolist()]
+                labels.append(np.asarray(known, dtype=np.int32)[inverse])
             yield _cli_anomalies.score_rows(lines, batch_errors, flagged, worst, None, None)
 
     with options():
@@ -112,23 +114,8 @@ def _detector(args, model, facts):
     print(f"{int(flagged.sum())} of {len(errors)} rows flagged (reconstruction error above "
           f"{facts['threshold']:.4g})", file=report)
     if labels:
-        print(_against_known(facts["label"], list(codes), np.concatenate(labels), errors,
-                             flagged), file=report)
+        print(_cli_anomalies.against_label_codes(facts["label"], list(codes),
+                                                 np.concatenate(labels), errors, flagged),
+              file=report)
     return errors
 
-
-def _against_known(column, texts, label_codes, errors, flagged):
-    """The ranking scored against the known column, its cells given as codes of ``texts``:
-    the rows with a value, the rarer of its two classes positive (as in memory)."""
-    from ..tabular.csv import missing_cells
-    from . import anomalies as _cli_anomalies
-    known = ~missing_cells(texts)[label_codes]
-    label_codes = label_codes[known]
-    counts = np.bincount(label_codes, minlength=len(texts))
-    present = sorted(np.flatnonzero(counts), key=lambda code: texts[code])
-    if len(present) != 2:
-        raise ValueError(f"--label: expected a column of two classes, {column!r} has "
-                         f"{len(present)}.")
-    rare = min(present, key=lambda code: counts[code])  # the first in text order on a tie
-    return _cli_anomalies.against_labels(column, label_codes == rare, errors[known],
-                                         flagged[known])

@@ -11,6 +11,8 @@ import numpy as np
 
 from .errors import TableError
 
+#: Bytes of CSV text Arrow reads at a time while streaming.
+CSV_BLOCK = 4 << 20
 #: Splits by name, as :func:`row_splits` numbers them.
 SPLITS = {"train": 0, "dev": 1, "test": 2}
 
@@ -99,37 +101,78 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     _check_quotes(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
-    def reader(types=None):
-        return pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=skip + 1,
-                                                 block_size=16 << 20,
-                                                 encoding=_arrow_encoding(encoding)),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types or as_text, null_values=NULL_MARKERS, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, true_values=[], false_values=[]))
+    read = pacsv.ReadOptions(column_names=header, encoding=_arrow_encoding(encoding))
+    parse = pacsv.ParseOptions(delimiter=delimiter)
+
+    def convert(types):
+        return pacsv.ConvertOptions(
+            column_types=types, null_values=NULL_MARKERS, strings_can_be_null=False,
+            quoted_strings_can_be_null=False, true_values=[], false_values=[])
 
     try:
-        schema = reader().schema
-        types = {name: (pa.float64() if pa.types.is_integer(t) else t)
-                 for name, t in zip(schema.names, schema.types)}
-        types.update(as_text)
-        position = 0
-        for block in reader(types):
+        types, position = None, 0
+        for chunk in _csv_chunks(path, skip + 1, CSV_BLOCK):
+            block = pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
+                                   parse_options=parse, convert_options=convert(types or as_text))
+            if types is None:  # the first block's types (integers as floats) for every block
+                types = {name: (pa.float64() if pa.types.is_integer(t) else t)
+                         for name, t in zip(block.schema.names, block.schema.types)}
+                types.update(as_text)
+                block = block.cast(pa.schema([(name, types[name]) for name in header]))
             for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
                 batch = block.slice(offset, batch_rows)
-                table = Table(pa.Table.from_batches([batch]), path, "csv", delimiter)
+                table = Table(batch, path, "csv", delimiter)
                 table.lines = _offset_lines(position + skip + 1, batch.num_rows)
                 yield table, position
                 position += batch.num_rows
     except (UnicodeDecodeError, LookupError) as error:
         raise _csv_error(path, delimiter, encoding, header, error) from None
     except pa.ArrowInvalid as error:
-        if "UTF8" in str(error):
+        if "UTF8" in str(error) or "Expected" in str(error):
             raise _csv_error(path, delimiter, encoding, header, error) from None
         raise TableError("path", f"cannot stream {path!r}: {str(error).splitlines()[0]} (a "
                                  "column's type changes after the first block); save it as "
                                  "Parquet to stream it.") from None
+
+
+def exact_batches(batches, rows):
+    """The tables of ``batches`` (``(Table, position)`` pairs) regrouped into tables of exactly
+    ``rows`` rows, the last shorter.
+
+    A network's outputs for a row can depend, in their last bits, on the rows computed with it
+    (BLAS picks its kernels by the matrix's shape); ``Sequential.predict`` computes rows in
+    chunks of 8192 from the first, so batches of a multiple of 8192 rows give every row the
+    bits that predicting the whole table at once gives it.
+    """
+    import pyarrow as pa
+
+    from .read import Lines, Table
+    held, count = [], 0
+
+    def joined(parts, first, size):
+        try:
+            data = pa.concat_tables([part.data for part in parts],
+                                    promote_options="permissive").slice(first, size)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise TableError("path", f"the files of {parts[0].path!r} do not share one schema "
+                                     f"({str(error).splitlines()[0]}).") from None
+        lines = np.concatenate([np.asarray(part.lines) for part in parts])[first:first + size]
+        head = parts[0]
+        return Table(data, head.path, head.kind, head.delimiter, Lines(lambda: lines))
+
+    start = 0  # rows of held[0] already given
+    for table, _ in batches:
+        held.append(table)
+        count += table.num_rows
+        while count - start >= rows:
+            yield joined(held, start, rows)
+            start += rows
+            while held and start >= held[0].num_rows:  # drop the tables given whole
+                start -= held[0].num_rows
+                count -= held[0].num_rows
+                held.pop(0)
+    if count - start > 0:
+        yield joined(held, start, count - start)
 
 
 def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_rows=65536):
@@ -141,14 +184,15 @@ def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_r
     ``fill``).
 
     Every CSV column is read as text (the spec decides what its cells are), so that a cell that
-    is no number names its line as when the table is read whole.
+    is no number names its line as when the table is read whole. Every batch but the last has
+    ``batch_rows`` rows (:func:`exact_batches`).
     """
     from .columns import encode
     from .csv import _text_array, complete
     from .columns import Column
     names = [column["name"] for column in spec]
-    for table, _ in record_batches(path, batch_rows, text_columns=names + [target],
-                                   encoding=encoding):
+    for table in exact_batches(record_batches(path, batch_rows, text_columns=names + [target],
+                                              encoding=encoding), batch_rows):
         absent = [name for name in names if name not in table.column_names]
         if absent:
             raise TableError("path", f"columns {absent} are missing from {path!r}; the model "
@@ -165,6 +209,32 @@ def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_r
 
 #: Values per feature kept for the median (``impute="median"``).
 RESERVOIR = 100_000
+
+
+def _csv_chunks(path, skip_lines, size):
+    """The text of a CSV file after its first ``skip_lines`` lines, in chunks of about ``size``
+    bytes that end at a line break outside quotes (an even count of ``"`` before it), so that
+    each chunk holds whole rows. Memory holds one chunk."""
+    with open(path, "rb") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        held = b""
+        while True:
+            block = handle.read(size)
+            if not block:
+                break
+            held += block
+            cut = held.rfind(b"\n")
+            quotes = held.count(b'"', 0, cut) if cut >= 0 else 0
+            while cut >= 0 and quotes % 2:  # inside a quoted field: an earlier break
+                previous = held.rfind(b"\n", 0, cut)
+                quotes -= held.count(b'"', max(previous, 0), cut)
+                cut = previous
+            if cut >= 0:
+                yield held[:cut + 1]
+                held = held[cut + 1:]
+        if held.strip():
+            yield held
 
 
 class Reservoir:
@@ -230,7 +300,7 @@ class Statistics:
 
 
 def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), categorical=(),
-         embed_threshold=None, task=None, batch_rows=65536):
+         embed_threshold=None, task=None, batch_rows=65536, encoding="utf-8"):
     """The :class:`Statistics` of ``path`` in one pass of record batches.
 
     Column kinds come from the first batch (numbers, ISO dates, text), the levels of text
@@ -241,7 +311,8 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     stats, spec, sums, levels, targets = Statistics(), None, None, {}, set()
     y_sum = y_sq = 0.0
     counts = np.zeros(3, dtype=np.int64)
-    for table, start in record_batches(path, batch_rows):
+    read = {"text_columns": tuple(categorical), "encoding": encoding}
+    for table, start in record_batches(path, batch_rows, **read):
         if target is not None and target not in table.column_names:
             raise TableError("target", f"column {target!r} is not in {path!r}; columns are "
                                        f"{table.column_names}.")
@@ -287,7 +358,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     stats.y_std = float(np.sqrt(max(y_sq / n_train - stats.y_mean ** 2, 0.0))) or 1.0
     stats.spec, stats.target, stats.seed, stats.ratios = spec, target, seed, ratios
     stats.impute = {True: "mean", False: None}.get(impute, impute)
-    stats.path, stats.batch_rows = path, batch_rows
+    stats.path, stats.batch_rows, stats.read = path, batch_rows, read
     _moments(stats, width)
     return stats
 
@@ -315,7 +386,7 @@ def _moments(stats, width):
     median = stats.impute == "median"
     filled = [column["kind"] in ("number", "date") for column in stats.spec
               for _ in range(width(column))]
-    for table, start in record_batches(stats.path, stats.batch_rows):
+    for table, start in record_batches(stats.path, stats.batch_rows, **stats.read):
         train = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                            stats.ratios) == 0
         if stats.target is not None:
@@ -432,7 +503,7 @@ class TableBatches:
         from .columns import encode
         from .csv import complete
         stats = self.stats
-        for table, start in record_batches(stats.path, stats.batch_rows):
+        for table, start in record_batches(stats.path, stats.batch_rows, **stats.read):
             keep = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                               stats.ratios) == self.split
             y = _target_cells(table, stats.target)
