@@ -57,7 +57,7 @@ def run(args, encoder):
         held_out = _sample(_Standardized(stats, mean, scale, part=1, shuffle=False), DEV_SAMPLE)
         stop = EarlyStopping(patience=10, restore_best_weights=True)
         history = fit_batches(autoencoder.model, train, epochs=args.epochs, callbacks=[stop],
-                              validation_data=held_out)
+                              validation_data=held_out, verbose=0 if args.quiet else 2)
         if stop.best_weights is not None:
             autoencoder.model.set_weights(stop.best_weights, include_state=True)
         errors, labels, codes = _errors(autoencoder, rows, args.label)
