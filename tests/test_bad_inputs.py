@@ -237,7 +237,9 @@ CASES = [
      "holds ISO dates (YYYY-MM-DD) but for 1 cell(s): line 6 '2023-02-30'"),
     (["train", "--data", "usdate.csv", "--target", "y"], 2, "line 8 '01/07/2023'"),
     (["train", "--data", "latin1.csv", "--target", "y"], 2, "is not UTF-8 text"),
-    (["anomalies", "--data", "huge.csv"], 2, "bytes of memory, more than this"),
+    (["anomalies", "--data", "huge.csv", "--memory-budget", "1T"], 2,
+     "bytes of memory, more than this"),  # read whole: refused before reading
+    (["anomalies", "--data", "huge.csv"], 2, "line 2 of 'huge.csv' has no line break"),
     (["train", "--data", "huge.csv", "--target", "y"], 2, "line 2 of 'huge.csv' has no line break"),
     (["train", "--data", "/dev/zero", "--target", "y"], 2, "is not a regular file"),
     (["anomalies", "--data", "/dev/zero"], 2, "is not a regular file"),
