@@ -19,6 +19,13 @@ import numpy as np
 
 #: Share of the rows held out for early stopping, as the detector's ``validation_fraction``.
 HELD_OUT = 0.1
+#: Rows of a record batch at most: each is standardized and scored in float64, which a wide
+#: one-hot encoding makes large.
+RECORD_ROWS = 8192
+#: Bytes of float32 rows shuffled together, and held out in memory for early stopping (at
+#: most :data:`gradwise.cli.stream.BUFFER_ROWS` and :data:`gradwise.cli.stream.DEV_SAMPLE`
+#: rows): bounded in bytes, so that a wide encoding does not multiply them.
+BUFFER_BYTES, HELD_OUT_BYTES = 64 << 20, 32 << 20
 
 
 def run(args, encoder):
@@ -40,7 +47,7 @@ def run(args, encoder):
                             impute=args.impute or False, drop=_cli_data._names(args.drop),
                             categorical=_cli_data._names(args.categorical),
                             task="classification" if args.label else None,
-                            batch_rows=BATCH_ROWS, encoding=args.encoding)
+                            batch_rows=min(BATCH_ROWS, RECORD_ROWS), encoding=args.encoding)
     if args.label and len(stats.classes) != 2:
         raise ValueError(f"--label: expected a column of two classes, {args.label!r} has "
                          f"{len(stats.classes)}.")
@@ -54,7 +61,8 @@ def run(args, encoder):
     train = _Standardized(stats, mean, scale, part=0, batch_size=min(200, n_rows),
                           seed=args.seed)
     with options(target="--label"):
-        held_out = _sample(_Standardized(stats, mean, scale, part=1, shuffle=False), DEV_SAMPLE)
+        held_out = _sample(_Standardized(stats, mean, scale, part=1, shuffle=False),
+                           max(1, min(DEV_SAMPLE, HELD_OUT_BYTES // (4 * n_features))))
         stop = EarlyStopping(patience=10, restore_best_weights=True)
         history = fit_batches(autoencoder.model, train, epochs=args.epochs, callbacks=[stop],
                               validation_data=held_out, verbose=0 if args.quiet else 2)
@@ -95,7 +103,7 @@ class _Standardized:
     out, None: all), record batch by record batch: ``Z = (complete(X) - mean) / scale``.
 
     Iterating gives ``(Z, Z)`` mini-batches of ``batch_size`` in float32, shuffled within
-    :data:`gradwise.cli.stream.BUFFER_ROWS` rows (``part`` given); :meth:`record_batches` gives
+    :data:`BUFFER_BYTES` (``part`` given); :meth:`record_batches` gives
     ``(table, Z)`` per record batch in float64, the precision of the detector's scores."""
 
     def __init__(self, stats, mean, scale, part=None, batch_size=65536, shuffle=True, seed=0):
@@ -126,10 +134,10 @@ class _Standardized:
 
     def __iter__(self):
         from .stream import BUFFER_ROWS
-        held = []
+        held, limit = [], max(1, min(BUFFER_ROWS, BUFFER_BYTES // (4 * len(self.mean))))
         for _, Z in self.record_batches():
             held.append(Z.astype(np.float32))
-            if sum(map(len, held)) >= BUFFER_ROWS:
+            if sum(map(len, held)) >= limit:
                 yield from self._cut(np.concatenate(held))
                 held = []
         if held:
