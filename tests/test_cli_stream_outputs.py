@@ -252,3 +252,37 @@ def test_csv_chunks_end_at_line_breaks_outside_quotes(tmp_path):
     notes = [note for table in tables for note in table.data.column("note").to_pylist()]
     assert notes == [f"note {i}\nsecond line, \"quoted\"" if i % 7 == 0 else f"plain {i}"
                      for i in range(300)]
+
+
+def test_streamed_rows_carry_their_file_lines_past_blank_lines_and_multiline_fields(tmp_path,
+                                                                                  capsys):
+    train = _csv(tmp_path / "t.csv", _frame(300))
+    saved = str(tmp_path / "m.npz")
+    assert main(["train", "--data", train, "--target", "label", "--epochs", "2", "--quiet",
+                 "--hidden", "4", "--save", saved]) == 0
+    frame = _frame(400, seed=2)
+    lines = ["x,city,note"]
+    for i, (x, city) in enumerate(zip(frame["x"], frame["city"])):
+        note = '"two\nlines"' if i % 50 == 7 else "plain"  # a field over two lines
+        lines.append(f"{x},{city},{note}")
+        if i % 37 == 3:
+            lines.append("")  # a blank line: no row
+    (tmp_path / "n.csv").write_text("\n".join(lines) + "\n")
+    written = []
+    for extra in ([], ["--memory-budget", "1K"]):
+        out = str(tmp_path / f"p{len(written)}.csv")
+        assert main(["predict", "--model", saved, "--data", str(tmp_path / "n.csv"),
+                     "--out", out, *extra]) == 0
+        written.append(open(out, "rb").read())
+    capsys.readouterr()
+    assert written[0] == written[1]
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(written[1].decode())))
+    # the truth: the line where each row starts, counted in the file's own text
+    starts, number = [], 2  # the line after the header
+    for text in lines[1:]:
+        if text:
+            starts.append(number)
+        number += text.count("\n") + 1
+    assert [int(row["line"]) for row in rows] == starts[:len(rows)] and len(rows) == 400

@@ -87,6 +87,11 @@ class Lines:
     def counted(cls, rows, first=1):
         return cls(lambda: np.arange(first, first + rows))
 
+    @classmethod
+    def given(cls, lines):
+        """Lines already known (an array with one line per row)."""
+        return cls(lambda: lines)
+
     def base(self):
         if self._base is None:
             self._base = self._compute()
@@ -347,13 +352,21 @@ def csv_row_lines(path, delimiter, encoding, width):
     """The file line of each row that :func:`read_table`'s reader makes of a CSV file (empty
     lines and lines of spaces skipped; rows of blank cells kept, to be dropped later), read
     with Python's ``csv`` module: for error messages and row reports."""
-    lines = []
     with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        for row in reader:
-            if row and (len(row) == width or any(cell.strip() for cell in row)):
-                lines.append(reader.line_num)
-    return np.array(lines[1:], dtype=np.int64)
+        return row_lines(handle, delimiter, width)[1:]
+
+
+def row_lines(handle, delimiter, width, first=1):
+    """The line (counted from ``first``) where each row of the CSV text ``handle`` starts, as
+    Arrow reads rows: empty lines and lines of spaces are no rows; a quoted field over several
+    lines keeps its row at its first line."""
+    lines, start = [], first
+    reader = csv.reader(handle, delimiter=delimiter)
+    for row in reader:
+        if row and (len(row) == width or any(cell.strip() for cell in row)):
+            lines.append(start)
+        start = reader.line_num + first  # the next row starts on the following line
+    return np.array(lines, dtype=np.int64)
 
 
 # -- Parquet -------------------------------------------------------------------------------

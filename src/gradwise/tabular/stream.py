@@ -77,14 +77,15 @@ def _offset_lines(position, rows):
 def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     """A CSV file block by block: types inferred from the first block (integers read as floats,
     so that a later block's fractions still fit), ``text_columns`` read as text; a later block
-    that breaks the types is an error. A row's line is counted from the header's, one line a
-    row."""
+    that breaks the types is an error. Each row carries its file line: counted on from the
+    chunk's first line when every line of the chunk is a row, else read off the chunk's text
+    (blank lines, quoted fields over several lines)."""
     import csv
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .read import (NULL_MARKERS, Table, _arrow_encoding, _check_quotes, _csv_error,
+    from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _check_quotes, _csv_error,
                        _delimiter, _first_line)
     try:
         head = _first_line(path, encoding)
@@ -110,7 +111,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
             quoted_strings_can_be_null=False, true_values=[], false_values=[])
 
     try:
-        types, position = None, 0
+        types, position, line = None, 0, skip + 2  # the first line after the header
         for chunk in _csv_chunks(path, skip + 1, CSV_BLOCK):
             block = pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
                                    parse_options=parse, convert_options=convert(types or as_text))
@@ -119,10 +120,12 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
                          for name, t in zip(block.schema.names, block.schema.types)}
                 types.update(as_text)
                 block = block.cast(pa.schema([(name, types[name]) for name in header]))
+            lines, line = _chunk_lines(chunk, line, block.num_rows, delimiter, len(header),
+                                       encoding)
             for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
                 batch = block.slice(offset, batch_rows)
                 table = Table(batch, path, "csv", delimiter)
-                table.lines = _offset_lines(position + skip + 1, batch.num_rows)
+                table.lines = Lines.given(lines[offset:offset + batch.num_rows])
                 yield table, position
                 position += batch.num_rows
     except (UnicodeDecodeError, LookupError) as error:
@@ -133,6 +136,21 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
         raise TableError("path", f"cannot stream {path!r}: {str(error).splitlines()[0]} (a "
                                  "column's type changes after the first block); save it as "
                                  "Parquet to stream it.") from None
+
+
+def _chunk_lines(chunk, first, rows, delimiter, width, encoding):
+    """``(lines, next_line)``: the file line of each of the ``rows`` rows Arrow read from the
+    bytes ``chunk``, whose first line is ``first``, and the first line after the chunk."""
+    import io
+
+    from .read import _python_encoding, row_lines
+    physical = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+    if physical == rows:  # every line a row: no blank line, no field over two lines
+        lines = np.arange(first, first + rows, dtype=np.int64)
+    else:
+        text = chunk.decode(_python_encoding(encoding), errors="replace")
+        lines = row_lines(io.StringIO(text, newline=""), delimiter, width, first)
+    return lines, first + chunk.count(b"\n")
 
 
 def exact_batches(batches, rows):
