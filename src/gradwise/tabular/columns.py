@@ -344,6 +344,7 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
     widths = [width(column) for column in spec]
     X = np.zeros((table.num_rows, sum(widths)), dtype=dtype)
     position, unknown = 0, {}
+    pending = _Columns(X)
     for column, size in zip(spec, widths):
         name = column["name"]
         cells = analysed.get(name) or Column(table, name)
@@ -357,7 +358,7 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
                 raise TableError("path", f"column {name!r} expects numbers, "
                                          f"{table.where(row)} has {text!r}.")
             _refuse_gaps(table, cells, np.isnan(values), impute, remedy)
-            block[:, 0] = values
+            pending.add(position, values[:, None])
         elif column["kind"] == "date":
             values = getattr(cells, "cached_dates", None)
             if values is None:
@@ -366,7 +367,7 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
                 raise TableError("path", f"column {name!r} of {table.path!r} holds dates; "
                                          f"{_first_non_date(cells)} is not a date.")
             _refuse_gaps(table, cells, np.isnan(values[:, 0]), impute, remedy)
-            block[...] = values
+            pending.add(position, values)
         else:
             text = cells.category_text()
             if not impute:
@@ -378,12 +379,40 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
             if not seen.all():
                 unknown[name] = _unseen_values(text, seen)
             if column.get("embed"):
-                block[:, 0] = codes + 1  # 0: the unknown row
+                pending.add(position, (codes + 1)[:, None])  # 0: the unknown row
             else:
                 rows = np.flatnonzero(seen)
                 block[rows, codes[rows]] = 1.0
         position += size
+    pending.flush()
     return X, Unseen(unknown)
+
+
+class _Columns:
+    """Columns of values waiting to be copied into ``X`` a tile of rows at a time.
+
+    Writing one column of a C-ordered matrix touches a cache line of every row, so copying
+    the columns one by one passes over all of ``X`` once per column; a tile of ``rows`` rows
+    stays in cache while every waiting column is copied into it. The columns wait until
+    their bytes reach half of ``X``'s (memory they hold beyond the cells' own arrays)."""
+
+    def __init__(self, X, rows=8192):
+        self.X, self.rows, self.waiting, self.held = X, rows, [], 0
+
+    def add(self, position, values):
+        """Copy ``values`` (``(n_rows, k)``) into ``X[:, position:position + k]``, soon."""
+        self.waiting.append((position, values))
+        self.held += values.nbytes
+        if self.held >= max(self.X.nbytes // 2, 1 << 20):
+            self.flush()
+
+    def flush(self):
+        X = self.X
+        for start in range(0, len(X), self.rows):
+            stop = start + self.rows
+            for position, values in self.waiting:
+                X[start:stop, position:position + values.shape[1]] = values[start:stop]
+        self.waiting, self.held = [], 0
 
 
 def _refuse_gaps(table, cells, gaps, impute, remedy):
