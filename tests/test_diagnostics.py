@@ -261,3 +261,45 @@ def test_gradient_health_looks_inside_residual_blocks():
         assert row["weight_norm"] == pytest.approx(np.linalg.norm(layer.params["W"]))
     assert 0 <= rows["block/inner_a"]["dead_fraction"] <= 1
     assert "block/inner_b" in health.table()
+
+
+def test_diagnose_errors_is_diagnose_on_errors_measured_apart(diabetes_split):
+    from gradwise.diagnostics import diagnose_errors
+    X, y = make_classification(400, 6, random_state=1)
+    model = _mlp(8, "relu", input_dim=6)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(X[:200], y[:200], epochs=3, verbose=0)
+    whole = diagnose(model, (X[:200], y[:200]), (X[300:], y[300:]), human_error=0.05,
+                     train_dev=(X[200:300], y[200:300]))
+    values, outputs = model.evaluate(X[:200], y[:200], return_predictions=True)
+    np.testing.assert_array_equal(outputs, model.predict(X[:200]))  # the same forward pass
+    assert values == model.evaluate(X[:200], y[:200])
+    errors = [1 - model.evaluate(a, b)["accuracy"] for a, b in
+              ((X[:200], y[:200]), (X[200:300], y[200:300]), (X[300:], y[300:]))]
+    apart = diagnose_errors(errors[0], errors[2], human_error=0.05, train_dev_error=errors[1])
+    assert apart == whole
+    X_train, X_dev, y_train, y_dev = diabetes_split
+    model = gw.Sequential([gw.layers.Dense(1)], input_dim=X_train.shape[1], seed=0)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X_train, y_train / 100, epochs=2, verbose=0)
+    whole = diagnose(model, (X_train, y_train / 100), (X_dev, y_dev / 100))
+    mse = [float(np.mean((model.predict(a)[:, 0] - b / 100) ** 2))
+           for a, b in ((X_train, y_train), (X_dev, y_dev))]
+    apart = diagnose_errors(*mse, metric=model.loss.name)
+    assert apart.problem == whole.problem and apart.metric == whole.metric
+    assert apart.train_error == pytest.approx(whole.train_error, rel=1e-5)
+    assert apart.dev_error == pytest.approx(whole.dev_error, rel=1e-5)
+
+
+def test_standard_moments_are_the_population_moments_in_float64():
+    from sklearn.preprocessing import StandardScaler
+
+    from gradwise.layers.normalization import standard_moments
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(150_000, 3)) * [1, 1e-3, 1e3] + [0, 5, -7]).astype(np.float32)
+    X[:, 2] = 4.0  # a constant column gets scale 1
+    mean, scale = standard_moments(X)
+    scaler = StandardScaler().fit(X.astype(np.float64))
+    np.testing.assert_allclose(mean, scaler.mean_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(scale[:2], scaler.scale_[:2], rtol=1e-10)
+    assert scale[2] == 1.0 and mean.dtype == scale.dtype == np.float64

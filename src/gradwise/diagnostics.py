@@ -17,7 +17,7 @@ from . import losses, metrics
 from .callbacks import Callback
 from ._validation import check_positive_int, check_positive_number
 
-__all__ = ["DiagnosisReport", "diagnose", "GradientHealth", "RECIPE"]
+__all__ = ["DiagnosisReport", "diagnose", "diagnose_errors", "GradientHealth", "RECIPE"]
 
 #: Next actions of the basic recipe for each problem.
 RECIPE = {
@@ -158,6 +158,30 @@ def diagnose(model, train, dev, human_error=None, train_dev=None, tolerance=None
     train_error = _error(model, train, "train")
     dev_error = _error(model, dev, "dev")
     train_dev_error = None if train_dev is None else _error(model, train_dev, "train_dev")
+    return diagnose_errors(train_error, dev_error, "error rate" if classification
+                           else model.loss.name, human_error, train_dev_error, tolerance)
+
+
+def diagnose_errors(train_error, dev_error, metric="error rate", human_error=None,
+                    train_dev_error=None, tolerance=None):
+    """The diagnosis of :func:`diagnose` from errors already measured (the same rules).
+
+    Parameters
+    ----------
+    train_error, dev_error : float
+        ``1 - accuracy`` (``metric="error rate"``) or a loss without penalty, on each set.
+    metric : str, default "error rate"
+        What the errors are; ``"error rate"`` sets the classification defaults.
+    human_error, train_dev_error, tolerance : float, optional
+        As in :func:`diagnose`.
+
+    Returns
+    -------
+    DiagnosisReport
+    """
+    classification = metric == "error rate"
+    train_error, dev_error = float(train_error), float(dev_error)
+    train_dev_error = None if train_dev_error is None else float(train_dev_error)
     if tolerance is None:
         tolerance = 0.02 if classification else 0.1 * max(dev_error, 1e-12)
     elif isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or tolerance < 0:
@@ -182,7 +206,7 @@ def diagnose(model, train, dev, human_error=None, train_dev=None, tolerance=None
                       key=lambda name: -gaps[name])
     problem = problems[0] if problems else "good fit"
     return DiagnosisReport(
-        metric="error rate" if classification else model.loss.name,
+        metric=metric,
         train_error=train_error, dev_error=dev_error, train_dev_error=train_dev_error,
         human_error=None if human_error is None else float(human_error),
         avoidable_bias=avoidable_bias, variance=variance, data_mismatch=mismatch,

@@ -360,12 +360,12 @@ class Sequential(WeightsAndConfig):
         return {metric.__name__: float(metric(y, outputs)) for metric in self.metrics
                 if getattr(metric, "per_batch", True)}
 
-    def _evaluate_prepared(self, X, y, sample_weight=None, batch_size=None):
-        outputs = self._predict_prepared(X, batch_size)
-        loss = self.loss(y, outputs, sample_weight) + self._regularization_loss()
+    def _evaluate_prepared(self, X, y, sample_weight=None, batch_size=None, outputs=False):
+        predicted = self._predict_prepared(X, batch_size)
+        loss = self.loss(y, predicted, sample_weight) + self._regularization_loss()
         values = {"loss": float(loss)}
-        values.update({m.__name__: float(m(y, outputs)) for m in self.metrics})
-        return values
+        values.update({m.__name__: float(m(y, predicted)) for m in self.metrics})
+        return (values, predicted) if outputs else values
 
     def _predict_prepared(self, X, batch_size=None):
         self._configure_fusion()
@@ -375,14 +375,17 @@ class Sequential(WeightsAndConfig):
         return xp.concatenate([self._outputs(self._forward(X[rows], training=False))
                                for _, rows in iterate_batches(len(X), size)])
 
-    def evaluate(self, X, y, batch_size=None, sample_weight=None, verbose=0):
-        """Loss (with regularization) and metrics on ``(X, y)`` in inference mode, as a dict."""
+    def evaluate(self, X, y, batch_size=None, sample_weight=None, verbose=0,
+                 return_predictions=False):
+        """Loss (with regularization) and metrics on ``(X, y)`` in inference mode, as a dict;
+        with ``return_predictions``, ``(values, outputs)``: the outputs ``predict`` gives, from
+        the same forward pass."""
         self._check_compiled()
         X, y, sample_weight = self._prepare(X, y, sample_weight)
-        values = self._evaluate_prepared(X, y, sample_weight, batch_size)
+        values, outputs = self._evaluate_prepared(X, y, sample_weight, batch_size, outputs=True)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in values.items()))
-        return values
+        return (values, outputs) if return_predictions else values
 
     def predict(self, X, batch_size=None):
         """Network outputs for ``X``, shape (n_samples, n_outputs), in inference mode."""

@@ -59,7 +59,7 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
     table = _cli_results.scores(model, data)
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
-    _cli_results.diagnosis_line(model, data, args)
+    _cli_results.diagnosis_line(model, data, args, table)
     facts = _cli_data.metadata(data)
     made = _cli_data.provenance(args, data.description, table)
     if args.report:

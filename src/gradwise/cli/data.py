@@ -278,15 +278,28 @@ def split_scores(model, data, X, y):
     AUC and average precision with the rarer class as the positive one.
     """
     from ..metrics import classification_scores, ranking_scores, regression_scores
-    loss = model.evaluate(X, y)["loss"]
-    outputs = np.asarray(model.predict(X), dtype=np.float64)
+    values, predicted = model.evaluate(X, y, return_predictions=True)  # one forward pass
+    loss, outputs = values["loss"], np.asarray(predicted, dtype=np.float64)
     if data.task != "classification":  # in the target's units
-        return {"loss": loss, **regression_scores(y * data.y_std, outputs[:, 0] * data.y_std)}
-    scores = {"loss": loss, **classification_scores(y, outputs.argmax(axis=1))}
+        scores = Scores(loss=loss, **regression_scores(y * data.y_std,
+                                                       outputs[:, 0] * data.y_std))
+        targets = model.loss.prepare_targets(y, model.output_dim, model.dtype)
+        scores.error = float(model.loss(targets, predicted))  # as gw.diagnose measures it
+        return scores
+    scores = Scores(loss=loss, **classification_scores(y, outputs.argmax(axis=1)))
+    scores.error = 1.0 - scores["accuracy"]
     if data.outputs == 2:
         rare = rare_class(data)[0]
         scores.update(ranking_scores(y == rare, outputs[:, rare]))
     return scores
+
+
+class Scores(dict):
+    """A split's scores by name, and ``error``: what the bias/variance diagnosis compares
+    (``1 - accuracy``, or the loss without its penalty), as :func:`gradwise.diagnose` measures
+    it."""
+
+    error = None
 
 
 def metadata(data):

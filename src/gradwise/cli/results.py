@@ -36,14 +36,17 @@ def imbalance_note(data, args):
               f"rarer than the most common), so accuracy says little: read {read}{advice}.")
 
 
-def diagnosis_line(model, data, args):
-    """Bias or variance, from the training and dev errors (not for imbalanced classes, whose
-    error rate hides the rare class)."""
-    import gradwise as gw
+def diagnosis_line(model, data, args, table):
+    """Bias or variance, from the training and dev errors of the scores ``table`` (see
+    :func:`scores`; not for imbalanced classes, whose error rate hides the rare class)."""
+    from ..diagnostics import diagnose_errors
     if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
         return
-    report = gw.diagnose(model, data.splits[0], data.splits[1], human_error=args.human_error,
-                         train_dev=data.train_dev)
+    report = diagnose_errors(
+        table["train"].error, table["dev"].error,
+        "error rate" if data.task == "classification" else model.loss.name,
+        human_error=args.human_error,
+        train_dev_error=table["train-dev"].error if "train-dev" in table else None)
     error = "error rate" if data.task == "classification" else "MSE of standardized targets"
     human = "" if args.human_error is None else f"human {args.human_error:.4g}, "
     train_dev = ("" if data.train_dev is None else

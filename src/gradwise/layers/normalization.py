@@ -14,11 +14,25 @@ def standard_moments(X, with_mean=True, with_std=True):
     ``StandardScaler``); columns of (near) zero variance get 1, so they are centred but never
     divided by zero.
     """
-    X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=0) if with_mean else np.zeros(X.shape[1])
-    scale = X.std(axis=0) if with_std else np.ones(X.shape[1])
-    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(X.mean(axis=0)))
+    X = np.asarray(X)
+    if X.dtype.kind not in "f":
+        X = X.astype(np.float64)
+    centre = X.mean(axis=0, dtype=np.float64)
+    mean = centre if with_mean else np.zeros(X.shape[1])
+    if not with_std:
+        scale = np.ones(X.shape[1])
+    else:  # two passes, in float64 blocks: no float64 copy of the whole matrix
+        squares = np.zeros(X.shape[1])
+        for start in range(0, len(X), _BLOCK_ROWS):
+            deviations = X[start:start + _BLOCK_ROWS].astype(np.float64) - centre
+            squares += np.einsum("ij,ij->j", deviations, deviations)
+        scale = np.sqrt(squares / len(X))
+    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(centre))
     return mean, np.where(scale < tiny, 1.0, scale)
+
+
+#: Rows per float64 block of :func:`standard_moments`.
+_BLOCK_ROWS = 65536
 
 
 class Normalization(Layer):
