@@ -102,10 +102,15 @@ def _fail_running(search, storage, study_name, n_trials, started):
     from ._study import TRIAL_STREAM
     ours = {derive_seed(search.seed, TRIAL_STREAM, index) for index in range(n_trials)}
     study = optuna.load_study(study_name=study_name, storage=storage)
-    for trial in study.get_trials(deepcopy=False,
-                                  states=(optuna.trial.TrialState.RUNNING,)):
-        seed = trial.user_attrs.get("seed")
-        if trial.number not in started and (seed is None or seed in ours):
+    fail_running(study, started, lambda trial, seed: seed is None or seed in ours)
+
+
+def fail_running(study, started, ours):
+    """Mark FAILED the trials of ``study`` still RUNNING whose number is not in ``started`` and
+    for which ``ours(trial, seed)`` holds (``seed``: the trial's, or None before it has one)."""
+    optuna = import_optuna()
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if trial.number not in started and ours(trial, trial.user_attrs.get("seed")):
             try:
                 study._storage.set_trial_state_values(trial._trial_id,
                                                       optuna.trial.TrialState.FAIL)

@@ -369,7 +369,13 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         if processes == 1:
             if study is None:
                 study = optuna.create_study(direction=study_direction, study_name=study_name)
-            _run_stages(search, study, stages, timeout)
+            started = {trial.number for trial in study.trials}
+            try:
+                _run_stages(search, study, stages, timeout)
+            except BaseException:  # Ctrl-C even between Optuna's ask and the objective
+                if storage is not None:  # a stored study keeps no trial of ours RUNNING
+                    _fail_running_here(search, study, started)
+                raise
         else:
             from ._parallel import optimize_in_processes
             location = optimize_in_processes(search, study_direction, stages, study_name,
@@ -417,6 +423,14 @@ def _stages(plan, strategy, search, direction):
         return dataclasses.replace(plan, seed=derive_seed(plan.seed, FINE_STREAM),
                                    narrowed=narrowed)
     return [(coarse, lambda study: plan), (plan.n_trials - coarse, fine)]
+
+
+def _fail_running_here(search, study, started):
+    """Mark FAILED this process's trials of ``study`` left RUNNING: each takes its seed from
+    its own number (or has none yet); trials of other machines sharing the study are left."""
+    from ._parallel import fail_running
+    fail_running(study, started, lambda trial, seed: seed is None or
+                 seed == derive_seed(search.seed, TRIAL_STREAM, trial.number))
 
 
 def _run_stages(search, study, stages, timeout):
