@@ -167,23 +167,7 @@ NULL_MARKERS = sorted({variant for marker in ("", "na", "n/a", "nan", "null", "n
 def _read_csv(path, encoding, text_columns=()):
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    try:
-        head = _first_line(path, encoding)
-    except OSError as error:
-        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
-    except (UnicodeDecodeError, LookupError) as error:
-        raise _csv_error(path, ",", encoding, [], error) from None
-    if head is None:
-        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
-    header_line, text = head
-    delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
-    raw = next(csv.reader([text], delimiter=delimiter))
-    header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(raw)]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise TableError("path", f"the header names columns {repeated} more than once (in "
-                                 f"{path!r}); give each column its own name.")
-    _check_quotes(path, encoding)
+    header_line, delimiter, header = csv_head(path, encoding)
     bad_rows = []
 
     def invalid(row):  # a blank line (spaces only) is no row; any other is an error
@@ -230,6 +214,30 @@ def check_fits_in_memory(path, factor=2):
 
 #: The longest header line read before the file is judged not to be a table.
 LONGEST_HEADER = 1 << 20
+
+
+def csv_head(path, encoding):
+    """``(lines before the header, delimiter, header)`` of a CSV file, checked: a header row
+    is there (at most 1 MB long), and names each column once; an unnamed column gets
+    ``unnamed_<position>``. Then every data row's quotes are checked to close."""
+    try:
+        head = _first_line(path, encoding)
+    except OSError as error:
+        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
+    except (UnicodeDecodeError, LookupError) as error:
+        raise _csv_error(path, ",", encoding, [], error) from None
+    if head is None:
+        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+    header_line, text = head
+    delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
+    raw = next(csv.reader([text], delimiter=delimiter))
+    header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(raw)]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise TableError("path", f"the header names columns {repeated} more than once (in "
+                                 f"{path!r}); give each column its own name.")
+    _check_quotes(path, encoding)
+    return header_line, delimiter, header
 
 
 def _arrow_encoding(encoding):

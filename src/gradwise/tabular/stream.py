@@ -80,26 +80,11 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     that breaks the types is an error. Each row carries its file line: counted on from the
     chunk's first line when every line of the chunk is a row, else read off the chunk's text
     (blank lines, quoted fields over several lines)."""
-    import csv
-
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _check_quotes, _csv_error,
-                       _delimiter, _first_line)
-    try:
-        head = _first_line(path, encoding)
-    except OSError as error:
-        raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
-    except (UnicodeDecodeError, LookupError) as error:
-        raise _csv_error(path, ",", encoding, [], error) from None
-    if head is None:
-        raise TableError("path", f"{path!r} needs a header row and at least one data row.")
-    skip, text = head
-    delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
-    header = [h.strip() or f"unnamed_{i + 1}"
-              for i, h in enumerate(next(csv.reader([text], delimiter=delimiter)))]
-    _check_quotes(path, encoding)
+    from .read import NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error, csv_head
+    skip, delimiter, header = csv_head(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
     read = pacsv.ReadOptions(column_names=header, encoding=_arrow_encoding(encoding))
