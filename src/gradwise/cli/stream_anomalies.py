@@ -113,8 +113,7 @@ class _Standardized:
 
     def record_batches(self):
         from ..tabular import stream
-        from ..tabular.columns import encode
-        from ..tabular.csv import complete
+        from ..tabular.csv import encode_filled
         stats = self.stats
         for table, start in stream.record_batches(stats.path, stats.batch_rows, **stats.read):
             keep = np.ones(table.num_rows, dtype=bool)
@@ -127,9 +126,7 @@ class _Standardized:
             if not keep.any():
                 continue
             table = table.filter(keep)
-            X = encode(table, stats.spec, impute=stats.impute)[0]
-            if stats.impute:
-                X = complete(X, stats.spec)[0]
+            X = encode_filled(table, stats.spec, stats.impute)
             yield table, (X.astype(np.float64) - self.mean) / self.scale
 
     def __iter__(self):

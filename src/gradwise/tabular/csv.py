@@ -115,15 +115,32 @@ def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding
     """
     texts = [c["name"] for c in spec if c["kind"] == "category"]
     table = read_table(path, encoding=encoding, text_columns=texts)
-    absent = [c["name"] for c in spec if c["name"] not in table.column_names]
-    if absent:
-        raise TableError("path", f"columns {absent} are missing from {path!r}; the model was "
-                                 f"trained on {[c['name'] for c in spec]}.")
-    y = None
-    if target is not None and target in table.column_names:
-        y = _text_array(Column(table, target).text())
+    y = new_table_target(table, spec, target)
     X, unknown = encode(table, spec, impute, remedy="no-fills")
     return (X, y, unknown) + ((np.asarray(table.lines),) if with_lines else ())
+
+
+def new_table_target(table, spec, target=None, path=None):
+    """The ``target`` column's text cells of a table new to a model whose columns ``spec``
+    gives (None when the table has no such column), after checking that the table has every
+    column of ``spec`` (extra columns are ignored); errors name ``path`` (default the
+    table's)."""
+    names = [column["name"] for column in spec]
+    absent = [name for name in names if name not in table.column_names]
+    if absent:
+        source = path or table.path
+        raise TableError("path", f"columns {absent} are missing from {source!r}; the model was "
+                                 f"trained on {names}.")
+    if target is None or target not in table.column_names:
+        return None
+    return _text_array(Column(table, target).text())
+
+
+def encode_filled(table, spec, impute, remedy="impute"):
+    """``table`` encoded as ``spec`` says (:func:`~gradwise.tabular.columns.encode`), with
+    ``impute`` its missing numbers filled with the spec's fills (:func:`complete`)."""
+    X = encode(table, spec, impute, remedy=remedy)[0]
+    return complete(X, spec)[0] if impute else X
 
 
 def encode_saved(path, spec, target=None, fill=False, encoding="utf-8"):

@@ -191,18 +191,11 @@ def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_r
     ``batch_rows`` rows (:func:`exact_batches`).
     """
     from .columns import encode
-    from .csv import _text_array, complete
-    from .columns import Column
+    from .csv import complete, new_table_target
     names = [column["name"] for column in spec]
     for table in exact_batches(record_batches(path, batch_rows, text_columns=names + [target],
                                               encoding=encoding), batch_rows):
-        absent = [name for name in names if name not in table.column_names]
-        if absent:
-            raise TableError("path", f"columns {absent} are missing from {path!r}; the model "
-                                     f"was trained on {names}.")
-        y = None
-        if target is not None and target in table.column_names:
-            y = _text_array(Column(table, target).text())
+        y = new_table_target(table, spec, target, path)
         X, unknown = encode(table, spec, fill, remedy="no-fills")
         gaps = int(np.isnan(X).sum()) if fill else 0
         if fill:
@@ -503,8 +496,7 @@ class TableBatches:
 
     def encoded(self):
         """Yield ``(X, y)`` of the split's rows, record batch by record batch."""
-        from .columns import encode
-        from .csv import complete
+        from .csv import encode_filled
         stats = self.stats
         for table, start in record_batches(stats.path, stats.batch_rows, **stats.read):
             keep = row_splits(np.arange(start, start + table.num_rows), stats.seed,
@@ -513,10 +505,7 @@ class TableBatches:
             keep &= ~_missing_target(y)
             if not keep.any():
                 continue
-            part = table.filter(keep)
-            X = encode(part, stats.spec, impute=stats.impute)[0]
-            if stats.impute:
-                X = complete(X, stats.spec)[0]
+            X = encode_filled(table.filter(keep), stats.spec, stats.impute)
             yield np.ascontiguousarray(X, dtype=self.dtype), self._targets(y[keep])
 
     def _targets(self, y):
