@@ -181,13 +181,7 @@ def _runs(args, loaded, count):
              args.seed) for k, (train, test) in enumerate(splits)]
 
 
-def _check_outputs(args):
-    _cli_data.check_output_path(args.report, "--report")
-    _cli_data.check_output_path(args.save, "--save")
-
-
 def train(args):
-    _check_outputs(args)
     hidden = _hidden(args.hidden)
     if not args.l2 >= 0:
         raise ValueError(f"--l2: expected a penalty >= 0, received {args.l2!r}.")
@@ -239,7 +233,6 @@ def tune(args):
     import gradwise as gw
     from .. import tuning
     from . import search as _cli_search
-    _check_outputs(args)
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
     _guard.check_storage(args.storage)
@@ -293,7 +286,6 @@ def predict(args):
     from ..tabular.csv import encode_saved
     from .predictions import (check_threshold, explanations, predictions_table, score_against,
                               write_table)
-    _cli_data.check_output_path(args.out, "--out")
     model, facts = _cli_data.read_cli_model(args.model)
     detector = facts["kind"] == _cli_data.ANOMALY_KIND
     if detector and args.explain is not None:

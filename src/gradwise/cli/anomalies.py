@@ -116,10 +116,6 @@ def _save(args, detector, spec, description, errors, flagged):
 
 def _check_options(args, hidden_sizes):
     """The encoder widths, after every option is checked (before any work)."""
-    from . import data as _cli_data
-    _cli_data.check_output_path(args.out, "--out")
-    _cli_data.check_output_path(args.save, "--save")
-    _cli_data.check_output_path(args.report, "--report")
     encoder = hidden_sizes(args.hidden)
     if not 0 < args.contamination <= 0.5:
         raise ValueError(f"--contamination: expected a share in (0, 0.5], received "

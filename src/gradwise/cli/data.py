@@ -335,14 +335,6 @@ def label_text(value):
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def check_output_path(path, option):
-    """Refuse, before any training, a path that cannot be written."""
-    from ..io.files import unwritable
-    problem = None if path is None else unwritable(path)
-    if problem:
-        raise ValueError(f"{option}: {problem}.")
-
-
 def read_cli_model(path, option="--model"):
     """A model saved by ``gradwise train/tune/anomalies --save`` and its metadata; errors name
     ``option``."""

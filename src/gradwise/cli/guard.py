@@ -10,6 +10,8 @@ file), 1 for a failure while running, 130 for Ctrl-C; ``--debug`` adds the trace
 import os
 import sys
 
+from ..io.files import unwritable
+
 #: Options that name files read, and files written, by some command.
 INPUTS = ("data", "test_data", "dev_data", "model", "init_from")
 OUTPUTS = ("out", "save", "report", "onnx")
@@ -185,21 +187,6 @@ def check_paths(args):
         problem = unwritable(path)
         if problem:
             raise ValueError(f"{option}: {problem}.")
-
-
-def unwritable(path):
-    """Why ``path`` cannot be written by an atomic write (a temporary file in its directory
-    renamed into place), or None."""
-    if os.path.isdir(path):
-        return f"{path!r} is a directory; give a file name"
-    if os.path.exists(path) and not os.path.isfile(path):
-        return f"{path!r} is not a regular file (a device or pipe); give a file name"
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        return f"the directory of {path!r} does not exist"
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return f"the directory of {path!r} is not writable"
-    return None
 
 
 def run(command, args, message=str):

@@ -25,7 +25,6 @@ def export(args):
     scaling or detector threshold) goes into the ONNX metadata as JSON under ``"gradwise"``."""
     import gradwise as gw
     from . import data as _cli_data
-    _cli_data.check_output_path(args.onnx, "--onnx")
     model, facts = _cli_data.read_cli_model(args.model)
     gw.export_onnx(model, args.onnx, metadata={"gradwise": json.dumps(facts)})
     print(f"wrote {args.onnx}: input X (rows, {model.input_dim}) {model.dtype.name}, the CSV's "

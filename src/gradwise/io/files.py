@@ -9,12 +9,17 @@ __all__ = ["atomic_write", "unwritable"]
 
 
 def unwritable(path):
-    """Why ``path`` cannot be written as a file (a directory, or in a missing directory), or
-    None; checked before any work whose result would go there."""
+    """Why ``path`` cannot be written by :func:`atomic_write` (a temporary file in its directory
+    renamed into place), or None; checked before any work whose result would go there."""
     if os.path.isdir(path):
         return f"{path!r} is a directory; give a file name"
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+    if os.path.exists(path) and not os.path.isfile(path):
+        return f"{path!r} is not a regular file (a device or pipe); give a file name"
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
         return f"the directory of {path!r} does not exist"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"the directory of {path!r} is not writable"
     return None
 
 def atomic_write(path, write, suffix=""):

@@ -8,7 +8,6 @@ file: :class:`Lines` turns a row index into its file line (CSV) or row number (P
 error messages, reading the file again only when asked.
 """
 import csv
-import io
 import os
 
 import numpy as np

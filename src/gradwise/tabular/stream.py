@@ -304,7 +304,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
-    stats, spec, sums, levels, targets = Statistics(), None, None, {}, set()
+    stats, spec, levels, targets = Statistics(), None, {}, set()
     y_sum = y_sq = 0.0
     counts = np.zeros(3, dtype=np.int64)
     read = {"text_columns": tuple(categorical), "encoding": encoding}
