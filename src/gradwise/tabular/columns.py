@@ -12,6 +12,7 @@ training, the levels from 1).
 """
 import numpy as np
 
+from .arrays import floats, from_numpy, mask, scalar, strings, to_numpy, valid
 from .errors import TableError, warn
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
@@ -31,10 +32,22 @@ def _pa():
     return pa, pc
 
 
-def _mask(array):
-    """A boolean Arrow array as a NumPy mask (nulls False)."""
+def _empty(text):
+    """Mask of the empty cells of a text array."""
     pa, pc = _pa()
-    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+    return mask(pc.equal(text, scalar("")))
+
+
+def _missing(text):
+    """Mask of the stripped text cells that are missing: empty, or a marker such as ``NA``."""
+    pa, pc = _pa()
+    return _empty(text) | mask(pc.is_in(pc.utf8_lower(text), value_set=strings(MARKERS)))
+
+
+def _nulls_where(gaps, text):
+    """``text`` with null cells where the NumPy mask ``gaps`` is True."""
+    pa, pc = _pa()
+    return pc.if_else(from_numpy(gaps), scalar(None, pa.string()), text)
 
 
 class Column:
@@ -79,7 +92,7 @@ class Column:
             column = self.raw
             if self.native:
                 column = pc.cast(column, pa.string())
-            column = pc.fill_null(column, "")
+            column = pc.fill_null(column, scalar(""))
             column = pc.utf8_trim_whitespace(column)
             if self.table.delimiter not in (None, ","):
                 column = pc.replace_substring_regex(column, DECIMAL_COMMA, r"\1.\2")
@@ -90,14 +103,10 @@ class Column:
         """Missing cells: null, empty, or a marker such as ``NA``."""
         pa, pc = _pa()
         if self.native:
-            missing = _mask(pc.is_null(self.raw, nan_is_null=True))
-            if pa.types.is_floating(self.type):
-                values = self.raw.to_numpy(zero_copy_only=False)
-                missing |= ~np.isfinite(values)
-            return missing
-        text = self.text()
-        return _mask(pc.or_(pc.equal(text, ""),
-                            pc.is_in(pc.utf8_lower(text), value_set=pa.array(MARKERS))))
+            if pa.types.is_floating(self.type):  # null, NaN or infinite
+                return ~np.isfinite(floats(self.raw))
+            return ~valid(self.raw)
+        return _missing(self.text())
 
     def numbers(self):
         """float64 values with NaN for missing cells, or None when a present cell is not a
@@ -106,20 +115,17 @@ class Column:
         if self.native:
             if not self.is_numeric_type:
                 return None
-            column = self.raw if self.type == pa.float64() else pc.cast(self.raw, pa.float64())
-            values = np.array(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+            values = floats(self.raw)
             values[~np.isfinite(values)] = np.nan
             return values
         if not self._sample_is_numeric():  # one cell that is no number decides
             return None
         text, gaps = self.text(), self.gaps()
         if gaps.all():  # only gaps: empty (a numeric column), or text such as "none" and "-"
-            return np.full(len(gaps), np.nan) if not _mask(pc.not_equal(text, "")).any() \
+            return np.full(len(gaps), np.nan) if not mask(pc.not_equal(text, scalar(""))).any() \
                 else None
-        present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
         try:
-            values = np.array(pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False),
-                              dtype=np.float64)
+            values = floats(pc.cast(_nulls_where(gaps, text), pa.float64()))
         except pa.ArrowInvalid:
             return None
         if not np.isfinite(values[~gaps]).all():
@@ -132,11 +138,9 @@ class Column:
         a missing marker (then the column is text, whatever the other cells are)."""
         pa, pc = _pa()
         text = self.text().slice(0, rows)
-        gaps = _mask(pc.or_(pc.equal(text, ""),
-                            pc.is_in(pc.utf8_lower(text), value_set=pa.array(MARKERS))))
-        present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
+        gaps = _missing(text)
         try:
-            values = pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False)
+            values = floats(pc.cast(_nulls_where(gaps, text), pa.float64()))
         except pa.ArrowInvalid:
             return False
         return bool(np.isfinite(values[~gaps]).all())
@@ -149,28 +153,26 @@ class Column:
         if self.is_temporal:
             gaps = self.gaps()
             moments = self.raw
-            if parts is None:
-                timed = pa.types.is_timestamp(self.type) and bool(_mask(pc.not_equal(
-                    pc.hour(pc.fill_null(moments, pa.scalar(0, self.type))), 0)).any())
+            if parts is None:  # a time written in a cell (not in a missing one)
+                timed = pa.types.is_timestamp(self.type) and bool(mask(pc.not_equal(
+                    pc.hour(moments), scalar(0))).any())
         else:
             if self.native:
                 return None
             text = self.text()
             head = text.slice(0, 2000)
-            head_gaps = _mask(pc.or_(pc.equal(head, ""), pc.is_in(pc.utf8_lower(head),
-                                                                  value_set=pa.array(MARKERS))))
-            if not (_mask(pc.match_substring_regex(head, ISO_DATE)) | head_gaps).all():
+            if not (mask(pc.match_substring_regex(head, ISO_DATE)) | _missing(head)).all():
                 return None  # one present cell that is no ISO date decides
             gaps = self.gaps()
-            present = pc.if_else(pa.array(gaps), pa.scalar(None, pa.string()), text)
-            if gaps.all() or not (_mask(pc.match_substring_regex(text, ISO_DATE)) | gaps).all():
+            present = _nulls_where(gaps, text)
+            if gaps.all() or not (mask(pc.match_substring_regex(text, ISO_DATE)) | gaps).all():
                 return None
             try:
                 moments = pc.cast(present, pa.timestamp("us"))
             except pa.ArrowInvalid:  # "2024-02-30": text that looks like a date and is not one
                 return None
             if parts is None:
-                timed = bool(_mask(pc.greater(pc.utf8_length(present), 10)).any())
+                timed = bool(mask(pc.greater(pc.utf8_length(present), scalar(10))).any())
         if parts is None:
             parts = _DATE_PARTS + ["hour"] * timed
         self.parts = parts
@@ -178,7 +180,7 @@ class Column:
                    "weekday": pc.day_of_week, "hour": pc.hour}
         out = np.empty((len(gaps), len(parts)))
         for j, part in enumerate(parts):
-            out[:, j] = compute[part](moments).to_numpy(zero_copy_only=False)
+            out[:, j] = floats(compute[part](moments))
         out[gaps] = np.nan
         return out
 
@@ -186,7 +188,7 @@ class Column:
         """The cells as category levels: stripped text, "" as :data:`MISSING_LEVEL`."""
         pa, pc = _pa()
         text = self.text()
-        return pc.if_else(pc.equal(text, ""), MISSING_LEVEL, text)
+        return pc.if_else(pc.equal(text, scalar("")), scalar(MISSING_LEVEL), text)
 
     def first_bad_number(self):
         """The row index and text of the first present cell that is not a finite number."""
@@ -195,9 +197,8 @@ class Column:
         for start in range(0, len(gaps), 65536):
             stop = min(start + 65536, len(gaps))
             chunk = text.slice(start, stop - start)
-            present = pc.if_else(pa.array(gaps[start:stop]), pa.scalar(None, pa.string()), chunk)
             try:
-                values = pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False)
+                values = floats(pc.cast(_nulls_where(gaps[start:stop], chunk), pa.float64()))
                 if np.isfinite(values[~gaps[start:stop]]).all():
                     continue
             except pa.ArrowInvalid:
@@ -327,7 +328,7 @@ class Unseen(int):
 def _unseen_values(text, seen):
     """``(cells, [(value, count), ...])`` of the cells of ``text`` where ``seen`` is False."""
     pa, pc = _pa()
-    counts = pc.value_counts(text.filter(pa.array(~seen)))
+    counts = pc.value_counts(text.filter(from_numpy(~seen)))
     values = counts.field("values").to_pylist()
     numbers = counts.field("counts").to_pylist()
     ranked = sorted(zip(values, numbers), key=lambda pair: (-pair[1], pair[0]))
@@ -371,11 +372,11 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
         else:
             text = cells.category_text()
             if not impute:
-                _refuse_gaps(table, cells, _mask(pc.equal(cells.text(), "")), False, remedy)
-            codes = pc.index_in(text, value_set=pa.array(column["levels"], type=pa.string()))
-            codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False),
-                               dtype=np.int64)
-            seen = codes >= 0
+                _refuse_gaps(table, cells, _empty(cells.text()), False, remedy)
+            found = pc.index_in(text, value_set=strings(column["levels"]))
+            seen = valid(found)
+            codes = to_numpy(found).astype(np.int64)
+            codes[~seen] = -1
             if not seen.all():
                 unknown[name] = _unseen_values(text, seen)
             if column.get("embed"):

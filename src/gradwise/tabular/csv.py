@@ -8,7 +8,8 @@ import functools
 
 import numpy as np
 
-from .columns import MISSING_LEVEL, Column, encode, infer_spec
+from .arrays import to_numpy
+from .columns import MISSING_LEVEL, Column, _empty, encode, infer_spec
 from .errors import TableError, warn
 from .read import read_table, table_from_columns
 from .spec import _positions, _width, feature_names
@@ -82,8 +83,7 @@ def _target(table, target):
     the target: float64 numbers, or text."""
     column = Column(table, target)
     values = column.numbers()
-    gaps = np.isnan(values) if values is not None else (
-        np.asarray(column.text().to_numpy(zero_copy_only=False)) == "")
+    gaps = np.isnan(values) if values is not None else _empty(column.text())
     if gaps.all():
         raise TableError("target", f"column {target!r} has no values.")
     if values is None:
@@ -101,7 +101,7 @@ def _text_array(text):
     import pyarrow.compute as pc
     encoded = pc.dictionary_encode(text).combine_chunks()
     levels = np.array(encoded.dictionary.to_pylist(), dtype=str)
-    return levels[encoded.indices.to_numpy(zero_copy_only=False)]
+    return levels[to_numpy(encoded.indices)]
 
 
 def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding="utf-8"):
@@ -206,7 +206,7 @@ def missing_cells(cells):
     numbers = column.numbers()
     if numbers is not None:
         return np.isnan(numbers)
-    return np.asarray(column.text().to_numpy(zero_copy_only=False)) == ""
+    return _empty(column.text())
 
 
 def _encode(columns, lines, spec, path, impute, parsed=None, remedy="impute", argument="path"):

@@ -41,9 +41,9 @@ class Table:
 
     def filter(self, keep):
         """The rows where the boolean mask ``keep`` is True (their lines follow them)."""
-        import pyarrow as pa
+        from .arrays import from_numpy
         keep = np.asarray(keep, dtype=bool)
-        table = Table(self.data.filter(pa.array(keep)), self.path, self.kind, self.delimiter,
+        table = Table(self.data.filter(from_numpy(keep)), self.path, self.kind, self.delimiter,
                       self.lines.subset(np.flatnonzero(keep)))
         table._read_options = getattr(self, "_read_options", None)
         return table
@@ -332,10 +332,11 @@ def _without_blank_rows(table, path):
     candidates = _blank(table.data.column(0))
     if not candidates.any():
         return table
+    from .arrays import from_numpy
     rows = np.flatnonzero(candidates)
     blank = np.ones(len(rows), dtype=bool)
     for name in table.column_names[1:]:
-        blank &= _blank(table.data.column(name).take(rows))
+        blank &= _blank(table.data.column(name).take(from_numpy(rows)))
     if not blank.any():
         return table
     keep = np.ones(table.num_rows, dtype=bool)
@@ -349,10 +350,11 @@ def _blank(column):
     """Null cells, and text cells of spaces only."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    from .arrays import mask, scalar
     blank = pc.is_null(column)
     if pa.types.is_string(column.type):
-        blank = pc.or_(blank, pc.equal(pc.utf8_trim_whitespace(column), ""))
-    return np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
+        blank = pc.or_(blank, pc.equal(pc.utf8_trim_whitespace(column), scalar("")))
+    return mask(blank, null=True)
 
 
 def csv_row_lines(path, delimiter, encoding, width):
@@ -442,6 +444,7 @@ def _first_sentence(error):
 def table_from_columns(columns):
     """A :class:`Table` of text cells from ``{column: [cells]}`` (rows given in memory)."""
     import pyarrow as pa
-    data = pa.table({name: pa.array([str(cell) for cell in cells], type=pa.string())
+    from .arrays import strings
+    data = pa.table({name: strings([str(cell) for cell in cells])
                      for name, cells in columns.items()})
     return Table(data, "data", "memory", ",", Lines.counted(data.num_rows, first=2))

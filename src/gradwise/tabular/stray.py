@@ -9,7 +9,8 @@ sample first, so a genuine text column costs almost nothing.
 """
 import numpy as np
 
-from .columns import ISO_DATE, _mask, _pa
+from .arrays import floats, from_numpy, mask, scalar, valid
+from .columns import ISO_DATE, _nulls_where, _pa
 from .errors import TableError, warn
 
 __all__ = ["check_stray_cells"]
@@ -26,26 +27,24 @@ NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 def _finite_numbers(text):
     """Mask of the cells of a text array that are finite numbers."""
     pa, pc = _pa()
-    looks = _mask(pc.match_substring_regex(text, NUMBER))
+    looks = mask(pc.match_substring_regex(text, NUMBER))
     if not looks.any():
         return looks
-    values = pc.cast(pc.if_else(pa.array(looks), text, pa.scalar(None, pa.string())),
-                     pa.float64()).to_numpy(zero_copy_only=False)
-    return looks & np.isfinite(np.asarray(values, dtype=np.float64))
+    values = floats(pc.cast(_nulls_where(~looks, text), pa.float64()))
+    return looks & np.isfinite(values)
 
 
 def _iso_dates(text):
     """Mask of the cells of a text array that are real ISO dates (``2023-02-30`` is not)."""
     pa, pc = _pa()
-    looks = _mask(pc.match_substring_regex(text, ISO_DATE))
+    looks = mask(pc.match_substring_regex(text, ISO_DATE))
     if not looks.any():
         return looks
-    day = pc.utf8_slice_codeunits(pc.if_else(pa.array(looks), text, pa.scalar(None, pa.string())),
-                                  0, 10)
+    day = pc.utf8_slice_codeunits(_nulls_where(~looks, text), 0, 10)
     parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
     # strptime rolls 2023-02-30 over to 2023-03-02: a real date writes back as it was read
     same = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day)
-    return looks & _mask(same)
+    return looks & mask(same)
 
 
 def _stray(present_text, present_rows, kind_checks, sample=2000):
@@ -70,9 +69,8 @@ def find_stray_cells(column):
     if column.native:
         if not pa.types.is_floating(column.type):
             return None, None
-        null = _mask(pc.is_null(column.raw))
-        values = np.asarray(column.raw.to_numpy(zero_copy_only=False), dtype=np.float64)
-        bad = ~null & ~np.isfinite(values)  # inf, -inf, nan written as numbers
+        null = ~valid(column.raw)
+        bad = ~null & ~np.isfinite(floats(column.raw))  # inf, -inf, nan written as numbers
         n = int((~null).sum())
         if bad.any() and n - int(bad.sum()) >= MIN_GOOD:
             return "number", np.flatnonzero(bad)
@@ -80,7 +78,7 @@ def find_stray_cells(column):
     rows = np.flatnonzero(~column.gaps())
     if len(rows) < MIN_GOOD:
         return None, None
-    text = column.text().take(pa.array(rows))
+    text = column.text().take(from_numpy(rows))
     return _stray(text, rows, (("number", _finite_numbers), ("date", _iso_dates)))
 
 
@@ -103,7 +101,7 @@ def check_stray_cells(table, column, impute):
         pa, pc = _pa()
         blank = np.zeros(table.num_rows, dtype=bool)
         blank[rows] = True
-        column._text = pc.if_else(pa.array(blank), "", column.text())
+        column._text = pc.if_else(from_numpy(blank), scalar(""), column.text())
     warn(f"column {column.name!r}: {len(rows)} cell(s) that are not {what} read as missing: "
          f"{shown}{more}", kind="note")
     return True
