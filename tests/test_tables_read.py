@@ -164,6 +164,34 @@ def test_streamed_batches_cover_each_split_once_with_the_scanned_statistics(tmp_
     np.testing.assert_array_equal(y, (X[:, 0] > 0).astype(int))
 
 
+def test_streamed_rows_without_a_target_are_left_out_of_counts_and_moments_with_a_warning(
+        tmp_path):
+    from gradwise.tabular.errors import TableWarning
+    rng = np.random.default_rng(0)
+    n = 3000
+    x = rng.standard_normal(n)
+    y = np.round(3.0 * x + 10.0, 3).astype(str).astype(object)
+    y[[40, 41, 1500, 2999]] = ""
+    path = tmp_path / "t.csv"
+    path.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(x, y)))
+    with pytest.warns(TableWarning, match=r"4 row\(s\) without a value in 'y' \(the first at "
+                                          r"line 42\) were left out"):
+        stats = stream.scan(path, "y", seed=1, batch_rows=700)
+    present = y != ""
+    split = stream.row_splits(np.arange(n), 1)
+    assert stats.counts == {name: int(((split == k) & present).sum())
+                            for k, name in enumerate(("train", "dev", "test"))}
+    train = y[(split == 0) & present].astype(float)  # the regression target's own moments
+    assert stats.task == "regression"
+    np.testing.assert_allclose(stats.y_mean, train.mean(), rtol=1e-12)
+    np.testing.assert_allclose(stats.y_std, train.std(), rtol=1e-9)
+    assert len(list(stream.TableBatches(stats, "train", batch_size=10_000))[0][0]) == \
+        stats.counts["train"]
+    path.write_text("x,y\n1,\n2,\n")
+    with pytest.raises(TableError, match="column 'y' has no values"):
+        stream.scan(path, "y")
+
+
 def test_fit_batches_learns_from_a_parquet_folder_streamed_by_gw_data(tmp_path):
     import gradwise as gw
     rng = np.random.default_rng(0)

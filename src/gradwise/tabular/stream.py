@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from .errors import TableError
+from .errors import TableError, warn
 
 #: Bytes of CSV text Arrow reads at a time while streaming.
 CSV_BLOCK = 4 << 20
@@ -306,7 +306,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     from .columns import infer_spec, width
     stats, spec, levels, targets = Statistics(), None, {}, set()
     y_sum = y_sq = 0.0
-    counts = np.zeros(3, dtype=np.int64)
+    counts, without, first = np.zeros(3, dtype=np.int64), 0, None
     read = {"text_columns": tuple(categorical), "encoding": encoding}
     for table, start in record_batches(path, batch_rows, **read):
         if target is not None and target not in table.column_names:
@@ -324,19 +324,31 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
-        counts += np.bincount(split, minlength=3)
         if target is None:
+            counts += np.bincount(split, minlength=3)
             continue
         y = _target_cells(table, target)
+        gaps = _missing_target(y)
+        if gaps.any():  # left out of every split, as when the table is read whole
+            if not without:
+                first = table.where(int(np.argmax(gaps))).split(" of ")[0]
+            without += int(gaps.sum())
+            y, split = y[~gaps], split[~gaps]
+        counts += np.bincount(split, minlength=3)
         train = split == 0
         if y.dtype.kind == "f":
-            y_sum += float(np.nansum(y[train]))
-            y_sq += float(np.nansum(y[train] ** 2))
+            y_sum += float(np.sum(y[train]))
+            y_sq += float(np.sum(y[train] ** 2))
         if len(targets) <= 1000:
-            targets.update(np.unique(y[~_missing_target(y)]).tolist())
+            targets.update(np.unique(y).tolist())
         stats.batches = getattr(stats, "batches", 0) + 1
     if spec is None:
         raise TableError("path", f"{path!r} has no rows.")
+    if target is not None and not counts.sum():
+        raise TableError("target", f"column {target!r} has no values.")
+    if without:
+        warn(f"{without} row(s) without a value in {target!r} (the first at {first}) were "
+             "left out")
     for column in spec:
         if column["kind"] == "category":
             column["levels"] = sorted(levels[column["name"]])
