@@ -246,6 +246,68 @@ def test_a_column_of_numbers_or_dates_but_for_one_cell_is_refused_naming_it(tmp_
     assert read_csv(path, "y", categorical=["b"])[4][0]["kind"] == "category"  # or as text
 
 
+@pytest.mark.parametrize("cell,kind,what", [
+    ("inf", "number", "finite numbers"), ("1e400", "number", "finite numbers"),
+    ("oops", "number", "finite numbers"), ("2023-02-30", "date", "ISO dates"),
+    ("03/15/2023", "date", "ISO dates")])
+@pytest.mark.parametrize("row", [7, 390])  # in the first record batch, in a later CSV block
+def test_a_streamed_column_with_a_stray_cell_is_refused_or_read_as_missing_as_a_whole_table(
+        tmp_path, monkeypatch, cell, kind, what, row):
+    import warnings
+
+    from gradwise.tabular.csv import read_csv
+    monkeypatch.setattr(stream, "CSV_BLOCK", 700)  # many CSV blocks, their types from the first
+    path = _stray_csv(tmp_path / "d.csv", cell, row=row, kind=kind, n=400)
+    with pytest.raises(TableError) as whole:
+        read_csv(path, "y")
+    with pytest.raises(TableError) as streamed:
+        stream.scan(path, "y", batch_rows=64)
+    assert str(streamed.value) == str(whole.value)
+    assert f"holds {what}" in str(whole.value) and f"line {row + 2} '{cell}'" in str(whole.value)
+    notes = []
+    for read in (lambda: read_csv(path, "y", impute=True),
+                 lambda: stream.scan(path, "y", impute=True, batch_rows=64)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            done = read()
+        notes.append([str(w.message) for w in caught])
+    assert notes[0] == notes[1] and len(notes[0]) == 1
+    X = read_csv(path, "y", impute=True)[0]  # the stray cell is NaN
+    train = stream.row_splits(np.arange(400), 0) == 0
+    Xs = np.concatenate([Xb for Xb, _ in stream.TableBatches(done, "train", batch_size=1000,
+                                                             shuffle=False)])
+    truth, width = X[train], X.shape[1]
+    present = ~np.isnan(truth)
+    np.testing.assert_array_equal(Xs[:, :width][present], truth[present])
+    np.testing.assert_array_equal(Xs[:, width], ~present.all(axis=1))  # "is missing",
+    assert Xs.shape[1] == width + 1  # wherever the missing cell is, as for a whole table
+    assert np.isfinite(Xs).all()
+
+
+def test_streamed_csv_columns_follow_what_later_blocks_hold_as_a_whole_table(tmp_path,
+                                                                              monkeypatch):
+    from gradwise.tabular.csv import read_csv
+    monkeypatch.setattr(stream, "CSV_BLOCK", 700)
+    n = 600
+    empty_first = [""] * 300 + [f"{0.5 * i:.1f}" for i in range(300)]  # Arrow: null, then double
+    integers_first = [str(i % 7) for i in range(500)] + ["3.5"] * 100
+    days_then_times = ([f"2023-01-{i % 28 + 1:02d}" for i in range(500)]
+                       + [f"2023-02-03 {i % 24:02d}:30:00" for i in range(100)])
+    path = tmp_path / "t.csv"
+    path.write_text("a,i,d,y\n" + "".join(f"{a},{i},{d},{k % 2}\n" for k, (a, i, d) in enumerate(
+        zip(empty_first, integers_first, days_then_times))))
+    X, _, names, _, spec = read_csv(path, "y", impute=True)
+    stats = stream.scan(path, "y", impute=True, batch_rows=64)
+    assert [(c["name"], c["kind"], c.get("parts")) for c in stats.spec] == \
+        [(c["name"], c["kind"], c.get("parts")) for c in spec]
+    assert [c["indicator"] for c in stats.spec] == [True, False, False]
+    Xs = np.concatenate([Xb for Xb, _ in stream.TableBatches(stats, "train", batch_size=1000,
+                                                             shuffle=False)])
+    train = stream.row_splits(np.arange(n), 0) == 0
+    present = ~np.isnan(X[train])
+    np.testing.assert_array_equal(Xs[:, :X.shape[1]][present], X[train][present])
+
+
 def test_a_text_column_with_a_few_numbers_stays_text(tmp_path):
     from gradwise.tabular.csv import read_csv
     cells = ["red", "green", "blue"] * 20

@@ -115,7 +115,7 @@ class _Standardized:
         from ..tabular import stream
         from ..tabular.csv import encode_filled
         stats = self.stats
-        for table, start in stream.record_batches(stats.path, stats.batch_rows, **stats.read):
+        for table, start in stats.batches():
             keep = np.ones(table.num_rows, dtype=bool)
             if stats.target is not None:
                 keep &= ~stream._missing_target(stream._target_cells(table, stats.target))

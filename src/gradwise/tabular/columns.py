@@ -179,6 +179,8 @@ class Column:
         compute = {"year": pc.year, "month": pc.month, "day": pc.day,
                    "weekday": pc.day_of_week, "hour": pc.hour}
         out = np.empty((len(gaps), len(parts)))
+        if pa.types.is_date(moments.type):  # days only (a record batch of a streamed table
+            moments = pc.cast(moments, pa.timestamp("s"))  # whose later batches have times)
         for j, part in enumerate(parts):
             out[:, j] = floats(compute[part](moments))
         out[gaps] = np.nan

@@ -45,7 +45,7 @@ class Table:
         keep = np.asarray(keep, dtype=bool)
         table = Table(self.data.filter(from_numpy(keep)), self.path, self.kind, self.delimiter,
                       self.lines.subset(np.flatnonzero(keep)))
-        table._read_options = getattr(self, "_read_options", None)
+        table.encoding = getattr(self, "encoding", "utf-8")
         return table
 
     def row_in_file(self, row):
@@ -54,23 +54,18 @@ class Table:
         return int(row if index is None else index[row])
 
     def cell_text(self, name, row):
-        """The text of one cell as the file writes it (read again for a CSV file)."""
+        """The text of one cell as the file writes it (read again from its line for a CSV
+        file)."""
         if self.kind == "csv":
-            import pyarrow as pa
-            import pyarrow.csv as pacsv
-            data = pacsv.read_csv(self.path, read_options=self._read_options,
-                                  parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
-                                  convert_options=pacsv.ConvertOptions(
-                                      include_columns=[name], column_types={name: pa.string()},
-                                      strings_can_be_null=False, null_values=[]))
-            return data.column(name)[self.row_in_file(row)].as_py().strip()
+            return csv_cell(self.path, int(self.lines[row]), self.delimiter, name,
+                            getattr(self, "encoding", "utf-8"))
         value = self.data.column(name)[row].as_py()
         return "" if value is None else str(value)
 
     def select(self, names):
         """The columns ``names`` only."""
         table = Table(self.data.select(names), self.path, self.kind, self.delimiter, self.lines)
-        table._read_options = getattr(self, "_read_options", None)
+        table.encoding = getattr(self, "encoding", "utf-8")
         return table
 
 
@@ -193,7 +188,7 @@ def _read_csv(path, encoding, text_columns=()):
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
     table = Table(data, path, "csv", delimiter, lines)
-    table._read_options = read
+    table.encoding = encoding
     return _without_blank_rows(table, path)
 
 
@@ -237,6 +232,17 @@ def csv_head(path, encoding):
                                  f"{path!r}); give each column its own name.")
     _check_quotes(path, encoding)
     return header_line, delimiter, header
+
+
+def csv_cell(path, line, delimiter, name, encoding):
+    """The text of column ``name`` (stripped) in the row of a CSV file that starts at file
+    line ``line`` (a message's cell: read with Python's csv module, once)."""
+    import itertools
+    header = csv_head(path, encoding)[2]
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+        row = next(csv.reader(itertools.islice(handle, line - 1, None), delimiter=delimiter), [])
+    index = header.index(name)
+    return row[index].strip() if index < len(row) else ""
 
 
 def _arrow_encoding(encoding):

@@ -13,7 +13,7 @@ from .arrays import floats, from_numpy, mask, scalar, valid
 from .columns import ISO_DATE, _nulls_where, _pa
 from .errors import TableError, warn
 
-__all__ = ["check_stray_cells"]
+__all__ = ["check_stray_cells", "StrayCells"]
 
 #: A column is "numbers (or dates) but for a few cells" when at most this share of its present
 #: cells are not, and at least this many are.
@@ -90,21 +90,106 @@ def check_stray_cells(table, column, impute):
     kind, rows = find_stray_cells(column)
     if kind is None:
         return False
-    shown = ", ".join(f"{table.where(int(row)).split(' of ')[0]} {_cell(table, column, row)!r}"
-                      for row in rows[:SHOWN])
-    more = f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else ""
-    what = "finite numbers" if kind == "number" else "ISO dates (YYYY-MM-DD)"
-    if not impute:
-        raise TableError("path", f"column {column.name!r} of {table.path!r} holds {what} but "
-                                 f"for {len(rows)} cell(s): {shown}{more}", "stray", column.name)
+    _refuse_or_note(table.path, column.name, kind, len(rows), _shown(table, column, rows),
+                    impute)
     if not column.native:  # the stray cells become empty, that is missing
         pa, pc = _pa()
         blank = np.zeros(table.num_rows, dtype=bool)
         blank[rows] = True
         column._text = pc.if_else(from_numpy(blank), scalar(""), column.text())
-    warn(f"column {column.name!r}: {len(rows)} cell(s) that are not {what} read as missing: "
-         f"{shown}{more}", kind="note")
     return True
+
+
+def _shown(table, column, rows):
+    """The first :data:`SHOWN` cells ``rows`` of ``column``, as ``line 12 'oops'``."""
+    return [f"{table.where(int(row)).split(' of ')[0]} {_cell(table, column, row)!r}"
+            for row in rows[:SHOWN]]
+
+
+def _refuse_or_note(path, name, kind, count, shown, impute):
+    """Refuse ``count`` stray cells of column ``name`` (``TableError``), or with ``impute``
+    note that they are read as missing."""
+    cells = ", ".join(shown) + (f" and {count - SHOWN} more" if count > SHOWN else "")
+    what = "finite numbers" if kind == "number" else "ISO dates (YYYY-MM-DD)"
+    if not impute:
+        raise TableError("path", f"column {name!r} of {path!r} holds {what} but for {count} "
+                                 f"cell(s): {cells}", "stray", name)
+    warn(f"column {name!r}: {count} cell(s) that are not {what} read as missing: {cells}",
+         kind="note")
+
+
+def stray_rows(column, kind):
+    """Row indices of the present cells of ``column`` that are not of ``kind`` (``"number"``:
+    finite numbers, ``"date"``: ISO dates), the column's kind being decided already (by the
+    first record batch of a streamed table)."""
+    pa, pc = _pa()
+    if column.native:  # integers and dates are what Arrow read; floats may be inf or nan
+        if not pa.types.is_floating(column.type):
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(valid(column.raw) & ~np.isfinite(floats(column.raw)))
+    rows = np.flatnonzero(~column.gaps())
+    check = _finite_numbers if kind == "number" else _iso_dates
+    return rows[~check(column.text().take(from_numpy(rows)))]
+
+
+class StrayCells:
+    """The stray cells of a streamed table's number and date columns, record batch by record
+    batch (after the first, which :func:`check_stray_cells` checked as a table read whole),
+    refused or noted once at the end as :func:`check_stray_cells` does for a whole table. As
+    for a whole table, a column with a gap in any batch is marked ``"missing"`` in ``spec``,
+    and a date column with a time of day in any batch gets its hour."""
+
+    def __init__(self, spec, impute):
+        self.columns = [column for column in spec if column["kind"] in ("number", "date")]
+        self.impute, self.found, self.path = impute, {}, None
+
+    def check(self, table):
+        """Note the stray cells of the record batch ``table``."""
+        from .columns import Column
+        self.path = table.path
+        for column in self.columns:
+            cells = Column(table, column["name"])
+            rows = stray_rows(cells, column["kind"])
+            if column["kind"] == "date" and "hour" not in column["parts"] and not len(rows) \
+                    and cells.date_parts() is not None and "hour" in cells.parts:
+                column["parts"] = column["parts"] + ["hour"]  # times in any batch, as whole
+            if not column["missing"]:  # gaps anywhere give the column its "is missing" feature
+                column["missing"] = bool(len(rows)) or bool(
+                    cells.raw.null_count if cells.native else cells.gaps().any())
+            if not len(rows):
+                continue
+            count, shown = self.found.get(column["name"], (0, []))
+            shown += _shown(table, cells, rows[:SHOWN - len(shown)])
+            self.found[column["name"]] = (count + len(rows), shown)
+
+    def finish(self):
+        """Refuse the stray cells found (``TableError``) or, with ``impute``, note them."""
+        kinds = {column["name"]: column["kind"] for column in self.columns}
+        for name, (count, shown) in self.found.items():
+            _refuse_or_note(self.path, name, kinds[name], count, shown, self.impute)
+
+
+def blank_stray_cells(table, spec):
+    """``table`` with the stray cells of its number and date columns read as text made empty
+    (missing), as :func:`check_stray_cells` makes them with ``impute``; columns Arrow typed
+    need nothing (a float that is not finite is read as missing)."""
+    from .columns import Column
+    _, pc = _pa()
+    for column in spec:
+        if column["kind"] not in ("number", "date"):
+            continue
+        cells = Column(table, column["name"])
+        if cells.native:
+            continue
+        rows = stray_rows(cells, column["kind"])
+        if len(rows):
+            blank = np.zeros(table.num_rows, dtype=bool)
+            blank[rows] = True
+            index = table.column_names.index(column["name"])
+            table.data = table.data.set_column(
+                index, column["name"], pc.if_else(from_numpy(blank), scalar(""),
+                                                  table.data.column(index).combine_chunks()))
+    return table
 
 
 def _cell(table, column, row):

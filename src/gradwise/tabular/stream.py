@@ -6,6 +6,7 @@ Which split a row belongs to is decided by a seeded hash of its position in the 
 splits. Memory holds one record batch and the shuffle buffer, whatever the table's length.
 """
 import os
+import re
 
 import numpy as np
 
@@ -76,8 +77,8 @@ def _offset_lines(position, rows):
 
 def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     """A CSV file block by block: types inferred from the first block (integers read as floats,
-    so that a later block's fractions still fit), ``text_columns`` read as text; a later block
-    that breaks the types is an error. Each row carries its file line: counted on from the
+    so that a later block's fractions still fit), ``text_columns`` read as text; a column that
+    a later block cannot convert to its type is read as text in that block. Each row carries its file line: counted on from the
     chunk's first line when every line of the chunk is a row, else read off the chunk's text
     (blank lines, quoted fields over several lines)."""
     import pyarrow as pa
@@ -95,11 +96,25 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
             column_types=types, null_values=NULL_MARKERS, strings_can_be_null=False,
             quoted_strings_can_be_null=False, true_values=[], false_values=[])
 
+    def read_block(chunk, types):
+        """The chunk's rows with ``types``; a column whose cells this chunk cannot convert
+        to its type (a stray cell, a date that is not one) is read as text, for the reader
+        of its cells to name them or read them as missing."""
+        types = dict(types)
+        while True:
+            try:
+                return pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
+                                      parse_options=parse, convert_options=convert(types))
+            except pa.ArrowInvalid as error:
+                found = re.search(r"CSV column #(\d+).*conversion error", str(error))
+                if found is None or types.get(header[int(found.group(1))]) == pa.string():
+                    raise
+                types[header[int(found.group(1))]] = pa.string()
+
     try:
         types, position, line = None, 0, skip + 2  # the first line after the header
         for chunk in _csv_chunks(path, skip + 1, CSV_BLOCK):
-            block = pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
-                                   parse_options=parse, convert_options=convert(types or as_text))
+            block = read_block(chunk, types or as_text)
             if types is None:  # the first block's types (integers as floats) for every block
                 types = {name: (pa.float64() if pa.types.is_integer(t) else t)
                          for name, t in zip(block.schema.names, block.schema.types)}
@@ -109,8 +124,9 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
                                        encoding)
             for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
                 batch = block.slice(offset, batch_rows)
-                table = Table(batch, path, "csv", delimiter)
-                table.lines = Lines.given(lines[offset:offset + batch.num_rows])
+                table = Table(batch, path, "csv", delimiter,
+                              Lines.given(lines[offset:offset + batch.num_rows]))
+                table.encoding = encoding
                 yield table, position
                 position += batch.num_rows
     except (UnicodeDecodeError, LookupError) as error:
@@ -118,9 +134,8 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     except pa.ArrowInvalid as error:
         if "UTF8" in str(error) or "Expected" in str(error):
             raise _csv_error(path, delimiter, encoding, header, error) from None
-        raise TableError("path", f"cannot stream {path!r}: {str(error).splitlines()[0]} (a "
-                                 "column's type changes after the first block); save it as "
-                                 "Parquet to stream it.") from None
+        raise TableError("path", f"cannot stream {path!r}: {str(error).splitlines()[0]}; "
+                                 "save it as Parquet to stream it.") from None
 
 
 def _chunk_lines(chunk, first, rows, delimiter, width, encoding):
@@ -294,13 +309,22 @@ class Statistics:
         Rows per split.
     """
 
+    def batches(self):
+        """Yield ``(Table, first_position)`` for the record batches of the table scanned,
+        their stray cells read as missing (the scan refused them unless ``impute``)."""
+        from .stray import blank_stray_cells
+        for table, start in record_batches(self.path, self.batch_rows, **self.read):
+            yield (blank_stray_cells(table, self.spec) if self.impute else table), start
+
 
 def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), categorical=(),
          embed_threshold=None, task=None, batch_rows=65536, encoding="utf-8"):
     """The :class:`Statistics` of ``path`` in one pass of record batches.
 
-    Column kinds come from the first batch (numbers, ISO dates, text), the levels of text
-    columns from every batch. ``impute``: False, True or ``"mean"`` (fills are the training
+    Column kinds come from the first batch (numbers, ISO dates, text); the levels of text
+    columns, the gaps and times of day, and the stray cells of number and date columns (refused
+    naming their lines, or with ``impute`` read as missing, as for a table read whole) from
+    every batch. ``impute``: False, True or ``"mean"`` (fills are the training
     rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
@@ -313,10 +337,13 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
             raise TableError("target", f"column {target!r} is not in {path!r}; columns are "
                                        f"{table.column_names}.")
         names = [name for name in table.column_names if name != target and name not in drop]
-        if spec is None:
-            from .stray import check_stray_cells
+        if spec is None:  # decided by the first batch, checked as a table read whole
+            from .stray import StrayCells, check_stray_cells
             spec, _ = infer_spec(table, names, categorical,
                                  check=lambda t, c: check_stray_cells(t, c, impute))
+            stray = StrayCells(spec, impute)
+        else:
+            stray.check(table)
         for column in spec:
             if column["kind"] == "category":
                 from .columns import Column
@@ -341,9 +368,9 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
             y_sq += float(np.sum(y[train] ** 2))
         if len(targets) <= 1000:
             targets.update(np.unique(y).tolist())
-        stats.batches = getattr(stats, "batches", 0) + 1
     if spec is None:
         raise TableError("path", f"{path!r} has no rows.")
+    stray.finish()
     if target is not None and not counts.sum():
         raise TableError("target", f"column {target!r} has no values.")
     if without:
@@ -394,7 +421,7 @@ def _moments(stats, width):
     median = stats.impute == "median"
     filled = [column["kind"] in ("number", "date") for column in stats.spec
               for _ in range(width(column))]
-    for table, start in record_batches(stats.path, stats.batch_rows, **stats.read):
+    for table, start in stats.batches():
         train = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                            stats.ratios) == 0
         if stats.target is not None:
@@ -510,7 +537,7 @@ class TableBatches:
         """Yield ``(X, y)`` of the split's rows, record batch by record batch."""
         from .csv import encode_filled
         stats = self.stats
-        for table, start in record_batches(stats.path, stats.batch_rows, **stats.read):
+        for table, start in stats.batches():
             keep = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                               stats.ratios) == self.split
             y = _target_cells(table, stats.target)
