@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 pa = pytest.importorskip("pyarrow")
+import pyarrow.csv  # noqa: E402,F401
 import pyarrow.parquet as pq  # noqa: E402
 
 from gradwise.cli import main  # noqa: E402
@@ -133,6 +134,64 @@ def test_streamed_predict_refuses_bad_input_before_any_output(tmp_path, capsys):
     code, _, err = _run(capsys, "predict", "--model", saved, "--memory-budget", "1K",
                         "--data", _csv(tmp_path / "m.csv", new))
     assert code == 2 and "--data: columns ['city'] are missing from" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_streamed_outputs_need_their_size_free_on_disk_before_the_first_byte(
+        tmp_path, capsys, monkeypatch, suffix):
+    import shutil
+
+    from gradwise.cli import predictions
+    saved = str(tmp_path / "m.npz")
+    assert main(["train", "--data", _csv(tmp_path / "t.csv", _frame(300)), "--target", "label",
+                 "--epochs", "2", "--quiet", "--hidden", "4", "--save", saved]) == 0
+    data = _csv(tmp_path / "n.csv", _frame(900, seed=2))
+    if suffix == ".parquet":
+        pq.write_table(pa.csv.read_csv(data), str(tmp_path / "n.parquet"))
+        data = str(tmp_path / "n.parquet")
+    asked, check = [], predictions.check_free_space
+    monkeypatch.setattr(predictions, "check_free_space",
+                        lambda path, size: asked.append(size) or check(path, size))
+    out = tmp_path / "p.csv"
+    code, _, err = _run(capsys, "predict", "--model", saved, "--data", data, "--out", str(out),
+                        "--memory-budget", "1K")
+    assert code == 0 and len(asked) == 1, err
+    assert 0.9 < asked[0] / out.stat().st_size < 1.3  # the estimate, from the first batch
+    out.unlink()
+    free = shutil.disk_usage(tmp_path)._replace(free=asked[0] // 2)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: free)
+    code, _, err = _run(capsys, "predict", "--model", saved, "--data", data, "--out", str(out),
+                        "--memory-budget", "1K")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"gradwise: error: --out: {str(out)!r} needs ")
+    assert "MB free; write it to another disk." in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir()
+                                     if p.name.startswith(".tmp-gradwise")]
+
+
+def test_a_disk_that_fills_up_while_writing_names_the_output_and_leaves_nothing(tmp_path,
+                                                                               capsys):
+    import errno
+    import types
+
+    from gradwise.cli.guard import run
+    from gradwise.io.files import atomic_write
+    out = tmp_path / "p.csv"
+
+    def full(file):
+        file.write(b"line,error\n")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as error:
+        atomic_write(str(out), full)
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(out)
+    assert not list(tmp_path.iterdir())
+    args = types.SimpleNamespace(command="predict")
+    assert run(lambda args: atomic_write(str(out), full), args) == 1
+    err = capsys.readouterr().err
+    assert err == (f"gradwise: error: {out}: the disk filled up while writing it; nothing was "
+                   "written (free some space, or write it to another disk)\n")
+    assert not list(tmp_path.iterdir())
 
 
 def test_streamed_median_fills_are_exact_within_the_reservoir_and_close_beyond(tmp_path):

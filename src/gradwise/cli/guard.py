@@ -7,6 +7,7 @@ device such as ``/dev/stdout``). :func:`run` runs a command and turns every fail
 line on standard error: exit status 2 for bad input (the user can fix the command or the
 file), 1 for a failure while running, 130 for Ctrl-C; ``--debug`` adds the traceback.
 """
+import errno
 import os
 import sys
 
@@ -221,8 +222,15 @@ def run(command, args, message=str):
         _say("out of memory; use a smaller network (--hidden), fewer rows or a smaller "
              "--batch-size.", debug)
         return FAILED
+    except OSError as error:
+        if error.errno == errno.ENOSPC:  # worded by io.files.atomic_write, naming the output
+            _say(_os_message(error), debug)
+        else:
+            _say(f"{_os_message(error)} ({type(error).__name__}; run with --debug for the "
+                 "traceback)", debug)
+        return FAILED
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
-        _say(f"{_os_message(error) if isinstance(error, OSError) else error or ''} "
+        _say(f"{error or ''} "
              f"({type(error).__name__}; run with --debug for the traceback)".strip(), debug)
         return FAILED
     return status if isinstance(status, int) and not isinstance(status, bool) else 0

@@ -212,15 +212,23 @@ def _write_rows(writer, rows):
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
 
 
-def write_streamed(path, parts):
+def write_streamed(path, parts, expected_rows=None):
     """Write the CSV of ``parts`` (an iterable of ``(header, rows)``, the header written once)
     as :func:`write_table` writes it, part by part: to standard output, or to a temporary file
     in ``path``'s directory renamed to ``path`` at the end (atomic). Returns the rows written.
 
+    With ``expected_rows`` (the rows of all parts, or an estimate), the first part's bytes a
+    row give the file's size, and a disk without that much free space is refused before the
+    first byte is written.
+
     Raises
     ------
     ValueError
-        When ``parts`` is empty (no rows); ``path`` is then untouched.
+        When ``parts`` is empty (no rows), or the disk has too little space; ``path`` is then
+        untouched.
+    OSError
+        ``ENOSPC`` naming ``path`` when the disk fills up all the same
+        (:func:`gradwise.io.files.atomic_write` removes the temporary file).
     """
     count = 0
 
@@ -229,8 +237,16 @@ def write_streamed(path, parts):
         writer = csv.writer(text_file, lineterminator="\n")
         for header, rows in parts:
             if not count:
-                _write_rows(writer, [header])
-            _write_rows(writer, rows)
+                first = io.StringIO()
+                _write_rows(csv.writer(first, lineterminator="\n"), [header])
+                _write_rows(csv.writer(first, lineterminator="\n"), rows)
+                first = first.getvalue()
+                if path is not None and expected_rows and rows:
+                    check_free_space(path, int(len(first.encode("utf-8")) / len(rows)
+                                               * expected_rows * 1.05))
+                text_file.write(first)
+            else:
+                _write_rows(writer, rows)
             count += len(rows)
             text_file.flush()
         if not count:

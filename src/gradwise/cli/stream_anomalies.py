@@ -195,7 +195,7 @@ def _write(args, autoencoder, rows, errors, flagged):
             first += count
 
     if args.out:
-        write_streamed(args.out, parts())
+        write_streamed(args.out, parts(), len(errors))
     else:
         for _ in parts():
             pass

@@ -20,6 +20,12 @@ def _batches(args, facts, target):
                                 batch_rows=BATCH_ROWS)
 
 
+def _rows(args):
+    """The rows of ``--data`` (estimated for a CSV file), for the output's size."""
+    from ..tabular.stream import estimated_rows
+    return estimated_rows(args.data) if args.out is not None else None
+
+
 class _Notes:
     """The unseen categories and filled gaps of every batch, reported once."""
 
@@ -72,7 +78,7 @@ def predict(args, model, facts):
             yield header, rows
 
     with options():
-        count = write_streamed(args.out, parts())
+        count = write_streamed(args.out, parts(), _rows(args))
     notes.report(facts, False)
     if args.out is not None:
         print(f"predictions for {count} rows written to {args.out} (column 'line' gives each "
@@ -106,7 +112,7 @@ def _detector(args, model, facts):
             yield _cli_anomalies.score_rows(lines, batch_errors, flagged, worst, None, None)
 
     with options():
-        write_streamed(args.out, parts())
+        write_streamed(args.out, parts(), _rows(args))
     notes.report(facts, True)
     errors = np.concatenate(errors)
     flagged = errors > facts["threshold"]

@@ -1,6 +1,7 @@
 """Writing files safely: atomic writes (a temporary file of the target's directory, synced,
 then renamed into place with ``os.replace``) and the check that a path can be written, made
 before any work whose result would go there."""
+import errno
 import os
 import re
 import tempfile
@@ -26,8 +27,9 @@ def atomic_write(path, write, suffix=""):
     """Call ``write(file)`` on a temporary file of ``path``'s directory, then rename it to ``path``.
 
     The temporary file is flushed and synced before ``os.replace``, and removed if anything
-    fails (including ``KeyboardInterrupt``), so ``path`` is either untouched or complete. Its
-    name carries the writer's process id (``.tmp-gradwise-<pid>-...``): a writer killed
+    fails (including ``KeyboardInterrupt``), so ``path`` is either untouched or complete; a
+    disk that fills up raises ``OSError`` ``ENOSPC`` naming ``path``. The temporary's name
+    carries the writer's process id (``.tmp-gradwise-<pid>-...``): a writer killed
     outright (SIGKILL, power loss) cannot remove it, so each write first removes the
     temporaries of writers no longer running.
     """
@@ -43,9 +45,13 @@ def atomic_write(path, write, suffix=""):
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, "the disk filled up while writing it; nothing was "
+                                        "written (free some space, or write it to another disk)",
+                          path) from None
         raise
 
 _TMP_PREFIX = ".tmp-gradwise-"
