@@ -489,6 +489,30 @@ def test_diagnosis_line_reads_the_errors_of_the_results_table(capsys):
         assert "--human-error: expected an error rate in [0, 1]" in capsys.readouterr().err
 
 
+def test_diagnosis_after_early_stopping_does_not_advise_training_longer(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1500, 3))
+    y = (X[:, 0] > 0) ^ (rng.random(1500) < 0.2)  # a fifth of the labels flipped: 0.2 error
+    path = tmp_path / "noisy.csv"
+    path.write_text("a,b,c,y\n" + "".join(f"{a:.4f},{b:.4f},{c:.4f},{int(t)}\n"
+                                          for (a, b, c), t in zip(X, y)))
+    assert main(["train", "--data", str(path), "--target", "y", "--epochs", "300",
+                 "--patience", "3", "--quiet", "--hidden", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "early stopping after 3 epochs" in out
+    line = next(text for text in out.splitlines() if text.startswith("diagnosis ("))
+    assert "high bias; next: train a bigger network (more units or layers); use a better " \
+        "optimizer" in line and "train longer" not in line
+    assert line.endswith("give that error with --human-error)")
+    human = float(line.split("train ")[1].split(",")[0]) - 0.01  # the same run, seeded
+    assert main(["train", "--data", str(path), "--target", "y", "--epochs", "300",
+                 "--patience", "3", "--quiet", "--hidden", "8", "--human-error", str(human)]) == 0
+    line = next(text for text in capsys.readouterr().out.splitlines()
+                if text.startswith("diagnosis ("))
+    assert f"human {human:.4g}" in line and "high bias" not in line
+    assert "--human-error" not in line
+
+
 def test_info_tells_how_a_saved_model_was_made(tmp_path, capsys):
     import gradwise as gw
     path, _, _ = _iris_csv(tmp_path / "iris.csv")

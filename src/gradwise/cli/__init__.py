@@ -54,12 +54,13 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
         print(f"(epoch lines: loss and mae of the standardized target (y - mean) / std, mean "
               f"{data.y_mean:.6g}, std {data.y_std:.6g}; the table after training is in the "
               "target's units)")
-    history = _fit(model, data, args, epochs, verbose, monitor, [health] if health else [],
-                   say_kept=True)
+    history, stop = _fit(model, data, args, epochs, verbose, monitor,
+                         [health] if health else [], say_kept=True)
     table = _cli_results.scores(model, data)
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
-    _cli_results.diagnosis_line(model, data, args, table)
+    _cli_results.diagnosis_line(model, data, args, table,
+                                stopped_early=stop.stopped_epoch is not None)
     facts = _cli_data.metadata(data)
     made = _cli_data.provenance(args, data.description, table)
     if args.report:
@@ -87,8 +88,9 @@ def _command_line(args):
 
 
 def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), say_kept=False):
-    """Train with early stopping on the dev split; EarlyStopping puts back the weights of the
-    epoch with the best ``monitor`` at the end, whether or not its patience ran out. A run
+    """Train with early stopping on the dev split; returns ``(history, early_stopping)``.
+    EarlyStopping puts back the weights of the epoch with the best ``monitor`` at the end,
+    whether or not its patience ran out. A run
     whose loss becomes NaN or infinite ends in :class:`guard.Diverged`, worded with the
     command's options."""
     import warnings
@@ -117,7 +119,7 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), s
                if stop.stopped_epoch is not None else f"the best {monitor} of all {ran}")
         print(f"kept the weights of epoch {stop.best_epoch + 1} of {ran} ({monitor} "
               f"{stop.best:.4f}; {why})")
-    return history
+    return history, stop
 
 
 def _compare(args, hidden):

@@ -36,9 +36,12 @@ def imbalance_note(data, args):
               f"rarer than the most common), so accuracy says little: read {read}{advice}.")
 
 
-def diagnosis_line(model, data, args, table):
+def diagnosis_line(model, data, args, table, stopped_early=False):
     """Bias or variance, from the training and dev errors of the scores ``table`` (see
-    :func:`scores`; not for imbalanced classes, whose error rate hides the rare class)."""
+    :func:`scores`; not for imbalanced classes, whose error rate hides the rare class).
+
+    After early stopping (``stopped_early``: the dev loss stopped improving) "train longer" is
+    not advised; high bias measured against 0 error names ``--human-error``."""
     from ..diagnostics import diagnose_errors
     if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
         return
@@ -54,7 +57,12 @@ def diagnosis_line(model, data, args, table):
     line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, {train_dev}dev "
             f"{report.dev_error:.4f}): {report.problem}")
     if report.problem != "good fit":
-        line += "; next: " + "; ".join(report.recommendations[:2])
+        advice = [step for step in report.recommendations
+                  if not (stopped_early and step == "train longer")]
+        line += "; next: " + "; ".join(advice[:2])
+    if report.problem == "high bias" and args.human_error is None:
+        line += (" (bias measured against 0 error: if people, or the best model, err as often, "
+                 "give that error with --human-error)")
     print(line)
 
 
