@@ -54,19 +54,6 @@ def seed(text):
     return value
 
 
-def safe_cell(value):
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP's advice on CSV
-    injection): text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
-    a leading ``'``, unless it is a number (``-1.5``, ``+3``)."""
-    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
-        return value
-    try:
-        float(value)
-    except ValueError:
-        return "'" + value
-    return value
-
-
 #: Float32 copies of the weights that training with Adam holds: weights, gradients, two moments.
 _TRAINING_COPIES = 4
 

@@ -207,8 +207,20 @@ def write_table(path, header, rows):
     atomic_write(path, lambda file: file.write(data), suffix=".csv")
 
 
+def safe_cell(value):
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP's advice on CSV
+    injection): text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+    a leading ``'``, unless it is a number (``-1.5``, ``+3``)."""
+    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
 def _write_rows(writer, rows):
-    from .guard import safe_cell
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
 
 
