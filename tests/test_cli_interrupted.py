@@ -26,9 +26,12 @@ def _csv(path, rows=400):
 def _interrupt(args, ready, cwd, seconds=240):
     """Start ``gradwise args``; once ``ready()`` holds, send SIGINT; return (status, stderr)."""
     out = open(os.path.join(cwd, "stdout.txt"), "w")
+    # SIGINT back to its default in the child: a test run started in the background of a
+    # shell (``pytest &``) ignores it, Python then installs no handler, and Ctrl-C is lost
     child = subprocess.Popen([sys.executable, "-m", "gradwise", *args], cwd=cwd,
                              stdout=out, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + seconds
         while not ready():
