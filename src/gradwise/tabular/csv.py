@@ -11,7 +11,7 @@ import numpy as np
 from .arrays import to_numpy
 from .columns import MISSING_LEVEL, Column, _empty, encode, infer_spec
 from .errors import TableError, warn
-from .read import read_table, table_from_columns
+from .read import read_table, release_unused, table_from_columns
 from .spec import _positions, _width, feature_names
 from .stray import check_stray_cells
 
@@ -73,8 +73,9 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
     spec, analysed = infer_spec(table, names, categorical, embed_threshold,
                                 check=functools.partial(check_stray_cells, impute=impute))
     X = encode(table, spec, impute, analysed)[0]
-    del analysed
     lines = np.asarray(table.lines) if with_lines else None
+    del table, analysed
+    release_unused()  # the table's memory, which Arrow's allocator would keep
     return (X, y, feature_names(spec), task, spec) + ((lines,) if with_lines else ())
 
 
@@ -117,7 +118,10 @@ def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding
     table = read_table(path, encoding=encoding, text_columns=texts)
     y = new_table_target(table, spec, target)
     X, unknown = encode(table, spec, impute, remedy="no-fills")
-    return (X, y, unknown) + ((np.asarray(table.lines),) if with_lines else ())
+    lines = np.asarray(table.lines) if with_lines else None
+    del table
+    release_unused()
+    return (X, y, unknown) + ((lines,) if with_lines else ())
 
 
 def new_table_target(table, spec, target=None, path=None):

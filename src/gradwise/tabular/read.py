@@ -192,6 +192,23 @@ def _read_csv(path, encoding, text_columns=()):
     return _without_blank_rows(table, path)
 
 
+def release_unused():
+    """Give the memory that Arrow's allocator keeps after its tables are freed back to the
+    system (mimalloc and jemalloc keep it for later allocations; a table read once and encoded
+    has no later ones, and the memory would stay with the process through training)."""
+    import pyarrow as pa
+    pa.default_memory_pool().release_unused()
+    _malloc_trim()
+
+
+def _malloc_trim():
+    import ctypes
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def check_fits_in_memory(path, factor=2):
     """Refuse, before reading it, a file whose table (about ``factor`` times its size in
     memory) would not fit in this machine's memory."""
