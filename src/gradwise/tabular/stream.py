@@ -93,9 +93,9 @@ def _offset_lines(position, rows):
 def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     """A CSV file block by block: types inferred from the first block (integers read as floats,
     so that a later block's fractions still fit), ``text_columns`` read as text; a column that
-    a later block cannot convert to its type is read as text in that block. Each row carries its file line: counted on from the
-    chunk's first line when every line of the chunk is a row, else read off the chunk's text
-    (blank lines, quoted fields over several lines)."""
+    a later block cannot convert to its type is read as text in that block. Each row carries
+    its file line: counted on from the chunk's first line when every line of the chunk is a
+    row, else read off the chunk's text (blank lines, quoted fields over several lines)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
