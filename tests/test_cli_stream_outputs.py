@@ -271,10 +271,14 @@ def test_streamed_anomalies_flag_the_planted_rows_the_in_memory_run_flags(tmp_pa
     assert _scores(out)[1] == {line: row[:4] for line, row in rows_b.items()}
 
 
-def test_streamed_standardization_is_the_detectors_on_the_completed_matrix(tmp_path):
+@pytest.mark.parametrize("moment_rows", [4096, 7])  # one block a batch, or several
+def test_streamed_standardization_is_the_detectors_on_the_completed_matrix(tmp_path,
+                                                                          monkeypatch,
+                                                                          moment_rows):
     from gradwise.layers.normalization import standard_moments
     from gradwise.tabular import stream
     from gradwise.tabular.csv import complete, encode_csv
+    monkeypatch.setattr(stream, "MOMENT_ROWS", moment_rows)
     data, _ = _payments(tmp_path / "pay.csv", n=300, n_anomalies=3, gap=5)
     for impute in ("median", "mean"):
         stats = stream.scan(data, None, ratios=(1.0, 0.0, 0.0), impute=impute, drop=["fraud"],

@@ -233,6 +233,9 @@ def saved_batches(path, spec, target=None, fill=False, encoding="utf-8", batch_r
         yield X, y, unknown, np.asarray(table.lines), gaps
 
 
+#: Rows of a record batch whose moments are summed at a time, in float64.
+MOMENT_ROWS = 4096
+
 #: Values per feature kept for the median (``impute="median"``).
 RESERVOIR = 100_000
 
@@ -434,25 +437,38 @@ def _moments(stats, width):
     total = sq = count = None
     rows = 0
     median = stats.impute == "median"
-    filled = [column["kind"] in ("number", "date") for column in stats.spec
-              for _ in range(width(column))]
+    # only number and date features can be missing (NaN): one-hot and code features, often
+    # most of a wide encoding, are summed without a mask, in float64 row blocks (a float64
+    # copy of a wide batch would cost more in fresh memory than the sums)
+    filled = np.flatnonzero([column["kind"] in ("number", "date") for column in stats.spec
+                             for _ in range(width(column))])
+    block = None
     for table, start in stats.batches():
         train = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                            stats.ratios) == 0
         if stats.target is not None:
             train &= ~_missing_target(_target_cells(table, stats.target))
-        X = encode(table.filter(train), stats.spec, impute=True)[0].astype(np.float64)
-        present = ~np.isnan(X)
+        X = encode(table.filter(train), stats.spec, impute=True)[0]
         if total is None:
             total, sq, count = (np.zeros(X.shape[1]) for _ in range(3))
             reservoir = Reservoir(X.shape[1], seed=stats.seed) if median else None
-        total += np.where(present, X, 0).sum(axis=0)
-        sq += (np.where(present, X, 0) ** 2).sum(axis=0)
-        count += present.sum(axis=0)
+            block = np.empty((MOMENT_ROWS, X.shape[1]))
+        gappy = X[:, filled].astype(np.float64)
+        present = ~np.isnan(gappy)
+        gappy[~present] = 0.0
+        for first in range(0, len(X), MOMENT_ROWS):
+            rows_here = slice(first, first + MOMENT_ROWS)
+            part = block[:len(X[rows_here])]
+            np.copyto(part, X[rows_here])
+            part[:, filled] = gappy[rows_here]
+            total += part.sum(axis=0)
+            sq += np.square(part, out=part).sum(axis=0)
+        count += len(X)
+        count[filled] -= (~present).sum(axis=0)
         rows += len(X)
         if median:
-            for j in np.flatnonzero(filled):
-                reservoir.add(j, X[present[:, j], j])
+            for k, j in enumerate(filled):
+                reservoir.add(j, gappy[present[:, k], k])
     mean = total / np.maximum(count, 1)
     var = np.maximum(sq / np.maximum(count, 1) - mean ** 2, 0.0)
     stats.sums = {"total": total, "sq": sq, "count": count, "rows": rows}
