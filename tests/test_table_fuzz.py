@@ -38,6 +38,26 @@ def _run(argv):
        raw=st.one_of(st.none(), st.tuples(st.floats(0, 1, exclude_max=True), st.binary(
            min_size=1, max_size=4))))
 def test_mutated_csv_trains_or_is_refused_in_one_line(tmp_path, edits, raw):
+    _mutated_csv_trains_or_is_refused(tmp_path, edits, raw, [])
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 4), _CELLS),
+                      min_size=1, max_size=6),
+       impute=st.booleans())
+def test_mutated_csv_streamed_in_small_batches_trains_or_is_refused_in_one_line(
+        tmp_path, monkeypatch, edits, impute):
+    from gradwise.cli import stream as cli_stream
+    from gradwise.tabular import stream
+    monkeypatch.setattr(cli_stream, "BATCH_ROWS", 8)  # the kinds from 8 rows, checked after
+    monkeypatch.setattr(stream, "CSV_BLOCK", 200)  # several CSV blocks, each typed by Arrow
+    _mutated_csv_trains_or_is_refused(
+        tmp_path, edits, None, ["--memory-budget", "1K"] + (["--impute", "mean"] if impute
+                                                            else []))
+
+
+def _mutated_csv_trains_or_is_refused(tmp_path, edits, raw, options):
     rows = [line.split(",") for line in BASE]
     for row, column, cell in edits:
         rows[row][column] = cell
@@ -49,7 +69,7 @@ def test_mutated_csv_trains_or_is_refused_in_one_line(tmp_path, edits, raw):
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data)
     status, err = _run(["train", "--data", str(path), "--target", "y", "--epochs", "1",
-                        "--hidden", "2", "--quiet", "--seed", "0"])
+                        "--hidden", "2", "--quiet", "--seed", "0", *options])
     assert status in (0, 2), err
     assert "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("gradwise: error:")]
