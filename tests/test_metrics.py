@@ -150,3 +150,48 @@ def test_regression_and_ranking_scores_in_closed_form():
     assert ranked["roc_auc"] == pytest.approx(3 / 4)  # 3 of the 4 positive-negative pairs
     assert ranked["avg_prec"] == pytest.approx((1 / 1 + 2 / 3) / 2)
     assert all(np.isnan(v) for v in metrics.ranking_scores(positive & False, y).values())
+
+
+def _tallied(tally, y_true, y_pred, cuts):
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        tally.add(y_true[a:b], y_pred[a:b])
+    return tally
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_class_tally_has_the_bits_of_all_rows_scored_at_once_in_fixed_memory(seed):
+    rng = np.random.default_rng(seed)
+    n, k = 20_000, 4
+    truth = rng.integers(0, k - 1, n)  # class 3 never true: only predicted
+    predicted = np.where(rng.random(n) < 0.7, truth, rng.integers(0, k, n))
+    predicted[predicted == 1] = 2 if seed % 2 else 1  # odd seeds: class 1 never predicted
+    cuts = np.unique(np.r_[0, rng.integers(0, n, 30), n])
+    tally = _tallied(metrics.ClassTally(k), truth, predicted, cuts)
+    assert tally.scores() == metrics.classification_scores(truth, predicted)  # same bits
+    assert tally.counts.shape == (k, k) and tally.rows == n  # the state: k * k counts
+    np.testing.assert_array_equal(tally.counts, np.histogram2d(
+        truth, predicted, bins=[np.arange(k + 1)] * 2)[0])
+
+
+def test_class_tally_on_the_worked_example():
+    tally = metrics.ClassTally(2)
+    tally.add(np.array([0, 0, 0]), np.array([0, 0, 0]))
+    tally.add(np.array([0, 1, 1]), np.array([1, 1, 0]))
+    scores = tally.scores()
+    assert scores["accuracy"] == pytest.approx(4 / 6)
+    assert scores["bal_acc"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert scores["macro_f1"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+
+
+def test_regression_tally_matches_all_rows_scored_at_once(rng):
+    n = 50_000
+    truth = 1e3 + 5.0 * rng.standard_normal(n)  # a large mean: the merge must stay stable
+    predicted = truth + rng.standard_normal(n)
+    cuts = np.unique(np.r_[0, rng.integers(0, n, 40), n])
+    scores = _tallied(metrics.RegressionTally(), truth, predicted, cuts).scores()
+    expected = metrics.regression_scores(truth, predicted)
+    for name in ("mae", "rmse", "r2"):
+        assert scores[name] == pytest.approx(expected[name], rel=1e-12)
+    constant = _tallied(metrics.RegressionTally(), np.ones(6), np.arange(6.0), [0, 2, 6])
+    assert np.isnan(constant.scores()["r2"])
+    assert constant.scores()["mae"] == pytest.approx(np.abs(1 - np.arange(6.0)).mean())

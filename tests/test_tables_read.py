@@ -192,6 +192,62 @@ def test_streamed_rows_without_a_target_are_left_out_of_counts_and_moments_with_
         stream.scan(path, "y")
 
 
+def test_the_parquet_reader_holds_a_few_row_groups_whatever_the_rows_read(tmp_path):
+    rng = np.random.default_rng(0)
+    n, group = 200_000, 5_000  # 40 row groups of random (incompressible) numbers
+    pq.write_table(pa.table({f"x{j}": rng.standard_normal(n) for j in range(4)}),
+                   tmp_path / "t.parquet", row_group_size=group)
+    base, peak, rows = pa.total_allocated_bytes(), 0, 0
+    for table, start in stream.record_batches(tmp_path / "t.parquet", batch_rows=4096):
+        assert start == rows
+        rows += table.num_rows
+        peak = max(peak, pa.total_allocated_bytes() - base)
+    assert rows == n
+    # Arrow's pre-buffering would keep every column chunk read: the whole file by the end
+    assert peak < 10 * group * 4 * 8
+
+
+def _shuffled_reference(x, split, kept, batch_size, buffer_rows, seed):
+    """The rows of ``split`` in file order, cut into buffers of at least ``buffer_rows`` rows
+    (a whole number of batches; the rest carried to the next), each in a seeded permutation."""
+    rng, order, held = np.random.default_rng(seed), [], np.empty(0)
+    rows = x[split]
+    for start in range(0, len(x), kept):  # the record batches
+        held = np.r_[held, rows[(np.flatnonzero(split) >= start)
+                                & (np.flatnonzero(split) < start + kept)]]
+        if len(held) >= buffer_rows:
+            full = len(held) - len(held) % batch_size
+            order.append(held[:full][rng.permutation(full)])
+            held = held[full:]
+    if len(held):
+        order.append(held[rng.permutation(len(held))])
+    return np.concatenate(order)
+
+
+def test_the_shuffle_buffer_is_one_array_reused_in_the_seeded_order(tmp_path):
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    n, width, batch_rows, buffer_rows = 15_000, 40, 300, 2000
+    columns = {f"x{j}": rng.standard_normal(n) for j in range(width)}
+    columns["x0"] = np.arange(n, dtype=np.float64)  # names its row
+    pq.write_table(pa.table({**columns, "label": rng.integers(0, 2, n)}), tmp_path / "t.parquet")
+    stats = stream.scan(tmp_path / "t.parquet", "label", batch_rows=batch_rows)
+    batches = stream.TableBatches(stats, "train", 64, buffer_rows, seed=5)
+    X = np.concatenate([Xb[:, 0].copy() for Xb, _ in batches])  # not views of Xb
+    split = stream.row_splits(np.arange(n)) == 0
+    np.testing.assert_array_equal(X, _shuffled_reference(np.arange(n), split, batch_rows, 64,
+                                                         buffer_rows, 5))
+    tracemalloc.start()  # a second pass (the first made the imports)
+    try:
+        for _ in batches:
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # one buffer of buffer_rows + a record batch (a concatenation per buffer needs three)
+    assert peak < 2 * (buffer_rows + batch_rows) * width * 4, peak
+
+
 def test_fit_batches_learns_from_a_parquet_folder_streamed_by_gw_data(tmp_path):
     import gradwise as gw
     rng = np.random.default_rng(0)

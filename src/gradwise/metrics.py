@@ -1,6 +1,7 @@
 """Metrics reported during training: accuracies, ROC AUC and regression errors; and the scores
 of finished predictions (:func:`classification_scores`, :func:`regression_scores`,
-:func:`ranking_scores`), the one place the command line and the reports take them from.
+:func:`ranking_scores`, and :class:`ClassTally` / :class:`RegressionTally` for predictions
+that arrive batch by batch), the one place the command line and the reports take them from.
 
 Each metric is a function ``metric(y_true, y_pred) -> float`` whose ``__name__`` is the key in
 the training history. ``y_true`` is the loss-prepared target (one-hot rows for categorical
@@ -23,7 +24,8 @@ from .backend import xp
 from ._registry import resolve
 
 __all__ = ["accuracy", "auc", "binary_accuracy", "categorical_accuracy", "mse", "mae", "rmse", "r2",
-           "get", "classification_scores", "regression_scores", "ranking_scores"]
+           "get", "classification_scores", "regression_scores", "ranking_scores", "ClassTally",
+           "RegressionTally"]
 
 
 def _as_2d(y_true, y_pred):
@@ -196,13 +198,16 @@ def r2(y_true, y_pred):
     return float(score.mean())
 
 
-def classification_scores(y_true, y_pred):
+def classification_scores(y_true, y_pred, sample_weight=None):
     """Accuracy, balanced accuracy and macro F1 of predicted labels, by scikit-learn.
 
     Parameters
     ----------
     y_true, y_pred : arrays of shape (n_samples,)
         Class labels (any comparable labels, or class indices).
+    sample_weight : array of shape (n_samples,), optional
+        Rows counted this many times (:class:`ClassTally` gives each (true, predicted) pair
+        once, weighted by its count).
 
     Returns
     -------
@@ -221,9 +226,53 @@ def classification_scores(y_true, y_pred):
     y_true, y_pred = xp.asarray(y_true), xp.asarray(y_pred)
     with warnings.catch_warnings():  # "y_pred contains classes not in y_true": as documented
         warnings.simplefilter("ignore", UserWarning)
-        balanced = balanced_accuracy_score(y_true, y_pred)
-    return {"accuracy": float(accuracy_score(y_true, y_pred)), "bal_acc": float(balanced),
-            "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
+        balanced = balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight)
+    return {"accuracy": float(accuracy_score(y_true, y_pred, sample_weight=sample_weight)),
+            "bal_acc": float(balanced),
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0,
+                                       sample_weight=sample_weight))}
+
+
+class ClassTally:
+    """:func:`classification_scores` of predictions that arrive batch by batch, in memory of
+    the number of classes squared, whatever the number of rows.
+
+    Parameters
+    ----------
+    n_classes : int
+        Labels are class indices ``0 .. n_classes - 1``.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_classes, n_classes), int64
+        ``counts[t, p]``: rows of true class ``t`` predicted ``p`` (the confusion matrix).
+
+    Notes
+    -----
+    Accuracy, balanced accuracy and macro F1 depend on the rows only through the confusion
+    matrix, so :meth:`scores` gives scikit-learn each distinct (true, predicted) pair once,
+    weighted by its count. Every sum it makes is of whole numbers, exact in float64, so the
+    scores have the same bits as :func:`classification_scores` of all the rows at once.
+    """
+
+    def __init__(self, n_classes):
+        self.n_classes = int(n_classes)
+        self.counts = xp.zeros((self.n_classes, self.n_classes), dtype=xp.int64)
+
+    def add(self, y_true, y_pred):
+        """Count the class indices ``y_true`` and ``y_pred``, arrays of shape (batch,)."""
+        k = self.n_classes
+        pairs = xp.asarray(y_true, dtype=xp.int64) * k + xp.asarray(y_pred, dtype=xp.int64)
+        self.counts += xp.bincount(pairs, minlength=k * k).reshape(k, k)
+
+    @property
+    def rows(self):
+        return int(self.counts.sum())
+
+    def scores(self):
+        """``{"accuracy", "bal_acc", "macro_f1"}`` of every row added."""
+        truth, predicted = xp.nonzero(self.counts)
+        return classification_scores(truth, predicted, self.counts[truth, predicted])
 
 
 def regression_scores(y_true, y_pred):
@@ -249,6 +298,51 @@ def regression_scores(y_true, y_pred):
     return {"mae": float(mean_absolute_error(y_true, y_pred)),
             "rmse": float(xp.sqrt(mean_squared_error(y_true, y_pred))),
             "r2": float("nan") if constant else float(r2_score(y_true, y_pred))}
+
+
+class RegressionTally:
+    """:func:`regression_scores` of predictions that arrive batch by batch, in fixed memory
+    whatever the number of rows.
+
+    Notes
+    -----
+    Kept in float64: the row count ``n``, the sums of ``|y - p|`` and ``(y - p)^2``, the mean
+    of ``y`` and its sum of squared deviations ``M2``, merged batch by batch as Chan, Golub
+    and LeVeque (1979) combine two sets: with ``d`` the difference of their means,
+    ``M2 = M2_a + M2_b + d^2 n_a n_b / (n_a + n_b)``. Then ``MAE = sum |y - p| / n``,
+    ``RMSE = sqrt(sum (y - p)^2 / n)`` and ``R2 = 1 - sum (y - p)^2 / M2`` (NaN for a
+    constant ``y``), equal to :func:`regression_scores` of all the rows up to rounding.
+    """
+
+    def __init__(self):
+        self.rows, self.abs_sum, self.sq_sum, self.mean, self.m2 = 0, 0.0, 0.0, 0.0, 0.0
+        self.low, self.high = xp.inf, -xp.inf
+
+    def add(self, y_true, y_pred):
+        """Add the rows of ``y_true`` and ``y_pred``, arrays of shape (batch,)."""
+        y_true = xp.asarray(y_true, dtype=xp.float64)
+        error = y_true - xp.asarray(y_pred, dtype=xp.float64)
+        n = len(y_true)
+        if not n:
+            return
+        mean = float(y_true.mean())
+        m2 = float(((y_true - mean) ** 2).sum())
+        total = self.rows + n
+        delta = mean - self.mean
+        self.m2 += m2 + delta * delta * self.rows * n / total
+        self.mean += delta * n / total
+        self.rows = total
+        self.abs_sum += float(xp.abs(error).sum())
+        self.sq_sum += float((error * error).sum())
+        self.low, self.high = min(self.low, float(y_true.min())), max(self.high,
+                                                                      float(y_true.max()))
+
+    def scores(self):
+        """``{"mae", "rmse", "r2"}`` of every row added."""
+        n = max(self.rows, 1)
+        constant = self.rows == 0 or self.low == self.high
+        return {"mae": self.abs_sum / n, "rmse": float(xp.sqrt(self.sq_sum / n)),
+                "r2": float("nan") if constant else 1.0 - self.sq_sum / self.m2}
 
 
 def ranking_scores(positive, scores):

@@ -5,7 +5,7 @@ standardization moments, fills, classes); each epoch then reads the training row
 batches, shuffled within a buffer (:class:`gradwise.tabular.stream.TableBatches`). A row's split
 is decided by a seeded hash of its position, so it never moves. Early stopping watches a dev
 sample of at most :data:`DEV_SAMPLE` rows held in memory; the final scores cover every dev and
-test row, a record batch at a time.
+test row, a record batch at a time, tallied in memory that does not grow with the rows.
 """
 import os
 import sys
@@ -118,7 +118,8 @@ def train(args, hidden):
     with options():
         train_batches = stream.TableBatches(stats, "train", args.batch_size, BUFFER_ROWS,
                                             seed=args.seed)
-        dev = _sample(stream.TableBatches(stats, "dev", 65536, shuffle=False), DEV_SAMPLE)
+        dev = _sample(stream.TableBatches(stats, "dev", BATCH_ROWS, BATCH_ROWS, shuffle=False),
+                      DEV_SAMPLE)
         stop = gw.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)
         gw.data.fit_batches(model, train_batches, epochs=args.epochs, callbacks=[stop],
                             validation_data=dev, verbose=0 if args.quiet else 2)
@@ -155,24 +156,24 @@ def _sample(batches, limit):
 
 
 def _streamed_scores(model, stats, split):
-    """The loss (row-weighted over batches) and the task's scores of every row of ``split``."""
-    from ..metrics import classification_scores, regression_scores
+    """The loss (row-weighted over batches) and the task's scores of every row of ``split``,
+    tallied batch by batch (:class:`~gradwise.metrics.ClassTally`,
+    :class:`~gradwise.metrics.RegressionTally`): memory does not grow with the rows."""
+    from ..metrics import ClassTally, RegressionTally
     from ..tabular import stream
-    loss, rows, truth, guess = 0.0, 0, [], []
-    for X, y in stream.TableBatches(stats, split, 65536, shuffle=False):
+    classes = stats.task == "classification"
+    tally = ClassTally(len(stats.classes)) if classes else RegressionTally()
+    loss, rows = 0.0, 0
+    for X, y in stream.TableBatches(stats, split, BATCH_ROWS, BATCH_ROWS, shuffle=False):
         loss += model.evaluate(X, y)["loss"] * len(X)
         rows += len(X)
         predicted = np.asarray(model.predict(X))
-        if stats.task == "classification":
-            truth.append(y.astype(np.int32))
-            guess.append(predicted.argmax(axis=1).astype(np.int32))
+        if classes:
+            tally.add(y, predicted.argmax(axis=1))
         else:
-            truth.append((y * stats.y_std).astype(np.float32))
-            guess.append((predicted[:, 0] * stats.y_std).astype(np.float32))
+            tally.add((y * stats.y_std).astype(np.float32),
+                      (predicted[:, 0] * stats.y_std).astype(np.float32))
     if not rows:
         print(f"gradwise: warning: no rows fell in the {split} split.", file=sys.stderr)
         return {"loss": float("nan")}
-    truth, guess = np.concatenate(truth), np.concatenate(guess)
-    scores = (classification_scores(truth, guess) if stats.task == "classification"
-              else regression_scores(truth, guess))
-    return {"loss": loss / rows, **scores}
+    return {"loss": loss / rows, **tally.scores()}

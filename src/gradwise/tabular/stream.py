@@ -56,7 +56,9 @@ def record_batches(path, batch_rows=65536, columns=None, text_columns=(), encodi
         position = 0
         for name in files:
             try:
-                handle = pq.ParquetFile(name)
+                # pre_buffer=False: with it, the reader caches every column chunk it has read
+                # until the file is closed, which grows with the rows read (the whole file)
+                handle = pq.ParquetFile(name, pre_buffer=False)
                 for batch in handle.iter_batches(batch_size=batch_rows, columns=columns):
                     table = Table(pa.Table.from_batches([batch]), name, "parquet")
                     table.lines = _offset_lines(position, batch.num_rows)
@@ -591,24 +593,57 @@ class TableBatches:
         return ((y - stats.y_mean) / stats.y_std).astype(np.float64)
 
     def __iter__(self):
-        buffer_X, buffer_y, held = [], [], 0
+        split_rows = list(self.stats.counts.values())[self.split]
+        buffer = _Buffer(min(self.buffer_rows + self.stats.batch_rows, split_rows))
+        held = 0
         for X, y in self.encoded():
-            buffer_X.append(X)
-            buffer_y.append(y)
-            held += len(X)
+            held = buffer.put(held, X, y)
             if held >= self.buffer_rows:
-                X_all, y_all = np.concatenate(buffer_X), np.concatenate(buffer_y)
-                buffer_X, buffer_y = [], []
-                full = len(X_all) - len(X_all) % self.batch_size
-                yield from self._batches(X_all[:full], y_all[:full])
-                if full < len(X_all):
-                    buffer_X, buffer_y = [X_all[full:]], [y_all[full:]]
-                held = len(X_all) - full
+                full = held - held % self.batch_size
+                yield from self._batches(*buffer.rows(0, full))
+                held = buffer.move_to_front(full, held)
         if held:
-            yield from self._batches(np.concatenate(buffer_X), np.concatenate(buffer_y))
+            yield from self._batches(*buffer.rows(0, held))
 
     def _batches(self, X, y):
+        """Batches of ``X`` and ``y`` (views of the buffer): copies, as the buffer is reused."""
         order = self.rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
         for start in range(0, len(X), self.batch_size):
             rows = order[start:start + self.batch_size]
             yield X[rows], y[rows]
+
+
+class _Buffer:
+    """The shuffle buffer of :class:`TableBatches`: one ``X`` and one ``y`` array for a whole
+    pass, filled record batch by record batch and reused, instead of a new concatenation for
+    each buffer's worth of rows (freed buffers of tens of MB are what the C allocator keeps).
+
+    ``capacity``: the buffer's rows plus one record batch, or the split's rows when fewer, so
+    that it is allocated once.
+    """
+
+    def __init__(self, capacity):
+        self.capacity, self.X, self.y = int(capacity), None, None
+
+    def put(self, held, X, y):
+        """Write ``X`` and ``y`` after the ``held`` rows; the rows now held."""
+        end = held + len(X)
+        if self.X is None or end > len(self.X):
+            size = max(end, self.capacity)
+            grown_X = np.empty((size,) + X.shape[1:], dtype=X.dtype)
+            grown_y = np.empty((size,) + y.shape[1:], dtype=y.dtype)
+            if held:
+                grown_X[:held], grown_y[:held] = self.X[:held], self.y[:held]
+            self.X, self.y = grown_X, grown_y
+        self.X[held:end], self.y[held:end] = X, y
+        return end
+
+    def rows(self, start, stop):
+        return self.X[start:stop], self.y[start:stop]
+
+    def move_to_front(self, start, stop):
+        """Move the rows ``start:stop`` to the front; the rows now held."""
+        rest = stop - start
+        if rest:
+            self.X[:rest], self.y[:rest] = self.X[start:stop], self.y[start:stop]
+        return rest
