@@ -349,3 +349,31 @@ def test_streamed_rows_carry_their_file_lines_past_blank_lines_and_multiline_fie
             starts.append(number)
         number += text.count("\n") + 1
     assert [int(row["line"]) for row in rows] == starts[:len(rows)] and len(rows) == 400
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_streamed_score_line_is_the_in_memory_one_in_fixed_memory(task):
+    from gradwise.cli.predictions import ScoreTally, score_against
+    rng = np.random.default_rng(0)
+    n = 30_000
+    if task == "classification":  # a class never seen in training, and missing cells
+        facts = {"task": task, "target": "y", "classes": ["no", "yes"], "positive": "yes"}
+        truth = np.array(["no", "yes", "maybe", ""])[rng.choice(4, n, p=[.6, .3, .05, .05])]
+        predicted = np.where(rng.random(n) < 0.8, truth, "no")
+        predicted[np.isin(predicted, ["", "maybe"])] = "yes"
+    else:
+        facts = {"task": task, "target": "y"}
+        actual = 50 + 10 * rng.standard_normal(n)
+        truth = np.round(actual, 2).astype(str)
+        truth[rng.random(n) < 0.05] = ""
+        predicted = actual + rng.standard_normal(n)
+    tally = ScoreTally(facts)
+    for start in range(0, n, 4096):
+        tally.add(predicted[start:start + 4096], truth[start:start + 4096])
+    expected = score_against(facts, predicted, truth)
+    assert "without a value not scored" in expected
+    if task == "classification":
+        assert tally.line() == expected and "precision" in expected and "maybe" in expected
+        assert len(tally.pairs) <= len(tally.codes) ** 2  # the state: counts of label pairs
+    else:  # the same numbers up to rounding, printed to 6 digits
+        assert tally.line() == expected

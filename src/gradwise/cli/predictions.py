@@ -107,7 +107,7 @@ def _score(facts, predicted, y_text):
     if facts["task"] == "classification":
         from .data import label_text
         y_text = np.array([label_text(cell) for cell in y_text])  # "1.0" and "1" are one class
-        return _class_line(facts, y_text, np.asarray(predicted), sorted(set(y_text)))
+        return _class_line(facts, y_text, np.asarray(predicted), sorted(set(y_text.tolist())))
     try:
         actual = y_text.astype(float)
     except ValueError:
@@ -116,11 +116,12 @@ def _score(facts, predicted, y_text):
     return _regression_line(facts, actual, predicted)
 
 
-def _class_line(facts, truth, predicted, labels, positive=None):
+def _class_line(facts, truth, predicted, labels, positive=None, weights=None):
     """The scores of predicted labels against true ones (any labels, or codes of ``labels``
-    with ``positive`` the positive class's code); ``labels`` are the true labels' texts."""
+    with ``positive`` the positive class's code); ``labels`` are the true labels' texts;
+    ``weights`` the rows each (true, predicted) pair stands for (:class:`ScoreTally`)."""
     from ..metrics import classification_scores
-    scores = classification_scores(truth, predicted)
+    scores = classification_scores(truth, predicted, weights)
     unseen = sorted(set(labels) - set(facts["classes"]))
     note = f" ({len(unseen)} label(s) not seen in training: {unseen[:5]})" if unseen else ""
     line = (f"accuracy against column {facts['target']!r}: {scores['accuracy']:.4f}, "
@@ -129,66 +130,81 @@ def _class_line(facts, truth, predicted, labels, positive=None):
     if facts.get("positive") is not None:  # two classes: how the rarer one fares
         from ..report import flagged_precision_recall
         positive = facts["positive"] if positive is None else positive
-        precision, recall = flagged_precision_recall(truth == positive, predicted == positive)
+        precision, recall = flagged_precision_recall(truth == positive, predicted == positive,
+                                                     weights)
         line += f"; {facts['positive']!r}: precision {precision}, recall {recall}"
     return line + note
 
 
 def _regression_line(facts, actual, predicted):
     from ..metrics import regression_scores
-    scores = regression_scores(actual, predicted)
+    return _regression_text(facts, regression_scores(actual, predicted))
+
+
+def _regression_text(facts, scores):
     r2 = "-" if np.isnan(scores["r2"]) else f"{scores['r2']:.4f}"
     return (f"mean absolute error against column {facts['target']!r}: "
             f"{scores['mae']:.6g}, root mean squared error {scores['rmse']:.6g}, R2 {r2}")
 
 
 class ScoreTally:
-    """:func:`score_against` over record batches: keeps one code (classes) or two floats
-    (regression) per row with a target value, no text.
+    """:func:`score_against` over record batches, in memory that does not grow with the rows:
+    for classes, the count of each (true, predicted) pair of label codes, scored with each
+    pair weighted by its count (the same bits as every row scored); for numbers, a
+    :class:`~gradwise.metrics.RegressionTally`. No text is kept.
 
     Call :meth:`add` with each batch's predictions and target cells, then :meth:`line`.
     """
 
     def __init__(self, facts):
-        self.facts, self.truth, self.predicted, self.skipped = facts, [], [], 0
-        self.codes = {}  # label text -> code, for classes
+        from ..metrics import RegressionTally
+        self.facts, self.skipped, self.rows, self.seen = facts, 0, 0, False
+        self.classes = facts["task"] == "classification"
+        self.codes, self.pairs = {}, {}  # label text -> code; (true << 32 | predicted) -> rows
+        self.numbers = None if self.classes else RegressionTally()
 
     def _code(self, labels):
         labels, inverse = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
         codes = [self.codes.setdefault(label, len(self.codes)) for label in labels.tolist()]
-        return np.asarray(codes, dtype=np.int32)[inverse]
+        return np.asarray(codes, dtype=np.int64)[inverse]
 
     def add(self, predicted, y_text):
         from ..tabular.csv import missing_cells
+        self.seen = True
         cells, inverse = np.unique(np.asarray(y_text).astype(str), return_inverse=True)
         present = ~missing_cells(cells.tolist())[inverse]  # decided on the distinct cells
         self.skipped += int((~present).sum())
+        self.rows += int(present.sum())
         predicted, y_text = np.asarray(predicted)[present], np.asarray(y_text)[present]
-        if self.facts["task"] == "classification":
+        if self.classes:
             from .data import label_text
-            self.truth.append(self._code([label_text(cell) for cell in cells])[inverse][present])
-            self.predicted.append(self._code(predicted.tolist()))
+            truth = self._code([label_text(cell) for cell in cells])[inverse][present]
+            keys, counts = np.unique((truth << 32) | self._code(predicted.tolist()),
+                                     return_counts=True)
+            for key, count in zip(keys.tolist(), counts.tolist()):
+                self.pairs[key] = self.pairs.get(key, 0) + count
             return
         try:
-            self.truth.append(y_text.astype(float))
+            actual = y_text.astype(float)
         except ValueError:
             raise ValueError(f"--data: column {self.facts['target']!r} is not numeric; the "
                              "model predicts numbers.") from None
-        self.predicted.append(np.asarray(predicted, dtype=np.float64))
+        self.numbers.add(actual, np.asarray(predicted, dtype=np.float64))
 
     def line(self):
-        truth = np.concatenate(self.truth) if self.truth else np.empty(0)
-        if not len(truth):
+        if not self.rows:
             return f"column {self.facts['target']!r} has no values to score against"
-        predicted = np.concatenate(self.predicted)
         skipped = (f" ({self.skipped} row(s) without a value not scored)" if self.skipped
                    else "")
-        if self.facts["task"] == "classification":
-            labels = np.array(list(self.codes))
-            positive = self.codes.get(self.facts.get("positive"), -1)
-            return _class_line(self.facts, truth, predicted, labels[np.unique(truth)].tolist(),
-                               positive) + skipped
-        return _regression_line(self.facts, truth, predicted) + skipped
+        if not self.classes:
+            return _regression_text(self.facts, self.numbers.scores()) + skipped
+        keys = np.fromiter(self.pairs, dtype=np.int64, count=len(self.pairs))
+        weights = np.fromiter(self.pairs.values(), dtype=np.int64, count=len(self.pairs))
+        truth, predicted = keys >> 32, keys & 0xFFFFFFFF
+        labels = np.array(list(self.codes))
+        positive = self.codes.get(self.facts.get("positive"), -1)
+        return _class_line(self.facts, truth, predicted, labels[np.unique(truth)].tolist(),
+                           positive, weights) + skipped
 
 
 def write_table(path, header, rows):

@@ -5,7 +5,8 @@ predicted, and its rows written at once: to standard output, or to a temporary f
 ``--out``'s directory renamed to ``--out`` at the end. The output has the columns and the
 formatting of an in-memory run, byte for byte. Unseen categories and filled gaps are counted
 over all batches and reported once, at the end. Memory holds one record batch, whatever the
-table's length (and, to score against the file's target column, one code or two floats a row).
+table's length (and, to score against the file's target column, a count per pair of true and
+predicted labels, or a few sums).
 """
 import sys
 
@@ -83,7 +84,7 @@ def predict(args, model, facts):
     if args.out is not None:
         print(f"predictions for {count} rows written to {args.out} (column 'line' gives each "
               f"row's line in {args.data})")
-    if tally.truth or tally.skipped:
+    if tally.seen:
         print(tally.line(), file=sys.stderr if args.out is None else sys.stdout)
     return None
 

@@ -309,12 +309,13 @@ def pr_roc_figure(plt, curves, threshold=None):
     return figure
 
 
-def flagged_precision_recall(truth, flagged):
+def flagged_precision_recall(truth, flagged, weights=None):
     """Precision and recall of the ``flagged`` rows (boolean arrays) for the ``truth`` ones, as
-    text with 4 decimals; "-" where there is nothing to divide by (no row flagged, none true)."""
-    hits = int((flagged & truth).sum())
-    return (f"{hits / flagged.sum():.4f}" if flagged.any() else "-",
-            f"{hits / truth.sum():.4f}" if truth.any() else "-")
+    text with 4 decimals; "-" where there is nothing to divide by (no row flagged, none true).
+    ``weights``: the rows each entry stands for (whole numbers), 1 when None."""
+    weights = np.ones(len(truth), dtype=np.int64) if weights is None else np.asarray(weights)
+    hits, marked, true = (int(weights[rows].sum()) for rows in (flagged & truth, flagged, truth))
+    return (f"{hits / marked:.4f}" if marked else "-", f"{hits / true:.4f}" if true else "-")
 
 
 def _scatter(plt, model, pair, scale, offset=0.0):
