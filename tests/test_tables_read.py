@@ -413,3 +413,37 @@ def test_table_warnings_name_the_librarys_arguments_and_the_command_its_options(
     assert "gradwise: warning: integer column 'id' looks like an identifier (distinct integers " \
            "1..60); leave it out with --drop id unless it carries meaning.\n" in err
     assert "drop=[" not in err and "TableWarning" not in err
+
+
+def test_cells_that_strip_to_one_text_are_one_level_and_encode_as_the_stripped_file(tmp_path):
+    # text is checked once per distinct cell: " paris", "paris " and "paris" are distinct
+    # cells of one level, as in the file written without the spaces (the independent truth)
+    rng = np.random.default_rng(4)
+    n = 80
+    written = np.array(["paris", " paris", "paris ", "lyon", "  lyon", "", " ", "NA"])[
+        rng.integers(0, 8, n)]
+    count = np.array(["3", " 3", "3 ", "4", "NA", " na ", "", "5"])[rng.integers(0, 8, n)]
+    frame = {"city": written, "count": count, "x": np.arange(n) * 0.5}
+    stripped = {name: np.char.strip(values.astype(str)) for name, values in frame.items()}
+    spec, X = _encode(_write_csv(tmp_path / "padded.csv", frame))
+    clean_spec, X_clean = _encode(_write_csv(tmp_path / "clean.csv", stripped))
+    assert spec == clean_spec
+    assert spec[0]["levels"] == ["(missing)", "NA", "lyon", "paris"]
+    assert spec[1]["kind"] == "number" and spec[1]["missing"]
+    np.testing.assert_array_equal(X, X_clean)
+    expected_city = (stripped["city"][:, None] == np.array(["", "NA", "lyon", "paris"])[None])
+    np.testing.assert_array_equal(X[:, :4], expected_city.astype(np.float32))
+    counts = [np.nan if cell in ("", "NA", "na") else float(cell) for cell in stripped["count"]]
+    np.testing.assert_array_equal(X[:, 4], np.float32(counts))
+
+
+def test_null_cells_of_a_time_zoned_timestamp_column_are_no_written_time(tmp_path):
+    # local midnights in Paris: no hour feature, though a null read as the epoch is 01:00 there
+    moments = pa.array([1709247600 + 86400 * i for i in range(20)] + [None],
+                       type=pa.timestamp("s", tz="Europe/Paris"))
+    pq.write_table(pa.table({"at": moments, "y": pa.array(list(range(21)))}),
+                   tmp_path / "t.parquet")
+    spec, X = _encode(tmp_path / "t.parquet")
+    assert spec[0]["kind"] == "date" and spec[0]["parts"] == ["year", "month", "day", "weekday"]
+    np.testing.assert_array_equal(X[:3, :3], [[2024, 3, 1], [2024, 3, 2], [2024, 3, 3]])
+    assert np.isnan(X[20, :4]).all()

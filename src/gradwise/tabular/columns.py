@@ -50,10 +50,23 @@ def _nulls_where(gaps, text):
     return pc.if_else(from_numpy(gaps), scalar(None, pa.string()), text)
 
 
+def _distinct(text):
+    """``(cells, index)``: the distinct cells of a text column (an Arrow array, a null among
+    them when the column has some) and the position of each row's cell among them (int32)."""
+    pa, pc = _pa()
+    encoded = pc.dictionary_encode(text, null_encoding="encode").combine_chunks()
+    return encoded.dictionary, to_numpy(encoded.indices)
+
+
 class Column:
     """One column of a table, analysed once: ``text`` (stripped cells, decimal commas read,
     for text columns), ``numbers`` (float64 with NaN for missing cells, for numeric ones),
-    ``dates`` (for date columns) and the type it was stored as."""
+    ``dates`` (for date columns) and the type it was stored as. The views each check needs
+    (gaps, a numeric column's values, the distinct cells) are made once and kept.
+
+    Text is stripped and checked once per distinct cell (:meth:`distinct`), and the result
+    given to each row through its position among them: a column of categories holds few
+    distinct cells, and the per-row text is made only for the checks that need it."""
 
     def __init__(self, table, name):
         pa, pc = _pa()
@@ -70,7 +83,7 @@ class Column:
             raise TableError("path", f"column {name!r} of {table.path!r} holds {self.type} "
                                      "values; only numbers, text, booleans and dates can be "
                                      "encoded", "drop", name)
-        self._text = None
+        self._text = self._gaps = self._floats = self._distinct = None
 
     # -- views of the cells ----------------------------------------------------------------
     @property
@@ -84,46 +97,85 @@ class Column:
         return (pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
                 or pa.types.is_decimal(self.type) or pa.types.is_null(self.type))
 
-    def text(self):
-        """Stripped text cells (no nulls: a missing cell is ""); decimal commas read as points
-        in files not separated by commas."""
-        if self._text is None:
+    def distinct(self):
+        """``(cells, index)``: the distinct cells, stripped (no nulls: a missing cell is "";
+        decimal commas read as points in files not separated by commas), as an Arrow string
+        array (two raw cells may strip to one), and the position of each row's cell among
+        them, a NumPy int32 array. Every one of the cells is some row's."""
+        if self._distinct is None:
             pa, pc = _pa()
             column = self.raw
-            if self.native:
+            if self.native:  # each cell as text, as written by Arrow
                 column = pc.cast(column, pa.string())
-            column = pc.fill_null(column, scalar(""))
-            column = pc.utf8_trim_whitespace(column)
+            cells, index = _distinct(column)
+            cells = pc.utf8_trim_whitespace(pc.fill_null(cells, scalar("")))
             if self.table.delimiter not in (None, ","):
-                column = pc.replace_substring_regex(column, DECIMAL_COMMA, r"\1.\2")
-            self._text = column
+                cells = pc.replace_substring_regex(cells, DECIMAL_COMMA, r"\1.\2")
+            self._distinct = cells, index
+        return self._distinct
+
+    def text(self):
+        """Stripped text cells, one a row (see :meth:`distinct`)."""
+        if self._text is None:
+            pa, _ = _pa()
+            self._text = pa.chunked_array([self.text_at(slice(None))])
         return self._text
+
+    def text_at(self, rows):
+        """The stripped text cells (an Arrow array) of the rows ``rows`` (a NumPy index)."""
+        cells, index = self.distinct()
+        return cells.take(from_numpy(index[rows]))
+
+    def empty(self):
+        """Empty cells (stripped): a mask."""
+        cells, index = self.distinct()
+        return _empty(cells)[index]
+
+    def read_as_missing(self, rows):
+        """Read the cells at the row indices ``rows`` of a text column as missing (empty)."""
+        pa, pc = _pa()
+        blank = np.zeros(len(self.raw), dtype=bool)
+        blank[rows] = True
+        self._text = pc.if_else(from_numpy(blank), scalar(""), self.text())
+        self._distinct = _distinct(self._text)  # stripped already
+        self._gaps = None
+
+    def native_floats(self):
+        """A column of numbers stored as such: float64 values, NaN where null (infinities and
+        NaN written as numbers are kept). Shared: do not change it."""
+        if self._floats is None:
+            self._floats = floats(self.raw)
+        return self._floats
 
     def gaps(self):
         """Missing cells: null, empty, or a marker such as ``NA``."""
         pa, pc = _pa()
-        if self.native:
-            if pa.types.is_floating(self.type):  # null, NaN or infinite
-                return ~np.isfinite(floats(self.raw))
-            return ~valid(self.raw)
-        return _missing(self.text())
+        if self._gaps is None:
+            if self.native and pa.types.is_floating(self.type):  # null, NaN or infinite
+                self._gaps = ~np.isfinite(self.native_floats())
+            elif self.native:
+                self._gaps = ~valid(self.raw)
+            else:
+                cells, index = self.distinct()
+                self._gaps = _missing(cells)[index]
+        return self._gaps
 
     def numbers(self):
         """float64 values with NaN for missing cells, or None when a present cell is not a
-        finite number (a text column)."""
+        finite number (a text column). Do not change them: a column stored as numbers
+        shares them."""
         pa, pc = _pa()
         if self.native:
             if not self.is_numeric_type:
                 return None
-            values = floats(self.raw)
-            values[~np.isfinite(values)] = np.nan
-            return values
+            values = self.native_floats()
+            finite = np.isfinite(values)
+            return values if finite.all() else np.where(finite, values, np.nan)
         if not self._sample_is_numeric():  # one cell that is no number decides
             return None
         text, gaps = self.text(), self.gaps()
         if gaps.all():  # only gaps: empty (a numeric column), or text such as "none" and "-"
-            return np.full(len(gaps), np.nan) if not mask(pc.not_equal(text, scalar(""))).any() \
-                else None
+            return np.full(len(gaps), np.nan) if self.empty().all() else None
         try:
             values = floats(pc.cast(_nulls_where(gaps, text), pa.float64()))
         except pa.ArrowInvalid:
@@ -137,7 +189,7 @@ class Column:
         """False when one of the first ``rows`` stripped cells is neither a finite number nor
         a missing marker (then the column is text, whatever the other cells are)."""
         pa, pc = _pa()
-        text = self.text().slice(0, rows)
+        text = self.text_at(slice(0, rows))
         gaps = _missing(text)
         try:
             values = floats(pc.cast(_nulls_where(gaps, text), pa.float64()))
@@ -159,11 +211,10 @@ class Column:
         else:
             if self.native:
                 return None
-            text = self.text()
-            head = text.slice(0, 2000)
+            head = self.text_at(slice(0, 2000))
             if not (mask(pc.match_substring_regex(head, ISO_DATE)) | _missing(head)).all():
                 return None  # one present cell that is no ISO date decides
-            gaps = self.gaps()
+            text, gaps = self.text(), self.gaps()
             present = _nulls_where(gaps, text)
             if gaps.all() or not (mask(pc.match_substring_regex(text, ISO_DATE)) | gaps).all():
                 return None
@@ -186,11 +237,18 @@ class Column:
         out[gaps] = np.nan
         return out
 
-    def category_text(self):
-        """The cells as category levels: stripped text, "" as :data:`MISSING_LEVEL`."""
+    def categories(self):
+        """``(levels, index)``: the distinct cells as category levels (stripped text, "" as
+        :data:`MISSING_LEVEL`; two may be one level) and each row's position among them."""
         pa, pc = _pa()
-        text = self.text()
-        return pc.if_else(pc.equal(text, scalar("")), scalar(MISSING_LEVEL), text)
+        cells, index = self.distinct()
+        return pc.if_else(pc.equal(cells, scalar("")), scalar(MISSING_LEVEL), cells), index
+
+    def category_text(self):
+        """The cells as category levels, one a row (see :meth:`categories`)."""
+        pa, _ = _pa()
+        levels, index = self.categories()
+        return pa.chunked_array([levels.take(from_numpy(index))])
 
     def first_bad_number(self):
         """The row index and text of the first present cell that is not a finite number."""
@@ -245,7 +303,7 @@ def infer_spec(table, names, categorical=(), embed_threshold=None, check=None):
             spec.append({"name": name, "kind": "date", "parts": column.parts,
                          "missing": bool(np.isnan(dated[:, 0]).any())})
             continue
-        levels = _levels(column.category_text())
+        levels = _levels(column.categories()[0])
         embed = embed_threshold is not None and len(levels) > embed_threshold
         if len(levels) > 50 and len(levels) > n // 2:
             how = ("embedded as learned vectors" if embed
@@ -260,7 +318,7 @@ def infer_spec(table, names, categorical=(), embed_threshold=None, check=None):
 
 
 def _levels(text):
-    """The distinct cells, sorted by code point (as Python sorts text)."""
+    """The distinct values of ``text``, sorted by code point (as Python sorts text)."""
     pa, pc = _pa()
     unique = pc.unique(text)
     return unique.take(pc.array_sort_indices(unique)).to_pylist()
@@ -327,14 +385,14 @@ class Unseen(int):
         return "; ".join(parts)
 
 
-def _unseen_values(text, seen):
-    """``(cells, [(value, count), ...])`` of the cells of ``text`` where ``seen`` is False."""
+def _unseen_values(text):
+    """``(cells, [(value, count), ...])`` of the unseen cells ``text``."""
     pa, pc = _pa()
-    counts = pc.value_counts(text.filter(from_numpy(~seen)))
+    counts = pc.value_counts(text)
     values = counts.field("values").to_pylist()
     numbers = counts.field("counts").to_pylist()
     ranked = sorted(zip(values, numbers), key=lambda pair: (-pair[1], pair[0]))
-    return int((~seen).sum()), ranked
+    return len(text), ranked
 
 
 def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32):
@@ -360,7 +418,8 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
                 row, text = cells.first_bad_number()
                 raise TableError("path", f"column {name!r} expects numbers, "
                                          f"{table.where(row)} has {text!r}.")
-            _refuse_gaps(table, cells, np.isnan(values), impute, remedy)
+            if not impute:
+                _refuse_gaps(table, cells, np.isnan(values), remedy)
             pending.add(position, values[:, None])
         elif column["kind"] == "date":
             values = getattr(cells, "cached_dates", None)
@@ -369,18 +428,20 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
             if values is None:
                 raise TableError("path", f"column {name!r} of {table.path!r} holds dates; "
                                          f"{_first_non_date(cells)} is not a date.")
-            _refuse_gaps(table, cells, np.isnan(values[:, 0]), impute, remedy)
+            if not impute:
+                _refuse_gaps(table, cells, np.isnan(values[:, 0]), remedy)
             pending.add(position, values)
         else:
-            text = cells.category_text()
             if not impute:
-                _refuse_gaps(table, cells, _empty(cells.text()), False, remedy)
-            found = pc.index_in(text, value_set=strings(column["levels"]))
-            seen = valid(found)
+                _refuse_gaps(table, cells, cells.empty(), remedy)
+            levels, index = cells.categories()
+            found = pc.index_in(levels, value_set=strings(column["levels"]))
             codes = to_numpy(found).astype(np.int64)
-            codes[~seen] = -1
+            codes[~valid(found)] = -1
+            codes = codes[index]  # each row's level, -1 when unseen in training
+            seen = codes >= 0
             if not seen.all():
-                unknown[name] = _unseen_values(text, seen)
+                unknown[name] = _unseen_values(levels.take(from_numpy(index[~seen])))
             if column.get("embed"):
                 pending.add(position, (codes + 1)[:, None])  # 0: the unknown row
             else:
@@ -418,8 +479,9 @@ class _Columns:
         self.waiting, self.held = [], 0
 
 
-def _refuse_gaps(table, cells, gaps, impute, remedy):
-    if impute or not gaps.any():
+def _refuse_gaps(table, cells, gaps, remedy):
+    """Refuse the missing cells ``gaps`` (a mask) of a column read without imputation."""
+    if not gaps.any():
         return
     first = int(np.argmax(gaps))
     cell = cells.text()[first].as_py() if not cells.native else table.cell_text(cells.name, first)

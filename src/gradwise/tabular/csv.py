@@ -8,8 +8,7 @@ import functools
 
 import numpy as np
 
-from .arrays import to_numpy
-from .columns import MISSING_LEVEL, Column, _empty, encode, infer_spec
+from .columns import MISSING_LEVEL, Column, encode, infer_spec
 from .errors import TableError, warn
 from .read import read_table, release_unused, table_from_columns
 from .spec import _positions, _width, feature_names
@@ -84,11 +83,11 @@ def _target(table, target):
     the target: float64 numbers, or text."""
     column = Column(table, target)
     values = column.numbers()
-    gaps = np.isnan(values) if values is not None else _empty(column.text())
+    gaps = np.isnan(values) if values is not None else column.empty()
     if gaps.all():
         raise TableError("target", f"column {target!r} has no values.")
     if values is None:
-        values = _text_array(column.text())
+        values = _text_array(column)
     if gaps.any():
         warn(f"{int(gaps.sum())} row(s) without a value in {target!r} (the first at "
              f"{table.where(int(np.argmax(gaps))).split(' of ')[0]}) were left out")
@@ -96,13 +95,11 @@ def _target(table, target):
     return table, values
 
 
-def _text_array(text):
-    """A NumPy text array of an Arrow text column, through its distinct values (no Python
-    string per cell)."""
-    import pyarrow.compute as pc
-    encoded = pc.dictionary_encode(text).combine_chunks()
-    levels = np.array(encoded.dictionary.to_pylist(), dtype=str)
-    return levels[to_numpy(encoded.indices)]
+def _text_array(column):
+    """A NumPy text array of the stripped cells of a :class:`Column`, through its distinct
+    cells (no Python string per cell)."""
+    cells, index = column.distinct()
+    return np.array(cells.to_pylist(), dtype=str)[index]
 
 
 def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding="utf-8"):
@@ -137,7 +134,7 @@ def new_table_target(table, spec, target=None, path=None):
                                  f"trained on {names}.")
     if target is None or target not in table.column_names:
         return None
-    return _text_array(Column(table, target).text())
+    return _text_array(Column(table, target))
 
 
 def encode_filled(table, spec, impute, remedy="impute"):
@@ -210,7 +207,7 @@ def missing_cells(cells):
     numbers = column.numbers()
     if numbers is not None:
         return np.isnan(numbers)
-    return _empty(column.text())
+    return column.empty()
 
 
 def _encode(columns, lines, spec, path, impute, parsed=None, remedy="impute", argument="path"):

@@ -305,10 +305,10 @@ def _delimiter(header):
 def _check_quotes(path, encoding):
     """Refuse a file with an odd number of double quotes (a quoted field that never closes,
     which Arrow would read to the end of the file as one cell), naming the line it opens on."""
-    count = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(16 << 20), b""):
-            count += block.count(b'"')
+    count, block = 0, bytearray(1 << 20)  # one buffer, read into while it is in the cache
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(block):
+            count += block.count(b'"', 0, size)
     if count % 2:
         line = _unclosed_quote_line(path, encoding)
         raise TableError("path", f"line {line} of {path!r} opens a quoted field that never "

@@ -47,13 +47,17 @@ def _iso_dates(text):
     return looks & mask(same)
 
 
-def _stray(present_text, present_rows, kind_checks, sample=2000):
-    """``(kind, rows)`` of the first kind whose check fails on a few present cells only."""
+def _stray(column, present_rows, kind_checks, sample=2000):
+    """``(kind, rows)`` of the first kind whose check fails on a few of the present cells
+    (the rows ``present_rows`` of the text column ``column``) only."""
     n = len(present_rows)
+    head, present_text = column.text_at(present_rows[:sample]), None
     for kind, check in kind_checks:
-        head = check(present_text.slice(0, sample))
-        if (~head).sum() > STRAY_SHARE * len(head) + 1:  # clearly not this kind: skip the rest
+        looks = check(head)
+        if (~looks).sum() > STRAY_SHARE * len(looks) + 1:  # clearly not this kind: skip the rest
             continue
+        if present_text is None:
+            present_text = column.text_at(present_rows)
         good = check(present_text)
         bad = n - int(good.sum())
         if bad and n - bad >= MIN_GOOD and bad <= STRAY_SHARE * n:
@@ -69,17 +73,18 @@ def find_stray_cells(column):
     if column.native:
         if not pa.types.is_floating(column.type):
             return None, None
-        null = ~valid(column.raw)
-        bad = ~null & ~np.isfinite(floats(column.raw))  # inf, -inf, nan written as numbers
-        n = int((~null).sum())
+        if not column.gaps().any():  # no null, NaN or infinite cell
+            return None, None
+        present = valid(column.raw)
+        bad = column.gaps() & present  # inf, -inf, nan written as numbers
+        n = int(present.sum())
         if bad.any() and n - int(bad.sum()) >= MIN_GOOD:
             return "number", np.flatnonzero(bad)
         return None, None
     rows = np.flatnonzero(~column.gaps())
     if len(rows) < MIN_GOOD:
         return None, None
-    text = column.text().take(from_numpy(rows))
-    return _stray(text, rows, (("number", _finite_numbers), ("date", _iso_dates)))
+    return _stray(column, rows, (("number", _finite_numbers), ("date", _iso_dates)))
 
 
 def check_stray_cells(table, column, impute):
@@ -93,10 +98,7 @@ def check_stray_cells(table, column, impute):
     _refuse_or_note(table.path, column.name, kind, len(rows), _shown(table, column, rows),
                     impute)
     if not column.native:  # the stray cells become empty, that is missing
-        pa, pc = _pa()
-        blank = np.zeros(table.num_rows, dtype=bool)
-        blank[rows] = True
-        column._text = pc.if_else(from_numpy(blank), scalar(""), column.text())
+        column.read_as_missing(rows)
     return True
 
 
@@ -129,7 +131,7 @@ def stray_rows(column, kind):
         return np.flatnonzero(valid(column.raw) & ~np.isfinite(floats(column.raw)))
     rows = np.flatnonzero(~column.gaps())
     check = _finite_numbers if kind == "number" else _iso_dates
-    return rows[~check(column.text().take(from_numpy(rows)))]
+    return rows[~check(column.text_at(rows))]
 
 
 class StrayCells:
