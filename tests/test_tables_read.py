@@ -447,3 +447,13 @@ def test_null_cells_of_a_time_zoned_timestamp_column_are_no_written_time(tmp_pat
     assert spec[0]["kind"] == "date" and spec[0]["parts"] == ["year", "month", "day", "weekday"]
     np.testing.assert_array_equal(X[:3, :3], [[2024, 3, 1], [2024, 3, 2], [2024, 3, 3]])
     assert np.isnan(X[20, :4]).all()
+
+
+@pytest.mark.parametrize("content", [b"", b'"', b'a,"b"\n1,"x"', b'"' * 70 + b"x",
+                                     b"x" * 63 + b'"\n"' + b'"' * 64])
+def test_quotes_are_counted_across_blocks(tmp_path, content):
+    from gradwise.tabular.read import _quote_count
+    path = tmp_path / "q.csv"
+    path.write_bytes(content)
+    for block in (1, 7, 64, 1 << 20):
+        assert _quote_count(str(path), block=block) == content.count(b'"')
