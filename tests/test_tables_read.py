@@ -457,3 +457,13 @@ def test_quotes_are_counted_across_blocks(tmp_path, content):
     path.write_bytes(content)
     for block in (1, 7, 64, 1 << 20):
         assert _quote_count(str(path), block=block) == content.count(b'"')
+
+
+@pytest.mark.parametrize("y, n, task", [
+    ([0.0, -0.0, 1.0] * 5, 15, "classification"),  # -0 and 0 are one class
+    (list(range(20)) * 5, 100, "classification"), (list(range(21)) * 5, 105, "regression"),
+    (list(range(4)) * 4, 16, "regression"),  # more than n // 5 levels
+    ([0.5, 1.0] * 10, 20, "regression"), ([], 0, "classification")])
+def test_a_numeric_target_is_classes_when_it_holds_a_few_integers(y, n, task):
+    from gradwise.tabular.csv import _task
+    assert _task(np.array(y, dtype=float), n) == task

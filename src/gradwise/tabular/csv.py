@@ -235,9 +235,11 @@ def _task(y_numbers, n):
     """Classification for a text target (None) or a few integers, regression otherwise."""
     if y_numbers is None:
         return "classification"
-    integral = np.all(y_numbers == np.round(y_numbers))
-    levels = len(np.unique(y_numbers))
-    return "classification" if integral and levels <= max(2, min(20, n // 5)) else "regression"
+    if not np.all(y_numbers == np.round(y_numbers)):  # fractions (or NaN)
+        return "regression"
+    ordered = np.sort(y_numbers)  # the distinct values counted as np.unique would, without
+    levels = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + (len(ordered) > 0)  # numpy.ma
+    return "classification" if levels <= max(2, min(20, n // 5)) else "regression"
 
 
 def _numeric_column(cells):
