@@ -374,6 +374,6 @@ def test_the_streamed_score_line_is_the_in_memory_one_in_fixed_memory(task):
     assert "without a value not scored" in expected
     if task == "classification":
         assert tally.line() == expected and "precision" in expected and "maybe" in expected
-        assert len(tally.pairs) <= len(tally.codes) ** 2  # the state: counts of label pairs
+        assert tally.tally.counts.size <= len(tally.codes) ** 2  # the state: counts of label pairs
     else:  # the same numbers up to rounding, printed to 6 digits
         assert tally.line() == expected

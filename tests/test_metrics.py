@@ -173,6 +173,14 @@ def test_class_tally_has_the_bits_of_all_rows_scored_at_once_in_fixed_memory(see
         truth, predicted, bins=[np.arange(k + 1)] * 2)[0])
 
 
+def test_class_tally_widens_for_labels_coded_as_they_arrive():
+    truth, predicted = np.array([0, 1, 0, 2, 3, 1]), np.array([0, 0, 2, 2, 1, 3])
+    grown = _tallied(metrics.ClassTally(), truth, predicted, [0, 2, 4, 6])
+    sized = _tallied(metrics.ClassTally(4), truth, predicted, [0, 6])
+    np.testing.assert_array_equal(grown.counts, sized.counts)
+    assert grown.scores() == metrics.classification_scores(truth, predicted)
+
+
 def test_class_tally_on_the_worked_example():
     tally = metrics.ClassTally(2)
     tally.add(np.array([0, 0, 0]), np.array([0, 0, 0]))

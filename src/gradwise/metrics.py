@@ -239,8 +239,9 @@ class ClassTally:
 
     Parameters
     ----------
-    n_classes : int
-        Labels are class indices ``0 .. n_classes - 1``.
+    n_classes : int, default 0
+        Labels are class indices ``0 .. n_classes - 1``; a larger index seen by :meth:`add`
+        widens the tally (for labels coded as they arrive).
 
     Attributes
     ----------
@@ -255,24 +256,32 @@ class ClassTally:
     scores have the same bits as :func:`classification_scores` of all the rows at once.
     """
 
-    def __init__(self, n_classes):
+    def __init__(self, n_classes=0):
         self.n_classes = int(n_classes)
         self.counts = xp.zeros((self.n_classes, self.n_classes), dtype=xp.int64)
 
     def add(self, y_true, y_pred):
         """Count the class indices ``y_true`` and ``y_pred``, arrays of shape (batch,)."""
-        k = self.n_classes
-        pairs = xp.asarray(y_true, dtype=xp.int64) * k + xp.asarray(y_pred, dtype=xp.int64)
-        self.counts += xp.bincount(pairs, minlength=k * k).reshape(k, k)
+        y_true, y_pred = xp.asarray(y_true, dtype=xp.int64), xp.asarray(y_pred, dtype=xp.int64)
+        k = max(self.n_classes, int(y_true.max(initial=-1)) + 1, int(y_pred.max(initial=-1)) + 1)
+        if k > self.n_classes:
+            grown = xp.zeros((k, k), dtype=xp.int64)
+            grown[:self.n_classes, :self.n_classes] = self.counts
+            self.counts, self.n_classes = grown, k
+        self.counts += xp.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
 
     @property
     def rows(self):
         return int(self.counts.sum())
 
+    def pairs(self):
+        """``(y_true, y_pred, counts)``: each (true, predicted) pair seen, and its rows."""
+        truth, predicted = xp.nonzero(self.counts)
+        return truth, predicted, self.counts[truth, predicted]
+
     def scores(self):
         """``{"accuracy", "bal_acc", "macro_f1"}`` of every row added."""
-        truth, predicted = xp.nonzero(self.counts)
-        return classification_scores(truth, predicted, self.counts[truth, predicted])
+        return classification_scores(*self.pairs())
 
 
 def regression_scores(y_true, y_pred):

@@ -149,19 +149,19 @@ def _regression_text(facts, scores):
 
 class ScoreTally:
     """:func:`score_against` over record batches, in memory that does not grow with the rows:
-    for classes, the count of each (true, predicted) pair of label codes, scored with each
-    pair weighted by its count (the same bits as every row scored); for numbers, a
+    for classes, a :class:`~gradwise.metrics.ClassTally` of label codes given as the labels
+    arrive (the same bits as every row scored); for numbers, a
     :class:`~gradwise.metrics.RegressionTally`. No text is kept.
 
     Call :meth:`add` with each batch's predictions and target cells, then :meth:`line`.
     """
 
     def __init__(self, facts):
-        from ..metrics import RegressionTally
+        from ..metrics import ClassTally, RegressionTally
         self.facts, self.skipped, self.rows, self.seen = facts, 0, 0, False
         self.classes = facts["task"] == "classification"
-        self.codes, self.pairs = {}, {}  # label text -> code; (true << 32 | predicted) -> rows
-        self.numbers = None if self.classes else RegressionTally()
+        self.codes = {}  # label text -> code
+        self.tally = ClassTally() if self.classes else RegressionTally()
 
     def _code(self, labels):
         labels, inverse = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
@@ -179,17 +179,14 @@ class ScoreTally:
         if self.classes:
             from .data import label_text
             truth = self._code([label_text(cell) for cell in cells])[inverse][present]
-            keys, counts = np.unique((truth << 32) | self._code(predicted.tolist()),
-                                     return_counts=True)
-            for key, count in zip(keys.tolist(), counts.tolist()):
-                self.pairs[key] = self.pairs.get(key, 0) + count
+            self.tally.add(truth, self._code(predicted.tolist()))
             return
         try:
             actual = y_text.astype(float)
         except ValueError:
             raise ValueError(f"--data: column {self.facts['target']!r} is not numeric; the "
                              "model predicts numbers.") from None
-        self.numbers.add(actual, np.asarray(predicted, dtype=np.float64))
+        self.tally.add(actual, np.asarray(predicted, dtype=np.float64))
 
     def line(self):
         if not self.rows:
@@ -197,10 +194,8 @@ class ScoreTally:
         skipped = (f" ({self.skipped} row(s) without a value not scored)" if self.skipped
                    else "")
         if not self.classes:
-            return _regression_text(self.facts, self.numbers.scores()) + skipped
-        keys = np.fromiter(self.pairs, dtype=np.int64, count=len(self.pairs))
-        weights = np.fromiter(self.pairs.values(), dtype=np.int64, count=len(self.pairs))
-        truth, predicted = keys >> 32, keys & 0xFFFFFFFF
+            return _regression_text(self.facts, self.tally.scores()) + skipped
+        truth, predicted, weights = self.tally.pairs()
         labels = np.array(list(self.codes))
         positive = self.codes.get(self.facts.get("positive"), -1)
         return _class_line(self.facts, truth, predicted, labels[np.unique(truth)].tolist(),
