@@ -20,11 +20,12 @@ SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 class Table:
     """A table read from ``path``: ``data`` (a ``pyarrow.Table``), ``kind`` ("csv" or
-    "parquet"), ``delimiter`` (CSV) and ``lines`` (a :class:`Lines`)."""
+    "parquet"), ``delimiter`` and ``encoding`` (CSV) and ``lines`` (a :class:`Lines`)."""
 
-    def __init__(self, data, path, kind, delimiter=None, lines=None):
+    def __init__(self, data, path, kind, delimiter=None, lines=None, encoding="utf-8"):
         self.data, self.path, self.kind, self.delimiter = data, path, kind, delimiter
         self.lines = lines if lines is not None else Lines.counted(data.num_rows)
+        self.encoding = encoding
 
     @property
     def num_rows(self):
@@ -43,30 +44,22 @@ class Table:
         """The rows where the boolean mask ``keep`` is True (their lines follow them)."""
         from .arrays import from_numpy
         keep = np.asarray(keep, dtype=bool)
-        table = Table(self.data.filter(from_numpy(keep)), self.path, self.kind, self.delimiter,
-                      self.lines.subset(np.flatnonzero(keep)))
-        table.encoding = getattr(self, "encoding", "utf-8")
-        return table
-
-    def row_in_file(self, row):
-        """The index of a (possibly filtered) row among the rows first read."""
-        index = self.lines._index
-        return int(row if index is None else index[row])
+        return Table(self.data.filter(from_numpy(keep)), self.path, self.kind, self.delimiter,
+                     self.lines.subset(np.flatnonzero(keep)), self.encoding)
 
     def cell_text(self, name, row):
         """The text of one cell as the file writes it (read again from its line for a CSV
         file)."""
         if self.kind == "csv":
             return csv_cell(self.path, int(self.lines[row]), self.delimiter, name,
-                            getattr(self, "encoding", "utf-8"))
+                            self.encoding)
         value = self.data.column(name)[row].as_py()
         return "" if value is None else str(value)
 
     def select(self, names):
         """The columns ``names`` only."""
-        table = Table(self.data.select(names), self.path, self.kind, self.delimiter, self.lines)
-        table.encoding = getattr(self, "encoding", "utf-8")
-        return table
+        return Table(self.data.select(names), self.path, self.kind, self.delimiter, self.lines,
+                     self.encoding)
 
 
 class Lines:
@@ -187,9 +180,7 @@ def _read_csv(path, encoding, text_columns=()):
     if data.num_rows == 0:
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
-    table = Table(data, path, "csv", delimiter, lines)
-    table.encoding = encoding
-    return _without_blank_rows(table, path)
+    return _without_blank_rows(Table(data, path, "csv", delimiter, lines, encoding), path)
 
 
 def release_unused():
@@ -231,6 +222,13 @@ def csv_head(path, encoding):
     """``(lines before the header, delimiter, header)`` of a CSV file, checked: a header row
     is there (at most 1 MB long), and names each column once; an unnamed column gets
     ``unnamed_<position>``. Then every data row's quotes are checked to close."""
+    head = _header(path, encoding)
+    _check_quotes(path, encoding)
+    return head
+
+
+def _header(path, encoding):
+    """:func:`csv_head` but for the quotes of the data rows."""
     try:
         head = _first_line(path, encoding)
     except OSError as error:
@@ -247,7 +245,6 @@ def csv_head(path, encoding):
     if repeated:
         raise TableError("path", f"the header names columns {repeated} more than once (in "
                                  f"{path!r}); give each column its own name.")
-    _check_quotes(path, encoding)
     return header_line, delimiter, header
 
 
@@ -255,7 +252,7 @@ def csv_cell(path, line, delimiter, name, encoding):
     """The text of column ``name`` (stripped) in the row of a CSV file that starts at file
     line ``line`` (a message's cell: read with Python's csv module, once)."""
     import itertools
-    header = csv_head(path, encoding)[2]
+    header = _header(path, encoding)[2]  # the file was checked when it was read
     with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
         row = next(csv.reader(itertools.islice(handle, line - 1, None), delimiter=delimiter), [])
     index = header.index(name)

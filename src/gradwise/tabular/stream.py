@@ -142,8 +142,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
             for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
                 batch = block.slice(offset, batch_rows)
                 table = Table(batch, path, "csv", delimiter,
-                              Lines.given(lines[offset:offset + batch.num_rows]))
-                table.encoding = encoding
+                              Lines.given(lines[offset:offset + batch.num_rows]), encoding)
                 yield table, position
                 position += batch.num_rows
     except (UnicodeDecodeError, LookupError) as error:
@@ -193,7 +192,8 @@ def exact_batches(batches, rows):
                                      f"({str(error).splitlines()[0]}).") from None
         lines = np.concatenate([np.asarray(part.lines) for part in parts])[first:first + size]
         head = parts[0]
-        return Table(data, head.path, head.kind, head.delimiter, Lines(lambda: lines))
+        return Table(data, head.path, head.kind, head.delimiter, Lines(lambda: lines),
+                     head.encoding)
 
     start = 0  # rows of held[0] already given
     for table, _ in batches:
