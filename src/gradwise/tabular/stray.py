@@ -9,7 +9,7 @@ sample first, so a genuine text column costs almost nothing.
 """
 import numpy as np
 
-from .arrays import floats, from_numpy, mask, scalar, valid
+from .arrays import floats, mask, valid
 from .columns import ISO_DATE, _nulls_where, _pa
 from .errors import TableError, warn
 
@@ -176,7 +176,6 @@ def blank_stray_cells(table, spec):
     (missing), as :func:`check_stray_cells` makes them with ``impute``; columns Arrow typed
     need nothing (a float that is not finite is read as missing)."""
     from .columns import Column
-    _, pc = _pa()
     for column in spec:
         if column["kind"] not in ("number", "date"):
             continue
@@ -185,12 +184,9 @@ def blank_stray_cells(table, spec):
             continue
         rows = stray_rows(cells, column["kind"])
         if len(rows):
-            blank = np.zeros(table.num_rows, dtype=bool)
-            blank[rows] = True
-            index = table.column_names.index(column["name"])
-            table.data = table.data.set_column(
-                index, column["name"], pc.if_else(from_numpy(blank), scalar(""),
-                                                  table.data.column(index).combine_chunks()))
+            cells.read_as_missing(rows)
+            table.data = table.data.set_column(table.column_names.index(column["name"]),
+                                               column["name"], cells.text())
     return table
 
 
