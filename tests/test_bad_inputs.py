@@ -231,7 +231,8 @@ CASES = [
     (["train", "--data", "nan.csv", "--target", "y"], 2, "--impute"),
     (["train", "--data", "blank.csv", "--target", "y"], 2, "--impute"),
     (["train", "--data", "inf.csv", "--target", "y"], 2,
-     "column 'a' of 'inf.csv' holds finite numbers but for 1 cell(s): line 6 'inf'"),
+     "column 'a' of 'inf.csv' holds finite numbers (at most 3.4e+38 in size) but for 1 cell(s): "
+     "line 6 'inf'"),
     (["train", "--data", "ninf.csv", "--target", "y"], 2, "line 6 '-inf'"),
     (["train", "--data", "baddate.csv", "--target", "y"], 2,
      "holds ISO dates (YYYY-MM-DD) but for 1 cell(s): line 6 '2023-02-30'"),

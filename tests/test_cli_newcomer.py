@@ -77,7 +77,8 @@ def test_stray_cells_become_missing_with_impute(tmp_path, monkeypatch, capsys):
     assert main(["train", "--data", "d.csv", "--target", "y", "--impute", "median", "--epochs",
                  "1", "--hidden", "4", "--quiet"]) == 0
     captured = capsys.readouterr()
-    assert "column 'a': 1 cell(s) that are not finite numbers read as missing: line 12 'inf'" \
+    assert "column 'a': 1 cell(s) that are not finite numbers (at most 3.4e+38 in size) read as " \
+        "missing: line 12 'inf'" \
         in captured.err
     assert "column 'when': 1 cell(s) that are not ISO dates (YYYY-MM-DD) read as missing: " \
            "line 5 '2023-02-30'" in captured.err

@@ -287,6 +287,7 @@ def _stray_csv(path, cell, row=7, kind="number", n=60):
 
 @pytest.mark.parametrize("cell,kind,what", [
     ("inf", "number", "finite numbers"), ("1e400", "number", "finite numbers"),
+    ("1e39", "number", "finite numbers"),  # finite, but infinite as float32
     ("oops", "number", "finite numbers"), ("2023-02-30", "date", "ISO dates"),
     ("03/15/2023", "date", "ISO dates")])
 def test_a_column_of_numbers_or_dates_but_for_one_cell_is_refused_naming_it(tmp_path, cell,
@@ -302,8 +303,24 @@ def test_a_column_of_numbers_or_dates_but_for_one_cell_is_refused_naming_it(tmp_
     assert read_csv(path, "y", categorical=["b"])[4][0]["kind"] == "category"  # or as text
 
 
+def test_a_number_too_large_for_float32_is_a_stray_cell_in_parquet_but_fine_as_a_target(
+        tmp_path):
+    from gradwise.tabular.csv import read_csv
+    b = np.arange(60) * 0.5
+    b[7] = -4e38  # finite in float64, infinite in the float32 matrix
+    price = 1e300 * (np.arange(60) % 5 + 1)  # a float64 target is read as it is
+    pq.write_table(pa.table({"b": b, "y": price}), tmp_path / "d.parquet")
+    with pytest.raises(TableError, match=r"holds finite numbers \(at most 3.4e\+38 in size\) "
+                                         r"but for 1 cell\(s\): row 8 '-4e\+38'"):
+        read_csv(str(tmp_path / "d.parquet"), "y")
+    X, y = read_csv(str(tmp_path / "d.parquet"), "y", impute=True)[:2]
+    assert np.isnan(X[7, 0]) and np.isfinite(np.delete(X, 7, axis=0)).all()
+    assert np.array_equal(y, price)  # a target is read in float64, however large
+
+
 @pytest.mark.parametrize("cell,kind,what", [
     ("inf", "number", "finite numbers"), ("1e400", "number", "finite numbers"),
+    ("1e39", "number", "finite numbers"),  # finite, but infinite as float32
     ("oops", "number", "finite numbers"), ("2023-02-30", "date", "ISO dates"),
     ("03/15/2023", "date", "ISO dates")])
 @pytest.mark.parametrize("row", [7, 390])  # in the first record batch, in a later CSV block

@@ -24,6 +24,16 @@ ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 #: A number written with a decimal comma ("-1,5", ",25", "3,0e-2"), as in ";"-separated files.
 DECIMAL_COMMA = r"^([+-]?\d*),(\d+(?:[eE][+-]?\d+)?)$"
 _DATE_PARTS = ["year", "month", "day", "weekday"]
+#: The largest magnitude a feature can have: float32's. A larger number (``1e39``) would be
+#: infinite in the float32 matrix, so it counts as a cell that is not a finite number.
+LARGEST = float(np.finfo(np.float32).max)
+
+
+def finite(values, largest=LARGEST):
+    """Mask of the float64 ``values`` that are finite numbers at most ``largest`` in size (by
+    default those the float32 matrix can hold)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) <= largest
 
 
 def _pa():
@@ -66,11 +76,14 @@ class Column:
 
     Text is stripped and checked once per distinct cell (:meth:`distinct`), and the result
     given to each row through its position among them: a column of categories holds few
-    distinct cells, and the per-row text is made only for the checks that need it."""
+    distinct cells, and the per-row text is made only for the checks that need it.
 
-    def __init__(self, table, name):
+    A number larger than ``largest`` in size counts as no finite number: by default those the
+    float32 matrix cannot hold (a target is read in float64, with ``largest=np.inf``)."""
+
+    def __init__(self, table, name, largest=LARGEST):
         pa, pc = _pa()
-        self.name, self.table = name, table
+        self.name, self.table, self.largest = name, table, largest
         column = table.data.column(name)
         self.type = column.type
         if pa.types.is_dictionary(self.type):
@@ -152,7 +165,7 @@ class Column:
         pa, pc = _pa()
         if self._gaps is None:
             if self.native and pa.types.is_floating(self.type):  # null, NaN or infinite
-                self._gaps = ~np.isfinite(self.native_floats())
+                self._gaps = ~finite(self.native_floats(), self.largest)
             elif self.native:
                 self._gaps = ~valid(self.raw)
             else:
@@ -169,8 +182,8 @@ class Column:
             if not self.is_numeric_type:
                 return None
             values = self.native_floats()
-            finite = np.isfinite(values)
-            return values if finite.all() else np.where(finite, values, np.nan)
+            kept = finite(values, self.largest)
+            return values if kept.all() else np.where(kept, values, np.nan)
         if not self._sample_is_numeric():  # one cell that is no number decides
             return None
         text, gaps = self.text(), self.gaps()
@@ -180,7 +193,7 @@ class Column:
             values = floats(pc.cast(_nulls_where(gaps, text), pa.float64()))
         except pa.ArrowInvalid:
             return None
-        if not np.isfinite(values[~gaps]).all():
+        if not finite(values[~gaps], self.largest).all():
             return None
         values[gaps] = np.nan
         return values
@@ -195,7 +208,7 @@ class Column:
             values = floats(pc.cast(_nulls_where(gaps, text), pa.float64()))
         except pa.ArrowInvalid:
             return False
-        return bool(np.isfinite(values[~gaps]).all())
+        return bool(finite(values[~gaps], self.largest).all())
 
     def date_parts(self, parts=None):
         """``(n, len(parts))`` float64 date features (NaN rows where missing), or None when a
@@ -259,19 +272,19 @@ class Column:
             chunk = text.slice(start, stop - start)
             try:
                 values = floats(pc.cast(_nulls_where(gaps[start:stop], chunk), pa.float64()))
-                if np.isfinite(values[~gaps[start:stop]]).all():
+                if finite(values[~gaps[start:stop]], self.largest).all():
                     continue
             except pa.ArrowInvalid:
                 pass
             for offset, cell in enumerate(chunk.to_pylist()):
-                if not gaps[start + offset] and not _finite(cell):
+                if not gaps[start + offset] and not _finite(cell, self.largest):
                     return start + offset, cell
         return None
 
 
-def _finite(cell):
+def _finite(cell, largest):
     try:
-        return bool(np.isfinite(float(cell)))
+        return bool(finite(float(cell), largest))
     except ValueError:
         return False
 

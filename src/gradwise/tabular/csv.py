@@ -8,7 +8,7 @@ import functools
 
 import numpy as np
 
-from .columns import MISSING_LEVEL, Column, encode, infer_spec
+from .columns import MISSING_LEVEL, Column, encode, finite, infer_spec
 from .errors import TableError, warn
 from .read import read_table, release_unused, table_from_columns
 from .spec import _positions, _width, feature_names
@@ -81,7 +81,7 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
 def _target(table, target):
     """``(table, y)``: the rows with a target value (the others left out with a warning) and
     the target: float64 numbers, or text."""
-    column = Column(table, target)
+    column = Column(table, target, largest=np.inf)
     values = column.numbers()
     gaps = np.isnan(values) if values is not None else column.empty()
     if gaps.all():
@@ -228,7 +228,7 @@ def _as_numbers(cells):
         values = np.array([float(c) for c in cells])
     except ValueError:
         return None
-    return values if np.isfinite(values).all() else None
+    return values if finite(values).all() else None
 
 
 def _task(y_numbers, n):

@@ -10,7 +10,7 @@ sample first, so a genuine text column costs almost nothing.
 import numpy as np
 
 from .arrays import floats, mask, valid
-from .columns import ISO_DATE, _nulls_where, _pa
+from .columns import ISO_DATE, LARGEST, _nulls_where, _pa, finite
 from .errors import TableError, warn
 
 __all__ = ["check_stray_cells", "StrayCells"]
@@ -31,7 +31,7 @@ def _finite_numbers(text):
     if not looks.any():
         return looks
     values = floats(pc.cast(_nulls_where(~looks, text), pa.float64()))
-    return looks & np.isfinite(values)
+    return looks & finite(values)
 
 
 def _iso_dates(text):
@@ -112,7 +112,8 @@ def _refuse_or_note(path, name, kind, count, shown, impute):
     """Refuse ``count`` stray cells of column ``name`` (``TableError``), or with ``impute``
     note that they are read as missing."""
     cells = ", ".join(shown) + (f" and {count - SHOWN} more" if count > SHOWN else "")
-    what = "finite numbers" if kind == "number" else "ISO dates (YYYY-MM-DD)"
+    what = (f"finite numbers (at most {LARGEST:.1e} in size)" if kind == "number"
+            else "ISO dates (YYYY-MM-DD)")
     if not impute:
         raise TableError("path", f"column {name!r} of {path!r} holds {what} but for {count} "
                                  f"cell(s): {cells}", "stray", name)
@@ -128,7 +129,7 @@ def stray_rows(column, kind):
     if column.native:  # integers and dates are what Arrow read; floats may be inf or nan
         if not pa.types.is_floating(column.type):
             return np.empty(0, dtype=np.int64)
-        return np.flatnonzero(valid(column.raw) & ~np.isfinite(floats(column.raw)))
+        return np.flatnonzero(valid(column.raw) & ~finite(floats(column.raw)))
     rows = np.flatnonzero(~column.gaps())
     check = _finite_numbers if kind == "number" else _iso_dates
     return rows[~check(column.text_at(rows))]

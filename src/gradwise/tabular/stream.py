@@ -421,7 +421,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
 def _target_cells(table, target):
     """The target's values: float64 (NaN missing) for numbers, else text ("" missing)."""
     from .columns import Column
-    column = Column(table, target)
+    column = Column(table, target, largest=np.inf)
     values = column.numbers()
     if values is not None:
         return values
