@@ -57,6 +57,34 @@ def test_csv_and_parquet_encode_to_the_same_float32_matrix(tmp_path):
     np.testing.assert_array_equal(X_csv, expected.astype(np.float32))
 
 
+def test_columns_stored_as_numbers_encode_from_arrows_chunks_as_the_numbers_they_hold(
+        tmp_path, monkeypatch):
+    """Numbers stored by Arrow are copied into the matrix from its chunks' buffers, a tile of
+    rows at a time: checked against the Python values, on a file of several row groups (chunks
+    whose boundaries fall inside tiles), with nulls, NaN, infinities and a number too large
+    for float32 read as missing."""
+    from gradwise.tabular import columns
+    from gradwise.tabular.csv import read_csv
+    rng = np.random.default_rng(0)
+    n = 1000
+    a = rng.normal(size=n) * 1e3
+    b = rng.integers(-10**6, 10**6, n)
+    c = [None if i % 97 == 5 else float(v) for i, v in enumerate(rng.normal(size=n))]
+    c[10], c[11], c[12] = float("nan"), float("inf"), 5e38  # the last too large: a stray cell
+    table = pa.table({"a": a, "b": pa.array(b, pa.int32()), "c": c, "y": np.arange(n) % 2})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=77)
+    monkeypatch.setattr(columns._Columns.__init__, "__defaults__", (100,))  # tiles of 100 rows
+    X, _, names, _, spec = read_csv(str(tmp_path / "t.parquet"), "y", impute=True)
+    assert len(pq.ParquetFile(tmp_path / "t.parquet").metadata.to_dict()["row_groups"]) > 10
+    assert names == ["a", "b", "c"] and [column["missing"] for column in spec] == [0, 0, 1]
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X[:, 0], a.astype(np.float32))
+    np.testing.assert_array_equal(X[:, 1], b.astype(np.float32))
+    expected = np.array([np.nan if v is None or not abs(v) <= 3.4e38 else v for v in c],
+                        dtype=np.float32)
+    np.testing.assert_array_equal(X[:, 2], expected)
+
+
 def test_a_folder_of_parquet_files_reads_as_one_table(tmp_path):
     frame = _frame(40)
     table = pa.table({k: v for k, v in frame.items() if k != "when"})

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from gradwise.tabular.arrays import floats, from_numpy, mask, scalar, strings, to_numpy, valid
+from gradwise.tabular.arrays import (floats, from_numpy, mask, rows, scalar, small_pages, strings,
+                                    to_numpy, valid, views)
 
 
 def _chunked(values, type, chunks=(0, 5, 13, 14, 40), offset=3):
@@ -43,6 +44,33 @@ def test_to_numpy_reads_chunked_and_sliced_arrays_as_pyarrow_does(type):
     single = array.chunk(2)  # one sliced Array, not chunked
     np.testing.assert_array_equal(to_numpy(single), single.to_numpy(zero_copy_only=False))
     assert to_numpy(pa.chunked_array([], type=type)).shape == (0,)
+
+
+@pytest.mark.parametrize("type", [t for t in VALUES if t != pa.bool_()], ids=str)
+def test_row_ranges_of_chunk_views_are_the_rows_pyarrow_reads(type):
+    array = _chunked(VALUES[type], type)
+    expected = array.to_numpy()
+    starts, parts = views(array)
+    assert [len(part) for part in parts] == [len(chunk) for chunk in array.chunks if len(chunk)]
+    for start in range(len(expected)):
+        for stop in range(start + 1, len(expected) + 1):
+            got = rows(starts, parts, start, stop)
+            valid_rows = ~np.asarray(array.is_null())[start:stop]
+            np.testing.assert_array_equal(got[valid_rows], expected[start:stop][valid_rows])
+
+
+def test_small_pages_turns_numpys_huge_page_advice_off_within_and_restores_it():
+    from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
+    before = _set_madvise_hugepage(True)
+    try:
+        with small_pages():
+            assert _get_madvise_hugepage() is False
+        assert _get_madvise_hugepage() is True
+        with pytest.raises(KeyError), small_pages():  # restored when the block fails
+            raise KeyError
+        assert _get_madvise_hugepage() is True
+    finally:
+        _set_madvise_hugepage(before)
 
 
 @pytest.mark.parametrize("type", [pa.int64(), pa.int32(), pa.float64(), pa.float32()],

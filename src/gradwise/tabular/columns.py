@@ -12,7 +12,7 @@ training, the levels from 1).
 """
 import numpy as np
 
-from .arrays import floats, from_numpy, mask, scalar, strings, to_numpy, valid
+from .arrays import floats, from_numpy, mask, rows, scalar, strings, to_numpy, valid, views
 from .errors import TableError, warn
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
@@ -96,7 +96,7 @@ class Column:
             raise TableError("path", f"column {name!r} of {table.path!r} holds {self.type} "
                                      "values; only numbers, text, booleans and dates can be "
                                      "encoded", "drop", name)
-        self._text = self._gaps = self._floats = self._distinct = None
+        self._text = self._gaps = self._views = self._distinct = None
 
     # -- views of the cells ----------------------------------------------------------------
     @property
@@ -153,19 +153,32 @@ class Column:
         self._distinct = _distinct(self._text)  # stripped already
         self._gaps = None
 
-    def native_floats(self):
-        """A column of numbers stored as such: float64 values, NaN where null (infinities and
-        NaN written as numbers are kept). Shared: do not change it."""
-        if self._floats is None:
-            self._floats = floats(self.raw)
-        return self._floats
+    @property
+    def stored_numbers(self):
+        """True for a column Arrow stored as integers or floats: its values are read from
+        Arrow's buffers chunk by chunk (:meth:`number_rows`), with no copy of the column."""
+        pa, _ = _pa()
+        return self.native and (pa.types.is_integer(self.type) or pa.types.is_floating(self.type))
+
+    def number_rows(self, start, stop):
+        """The stored values of rows ``start:stop`` of a :attr:`stored_numbers` column (a view
+        of Arrow's buffer where it can be: do not change it); a missing cell's value is
+        whatever its slot holds (see :meth:`gaps`)."""
+        if self._views is None:
+            self._views = views(self.raw)
+        return rows(*self._views, start, stop)
 
     def gaps(self):
-        """Missing cells: null, empty, or a marker such as ``NA``."""
+        """Missing cells: null, empty, or a marker such as ``NA``; for stored floats, also NaN
+        and the numbers not finite (infinite, or larger than ``largest``)."""
         pa, pc = _pa()
         if self._gaps is None:
-            if self.native and pa.types.is_floating(self.type):  # null, NaN or infinite
-                self._gaps = ~finite(self.native_floats(), self.largest)
+            if self.native and pa.types.is_floating(self.type):
+                starts, parts = views(self.raw)
+                self._gaps = np.concatenate([~finite(part, self.largest) for part in parts]
+                                            or [np.zeros(0, dtype=bool)])
+                if self.raw.null_count:
+                    self._gaps |= ~valid(self.raw)
             elif self.native:
                 self._gaps = ~valid(self.raw)
             else:
@@ -174,16 +187,15 @@ class Column:
         return self._gaps
 
     def numbers(self):
-        """float64 values with NaN for missing cells, or None when a present cell is not a
-        finite number (a text column). Do not change them: a column stored as numbers
-        shares them."""
+        """float64 values with NaN for missing cells (a new array), or None when a present
+        cell is not a finite number (a text column)."""
         pa, pc = _pa()
         if self.native:
             if not self.is_numeric_type:
                 return None
-            values = self.native_floats()
-            kept = finite(values, self.largest)
-            return values if kept.all() else np.where(kept, values, np.nan)
+            values = floats(self.raw)
+            values[self.gaps()] = np.nan
+            return values
         if not self._sample_is_numeric():  # one cell that is no number decides
             return None
         text, gaps = self.text(), self.gaps()
@@ -211,7 +223,7 @@ class Column:
         return bool(finite(values[~gaps], self.largest).all())
 
     def date_parts(self, parts=None):
-        """``(n, len(parts))`` float64 date features (NaN rows where missing), or None when a
+        """``(n, len(parts))`` float32 date features (NaN rows where missing), or None when a
         present cell is not an ISO date. ``parts`` None decides them (an hour when times are
         written); the parts used are in ``self.parts``."""
         pa, pc = _pa()
@@ -242,11 +254,13 @@ class Column:
         self.parts = parts
         compute = {"year": pc.year, "month": pc.month, "day": pc.day,
                    "weekday": pc.day_of_week, "hour": pc.hour}
-        out = np.empty((len(gaps), len(parts)))
+        out = np.empty((len(gaps), len(parts)), dtype=np.float32)  # small integers: exact
         if pa.types.is_date(moments.type):  # days only (a record batch of a streamed table
             moments = pc.cast(moments, pa.timestamp("s"))  # whose later batches have times)
         for j, part in enumerate(parts):
-            out[:, j] = floats(compute[part](moments))
+            starts, values = views(compute[part](moments))  # a null's slot: set NaN below
+            for start, chunk in zip(starts, values):
+                out[start:start + len(chunk), j] = chunk
         out[gaps] = np.nan
         return out
 
@@ -304,6 +318,12 @@ def infer_spec(table, names, categorical=(), embed_threshold=None, check=None):
         forced = name in categorical
         if check is not None and not forced:
             check(table, column)
+        if not forced and column.stored_numbers:  # read in encode, from Arrow's buffers
+            spec.append({"name": name, "kind": "number", "missing": bool(column.gaps().any())})
+            head = column.number_rows(0, min(n, 1000))[~column.gaps()[:1000]]
+            if np.all(head == np.round(head)):  # no fractions: perhaps an identifier
+                _warn_if_identifier(name, column.numbers(), "integer column", "")
+            continue
         values = None if forced else column.numbers()
         if values is not None:
             column.cached_numbers = values
@@ -417,13 +437,20 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
     analysed = analysed or {}
     widths = [width(column) for column in spec]
     X = np.zeros((table.num_rows, sum(widths)), dtype=dtype)
-    position, unknown = 0, {}
+    position, unknown, holes = 0, {}, []
     pending = _Columns(X)
     for column, size in zip(spec, widths):
         name = column["name"]
         cells = analysed.get(name) or Column(table, name)
         block = X[:, position:position + size]
-        if column["kind"] == "number":
+        if column["kind"] == "number" and cells.stored_numbers:
+            gaps = cells.gaps()
+            if not impute:
+                _refuse_gaps(table, cells, gaps, remedy)
+            pending.add(position, cells.number_rows)
+            if gaps.any():
+                holes.append((position, gaps))
+        elif column["kind"] == "number":
             values = getattr(cells, "cached_numbers", None)
             if values is None:
                 values = cells.numbers()
@@ -462,6 +489,8 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
                 block[rows, codes[rows]] = 1.0
         position += size
     pending.flush()
+    for position, gaps in holes:  # stored numbers' missing cells (null, NaN, too large)
+        X[gaps, position] = np.nan
     return X, Unseen(unknown)
 
 
@@ -470,25 +499,32 @@ class _Columns:
 
     Writing one column of a C-ordered matrix touches a cache line of every row, so copying
     the columns one by one passes over all of ``X`` once per column; a tile of ``rows`` rows
-    stays in cache while every waiting column is copied into it. The columns wait until
-    their bytes reach half of ``X``'s (memory they hold beyond the cells' own arrays)."""
+    stays in cache while every waiting column is copied into it. A column is an array (they
+    wait until their bytes reach half of ``X``'s: memory held beyond the cells' own arrays) or
+    a function of a row range giving its values (a column stored as numbers, read from Arrow's
+    buffers as the tile is copied: no copy of the column is made)."""
 
     def __init__(self, X, rows=8192):
         self.X, self.rows, self.waiting, self.held = X, rows, [], 0
 
     def add(self, position, values):
-        """Copy ``values`` (``(n_rows, k)``) into ``X[:, position:position + k]``, soon."""
+        """Copy ``values`` (``(n_rows, k)``, or a function of ``(start, stop)`` giving the
+        ``(stop - start,)`` values of one column) into ``X[:, position:]``, soon."""
         self.waiting.append((position, values))
-        self.held += values.nbytes
+        self.held += getattr(values, "nbytes", 0)
         if self.held >= max(self.X.nbytes // 2, 1 << 20):
             self.flush()
 
     def flush(self):
         X = self.X
-        for start in range(0, len(X), self.rows):
-            stop = start + self.rows
-            for position, values in self.waiting:
-                X[start:stop, position:position + values.shape[1]] = values[start:stop]
+        with np.errstate(over="ignore"):  # a number too large for float32: a gap, set after
+            for start in range(0, len(X), self.rows):
+                stop = min(start + self.rows, len(X))
+                for position, values in self.waiting:
+                    if callable(values):
+                        X[start:stop, position] = values(start, stop)
+                    else:
+                        X[start:stop, position:position + values.shape[1]] = values[start:stop]
         self.waiting, self.held = [], 0
 
 

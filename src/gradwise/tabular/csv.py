@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from .arrays import small_pages
 from .columns import MISSING_LEVEL, Column, encode, finite, infer_spec
 from .errors import TableError, warn
 from .read import read_table, release_unused, table_from_columns
@@ -18,6 +19,7 @@ __all__ = ["MISSING_LEVEL", "read_csv", "encode_csv", "encode_saved", "fill_valu
            "missing_cells"]
 
 
+@small_pages()
 def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=False,
              encoding="utf-8", embed_threshold=None):
     """Return ``(X, y, feature_names, task, columns)`` from a table with a header row.
@@ -102,6 +104,7 @@ def _text_array(column):
     return np.array(cells.to_pylist(), dtype=str)[index]
 
 
+@small_pages()
 def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding="utf-8"):
     """Encode a new table with the ``columns`` spec of :func:`read_csv`.
 
