@@ -333,6 +333,27 @@ def test_unseen_categories_are_zeros_with_a_warning(tmp_path, capsys):
     assert len(captured.out.splitlines()) == 3
 
 
+@pytest.mark.parametrize("cell", ["inf", "1e39", "NA"])
+def test_predict_names_a_cell_that_is_no_finite_number_apart_from_a_missing_one(tmp_path, capsys,
+                                                                                 cell):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=80)
+    path = _write_csv(tmp_path / "t.csv", ["x", "label"], zip(x, (x > 0).astype(int)))
+    model_file = str(tmp_path / "m.npz")
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "1", "--quiet",
+                 "--save", model_file]) == 0
+    new = _write_csv(tmp_path / "n.csv", ["x"], [[0.5], [1.5], [cell], [2.5]])
+    capsys.readouterr()
+    assert main(["predict", "--model", model_file, "--data", new]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    if cell == "NA":
+        assert "column 'x' has missing values ('NA' at line 4)" in err
+    else:  # as Arrow stored it: a number, but no finite one the float32 matrix holds
+        assert ("column 'x' has a cell that is not a finite number (at most 3.4e+38 in size): "
+                f"'{cell}' at line 4") in err
+
+
 def test_missing_value_markers_and_byte_order_marks(tmp_path, capsys):
     rows = [[1.0, 0], [2.0, 1], ["NA", 0], [4.0, 1]]
     path = _write_csv(tmp_path / "na.csv", ["x", "y"], rows)

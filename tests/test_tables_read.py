@@ -85,6 +85,21 @@ def test_columns_stored_as_numbers_encode_from_arrows_chunks_as_the_numbers_they
     np.testing.assert_array_equal(X[:, 2], expected)
 
 
+def test_a_row_of_blank_cells_is_no_row_but_a_row_of_missing_markers_is(tmp_path):
+    from gradwise.tabular.csv import encode_csv, read_csv
+    body = "".join(f"{i * 0.5},{i % 3},{i % 2}\n" for i in range(30))
+    (tmp_path / "t.csv").write_text("x,z,y\n" + body)
+    spec = read_csv(str(tmp_path / "t.csv"), "y", impute=True)[4]
+    # lines 2 and 6 rows; 3 blank cells; 4 and 5 markers only (a row whose cells are missing)
+    (tmp_path / "n.csv").write_text("x,z\n0.5,1\n , \nNA,NA\n?,\n2.5,3\n")
+    X, _, _, lines = encode_csv(str(tmp_path / "n.csv"), spec, impute=True, with_lines=True)
+    assert list(lines) == [2, 4, 5, 6]
+    assert np.isnan(X[1:3]).all() and np.isfinite(X[[0, 3]]).all()
+    (tmp_path / "one.csv").write_text("x\n0.5\nNA\n\n2.5\n")  # one column: NA is a row
+    X = encode_csv(str(tmp_path / "one.csv"), spec[:1], impute=True)[0]
+    assert len(X) == 3 and np.isnan(X[1, 0])
+
+
 def test_a_folder_of_parquet_files_reads_as_one_table(tmp_path):
     frame = _frame(40)
     table = pa.table({k: v for k, v in frame.items() if k != "when"})

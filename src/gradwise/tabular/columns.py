@@ -535,10 +535,13 @@ def _refuse_gaps(table, cells, gaps, remedy):
     first = int(np.argmax(gaps))
     cell = cells.text()[first].as_py() if not cells.native else table.cell_text(cells.name, first)
     where = table.where(first)  # "line 4 of 'file.csv'"
+    unit, _, source = where.partition(" of ")
     if cell == "":
         what = f"an empty cell at {where}"
+    elif cells.native and cells.raw[first].is_valid:  # a number stored as such: inf, 1e39
+        what = (f"a cell that is not a finite number (at most {LARGEST:.1e} in size): "
+                f"{cell!r} at {unit}") + (f" in {source}" if source else "")
     else:
-        unit, _, source = where.partition(" of ")
         what = f"missing values ({cell!r} at {unit})" + (f" in {source}" if source else "")
     raise TableError("path", f"column {cells.name!r} has {what}", remedy)
 

@@ -355,7 +355,8 @@ def _ragged_row(path, delimiter, encoding, width):
 
 
 def _without_blank_rows(table, path):
-    """Drop rows whose cells are all blank (``",,"``), as the lines between records."""
+    """Drop rows whose cells are all blank (``",,"``), as the lines between records; a row
+    of missing markers (``NA,NA``) is a row."""
     candidates = _blank(table.data.column(0))
     if not candidates.any():
         return table
@@ -366,11 +367,29 @@ def _without_blank_rows(table, path):
         blank &= _blank(table.data.column(name).take(from_numpy(rows)))
     if not blank.any():
         return table
+    rows = rows[blank]  # null cells: empty, or a marker such as NA (no blank row): the text decides
+    rows = rows[np.isin(np.asarray(table.lines)[rows],
+                        _blank_lines(path, table.delimiter, table.encoding))]
+    if not len(rows):
+        return table
     keep = np.ones(table.num_rows, dtype=bool)
-    keep[rows[blank]] = False
+    keep[rows] = False
     if not keep.any():
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     return table.filter(keep)
+
+
+def _blank_lines(path, delimiter, encoding):
+    """The file lines where a row of blank cells (``",,"``, spaces only) starts, counted as
+    :func:`row_lines` counts them."""
+    found, start = [], 1
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        for row in reader:
+            if row and not any(cell.strip() for cell in row):
+                found.append(start)
+            start = reader.line_num + 1
+    return np.array(found, dtype=np.int64)
 
 
 def _blank(column):
