@@ -100,6 +100,54 @@ def test_a_row_of_blank_cells_is_no_row_but_a_row_of_missing_markers_is(tmp_path
     assert len(X) == 3 and np.isnan(X[1, 0])
 
 
+@pytest.mark.parametrize("second_line", ["Springfield, IL", "no comma"])
+def test_quoted_fields_over_two_lines_are_one_cell_wherever_a_block_ends(tmp_path, monkeypatch,
+                                                                       second_line):
+    """Arrow splits a file into blocks at line breaks, quotes unseen: a block ending inside a
+    quoted field cut its row in two (silently when the second half has the header's number of
+    fields). Small blocks put such a cut in almost every block."""
+    from gradwise.tabular import read
+    monkeypatch.setattr(read, "CSV_READ_BLOCK", 256)
+    rows = [f'{i},"12 Main St\n{second_line} {i}",{i % 2}\n' if i % 3 == 0 else
+            f"{i},plain {i},{i % 2}\n" for i in range(400)]
+    (tmp_path / "q.csv").write_text("n,address,y\n" + "".join(rows))
+    table = read.read_table(str(tmp_path / "q.csv"))
+    assert table.num_rows == 400
+    assert table.data.column("address").to_pylist() == [
+        f"12 Main St\n{second_line} {i}" if i % 3 == 0 else f"plain {i}" for i in range(400)]
+    assert list(table.lines)[:4] == [2, 4, 5, 6]
+
+
+@pytest.mark.parametrize("later", ["text", "fractions", "empty first", "dates then text"])
+def test_a_csv_file_is_typed_by_its_first_rows_and_read_again_when_a_later_row_disagrees(
+        tmp_path, monkeypatch, later):
+    """The whole file is read with the types of its first rows (integers as floats); a later
+    cell those types cannot hold makes it read again with types inferred: the result is
+    the file read with its types inferred from every row (one block of types)."""
+    from gradwise.tabular import read
+    from gradwise.tabular.csv import read_csv
+    n = 600
+    col = {"text": [str(i) for i in range(n - 1)] + ["oops"],
+           "fractions": [str(i) for i in range(n - 1)] + ["0.5"],
+           "empty first": [""] * 300 + [str(i) for i in range(n - 300)],
+           "dates then text": [f"2023-01-{i % 28 + 1:02d}" for i in range(n - 1)] + ["soon"]}[later]
+    (tmp_path / "d.csv").write_text("c,x,y\n" + "".join(
+        f"{c},{i * 0.25},{i % 2}\n" for i, c in enumerate(col)))
+    path = str(tmp_path / "d.csv")
+    results = []
+    for block in (10 << 20, 300):  # the types of all rows, of the first few
+        monkeypatch.setattr(read, "CSV_TYPES_BLOCK", block)
+        monkeypatch.setattr(read, "CSV_READ_BLOCK", 4096)
+        X, y, names, task, spec = read_csv(path, "y", impute=True, categorical=())
+        results.append((X, y, names, task, spec))
+    (X0, y0, *rest0), (X1, y1, *rest1) = results
+    np.testing.assert_array_equal(X0, X1)
+    np.testing.assert_array_equal(y0, y1)
+    assert rest0 == rest1
+    assert rest0[2][0]["kind"] == ("date" if later == "dates then text" else "number")
+    assert rest0[2][0]["missing"] == (later != "fractions")  # "oops", "soon": stray cells
+
+
 def test_a_folder_of_parquet_files_reads_as_one_table(tmp_path):
     frame = _frame(40)
     table = pa.table({k: v for k, v in frame.items() if k != "when"})

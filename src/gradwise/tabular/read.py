@@ -151,36 +151,135 @@ NULL_MARKERS = sorted({variant for marker in ("", "na", "n/a", "nan", "null", "n
                                        marker.title())})
 
 
+#: Bytes a block of the whole-file CSV reader parses (Arrow parses blocks in parallel).
+CSV_READ_BLOCK = 1 << 20
+#: Bytes of a CSV file's first rows whose types are the types of the whole file's columns.
+CSV_TYPES_BLOCK = 1 << 20
+
+
 def _read_csv(path, encoding, text_columns=()):
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    header_line, delimiter, header = csv_head(path, encoding)
-    bad_rows = []
+    header_line, delimiter, header = _header(path, encoding)
+    quoted = _check_quotes(path, encoding) > 0
 
-    def invalid(row):  # a blank line (spaces only) is no row; any other is an error
-        if not row.text.strip():
-            return "skip"
-        bad_rows.append(row)
-        return "error"
+    def parse(newlines_in_values):
+        def invalid(row):  # a blank line (spaces only) is no row; any other is an error
+            return "skip" if not row.text.strip() else "error"
+        return pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid,
+                                  newlines_in_values=newlines_in_values)
 
+    def convert(types):
+        # Numbers and ISO dates are parsed by Arrow's reader (in parallel); a column with any
+        # other cell stays text, as do ``text_columns``; the missing markers are null.
+        return pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                    quoted_strings_can_be_null=False, null_values=NULL_MARKERS,
+                                    true_values=[], false_values=[])
+
+    as_text = {name: pa.string() for name in header if name in set(text_columns)}
+    rows = pacsv.ReadOptions(column_names=header, encoding=_arrow_encoding(encoding))
     read = pacsv.ReadOptions(column_names=header, skip_rows=header_line + 1,
-                             encoding=_arrow_encoding(encoding), block_size=8 << 20)
-    parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid)
-    # Numbers and ISO dates are parsed by Arrow's reader (in parallel); a column with any
-    # other cell stays text, as do ``text_columns``; the missing markers are null in numbers.
-    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header
-                                                 if name in set(text_columns)},
-                                   strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                   null_values=NULL_MARKERS, true_values=[], false_values=[])
+                             encoding=_arrow_encoding(encoding), block_size=CSV_READ_BLOCK)
     try:
-        data = pacsv.read_csv(path, read_options=read, parse_options=parse,
-                              convert_options=convert)
+        # The types of the first rows, given to the whole read: Arrow then converts each
+        # block as it is parsed, where inferring them holds every parsed block to the end
+        # (about the file's size again). Integers are read as floats (a later block may hold
+        # a fraction); a later cell that does not convert (text in numbers, a column empty at
+        # first) makes the whole file read again with its types inferred, as they would be.
+        first = (next(csv_chunks(path, header_line + 1, CSV_TYPES_BLOCK), None)
+                 if _ascii_lines(encoding) else None)  # UTF-16 line breaks are two bytes
+        types = dict(as_text)
+        if first is not None:
+            head = read_csv_rows(pa.py_buffer(first), rows, parse, convert(as_text), quoted)
+            types = {**{name: (pa.float64() if pa.types.is_integer(type) else type)
+                        for name, type in zip(head.schema.names, head.schema.types)
+                        if not pa.types.is_null(type)}, **as_text}
+        try:
+            data = read_csv_rows(path, read, parse, convert(types), quoted)
+        except pa.ArrowInvalid as error:
+            if "conversion error" not in str(error):
+                raise
+            data = read_csv_rows(path, read, parse, convert(as_text), quoted)
     except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as error:
         raise _csv_error(path, delimiter, encoding, header, error) from None
     if data.num_rows == 0:
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
     return _without_blank_rows(Table(data, path, "csv", delimiter, lines, encoding), path)
+
+
+def _ascii_lines(encoding):
+    """True when ``encoding`` writes line breaks, commas and quotes as ASCII does."""
+    try:
+        return '\n,"'.encode(_python_encoding(encoding)).endswith(b'\n,"')  # after a BOM
+    except LookupError:
+        return False
+
+
+def read_csv_rows(source, read, parse, convert, quoted):
+    """``pyarrow.csv.read_csv`` of ``source`` (a path or a buffer) with the options ``read``,
+    ``parse(newlines_in_values)`` and ``convert``.
+
+    Arrow splits a file into blocks at line breaks without looking at quotes, unless told that
+    values may hold line breaks (which makes splitting slower): a block that ends inside a
+    quoted field cuts its row in two, silently when the second half has as many fields as the
+    header. So a file with quotes (``quoted``) whose text cells come back holding line breaks,
+    or that fails, is read again with quotes followed (and fails again if it is malformed)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    try:
+        data = pacsv.read_csv(source, read_options=read, parse_options=parse(False),
+                              convert_options=convert)
+    except pa.ArrowInvalid:  # "Expected 2 columns, got 1", "parser got out of sync", ...
+        if not quoted:
+            raise
+        data = None
+    if quoted and (data is None or _line_breaks_in_text(data)):
+        data = pacsv.read_csv(source, read_options=read, parse_options=parse(True),
+                              convert_options=convert)
+    return data
+
+
+def _line_breaks_in_text(data):
+    """True when a text cell of the Arrow table ``data`` may hold a line break (a byte of its
+    text columns' character buffers is one)."""
+    import pyarrow as pa
+    for column in data.columns:
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        for chunk in column.chunks:
+            characters = chunk.buffers()[2]
+            if characters is not None and characters.size:
+                values = np.frombuffer(characters, dtype=np.uint8)
+                if (values == 10).any() or (values == 13).any():
+                    return True
+    return False
+
+
+def csv_chunks(path, skip_lines, size):
+    """The text of a CSV file after its first ``skip_lines`` lines, in chunks of about ``size``
+    bytes that end at a line break outside quotes (an even count of ``"`` before it), so that
+    each chunk holds whole rows. Memory holds one chunk."""
+    with open(path, "rb") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        held = b""
+        while True:
+            block = handle.read(size)
+            if not block:
+                break
+            held += block
+            cut = held.rfind(b"\n")
+            quotes = held.count(b'"', 0, cut) if cut >= 0 else 0
+            while cut >= 0 and quotes % 2:  # inside a quoted field: an earlier break
+                previous = held.rfind(b"\n", 0, cut)
+                quotes -= held.count(b'"', max(previous, 0), cut)
+                cut = previous
+            if cut >= 0:
+                yield held[:cut + 1]
+                held = held[cut + 1:]
+        if held.strip():
+            yield held
 
 
 def release_unused():
@@ -300,12 +399,15 @@ def _delimiter(header):
 
 
 def _check_quotes(path, encoding):
-    """Refuse a file with an odd number of double quotes (a quoted field that never closes,
-    which Arrow would read to the end of the file as one cell), naming the line it opens on."""
-    if _quote_count(path) % 2:
+    """The number of double quotes in the file; refuse an odd number (a quoted field that
+    never closes, which Arrow would read to the end of the file as one cell), naming the line
+    it opens on."""
+    count = _quote_count(path)
+    if count % 2:
         line = _unclosed_quote_line(path, encoding)
         raise TableError("path", f"line {line} of {path!r} opens a quoted field that never "
                                  "closes; add the closing quote (\").")
+    return count
 
 
 def _quote_count(path, block=1 << 20):

@@ -101,12 +101,15 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .read import NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error, csv_head
+    from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error, csv_chunks,
+                       csv_head, read_csv_rows)
     skip, delimiter, header = csv_head(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
     read = pacsv.ReadOptions(column_names=header, encoding=_arrow_encoding(encoding))
-    parse = pacsv.ParseOptions(delimiter=delimiter)
+
+    def parse(newlines_in_values):
+        return pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values)
 
     def convert(types):
         return pacsv.ConvertOptions(
@@ -120,8 +123,8 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
         types = dict(types)
         while True:
             try:
-                return pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
-                                      parse_options=parse, convert_options=convert(types))
+                return read_csv_rows(pa.py_buffer(chunk), read, parse, convert(types),
+                                     quoted=b'"' in chunk)
             except pa.ArrowInvalid as error:
                 found = re.search(r"CSV column #(\d+).*conversion error", str(error))
                 if found is None or types.get(header[int(found.group(1))]) == pa.string():
@@ -130,7 +133,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
 
     try:
         types, position, line = None, 0, skip + 2  # the first line after the header
-        for chunk in _csv_chunks(path, skip + 1, CSV_BLOCK):
+        for chunk in csv_chunks(path, skip + 1, CSV_BLOCK):
             block = read_block(chunk, types or as_text)
             if types is None:  # the first block's types (integers as floats) for every block
                 types = {name: (pa.float64() if pa.types.is_integer(t) else t)
@@ -240,32 +243,6 @@ MOMENT_ROWS = 4096
 
 #: Values per feature kept for the median (``impute="median"``).
 RESERVOIR = 100_000
-
-
-def _csv_chunks(path, skip_lines, size):
-    """The text of a CSV file after its first ``skip_lines`` lines, in chunks of about ``size``
-    bytes that end at a line break outside quotes (an even count of ``"`` before it), so that
-    each chunk holds whole rows. Memory holds one chunk."""
-    with open(path, "rb") as handle:
-        for _ in range(skip_lines):
-            handle.readline()
-        held = b""
-        while True:
-            block = handle.read(size)
-            if not block:
-                break
-            held += block
-            cut = held.rfind(b"\n")
-            quotes = held.count(b'"', 0, cut) if cut >= 0 else 0
-            while cut >= 0 and quotes % 2:  # inside a quoted field: an earlier break
-                previous = held.rfind(b"\n", 0, cut)
-                quotes -= held.count(b'"', max(previous, 0), cut)
-                cut = previous
-            if cut >= 0:
-                yield held[:cut + 1]
-                held = held[cut + 1:]
-        if held.strip():
-            yield held
 
 
 class Reservoir:
