@@ -73,6 +73,9 @@ def prepare(loaded, seed, impute=None, files=None):
     files = {name: (Xf, _file_targets(yf, task, classes, name)) for name, (Xf, yf) in files.items()}
     held_out, sources = _split_plan(files)
     stratify = task == "classification"
+    if stratify:
+        _check_class_counts(classes, np.bincount(y, minlength=len(classes)),
+                            3 if held_out is None else 2)
     if held_out is None:
         parts = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=stratify,
                                              seed=seed)
@@ -110,6 +113,20 @@ def prepare(loaded, seed, impute=None, files=None):
     return Prepared(splits, task, outputs, classes, y_mean, y_std,
                     standard_moments(splits[0][0]), description, splits[0][0].shape[1], names,
                     columns, target, impute, extra[0] if extra else None, sources)
+
+
+def _check_class_counts(classes, counts, parts):
+    """Refuse a class with fewer rows than the ``parts`` of the stratified split drawn from
+    the training file (one row of each class in each), naming the class by its label."""
+    rare = [(label_text(label), int(count))
+            for label, count in zip(classes, counts) if count < parts]
+    if rare:
+        shown = ", ".join(f"{label!r} ({count})" for label, count in rare[:5])
+        more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+        raise ValueError(f"--target: {len(rare)} class(es) with fewer than {parts} rows: "
+                         f"{shown}{more}; a stratified split of --data needs {parts} of each "
+                         "(one per split): drop or merge those classes, or check that the "
+                         "target column is the one meant.")
 
 
 def _split_plan(files):
