@@ -148,6 +148,23 @@ def test_a_csv_file_is_typed_by_its_first_rows_and_read_again_when_a_later_row_d
     assert rest0[2][0]["missing"] == (later != "fractions")  # "oops", "soon": stray cells
 
 
+def test_durations_and_integers_beyond_two_to_the_53_are_numbers(tmp_path):
+    """A duration column is the number of its unit; an integer beyond 2**53 (which Arrow's
+    safe cast to float refused with its own message) is rounded, as NumPy rounds it."""
+    import datetime
+    from gradwise.tabular.csv import read_csv
+    n = 40
+    big = np.arange(n, dtype=np.uint64) * np.uint64(10**17) + np.uint64(1)
+    table = pa.table({"dur": pa.array([datetime.timedelta(seconds=i, microseconds=7)
+                                       for i in range(n)]),
+                      "big": pa.array(big, pa.uint64()), "y": np.arange(n) % 2})
+    pq.write_table(table, tmp_path / "t.parquet")
+    X, _, names, _, spec = read_csv(str(tmp_path / "t.parquet"), "y")
+    assert names == ["dur", "big"] and [c["kind"] for c in spec] == ["number", "number"]
+    np.testing.assert_array_equal(X[:, 0], (np.arange(n) * 10**6 + 7).astype(np.float32))
+    np.testing.assert_array_equal(X[:, 1], big.astype(np.float32))
+
+
 def test_a_folder_of_parquet_files_reads_as_one_table(tmp_path):
     frame = _frame(40)
     table = pa.table({k: v for k, v in frame.items() if k != "when"})

@@ -77,7 +77,10 @@ def valid(array):
 def floats(array):
     """The cells of an Arrow array of numbers as float64, NaN where null."""
     pa, pc = _arrow()
-    values = to_numpy(array if array.type == pa.float64() else pc.cast(array, pa.float64()))
+    # safe=False: an integer beyond 2**53 is rounded to the nearest float (Arrow's safe cast
+    # refuses it), as NumPy rounds it
+    values = to_numpy(array if array.type == pa.float64()
+                      else pc.cast(array, pa.float64(), safe=False))
     if array.null_count:
         values[~valid(array)] = np.nan
     return values

@@ -88,6 +88,8 @@ class Column:
         self.type = column.type
         if pa.types.is_dictionary(self.type):
             column, self.type = column.cast(self.type.value_type), self.type.value_type
+        if pa.types.is_duration(self.type):  # a length of time: a number (of its unit)
+            column, self.type = column.cast(pa.int64()), pa.int64()
         self.raw = column
         self.native = not (pa.types.is_string(self.type) or pa.types.is_large_string(self.type))
         if self.native and not (pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
