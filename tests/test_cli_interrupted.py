@@ -92,3 +92,41 @@ def test_ctrl_c_in_tune_exits_130_and_leaves_no_trial_running(tmp_path, jobs):
     states = [t.state for t in optuna.load_study(study_name="s", storage=url).trials]
     assert optuna.trial.TrialState.RUNNING not in states
     assert optuna.trial.TrialState.FAIL in states
+
+
+def test_ctrl_c_that_lands_in_a_finalizer_still_stops_the_command(capsys):
+    """A KeyboardInterrupt raised while Python runs a weak reference's callback (garbage
+    collection, at any moment of training) is printed and dropped by Python; the command
+    then trained on for good (seen once in tune). It is sent again and stops the command."""
+    import argparse
+    import weakref
+
+    from gradwise.cli import guard
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # even under `pytest &`
+    outcome = {}
+
+    class Thing:
+        pass
+
+    def command(args):
+        thing = Thing()
+
+        def lost(_):  # as if Ctrl-C arrived while this callback ran
+            raise KeyboardInterrupt
+
+        outcome["ref"] = weakref.ref(thing, lost)
+        del thing  # the callback runs now; Python prints and drops its exception
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        outcome["trained on"] = True
+        return 0
+
+    try:
+        status = guard.run(command, argparse.Namespace(command="train"))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert status == 130 and "trained on" not in outcome
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."]
+    assert "_resend_lost_interrupt" not in repr(sys.unraisablehook)  # the hook is put back

@@ -8,7 +8,9 @@ line on standard error: exit status 2 for bad input (the user can fix the comman
 file), 1 for a failure while running, 130 for Ctrl-C; ``--debug`` adds the traceback.
 """
 import errno
+import functools
 import os
+import signal
 import sys
 
 from ..io.files import unwritable
@@ -186,6 +188,8 @@ def run(command, args, message=str):
     failure, including running out of memory, with 1; Ctrl-C with 130.
     """
     debug = getattr(args, "debug", False)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_resend_lost_interrupt, previous=previous_hook)
     try:
         check_paths(args)
         check_optional_packages(args)
@@ -220,7 +224,27 @@ def run(command, args, message=str):
         _say(f"{error or ''} "
              f"({type(error).__name__}; run with --debug for the traceback)".strip(), debug)
         return FAILED
+    finally:
+        sys.unraisablehook = previous_hook
     return status if isinstance(status, int) and not isinstance(status, bool) else 0
+
+
+def _resend_lost_interrupt(unraisable, previous):
+    """``sys.unraisablehook`` while a command runs: Ctrl-C sent again when Python dropped it.
+
+    A ``KeyboardInterrupt`` raised while Python runs a finalizer or a weak reference's callback
+    (the garbage collector's work, at any moment of training) cannot propagate: Python prints
+    "Exception ignored in ..." and carries on, and the command would train on as if Ctrl-C
+    had never come. The signal is sent again instead, from another thread a moment later (sent
+    from here, it would be handled, and dropped, in this hook), to interrupt the code running
+    then. Any other exception goes to ``previous``."""
+    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        import threading
+        again = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT))
+        again.daemon = True
+        again.start()
+        return
+    previous(unraisable)
 
 
 def _os_message(error):
