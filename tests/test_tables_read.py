@@ -9,7 +9,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 from gradwise.tabular import columns as tab_columns  # noqa: E402
 from gradwise.tabular import stream  # noqa: E402
-from gradwise.tabular.errors import TableError  # noqa: E402
+from gradwise.tabular.errors import TableError, TableWarning  # noqa: E402
 from gradwise.tabular.read import read_table  # noqa: E402
 
 
@@ -92,7 +92,9 @@ def test_a_row_of_blank_cells_is_no_row_but_a_row_of_missing_markers_is(tmp_path
     spec = read_csv(str(tmp_path / "t.csv"), "y", impute=True)[4]
     # lines 2 and 6 rows; 3 blank cells; 4 and 5 markers only (a row whose cells are missing)
     (tmp_path / "n.csv").write_text("x,z\n0.5,1\n , \nNA,NA\n?,\n2.5,3\n")
-    X, _, _, lines = encode_csv(str(tmp_path / "n.csv"), spec, impute=True, with_lines=True)
+    with pytest.warns(TableWarning, match=r"^1 row\(s\) whose cells are all empty \(the first "
+                                         r"at line 3\) were left out"):
+        X, _, _, lines = encode_csv(str(tmp_path / "n.csv"), spec, impute=True, with_lines=True)
     assert list(lines) == [2, 4, 5, 6]
     assert np.isnan(X[1:3]).all() and np.isfinite(X[[0, 3]]).all()
     (tmp_path / "one.csv").write_text("x\n0.5\nNA\n\n2.5\n")  # one column: NA is a row

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from .errors import TableError
+from .errors import TableError, warn
 
 #: The file kinds ``path`` may name (a folder is read as Parquet files).
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
@@ -478,6 +478,8 @@ def _without_blank_rows(table, path):
     keep[rows] = False
     if not keep.any():
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+    warn(f"{len(rows)} row(s) whose cells are all empty (the first at line "
+         f"{table.lines[int(rows[0])]}) were left out; the other rows keep their order")
     return table.filter(keep)
 
 
