@@ -470,8 +470,10 @@ def _without_blank_rows(table, path):
     if not blank.any():
         return table
     rows = rows[blank]  # null cells: empty, or a marker such as NA (no blank row): the text decides
-    rows = rows[np.isin(np.asarray(table.lines)[rows],
-                        _blank_lines(path, table.delimiter, table.encoding))]
+    lines, blank_text = csv_row_lines(path, table.delimiter, table.encoding,
+                                      len(table.column_names), with_blank=True)
+    table.lines = Lines.given(lines)  # read in the same pass
+    rows = rows[blank_text[rows]]
     if not len(rows):
         return table
     keep = np.ones(table.num_rows, dtype=bool)
@@ -481,19 +483,6 @@ def _without_blank_rows(table, path):
     warn(f"{len(rows)} row(s) whose cells are all empty (the first at line "
          f"{table.lines[int(rows[0])]}) were left out; the other rows keep their order")
     return table.filter(keep)
-
-
-def _blank_lines(path, delimiter, encoding):
-    """The file lines where a row of blank cells (``",,"``, spaces only) starts, counted as
-    :func:`row_lines` counts them."""
-    found, start = [], 1
-    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        for row in reader:
-            if row and not any(cell.strip() for cell in row):
-                found.append(start)
-            start = reader.line_num + 1
-    return np.array(found, dtype=np.int64)
 
 
 def _blank(column):
@@ -507,23 +496,30 @@ def _blank(column):
     return mask(blank, null=True)
 
 
-def csv_row_lines(path, delimiter, encoding, width):
+def csv_row_lines(path, delimiter, encoding, width, with_blank=False):
     """The file line of each row that :func:`read_table`'s reader makes of a CSV file (empty
     lines and lines of spaces skipped; rows of blank cells kept, to be dropped later), read
-    with Python's ``csv`` module: for error messages and row reports."""
+    with Python's ``csv`` module: for error messages and row reports. ``with_blank``: also a
+    mask of the rows whose cells are all blank (``",,"``), from the same pass."""
+    blank = []
     with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
-        return row_lines(handle, delimiter, width)[1:]
+        lines = row_lines(handle, delimiter, width, blank=blank)[1:]
+    return (lines, np.array(blank[1:], dtype=bool)) if with_blank else lines
 
 
-def row_lines(handle, delimiter, width, first=1):
+def row_lines(handle, delimiter, width, first=1, blank=None):
     """The line (counted from ``first``) where each row of the CSV text ``handle`` starts, as
     Arrow reads rows: empty lines and lines of spaces are no rows; a quoted field over several
-    lines keeps its row at its first line."""
+    lines keeps its row at its first line. ``blank``, a list, gets for each row whether its
+    cells are all blank."""
     lines, start = [], first
     reader = csv.reader(handle, delimiter=delimiter)
     for row in reader:
-        if row and (len(row) == width or any(cell.strip() for cell in row)):
+        written = row and any(cell.strip() for cell in row)
+        if row and (len(row) == width or written):
             lines.append(start)
+            if blank is not None:
+                blank.append(not written)
         start = reader.line_num + first  # the next row starts on the following line
     return np.array(lines, dtype=np.int64)
 
