@@ -320,6 +320,7 @@ CASES = [
     (["anomalies", "--data", "good.csv", "--hidden", "x"], 2, "--hidden"),
     (["anomalies", "--data", "good.csv", "--contamination", "2"], 2, "--contamination"),
     (["anomalies", "--data", "good.csv", "--label", "nope"], 2, "nope"),
+    (["anomalies", "--data", "good.csv"], 2, "has 60 row(s), too few for an anomaly detector"),
 ]
 
 
@@ -334,7 +335,8 @@ def saved(tmp_path_factory):
         assert main(["train", "--data", "good.csv", "--target", "y", "--epochs", "1",
                      "--hidden", "4", "--quiet", "--save", "trained.npz"]) == 0
         assert main(["anomalies", "--data", "good.csv", "--drop", "y", "--epochs", "1",
-                     "--hidden", "4,2", "--save", "detector.npz"]) == 0
+                     "--hidden", "4,2", "--contamination", "0.05", "--save",
+                     "detector.npz"]) == 0
     finally:
         os.chdir(old)
     return {name: (folder / name).read_bytes() for name in ("trained.npz", "detector.npz")}

@@ -163,3 +163,25 @@ def test_report_page_shows_the_errors_the_top_rows_and_the_label_curves(tmp_path
     assert f"<td>ROC AUC</td><td>{auc}</td>" in page
     assert main(["anomalies", "--data", path, "--report", str(tmp_path / "no" / "a.html")]) == 2
     assert "--report: the directory of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("rows, contamination, needed", [(1, 0.01, 100), (99, 0.01, 100),
+                                                         (9, 0.5, 10), (19, 0.05, 20)])
+def test_a_table_too_small_for_the_detector_is_refused_before_training(
+        tmp_path, capsys, streamed, rows, contamination, needed):
+    # with fewer rows than 1 / contamination, the share flagged is under one row; a one-row
+    # file trained to an error of 0 and was reported as if scored
+    path = tmp_path / "few.csv"
+    values = np.arange(2 * rows, dtype=float).reshape(rows, 2)
+    path.write_text("a,b\n" + "".join(f"{a},{b}\n" for a, b in values))
+    argv = ["anomalies", "--data", str(path), "--contamination", str(contamination),
+            "--epochs", "2", "--quiet"] + (["--memory-budget", "1K"] if streamed else [])
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"gradwise: error: --data: {str(path)!r} has {rows} row(s), "
+                                   f"too few for an anomaly detector: it needs at least {needed},")
+    assert "Epoch" not in captured.out + captured.err  # refused before any training
+    path.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(needed)))
+    assert main(argv) == 0  # the minimum itself is enough
+    assert f"({needed} rows, 2 features" in capsys.readouterr().out

@@ -104,7 +104,7 @@ def test_anomalies_shows_its_epochs_unless_quiet(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     (tmp_path / "d.csv").write_text("a,b\n" + "".join(f"{u:.3f},{v:.3f}\n"
-                                                      for u, v in rng.normal(size=(80, 2))))
+                                                      for u, v in rng.normal(size=(100, 2))))
     assert main(["anomalies", "--data", "d.csv", "--epochs", "3", "--hidden", "4,2"]) == 0
     out = capsys.readouterr().out
     assert [line.split(" - ")[0] for line in out.splitlines() if line.startswith("Epoch")] == \

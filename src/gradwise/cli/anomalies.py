@@ -4,6 +4,7 @@ No labels are needed: the autoencoder learns to reconstruct the (mostly normal) 
 file, and the rows it reconstructs worst are the anomalies. With ``--label`` naming a known
 0/1 or two-class column (say, confirmed fraud), the ranking is also scored against it.
 """
+import math
 import sys
 
 import numpy as np
@@ -64,6 +65,7 @@ def run(args, hidden_sizes):
             args.data, args.label, impute=args.impute is not None,
             drop=_cli_data._names(args.drop), categorical=_cli_data._names(args.categorical),
             with_lines=True, encoding=args.encoding)
+    check_rows(len(X), args.contamination, args.data)
     rare = _rare_label(args.label, labels) if labels is not None else None
     if args.impute is not None:  # no split here: every row is training data
         spec = fill_values(X, spec, args.impute)
@@ -123,6 +125,23 @@ def _check_options(args, hidden_sizes):
     if not args.noise >= 0:
         raise ValueError(f"--noise: expected a standard deviation >= 0, received {args.noise!r}.")
     return encoder
+
+
+def min_rows(contamination):
+    """The fewest rows a detector is trained on: enough that the ``contamination`` share
+    flags at least one row, and that the 10% held out for early stopping holds some (10)."""
+    return max(10, math.ceil(1.0 / contamination - 1e-9))
+
+
+def check_rows(n_rows, contamination, path):
+    """Refuse a table too small for the detector (:func:`min_rows`), before training."""
+    needed = min_rows(contamination)
+    if n_rows < needed:
+        raise ValueError(f"--data: {path!r} has {n_rows} row(s), too few for an anomaly "
+                         f"detector: it needs at least {needed}, so that a tenth of them is "
+                         "held out to stop training and the --contamination share "
+                         f"({contamination:g}) of them is at least one row; give more rows or "
+                         "a larger --contamination.")
 
 
 def worst_columns(autoencoder, Z, spec, top=3):

@@ -36,6 +36,7 @@ def run(args, encoder):
     from ..optimizers import Adam
     from ..tabular import stream
     from . import data as _cli_data
+    from .anomalies import check_rows
     from .flags import options
     from .stream import BATCH_ROWS, DEV_SAMPLE, _sample
     if args.report:
@@ -51,6 +52,7 @@ def run(args, encoder):
     if args.label and len(stats.classes) != 2:
         raise ValueError(f"--label: expected a column of two classes, {args.label!r} has "
                          f"{len(stats.classes)}.")
+    check_rows(stats.sums["rows"], args.contamination, args.data)
     mean, scale = stream.completed_moments(stats)
     n_features, n_rows = len(mean), stats.sums["rows"]
     rng = np.random.RandomState(args.seed)  # as the detector draws its network's seed
