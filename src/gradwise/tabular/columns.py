@@ -236,6 +236,9 @@ class Column:
                 timed = pa.types.is_timestamp(self.type) and bool(mask(pc.not_equal(
                     pc.hour(moments), scalar(0))).any())
         else:
+            if parts is not None and self.gaps().all():  # a date column's missing cells only
+                self.parts = parts
+                return np.full((len(self.gaps()), len(parts)), np.nan, dtype=np.float32)
             if self.native:
                 return None
             head = self.text_at(slice(0, 2000))
@@ -456,6 +459,10 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
             values = getattr(cells, "cached_numbers", None)
             if values is None:
                 values = cells.numbers()
+            if values is None and cells.gaps().all():  # only missing cells here (markers
+                values = np.full(table.num_rows, np.nan)  # such as NA: no number, no text)
+            if values is None and not cells.native:
+                values = _parsed_numbers(table, cells, impute, remedy)
             if values is None:
                 row, text = cells.first_bad_number()
                 raise TableError("path", f"column {name!r} expects numbers, "
@@ -530,8 +537,26 @@ class _Columns:
         self.waiting, self.held = [], 0
 
 
-def _refuse_gaps(table, cells, gaps, remedy):
-    """Refuse the missing cells ``gaps`` (a mask) of a column read without imputation."""
+def _parsed_numbers(table, cells, impute, remedy):
+    """The values of a column of text cells that are all numbers but some not finite (``inf``,
+    ``1e39``), read as a column Arrow typed as numbers reads them: those cells missing (with
+    ``impute``) or refused; None when a present cell is no number."""
+    pa, pc = _pa()
+    gaps = cells.gaps()
+    try:
+        values = floats(pc.cast(_nulls_where(gaps, cells.text()), pa.float64()))
+    except pa.ArrowInvalid:
+        return None
+    not_finite = ~gaps & ~finite(values, cells.largest)
+    if not impute:
+        _refuse_gaps(table, cells, gaps | not_finite, remedy, not_finite)
+    values[gaps | not_finite] = np.nan
+    return values
+
+
+def _refuse_gaps(table, cells, gaps, remedy, not_finite=None):
+    """Refuse the missing cells ``gaps`` (a mask) of a column read without imputation;
+    ``not_finite`` marks those of a text column that are numbers too large for float32."""
     if not gaps.any():
         return
     first = int(np.argmax(gaps))
@@ -540,7 +565,8 @@ def _refuse_gaps(table, cells, gaps, remedy):
     unit, _, source = where.partition(" of ")
     if cell == "":
         what = f"an empty cell at {where}"
-    elif cells.native and cells.raw[first].is_valid:  # a number stored as such: inf, 1e39
+    elif (cells.native and cells.raw[first].is_valid) or (
+            not_finite is not None and not_finite[first]):  # a number: inf, 1e39
         what = (f"a cell that is not a finite number (at most {LARGEST:.1e} in size): "
                 f"{cell!r} at {unit}") + (f" in {source}" if source else "")
     else:

@@ -459,17 +459,9 @@ def _ragged_row(path, delimiter, encoding, width):
 def _without_blank_rows(table, path):
     """Drop rows whose cells are all blank (``",,"``), as the lines between records; a row
     of missing markers (``NA,NA``) is a row."""
-    candidates = _blank(table.data.column(0))
-    if not candidates.any():
+    rows = blank_candidates(table.data)
+    if not len(rows):
         return table
-    from .arrays import from_numpy
-    rows = np.flatnonzero(candidates)
-    blank = np.ones(len(rows), dtype=bool)
-    for name in table.column_names[1:]:
-        blank &= _blank(table.data.column(name).take(from_numpy(rows)))
-    if not blank.any():
-        return table
-    rows = rows[blank]  # null cells: empty, or a marker such as NA (no blank row): the text decides
     lines, blank_text = csv_row_lines(path, table.delimiter, table.encoding,
                                       len(table.column_names), with_blank=True)
     table.lines = Lines.given(lines)  # read in the same pass
@@ -480,9 +472,28 @@ def _without_blank_rows(table, path):
     keep[rows] = False
     if not keep.any():
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
-    warn(f"{len(rows)} row(s) whose cells are all empty (the first at line "
-         f"{table.lines[int(rows[0])]}) were left out; the other rows keep their order")
+    warn(blank_rows_left_out(len(rows), table.lines[int(rows[0])]))
     return table.filter(keep)
+
+
+def blank_candidates(data):
+    """The rows of the Arrow table ``data`` whose cells are all null or spaces: the rows of
+    blank cells, and rows of missing markers (``NA,NA``), which only the text tells apart."""
+    candidates = _blank(data.column(0))
+    if not candidates.any():
+        return np.zeros(0, dtype=np.int64)
+    from .arrays import from_numpy
+    rows = np.flatnonzero(candidates)
+    blank = np.ones(len(rows), dtype=bool)
+    for name in data.column_names[1:]:
+        blank &= _blank(data.column(name).take(from_numpy(rows)))
+    return rows[blank]
+
+
+def blank_rows_left_out(count, line):
+    """The warning for ``count`` rows of blank cells left out, the first at file ``line``."""
+    return (f"{count} row(s) whose cells are all empty (the first at line {line}) were left "
+            "out; the other rows keep their order")
 
 
 def _blank(column):

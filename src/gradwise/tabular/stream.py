@@ -101,8 +101,10 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error, csv_chunks,
-                       csv_head, read_csv_rows)
+    from .arrays import from_numpy
+    from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error,
+                       blank_candidates, blank_rows_left_out, csv_chunks, csv_head,
+                       read_csv_rows)
     skip, delimiter, header = csv_head(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
@@ -133,6 +135,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
 
     try:
         types, position, line = None, 0, skip + 2  # the first line after the header
+        left_out, first_left_out = 0, None  # rows of blank cells, as a read of the whole file
         for chunk in csv_chunks(path, skip + 1, CSV_BLOCK):
             block = read_block(chunk, types or as_text)
             if types is None:  # the first block's types (integers as floats) for every block
@@ -140,14 +143,26 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
                          for name, t in zip(block.schema.names, block.schema.types)}
                 types.update(as_text)
                 block = block.cast(pa.schema([(name, types[name]) for name in header]))
-            lines, line = _chunk_lines(chunk, line, block.num_rows, delimiter, len(header),
-                                       encoding)
+            blank = blank_candidates(block)
+            lines, blank_text, line = _chunk_lines(chunk, line, block.num_rows, delimiter,
+                                                   len(header), encoding, len(blank) > 0)
+            blank = blank[blank_text[blank]] if len(blank) else blank
+            if len(blank):  # rows of blank cells (",,"), left out as read_table leaves them
+                keep = np.ones(block.num_rows, dtype=bool)
+                keep[blank] = False
+                first_left_out = first_left_out or int(lines[blank[0]])
+                left_out += len(blank)
+                block, lines = block.filter(from_numpy(keep)), lines[keep]
             for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
                 batch = block.slice(offset, batch_rows)
                 table = Table(batch, path, "csv", delimiter,
                               Lines.given(lines[offset:offset + batch.num_rows]), encoding)
                 yield table, position
                 position += batch.num_rows
+        if not position:  # as read_table refuses a file of no rows
+            raise TableError("path", f"{path!r} needs a header row and at least one data row.")
+        if left_out:
+            warn(blank_rows_left_out(left_out, first_left_out))
     except (UnicodeDecodeError, LookupError) as error:
         raise _csv_error(path, delimiter, encoding, header, error) from None
     except pa.ArrowInvalid as error:
@@ -157,19 +172,22 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
                                  "save it as Parquet to stream it.") from None
 
 
-def _chunk_lines(chunk, first, rows, delimiter, width, encoding):
-    """``(lines, next_line)``: the file line of each of the ``rows`` rows Arrow read from the
-    bytes ``chunk``, whose first line is ``first``, and the first line after the chunk."""
+def _chunk_lines(chunk, first, rows, delimiter, width, encoding, with_blank=False):
+    """``(lines, blank, next_line)``: the file line of each of the ``rows`` rows Arrow read
+    from the bytes ``chunk``, whose first line is ``first``, whether each row's cells are all
+    blank (``",,"``; read off the text only ``with_blank``, else all False), and the first
+    line after the chunk."""
     import io
 
     from .read import _python_encoding, row_lines
     physical = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
-    if physical == rows:  # every line a row: no blank line, no field over two lines
+    blank = []
+    if physical == rows and not with_blank:  # every line a row: no blank line, no field over two lines
         lines = np.arange(first, first + rows, dtype=np.int64)
     else:
         text = chunk.decode(_python_encoding(encoding), errors="replace")
-        lines = row_lines(io.StringIO(text, newline=""), delimiter, width, first)
-    return lines, first + chunk.count(b"\n")
+        lines = row_lines(io.StringIO(text, newline=""), delimiter, width, first, blank=blank)
+    return lines, np.array(blank or [False] * rows, dtype=bool), first + chunk.count(b"\n")
 
 
 def exact_batches(batches, rows):
