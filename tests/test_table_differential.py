@@ -122,3 +122,73 @@ def test_a_table_read_whole_and_in_record_batches_encodes_the_same(
         assert lines.tolist() == lines_b.tolist()
         assert (unknown, gaps) == (unknown_b, gaps_b)
 
+
+
+_TRAIN_ROW = st.one_of(
+    st.tuples(st.one_of(st.floats(-1e6, 1e6, width=32).map(repr),
+                        st.sampled_from(["", "NA", "7", "inf", "1e39", "abc"])),
+              st.sampled_from(["paris", "lyon", "", "NA", "a,b", "two\nlines", "é", "Nantes"]),
+              st.sampled_from(["2024-01-05", "2023-12-31", "", "2024-02-30", "2024-03-01"]),
+              st.sampled_from(["0", "1", "1", "0", ""])).map(list),
+    st.just(["", "", "", ""]), st.just(None))
+
+
+# Found by this test, each a difference before the fix: the levels of the rows without a
+# target kept when streamed; "NA" in a text column a level read whole but missing when streamed
+# (its block's column typed as nulls).
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@example(rows=[["0.0", "paris", "2024-01-05", ""], ["0.0", "paris", "2024-01-05", ""],
+               ["0.0", "paris", "2024-02-30", "0"], ["", "", "", ""]], newline="\n", block=67,
+         impute=False)
+@example(rows=[["", "", "", ""], ["", "", "", ""], _OK, _OK, ["0.0", "NA", "2024-01-05", "0"]],
+         newline="\n", block=24, impute=True)
+@example(rows=[["1", "NA", "2024-01-05", "0"], ["2", "", "2024-01-05", "1"],
+               ["3", "paris", "2024-01-05", "0"], ["4", "lyon", "2024-01-05", "1"]],
+         newline="\n", block=24, impute=True)
+@given(rows=st.lists(_TRAIN_ROW, min_size=4, max_size=30), newline=st.sampled_from(["\n", "\r\n"]),
+       block=st.integers(24, 200), impute=st.booleans())
+def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
+        tmp_path, monkeypatch, rows, newline, block, impute):
+    """``gradwise train``'s two readers: whole (:func:`read_csv`) and streamed (:func:`scan`,
+    then every row's record batch encoded with the scanned spec). Column kinds come from the
+    first batch when streamed (documented), so tables whose kinds differ are left out; for the
+    others, the spec, the target cells and the matrix (NaN where a number is missing, before any
+    fill) are the same, or both refuse."""
+    from hypothesis import assume
+
+    from gradwise.tabular.columns import encode
+    monkeypatch.setattr(stream, "CSV_BLOCK", block)
+    path = tmp_path / "train.csv"
+    _write(path, rows, newline)
+
+    def whole():
+        X, y, _, _, columns = read_csv(str(path), "flag", impute=impute)[:5]
+        return X, np.asarray(y, dtype=np.float64), columns
+
+    def scanned():
+        stats = stream.scan(str(path), "flag", ratios=(1.0, 0.0, 0.0), impute=impute,
+                            task="classification", batch_rows=5)
+        parts = []
+        for table, _ in stats.batches():
+            y = stream._target_cells(table, "flag")
+            keep = ~stream._missing_target(y)
+            parts.append((encode(table.filter(keep), stats.spec, impute)[0],
+                          np.asarray(y[keep], dtype=np.float64)))
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                stats.spec)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kind, result = _outcome(whole)
+        kind_b, result_b = _outcome(scanned)
+    if kind == "ok" and kind_b == "ok":
+        kinds = [(c["name"], c["kind"]) for c in result[2]]
+        assume(kinds == [(c["name"], c["kind"]) for c in result_b[2]])
+    assume(kind == kind_b or "ok" not in (kind, kind_b))  # kinds decided apart: left out
+    assert kind == kind_b, (result, result_b)
+    if kind == "ok":
+        (X, y, columns), (X_b, y_b, columns_b) = result, result_b
+        assert [c.get("levels") for c in columns] == [c.get("levels") for c in columns_b]
+        assert X.shape == X_b.shape and X.tobytes() == X_b.tobytes()
+        assert y.tolist() == y_b.tolist()

@@ -138,11 +138,17 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
         left_out, first_left_out = 0, None  # rows of blank cells, as a read of the whole file
         for chunk in csv_chunks(path, skip + 1, CSV_BLOCK):
             block = read_block(chunk, types or as_text)
-            if types is None:  # the first block's types (integers as floats) for every block
-                types = {name: (pa.float64() if pa.types.is_integer(t) else t)
+            if types is None:  # the first block's types (integers as floats) for every block;
+                # a column of empty cells and markers there is text (a later block's "NA" in
+                # a text column a level, as in a table read whole), not nulls
+                types = {name: (pa.float64() if pa.types.is_integer(t) else
+                                pa.string() if pa.types.is_null(t) else t)
                          for name, t in zip(block.schema.names, block.schema.types)}
                 types.update(as_text)
-                block = block.cast(pa.schema([(name, types[name]) for name in header]))
+                if any(pa.types.is_null(t) for t in block.schema.types):  # again, as text
+                    block = read_block(chunk, types)
+                else:
+                    block = block.cast(pa.schema([(name, types[name]) for name in header]))
             blank = blank_candidates(block)
             lines, blank_text, line = _chunk_lines(chunk, line, block.num_rows, delimiter,
                                                    len(header), encoding, len(blank) > 0)
@@ -359,18 +365,21 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
             stray = StrayCells(spec, impute)
         else:
             stray.check(table)
-        for column in spec:
+        y = None if target is None else _target_cells(table, target)
+        gaps = None if target is None else _missing_target(y)
+        for column in spec:  # the levels of the rows trained on, as a table read whole
             if column["kind"] == "category":
                 from .columns import Column
                 text = Column(table, column["name"]).category_text()
+                if gaps is not None and gaps.any():
+                    from .arrays import from_numpy
+                    text = text.filter(from_numpy(~gaps))
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         if target is None:
             counts += np.bincount(split, minlength=3)
             continue
-        y = _target_cells(table, target)
-        gaps = _missing_target(y)
         if gaps.any():  # left out of every split, as when the table is read whole
             if not without:
                 first = table.where(int(np.argmax(gaps))).split(" of ")[0]
