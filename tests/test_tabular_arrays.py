@@ -144,3 +144,23 @@ def test_reading_and_encoding_a_table_never_imports_pandas(tmp_path):
     assert done.stdout.split()[-1] == "False", done.stdout
     assert "['category', 'date', 'number']" in done.stdout
     assert "'1e400'" in done.stderr and "left out" in done.stderr  # those paths were taken
+
+
+def test_a_command_runs_with_the_huge_page_advice_off_and_restores_it_even_on_error():
+    import argparse
+
+    from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
+
+    from gradwise.cli import guard
+    seen = []
+
+    def command(args):
+        seen.append(_get_madvise_hugepage())
+        raise ValueError("bad input")
+
+    before = _set_madvise_hugepage(True)
+    try:
+        assert guard.run(command, argparse.Namespace(command="train")) == guard.BAD_INPUT
+        assert seen == [False] and _get_madvise_hugepage() is True
+    finally:
+        _set_madvise_hugepage(before)
