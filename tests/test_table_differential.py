@@ -192,3 +192,69 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
         assert [c.get("levels") for c in columns] == [c.get("levels") for c in columns_b]
         assert X.shape == X_b.shape and X.tobytes() == X_b.tobytes()
         assert y.tolist() == y_b.tolist()
+
+
+_PARQUET_ROW = st.tuples(
+    st.one_of(st.none(), st.floats(-1e6, 1e6), st.sampled_from([float("nan"), float("inf"),
+                                                                1e39, -0.0])),
+    st.one_of(st.none(), st.sampled_from(["paris", "lyon", "lille", "", "NA", "Nantes", " paris",
+                                          "é", "two\nlines"])),
+    st.one_of(st.none(), st.sampled_from([0, 1_700_000_000, 1_709_251_200, 86_399])),
+    st.one_of(st.none(), st.integers(-5, 5)))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(_PARQUET_ROW, min_size=1, max_size=25), batch_rows=st.integers(1, 7),
+       row_group=st.integers(1, 9), dictionary=st.booleans(), fill=st.booleans())
+def test_a_parquet_table_read_whole_and_in_record_batches_encodes_the_same(
+        tmp_path, parquet_spec, rows, batch_rows, row_group, dictionary, fill):
+    """As above for a Parquet file: typed columns (floats with nulls, NaN, infinities and
+    values beyond float32, text with nulls, timestamps, integers), in row groups of a few rows,
+    text dictionary-encoded or not."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    x, city, when, flag = zip(*rows)
+    table = pa.table({"x": pa.array(x, pa.float64()), "city": pa.array(city, pa.string()),
+                      "when": pa.array(when, pa.timestamp("s")),
+                      "flag": pa.array(flag, pa.int64())})
+    path = tmp_path / "new.parquet"
+    pq.write_table(table, path, row_group_size=row_group, use_dictionary=dictionary)
+
+    def whole():
+        X, _, unknown, lines, gaps = encode_saved(str(path), parquet_spec, fill=fill)
+        return X, np.asarray(lines), int(unknown), gaps
+
+    def batched():
+        parts = list(stream.saved_batches(str(path), parquet_spec, fill=fill,
+                                          batch_rows=batch_rows))
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[3] for p in parts]),
+                sum(int(p[2]) for p in parts), sum(p[4] for p in parts))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kind, result = _outcome(whole)
+        kind_b, result_b = _outcome(batched)
+    assert kind == kind_b, (result, result_b)
+    if kind == "ok":
+        (X, lines, unknown, gaps), (X_b, lines_b, unknown_b, gaps_b) = result, result_b
+        assert X.shape == X_b.shape and X.tobytes() == X_b.tobytes()
+        assert lines.tolist() == lines_b.tolist() == list(range(1, len(rows) + 1))
+        assert (unknown, gaps) == (unknown_b, gaps_b)
+    else:
+        assert str(path) in result and str(path) in result_b
+
+
+@pytest.fixture(scope="module")
+def parquet_spec(tmp_path_factory):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    path = tmp_path_factory.mktemp("spec") / "train.parquet"
+    n = 30
+    pq.write_table(pa.table({
+        "x": pa.array([(i * 7) % 13 - 6.5 for i in range(n)], pa.float64()),
+        "city": pa.array([["paris", "lyon", "lille"][i % 3] for i in range(n)]),
+        "when": pa.array([1_700_000_000 + 86_400 * 3 * i for i in range(n)], pa.timestamp("s")),
+        "flag": pa.array([i % 2 for i in range(n)], pa.int64())}), path)
+    X, _, _, _, columns = read_csv(str(path), None, impute=True)[:5]
+    return fill_values(X, columns, "median")

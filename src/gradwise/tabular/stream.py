@@ -188,7 +188,7 @@ def _chunk_lines(chunk, first, rows, delimiter, width, encoding, with_blank=Fals
     from .read import _python_encoding, row_lines
     physical = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
     blank = []
-    if physical == rows and not with_blank:  # every line a row: no blank line, no field over two lines
+    if physical == rows and not with_blank:  # every line a row: no blank line, no field
         lines = np.arange(first, first + rows, dtype=np.int64)
     else:
         text = chunk.decode(_python_encoding(encoding), errors="replace")
