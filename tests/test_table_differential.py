@@ -133,9 +133,9 @@ _TRAIN_ROW = st.one_of(
     st.just(["", "", "", ""]), st.just(None))
 
 
-# Found by this test, each a difference before the fix: the levels of the rows without a
-# target kept when streamed; "NA" in a text column a level read whole but missing when streamed
-# (its block's column typed as nulls).
+# Found by this test, each a difference before the fix: the levels, and the gaps (an "is
+# missing" feature), of the rows without a target kept when streamed; "NA" in a text column a
+# level read whole but missing when streamed (its block's column typed as nulls).
 @settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @example(rows=[["0.0", "paris", "2024-01-05", ""], ["0.0", "paris", "2024-01-05", ""],
@@ -143,6 +143,8 @@ _TRAIN_ROW = st.one_of(
          impute=False)
 @example(rows=[["", "", "", ""], ["", "", "", ""], _OK, _OK, ["0.0", "NA", "2024-01-05", "0"]],
          newline="\n", block=24, impute=True)
+@example(rows=[_OK, ["", "paris", "2024-01-05", ""], _OK, _OK], newline="\n", block=200,
+         impute=True)
 @example(rows=[["1", "NA", "2024-01-05", "0"], ["2", "", "2024-01-05", "1"],
                ["3", "paris", "2024-01-05", "0"], ["4", "lyon", "2024-01-05", "1"]],
          newline="\n", block=24, impute=True)
@@ -189,9 +191,14 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
     assert kind == kind_b, (result, result_b)
     if kind == "ok":
         (X, y, columns), (X_b, y_b, columns_b) = result, result_b
-        assert [c.get("levels") for c in columns] == [c.get("levels") for c in columns_b]
+        for key in ("levels", "parts"):  # the spec the network's input follows
+            assert [c.get(key) for c in columns] == [c.get(key) for c in columns_b], key
         assert X.shape == X_b.shape and X.tobytes() == X_b.tobytes()
         assert y.tolist() == y_b.tolist()
+        if impute:  # which columns get an "is missing" feature (the scan's moments pass has
+            # turned its "missing" into "indicator", as fill_values does for a whole read)
+            assert [bool(c.get("missing")) for c in columns] == \
+                [bool(c.get("indicator")) for c in columns_b]
 
 
 _PARQUET_ROW = st.tuples(

@@ -358,33 +358,37 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
             raise TableError("target", f"column {target!r} is not in {path!r}; columns are "
                                        f"{table.column_names}.")
         names = [name for name in table.column_names if name != target and name not in drop]
-        if spec is None:  # decided by the first batch, checked as a table read whole
+        split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
+        as_read = table
+        if target is not None:
+            y = _target_cells(table, target)
+            gaps = _missing_target(y)
+            if gaps.any():  # left out of every split, and of the columns' kinds, gaps and
+                if not without:  # levels, as when the table is read whole
+                    first = table.where(int(np.argmax(gaps))).split(" of ")[0]
+                without += int(gaps.sum())
+                y, split, table = y[~gaps], split[~gaps], table.filter(~gaps)
+        if spec is None:  # decided by the first batch (its rows with a target, or all its
+            # rows when none has one: the types it was read with), checked as a table read whole
             from .stray import StrayCells, check_stray_cells
-            spec, _ = infer_spec(table, names, categorical,
+            spec, _ = infer_spec(table if table.num_rows else as_read, names, categorical,
                                  check=lambda t, c: check_stray_cells(t, c, impute))
+            if not table.num_rows:  # its gaps are in rows left out: no "is missing" feature
+                for column in spec:
+                    if "missing" in column:
+                        column["missing"] = False
             stray = StrayCells(spec, impute)
-        else:
+        elif table.num_rows:
             stray.check(table)
-        y = None if target is None else _target_cells(table, target)
-        gaps = None if target is None else _missing_target(y)
-        for column in spec:  # the levels of the rows trained on, as a table read whole
+        for column in spec:
             if column["kind"] == "category":
                 from .columns import Column
                 text = Column(table, column["name"]).category_text()
-                if gaps is not None and gaps.any():
-                    from .arrays import from_numpy
-                    text = text.filter(from_numpy(~gaps))
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
-        split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         if target is None:
             counts += np.bincount(split, minlength=3)
             continue
-        if gaps.any():  # left out of every split, as when the table is read whole
-            if not without:
-                first = table.where(int(np.argmax(gaps))).split(" of ")[0]
-            without += int(gaps.sum())
-            y, split = y[~gaps], split[~gaps]
         counts += np.bincount(split, minlength=3)
         train = split == 0
         if y.dtype.kind == "f":
