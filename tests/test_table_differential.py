@@ -140,18 +140,24 @@ _TRAIN_ROW = st.one_of(
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @example(rows=[["0.0", "paris", "2024-01-05", ""], ["0.0", "paris", "2024-01-05", ""],
                ["0.0", "paris", "2024-02-30", "0"], ["", "", "", ""]], newline="\n", block=67,
-         impute=False)
+         impute=False, categorical=(), embed=None,
+         target="flag")
 @example(rows=[["", "", "", ""], ["", "", "", ""], _OK, _OK, ["0.0", "NA", "2024-01-05", "0"]],
-         newline="\n", block=24, impute=True)
+         newline="\n", block=24, impute=True, categorical=(), embed=None,
+         target="flag")
 @example(rows=[_OK, ["", "paris", "2024-01-05", ""], _OK, _OK], newline="\n", block=200,
-         impute=True)
+         impute=True, categorical=(), embed=None,
+         target="flag")
 @example(rows=[["1", "NA", "2024-01-05", "0"], ["2", "", "2024-01-05", "1"],
                ["3", "paris", "2024-01-05", "0"], ["4", "lyon", "2024-01-05", "1"]],
-         newline="\n", block=24, impute=True)
+         newline="\n", block=24, impute=True, categorical=(), embed=None,
+         target="flag")
 @given(rows=st.lists(_TRAIN_ROW, min_size=4, max_size=30), newline=st.sampled_from(["\n", "\r\n"]),
-       block=st.integers(24, 200), impute=st.booleans())
+       block=st.integers(24, 200), impute=st.booleans(),
+       categorical=st.sampled_from([(), ("x",)]), embed=st.sampled_from([None, 2]),
+       target=st.sampled_from(["flag", "flag", None]))
 def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
-        tmp_path, monkeypatch, rows, newline, block, impute):
+        tmp_path, monkeypatch, rows, newline, block, impute, categorical, embed, target):
     """``gradwise train``'s two readers: whole (:func:`read_csv`) and streamed (:func:`scan`,
     then every row's record batch encoded with the scanned spec). Column kinds come from the
     first batch when streamed (documented), so tables whose kinds differ are left out; for the
@@ -165,20 +171,25 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
     _write(path, rows, newline)
 
     def whole():
-        X, y, _, _, columns = read_csv(str(path), "flag", impute=impute)[:5]
-        return X, np.asarray(y, dtype=np.float64), columns
+        X, y, _, _, columns = read_csv(str(path), target, impute=impute, categorical=categorical,
+                                       embed_threshold=embed)[:5]
+        return X, None if y is None else np.asarray(y, dtype=np.float64), columns
 
     def scanned():
-        stats = stream.scan(str(path), "flag", ratios=(1.0, 0.0, 0.0), impute=impute,
-                            task="classification", batch_rows=5)
+        stats = stream.scan(str(path), target, ratios=(1.0, 0.0, 0.0), impute=impute,
+                            categorical=categorical, embed_threshold=embed,
+                            task=target and "classification", batch_rows=5)
         parts = []
         for table, _ in stats.batches():
-            y = stream._target_cells(table, "flag")
+            if target is None:  # features only (gradwise anomalies)
+                parts.append((encode(table, stats.spec, impute)[0], None))
+                continue
+            y = stream._target_cells(table, target)
             keep = ~stream._missing_target(y)
             parts.append((encode(table.filter(keep), stats.spec, impute)[0],
                           np.asarray(y[keep], dtype=np.float64)))
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                stats.spec)
+        return (np.concatenate([p[0] for p in parts]),
+                None if target is None else np.concatenate([p[1] for p in parts]), stats.spec)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -191,10 +202,10 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
     assert kind == kind_b, (result, result_b)
     if kind == "ok":
         (X, y, columns), (X_b, y_b, columns_b) = result, result_b
-        for key in ("levels", "parts"):  # the spec the network's input follows
+        for key in ("levels", "parts", "embed"):  # the spec the network's input follows
             assert [c.get(key) for c in columns] == [c.get(key) for c in columns_b], key
         assert X.shape == X_b.shape and X.tobytes() == X_b.tobytes()
-        assert y.tolist() == y_b.tolist()
+        assert (y is None and y_b is None) or y.tolist() == y_b.tolist()
         if impute:  # which columns get an "is missing" feature (the scan's moments pass has
             # turned its "missing" into "indicator", as fill_values does for a whole read)
             assert [bool(c.get("missing")) for c in columns] == \
