@@ -11,6 +11,7 @@ and filled gaps, or be refused by both with the same message: a difference is a 
 result in one of them."""
 import csv
 import io
+import re
 import warnings
 
 import numpy as np
@@ -47,14 +48,18 @@ def spec(tmp_path_factory):
     return fill_values(X, columns, "median")
 
 
-def _write(path, rows, newline):
+def _write(path, rows, newline, delimiter=","):
+    """A CSV file of ``rows`` (None: a blank line); separated by semicolons, its numbers are
+    written with decimal commas, as spreadsheets in many countries write them."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator=newline)
+    writer = csv.writer(text, lineterminator=newline, delimiter=delimiter)
     writer.writerow(["x", "city", "when", "flag"])
     for row in rows:
         if row is None:
             text.write(newline)
         else:
+            if delimiter == ";" and re.fullmatch(r"-?\d+\.\d+", row[0]):
+                row = [row[0].replace(".", ",")] + row[1:]
             writer.writerow(row)
     path.write_bytes(text.getvalue().encode("utf-8"))
 
@@ -77,24 +82,25 @@ _OK = ["0.0", "paris", "2024-01-05", "0"]
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @example(rows=[_OK, _OK, _OK, ["", "", "", ""]], newline="\n", block=16, batch_rows=2,
-         fill=True)
-@example(rows=[["", "", "", ""]], newline="\n", block=16, batch_rows=1, fill=False)
-@example(rows=[None], newline="\r\n", block=16, batch_rows=1, fill=True)
+         fill=True, delimiter=",")
+@example(rows=[["", "", "", ""]], newline="\n", block=16, batch_rows=1, fill=False, delimiter=",")
+@example(rows=[None], newline="\r\n", block=16, batch_rows=1, fill=True, delimiter=",")
 @example(rows=[_OK, ["0.0", "paris", "", "0"]], newline="\n", block=16, batch_rows=1,
-         fill=False)
+         fill=False, delimiter=",")
 @example(rows=[_OK, ["NA", "paris", "2024-01-05", "0"]], newline="\n", block=16, batch_rows=1,
-         fill=False)
+         fill=False, delimiter=",")
 @example(rows=[_OK, ["1e39", "paris", "2024-01-05", "0"]], newline="\n", block=16,
-         batch_rows=1, fill=True)
+         batch_rows=1, fill=True, delimiter=",")
 @example(rows=[_OK, ["inf", "paris", "2024-01-05", "0"]], newline="\n", block=16,
-         batch_rows=1, fill=False)
+         batch_rows=1, fill=False, delimiter=",")
 @given(rows=st.lists(_ROW, min_size=1, max_size=25), newline=st.sampled_from(["\n", "\r\n"]),
-       block=st.integers(16, 160), batch_rows=st.integers(1, 7), fill=st.booleans())
+       block=st.integers(16, 160), batch_rows=st.integers(1, 7), fill=st.booleans(),
+       delimiter=st.sampled_from([",", ",", ";", "\t"]))
 def test_a_table_read_whole_and_in_record_batches_encodes_the_same(
-        tmp_path, monkeypatch, spec, rows, newline, block, batch_rows, fill):
+        tmp_path, monkeypatch, spec, rows, newline, block, batch_rows, fill, delimiter):
     monkeypatch.setattr(stream, "CSV_BLOCK", block)
     path = tmp_path / "new.csv"
-    _write(path, rows, newline)
+    _write(path, rows, newline, delimiter)
 
     def whole():
         X, _, unknown, lines, gaps = encode_saved(str(path), spec, fill=fill)
@@ -141,23 +147,24 @@ _TRAIN_ROW = st.one_of(
 @example(rows=[["0.0", "paris", "2024-01-05", ""], ["0.0", "paris", "2024-01-05", ""],
                ["0.0", "paris", "2024-02-30", "0"], ["", "", "", ""]], newline="\n", block=67,
          impute=False, categorical=(), embed=None,
-         target="flag")
+         target="flag", delimiter=",")
 @example(rows=[["", "", "", ""], ["", "", "", ""], _OK, _OK, ["0.0", "NA", "2024-01-05", "0"]],
          newline="\n", block=24, impute=True, categorical=(), embed=None,
-         target="flag")
+         target="flag", delimiter=",")
 @example(rows=[_OK, ["", "paris", "2024-01-05", ""], _OK, _OK], newline="\n", block=200,
          impute=True, categorical=(), embed=None,
-         target="flag")
+         target="flag", delimiter=",")
 @example(rows=[["1", "NA", "2024-01-05", "0"], ["2", "", "2024-01-05", "1"],
                ["3", "paris", "2024-01-05", "0"], ["4", "lyon", "2024-01-05", "1"]],
          newline="\n", block=24, impute=True, categorical=(), embed=None,
-         target="flag")
+         target="flag", delimiter=",")
 @given(rows=st.lists(_TRAIN_ROW, min_size=4, max_size=30), newline=st.sampled_from(["\n", "\r\n"]),
        block=st.integers(24, 200), impute=st.booleans(),
        categorical=st.sampled_from([(), ("x",)]), embed=st.sampled_from([None, 2]),
-       target=st.sampled_from(["flag", "flag", None]))
+       target=st.sampled_from(["flag", "flag", None]), delimiter=st.sampled_from([",", ";", "\t"]))
 def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
-        tmp_path, monkeypatch, rows, newline, block, impute, categorical, embed, target):
+        tmp_path, monkeypatch, rows, newline, block, impute, categorical, embed, target,
+        delimiter):
     """``gradwise train``'s two readers: whole (:func:`read_csv`) and streamed (:func:`scan`,
     then every row's record batch encoded with the scanned spec). Column kinds come from the
     first batch when streamed (documented), so tables whose kinds differ are left out; for the
@@ -168,7 +175,7 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
     from gradwise.tabular.columns import encode
     monkeypatch.setattr(stream, "CSV_BLOCK", block)
     path = tmp_path / "train.csv"
-    _write(path, rows, newline)
+    _write(path, rows, newline, delimiter)
 
     def whole():
         X, y, _, _, columns = read_csv(str(path), target, impute=impute, categorical=categorical,
