@@ -180,6 +180,8 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
     def whole():
         X, y, _, _, columns = read_csv(str(path), target, impute=impute, categorical=categorical,
                                        embed_threshold=embed)[:5]
+        if impute:  # as the scan, refuse a column with no value to fill its gaps with
+            fill_values(X, columns, "mean")
         return X, None if y is None else np.asarray(y, dtype=np.float64), columns
 
     def scanned():
@@ -283,3 +285,39 @@ def parquet_spec(tmp_path_factory):
         "flag": pa.array([i % 2 for i in range(n)], pa.int64())}), path)
     X, _, _, _, columns = read_csv(str(path), None, impute=True)[:5]
     return fill_values(X, columns, "median")
+
+
+_TARGETS = ["0", "1"] * 3
+
+
+@pytest.mark.parametrize("cells, flags, kind", [
+    (["NA"] * 6, _TARGETS, "number"), (["NA", ""] * 3, _TARGETS, "number"),
+    (["", "-", "?"] * 2, _TARGETS, "number"), (["NA"] * 5 + ["paris"], _TARGETS, "category"),
+    (["NA"] * 5 + ["paris"], _TARGETS[:5] + [""], "category")])
+@pytest.mark.parametrize("impute", [False, True])
+def test_a_column_of_missing_markers_only_has_the_kind_read_whole_when_streamed(
+        tmp_path, monkeypatch, cells, flags, kind, impute):
+    """Read whole, Arrow types a column whose every cell is empty or a marker as nulls: a number
+    column of gaps (refused without imputation; nothing to fill with it). Streamed, its first
+    block reads it as text (a later "NA" beside other text is a level, as read whole), so the
+    scan makes it a number column again when no row wrote anything in it. In the last case the
+    one text cell is in a row without a target: the column is text read whole, and streamed."""
+    monkeypatch.setattr(stream, "CSV_BLOCK", 20)
+    path = tmp_path / "t.csv"
+    path.write_text("x,c,flag\n" + "".join(f"{i},{cell},{flag}\n"
+                                          for i, (cell, flag) in enumerate(zip(cells, flags))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        columns = read_csv(str(path), "flag", impute=True)[4]
+        assert [c["kind"] for c in columns] == ["number", kind]
+        if kind == "number" and impute:  # as fill_values refuses it for a table read whole
+            with pytest.raises(ValueError, match="column 'c' has no values in the training"):
+                stream.scan(str(path), "flag", ratios=(1.0, 0.0, 0.0), impute=True,
+                            task="classification", batch_rows=100)
+            return
+        stats = stream.scan(str(path), "flag", ratios=(1.0, 0.0, 0.0), impute=impute,
+                            task="classification", batch_rows=100)
+    assert [c["kind"] for c in stats.spec] == ["number", kind]
+    if kind == "category":
+        expected = ["NA"] if flags[-1] == "" else ["NA", "paris"]  # the rows with a target's
+        assert stats.spec[1]["levels"] == columns[1]["levels"] == expected

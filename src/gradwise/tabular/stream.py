@@ -349,7 +349,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
-    stats, spec, levels, targets = Statistics(), None, {}, set()
+    stats, spec, levels, targets, written = Statistics(), None, {}, set(), {}
     y_sum = y_sq = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
     read = {"text_columns": tuple(categorical), "encoding": encoding}
@@ -386,6 +386,9 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                 text = Column(table, column["name"]).category_text()
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
+                if not written.get(column["name"]):  # a cell not missing, in any row
+                    written[column["name"]] = as_read.kind != "csv" or \
+                        not Column(as_read, column["name"]).gaps().all()
         if target is None:
             counts += np.bincount(split, minlength=3)
             continue
@@ -405,6 +408,13 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
         warn(f"{without} row(s) without a value in {target!r} (the first at {first}) were "
              "left out")
     for column in spec:
+        name = column["name"]
+        if column["kind"] == "category" and name not in categorical and not written[name]:
+            # missing cells only, in every row of a CSV file: read whole, Arrow types such a
+            # column as nulls, a number column whose every value is missing
+            column["kind"], column["missing"] = "number", True
+            column.pop("levels", None)
+            continue
         if column["kind"] == "category":
             column["levels"] = sorted(levels[column["name"]])
             if embed_threshold is not None and len(column["levels"]) > embed_threshold:
