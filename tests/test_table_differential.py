@@ -1,13 +1,17 @@
-"""Differential fuzzing (Hypothesis) of the two ways a new table is encoded for a saved model:
-read whole (:func:`gradwise.tabular.csv.encode_saved`, what ``gradwise predict`` does in
-memory) and record batch by record batch (:func:`gradwise.tabular.stream.saved_batches`, what it
-does past ``--memory-budget``), with CSV blocks of a few bytes so that blocks end inside quoted
-fields, between the two bytes of a CRLF, and inside multi-byte characters.
+"""Differential fuzzing (Hypothesis) of the two ways every command reads a table: whole (what
+it does in memory) and record batch by record batch (what it does past ``--memory-budget``).
 
-Valid CSV files (written by Python's ``csv`` module) with quoted commas, quotes and line breaks,
-missing markers, stray cells, unseen categories, blank lines and rows of empty cells must give
-the same matrix bit for bit, the same file line for each row, the same counts of unseen cells
-and filled gaps, or be refused by both with the same message: a difference is a silent wrong
+- ``gradwise predict``: :func:`gradwise.tabular.csv.encode_saved` against
+  :func:`gradwise.tabular.stream.saved_batches`, for CSV and Parquet files;
+- ``gradwise train`` and ``anomalies``: :func:`gradwise.tabular.csv.read_csv` against
+  :func:`gradwise.tabular.stream.scan` and the record batches it encodes.
+
+CSV blocks are a few bytes long, so that they end inside quoted fields, between the two bytes
+of a CRLF, and inside multi-byte characters. Valid files (written by Python's ``csv`` module)
+with quoted commas, quotes and line breaks, missing markers, stray cells, unseen categories,
+blank lines and rows of empty cells, separated by commas, semicolons or tabs, must give the same
+matrix bit for bit, the same file line for each row, the same counts of unseen cells and
+filled gaps, the same columns' encoding, or be refused by both: a difference is a silent wrong
 result in one of them."""
 import csv
 import io
