@@ -191,9 +191,7 @@ def _read_csv(path, encoding, text_columns=()):
         types = dict(as_text)
         if first is not None:
             head = read_csv_rows(pa.py_buffer(first), rows, parse, convert(as_text), quoted)
-            types = {**{name: (pa.float64() if pa.types.is_integer(type) else type)
-                        for name, type in zip(head.schema.names, head.schema.types)
-                        if not pa.types.is_null(type)}, **as_text}
+            types = first_rows_types(head.schema, as_text)
         try:
             data = read_csv_rows(path, read, parse, convert(types), quoted)
         except pa.ArrowInvalid as error:
@@ -206,6 +204,21 @@ def _read_csv(path, encoding, text_columns=()):
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
     return _without_blank_rows(Table(data, path, "csv", delimiter, lines, encoding), path)
+
+
+def first_rows_types(schema, as_text, nulls=None):
+    """The column types a CSV file is read with, from those Arrow gave its first rows
+    (``schema``): integers as floats (a later block may hold a fraction), the ``as_text``
+    columns as text, and a column of nulls there (empty cells and markers only) as ``nulls``
+    (None: left out, for Arrow to infer)."""
+    import pyarrow as pa
+    types = {}
+    for name, type in zip(schema.names, schema.types):
+        if not pa.types.is_null(type):
+            types[name] = pa.float64() if pa.types.is_integer(type) else type
+        elif nulls is not None:
+            types[name] = nulls
+    return {**types, **as_text}
 
 
 def _ascii_lines(encoding):

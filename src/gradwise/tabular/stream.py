@@ -104,7 +104,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     from .arrays import from_numpy
     from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error,
                        blank_candidates, blank_rows_left_out, csv_chunks, csv_head,
-                       read_csv_rows)
+                       first_rows_types, read_csv_rows)
     skip, delimiter, header = csv_head(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
@@ -141,10 +141,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
             if types is None:  # the first block's types (integers as floats) for every block;
                 # a column of empty cells and markers there is text (a later block's "NA" in
                 # a text column a level, as in a table read whole), not nulls
-                types = {name: (pa.float64() if pa.types.is_integer(t) else
-                                pa.string() if pa.types.is_null(t) else t)
-                         for name, t in zip(block.schema.names, block.schema.types)}
-                types.update(as_text)
+                types = first_rows_types(block.schema, as_text, nulls=pa.string())
                 if any(pa.types.is_null(t) for t in block.schema.types):  # again, as text
                     block = read_block(chunk, types)
                 else:
