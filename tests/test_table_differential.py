@@ -325,3 +325,36 @@ def test_a_column_of_missing_markers_only_has_the_kind_read_whole_when_streamed(
     if kind == "category":
         expected = ["NA"] if flags[-1] == "" else ["NA", "paris"]  # the rows with a target's
         assert stats.spec[1]["levels"] == columns[1]["levels"] == expected
+
+
+@pytest.mark.parametrize("impute", [False, True])
+def test_rows_without_a_target_in_the_first_record_batch_do_not_decide_the_kinds(
+        tmp_path, monkeypatch, impute):
+    """Read whole, the rows without a target are left out before the columns' kinds are
+    decided: a text cell in such a row does not make a number column text. Streamed, the kinds
+    come from the first record batch with a row that has a target, so the same holds when the
+    whole first batch has none (it decided the kinds from all its rows before)."""
+    monkeypatch.setattr(stream, "CSV_BLOCK", 40)
+    path = tmp_path / "t.csv"
+    lines = [f"{'abc' if i == 1 else ''}{i},paris," for i in range(5)]
+    lines += [f"{i},{'lyon' if i % 3 else 'paris'},{i % 2}" for i in range(5, 30)]
+    path.write_text("x,c,flag\n" + "\n".join(lines) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        columns = read_csv(str(path), "flag", impute=impute)[4]
+        stats = stream.scan(str(path), "flag", ratios=(1.0, 0.0, 0.0), impute=impute,
+                            task="classification", batch_rows=5)
+    assert [(c["name"], c["kind"]) for c in columns] == [("x", "number"), ("c", "category")]
+    assert [(c["name"], c["kind"]) for c in stats.spec] == [("x", "number"), ("c", "category")]
+    assert stats.spec[1]["levels"] == columns[1]["levels"] == ["lyon", "paris"]
+
+
+def test_a_table_whose_rows_all_lack_a_target_is_refused_alike_streamed(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x,flag\n1,\n2,\n3,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="column 'flag' has no values"):
+            read_csv(str(path), "flag")
+        with pytest.raises(ValueError, match="column 'flag' has no values"):
+            stream.scan(str(path), "flag", batch_rows=1)

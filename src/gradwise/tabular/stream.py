@@ -339,14 +339,15 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
          embed_threshold=None, task=None, batch_rows=65536, encoding="utf-8"):
     """The :class:`Statistics` of ``path`` in one pass of record batches.
 
-    Column kinds come from the first batch (numbers, ISO dates, text); the levels of text
+    Column kinds come from the first batch with a row that has a target (numbers, ISO dates,
+    text; rows without one are left out, as when the table is read whole); the levels of text
     columns, the gaps and times of day, and the stray cells of number and date columns (refused
     naming their lines, or with ``impute`` read as missing, as for a table read whole) from
     every batch. ``impute``: False, True or ``"mean"`` (fills are the training
     rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
-    stats, spec, levels, targets, written = Statistics(), None, {}, set(), {}
+    stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
     read = {"text_columns": tuple(categorical), "encoding": encoding}
@@ -365,15 +366,17 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                     first = table.where(int(np.argmax(gaps))).split(" of ")[0]
                 without += int(gaps.sum())
                 y, split, table = y[~gaps], split[~gaps], table.filter(~gaps)
-        if spec is None:  # decided by the first batch (its rows with a target, or all its
-            # rows when none has one: the types it was read with), checked as a table read whole
+        if spec is None and not table.num_rows:  # no row with a target yet: the kinds come
+            # from the first batch that has one, as a table read whole leaves these rows out
+            # first; only whether they wrote a cell in each column is kept (see below)
+            for name in names:
+                early[name] = early.get(name, False) or _written(as_read, name)
+            continue
+        if spec is None:  # decided by the first batch, checked as a table read whole
             from .stray import StrayCells, check_stray_cells
-            spec, _ = infer_spec(table if table.num_rows else as_read, names, categorical,
+            spec, _ = infer_spec(table, names, categorical,
                                  check=lambda t, c: check_stray_cells(t, c, impute))
-            if not table.num_rows:  # its gaps are in rows left out: no "is missing" feature
-                for column in spec:
-                    if "missing" in column:
-                        column["missing"] = False
+            written = dict(early)
             stray = StrayCells(spec, impute)
         elif table.num_rows:
             stray.check(table)
@@ -384,8 +387,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
                 if not written.get(column["name"]):  # a cell not missing, in any row
-                    written[column["name"]] = as_read.kind != "csv" or \
-                        not Column(as_read, column["name"]).gaps().all()
+                    written[column["name"]] = _written(as_read, column["name"])
         if target is None:
             counts += np.bincount(split, minlength=3)
             continue
@@ -396,6 +398,8 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
             y_sq += float(np.sum(y[train] ** 2))
         if len(targets) <= 1000:
             targets.update(np.unique(y).tolist())
+    if spec is None and without:
+        raise TableError("target", f"column {target!r} has no values.")
     if spec is None:
         raise TableError("path", f"{path!r} has no rows.")
     stray.finish()
@@ -431,6 +435,13 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     stats.path, stats.batch_rows, stats.read = path, batch_rows, read
     _moments(stats, width)
     return stats
+
+
+def _written(table, name):
+    """Whether a record batch wrote a cell in column ``name``: one not empty nor a missing
+    marker in a CSV file (a Parquet file's column keeps its schema's type, written or not)."""
+    from .columns import Column
+    return table.kind != "csv" or not Column(table, name).gaps().all()
 
 
 def _target_cells(table, target):
