@@ -67,3 +67,20 @@ def test_tables_smoke():
     cells = [cell.strip() for cell in table[0].strip("|").split("|")]
     assert float(cells[4]) > 0 and float(cells[8]) > 0  # gradwise read s, whole train s
     assert "| 2,000" in out  # the streamed run
+
+
+def test_payback_smoke(tmp_path):
+    """``bench.payback`` times both compute paths in ``fit`` and the kernels' start-up."""
+    import json
+    out_json = tmp_path / "payback.json"
+    out = _run("-m", "bench.payback", "--smoke", "--json", str(out_json))
+    if "Numba is not installed" in out:
+        return
+    data = json.loads(out_json.read_text())
+    assert [row["network"] for row in data["rows"]] == ["table 25-128-128-2",
+                                                        "regression 10-32-32-1"], out
+    for row in data["rows"]:
+        assert row["never_us"] > 0 and row["always_us"] > 0 and row["predicted_us"] > 0
+        assert abs(row["saving_us"] - (row["never_us"] - row["always_us"])) < 1e-6
+    assert data["startup"]["seconds"] == data["startup"]["runs"][0]
+    assert "start-up (disk cache warm)" in out

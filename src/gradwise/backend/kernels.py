@@ -26,8 +26,9 @@ from . import xp
 #: The settings of ``GRADWISE_KERNELS`` and of ``Sequential.compile(kernels=...)``.
 MODES = ("auto", "always", "never")
 
-#: Seconds a run must be expected to save before ``auto`` compiles the kernels (about twice
-#: the start-up cost of Numba with its on-disk cache warm).
+#: Seconds a run must be expected to save before ``auto`` compiles the kernels: about the
+#: start-up cost of Numba with its on-disk cache warm (importing Numba and llvmlite, loading
+#: the kernels: 0.84 to 1.15 s on the 2-core benchmark machine, ``python -m bench.payback``).
 PAYBACK_SECONDS = 1.0
 
 _loaded = {}  # the compiled functions once made (or None when Numba cannot make them)
@@ -62,9 +63,13 @@ def choose(kernels, expected_saving):
 def step_saving(n_params, batch_size, n_units):
     """Seconds one training step is expected to save with the kernels.
 
-    Measured on the benchmark networks: about 10 us of Python calls per step, 2 ns per
-    parameter (the Adam update's passes) and 1.2 ns per activation (bias, ReLU and softmax
-    passes), within about 30%.
+    Measured on the benchmark networks with ``train_on_batch``: about 10 us of Python calls
+    per step, 2 ns per parameter (the Adam update's passes) and 1.2 ns per activation (bias,
+    ReLU and softmax passes), within about 30%. Inside ``fit`` (``python -m bench.payback``)
+    small networks save more than this predicts (25-128-128-2 at batch 64: 98 to 174 us
+    measured against 70 predicted) and the widest less (200-512-512-10: 387 to 980 against
+    831), with run-to-run spreads as large as the differences; the estimate errs towards the
+    NumPy path for small networks, whose runs the start-up would weigh most.
     """
     return 10e-6 + 2e-9 * n_params + 1.2e-9 * batch_size * n_units
 
