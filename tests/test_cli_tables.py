@@ -156,3 +156,50 @@ def test_output_larger_than_the_free_disk_space_is_refused(tmp_path, capsys, mon
     assert main(["predict", "--model", saved, "--data", data, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "--out: " in err and "MB free" in err and not out.exists()
+
+
+@pytest.mark.parametrize("impute, files", [(None, ()), ("median", ()),
+                                           ("median", ("dev", "test"))])
+def test_the_table_read_whole_and_each_raw_split_are_let_go(tmp_path, monkeypatch, impute,
+                                                             files):
+    """Peak memory: ``train`` does not keep the table read whole beside its splits once they
+    are drawn, and with imputation each raw split is let go as soon as its completed copy
+    (fills and "is missing" features) exists, so that at most one raw and one completed split
+    live together beside the table."""
+    import weakref
+
+    from gradwise.cli import data as cli_data
+    from gradwise.cli.parser import _parser
+    frame = _frame(n=200)
+    if impute:
+        frame["x"] = frame["x"].astype(object)
+        frame["x"][::7] = ""  # gaps, so that completing adds an "is missing" feature
+    data = _csv(tmp_path / "t.csv", frame)
+    extra = []
+    for name in files:
+        extra += [f"--{name}-data", _csv(tmp_path / f"{name}.csv", _frame(n=60, seed=1))]
+    args = _parser().parse_args(["train", "--data", data, "--target", "label", *extra,
+                                 *(["--impute", impute] if impute else [])])
+    table, completing, alive = [], [], []
+    from gradwise.tabular import csv as tabular_csv
+    load, complete = cli_data.load, tabular_csv.complete
+
+    def spying_load(args):
+        loaded = load(args)
+        table.append(weakref.ref(loaded[0]))
+        return loaded
+
+    def spying_complete(X, spec):  # how many raw splits completed before this one live on
+        alive.append(sum(ref() is not None for ref in completing))
+        completing.append(weakref.ref(X))
+        return complete(X, spec)
+
+    monkeypatch.setattr(cli_data, "load", spying_load)
+    monkeypatch.setattr("gradwise.tabular.csv.complete", spying_complete)
+    prepared = cli_data.load_and_prepare(args)
+    assert table and table[0]() is None  # the table read whole is gone
+    assert prepared.splits[0][0].shape[0] > 0
+    if impute:  # train, dev, test (and the train-dev set held out when both are files):
+        # those drawn from the table are gone; the files' matrices are the caller's
+        assert alive == ([0, 0, 1, 2] if files else [0, 0, 0]), alive
+        assert completing[0]() is None

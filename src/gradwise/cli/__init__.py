@@ -198,8 +198,7 @@ def train(args):
         return _train_from(args)
     if args.repeats is not None or args.cv is not None:
         return _compare(args, hidden)
-    loaded = _cli_data.load(args)
-    data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
+    data = _cli_data.load_and_prepare(args)
     _cli_results.check_human_error(args, data)
     model = _cli_data.network(data.n_features, hidden, data.outputs, data.task,
                               args.learning_rate, data.moments, l2=args.l2, dropout=args.dropout,
@@ -238,8 +237,7 @@ def tune(args):
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
     _guard.check_storage(args.storage)
-    loaded = _cli_data.load(args)
-    data = _cli_data.prepare(loaded, args.seed, args.impute, _cli_data.load_files(args, loaded))
+    data = _cli_data.load_and_prepare(args)
     _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
     args.jobs = _guard.capped_jobs(args.jobs)

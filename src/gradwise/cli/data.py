@@ -77,29 +77,34 @@ def prepare(loaded, seed, impute=None, files=None):
         _check_class_counts(classes, np.bincount(y, minlength=len(classes)),
                             3 if held_out is None else 2)
     if held_out is None:
-        parts = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=stratify,
+        split = gw.data.train_dev_test_split(X, y, ratios=(0.6, 0.2, 0.2), stratify=stratify,
                                              seed=seed)
-        held = [(parts[i], parts[i + 3]) for i in range(3)]
+        held = [(split[i], split[i + 3]) for i in range(3)]
+        del split
     else:  # one part of the training file held out, the rest from files
         from sklearn.model_selection import train_test_split
         X_train, X_held, y_train, y_held = train_test_split(
             X, y, test_size=held_out, stratify=y if stratify else None, random_state=seed)
         held = [(X_train, y_train), (X_held, y_held), None]
+        del X_train, X_held
     splits = [held[0], files.get("dev", held[1]), files.get("test", held[2])]
     train_dev = held[1] if "dev" in files else None
     extra = [] if train_dev is None else [train_dev]
     if impute is not None:
         columns = fill_values(splits[0][0], columns, impute)
-        completed = [complete(Xs, columns) for Xs, _ in splits + extra]
-        added = completed[0][1]
+        # one part at a time, each let go once completed (a copy with fills and indicators)
+        parts, held, train_dev, splits, extra = splits + extra, None, None, None, None
+        for i, (Xs, ys) in enumerate(parts):
+            parts[i] = None
+            Xs, added = complete(Xs, columns)
+            parts[i] = (Xs, ys)
         if added:  # the count printed at loading is the network's input width
             description = description.replace(
                 f", {len(names)} features,",
                 f", {len(names) + len(added)} features ({len(added)} of them 'is missing' "
                 "indicators),")
         names = names + added
-        splits, extra = ([(Xs, ys) for (Xs, _), (_, ys) in zip(completed[:3], splits)],
-                         [(completed[3][0], extra[0][1])] if extra else [])
+        splits, extra = parts[:3], parts[3:]
     if task == "regression":  # standardize the target too; report errors in its units
         with np.errstate(over="ignore", invalid="ignore"):
             y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
@@ -141,6 +146,13 @@ def _split_plan(files):
     if "test" in files:
         return 0.25, {"train": "75% of --data", "dev": "25% of --data", "test": "--test-data"}
     return None, None
+
+
+def load_and_prepare(args):
+    """:func:`prepare` of :func:`load` with the split files: the table read whole is let go
+    when this returns, so that training does not keep it beside its own splits."""
+    loaded = load(args)
+    return prepare(loaded, args.seed, args.impute, load_files(args, loaded))
 
 
 def load_files(args, loaded):
