@@ -203,3 +203,58 @@ def test_the_table_read_whole_and_each_raw_split_are_let_go(tmp_path, monkeypatc
         # those drawn from the table are gone; the files' matrices are the caller's
         assert alive == ([0, 0, 1, 2] if files else [0, 0, 0]), alive
         assert completing[0]() is None
+
+
+def _compressed(kind):
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import zipfile
+    text = ("x,label\n" + "".join(f"{i % 7},{i % 2}\n" for i in range(60))).encode()
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("t.csv", text)
+        return buffer.getvalue()
+    if kind == "parquet":
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"x": [1.0, 2.0], "label": [0, 1]}), buffer)
+        return buffer.getvalue()
+    return {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[kind](text)
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("gzip", "is gzip-compressed, not CSV text; decompress it first (gunzip)."),
+    ("bzip2", "is bzip2-compressed, not CSV text; decompress it first (bunzip2)."),
+    ("xz", "is xz-compressed, not CSV text; decompress it first (unxz)."),
+    ("zip", "is a zip archive (a spreadsheet such as .xlsx is one), not CSV text"),
+    ("parquet", "is a Parquet file, not CSV text; give it a name ending in .parquet."),
+])
+@pytest.mark.parametrize("command", ["train", "streamed", "predict", "anomalies"])
+def test_a_compressed_file_or_parquet_given_as_csv_is_named_for_what_it_is(
+        tmp_path, capsys, kind, expected, command):
+    """Read as text, such a file was "not UTF-8 text" (asking for an --encoding), or worse."""
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(_compressed(kind))
+    if command == "predict":
+        saved = str(tmp_path / "m.npz")
+        assert _train(_csv(tmp_path / "fit.csv", _frame()), "--save", saved) == 0
+        capsys.readouterr()
+        code = main(["predict", "--model", saved, "--data", str(path),
+                     "--out", str(tmp_path / "p.csv")])
+    elif command == "anomalies":
+        code = main(["anomalies", "--data", str(path), "--epochs", "1", "--quiet"])
+    else:
+        code = _train(str(path), *(["--memory-budget", "1K"] if command == "streamed" else []))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == f"gradwise: error: --data: {str(path)!r} {expected}\n" or \
+        (err.startswith(f"gradwise: error: --data: {str(path)!r} ") and expected in err
+         and err.count("\n") == 1), err
+
+
+def test_text_that_starts_like_a_magic_number_is_still_csv(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("PAR1,BZh9,label\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(60)))
+    assert _train(str(path)) == 0

@@ -39,7 +39,7 @@ def parse_budget(text):
         except (ValueError, OSError, AttributeError):
             return 4 << 30
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    text = str(text).strip().upper().rstrip("B")
+    given, text = text, str(text).strip().upper().rstrip("B")
     scale = units.get(text[-1:], 1)
     try:
         value = float(text[:-1] if text[-1:] in units else text) * scale
@@ -47,7 +47,7 @@ def parse_budget(text):
         value = -1
     if not value > 0:
         raise ValueError(f"--memory-budget: expected a size such as 2G or 500M, received "
-                         f"{text!r}.")
+                         f"{given!r}.")
     return int(value)
 
 

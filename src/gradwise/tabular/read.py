@@ -9,6 +9,7 @@ error messages, reading the file again only when asked.
 """
 import csv
 import os
+import re
 
 import numpy as np
 
@@ -140,7 +141,41 @@ def read_table(path, encoding="utf-8", columns=None, text_columns=()):
     check_fits_in_memory(path)
     if path.lower().endswith((".parquet", ".pq")):
         return _read_parquet(path, columns)
+    check_plain_text(path)
     return _read_csv(path, encoding, text_columns)
+
+
+#: The first bytes of files that are not a CSV file's text, and what to do with them (none
+#: of them text a CSV header could start with; bzip2's carries its block's magic number).
+_NOT_TEXT = [
+    (re.compile(rb"\x1f\x8b"), "gzip-compressed", "decompress it first (gunzip)"),
+    (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2-compressed", "decompress it first (bunzip2)"),
+    (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "decompress it first (unxz)"),
+    (re.compile(rb"\x28\xb5\x2f\xfd"), "zstd-compressed", "decompress it first (unzstd)"),
+    (re.compile(rb"\x04\x22\x4d\x18"), "lz4-compressed", "decompress it first (unlz4)"),
+    (re.compile(rb"PK\x03\x04"), "a zip archive (a spreadsheet such as .xlsx is one)",
+     "extract the CSV file from it, or save the sheet as CSV"),
+]
+
+
+def check_plain_text(path):
+    """Refuse a file given as CSV that is compressed, an archive or a Parquet file (by its
+    first bytes, and a Parquet file's last ones too), naming what it is and the remedy,
+    before it is read as text."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(16)
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - 4, 0))
+            end = handle.read(4)
+    except OSError:
+        return  # said by the reader, with the reason
+    if start.startswith(b"PAR1") and end == b"PAR1" and size >= 12:
+        raise TableError("path", f"{path!r} is a Parquet file, not CSV text; give it a name "
+                                 "ending in .parquet.")
+    for magic, what, remedy in _NOT_TEXT:
+        if magic.match(start):
+            raise TableError("path", f"{path!r} is {what}, not CSV text; {remedy}.")
 
 
 # -- CSV -----------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ def record_batches(path, batch_rows=65536, columns=None, text_columns=(), encodi
                                          f"({str(error).splitlines()[0]}); is it complete?") \
                     from None
         return
+    from .read import check_plain_text
+    check_plain_text(path)
     yield from _csv_batches(path, batch_rows, text_columns, encoding)
 
 
