@@ -66,6 +66,7 @@ def test_no_label_and_imputed_gaps(tmp_path, capsys):
     (["--label", "id"], "--label: expected a column of two classes, 'id' has 300"),
     (["--contamination", "0.7"], "--contamination: expected a share in (0, 0.5]"),
     (["--noise", "-1"], "--noise: expected a standard deviation >= 0"),
+    (["--noise", "inf"], "--noise: expected a standard deviation >= 0"),
     (["--hidden", "8,x"], "--hidden: expected sizes like 128,128"),
     (["--out", "/nonexistent-dir/s.csv"], "--out: the directory of"),
 ])

@@ -9,6 +9,7 @@ reconstruction error. ``train`` and ``tune`` can write an HTML report (``--repor
 model with its column encoding (``--save``), which ``gradwise predict`` applies to new rows.
 """
 import functools
+import math
 import sys
 
 from . import (anomalies as _cli_anomalies, data as _cli_data, flags as _flags,
@@ -185,8 +186,10 @@ def _runs(args, loaded, count):
 
 def train(args):
     hidden = _hidden(args.hidden)
-    if not args.l2 >= 0:
+    if not 0 <= args.l2 < math.inf:
         raise ValueError(f"--l2: expected a penalty >= 0, received {args.l2!r}.")
+    if not 0 < args.learning_rate < math.inf:
+        raise ValueError(f"--learning-rate: expected a rate > 0, received {args.learning_rate!r}.")
     if not 0 <= args.dropout < 1:
         raise ValueError(f"--dropout: expected a rate in [0, 1), received {args.dropout!r}.")
     if args.freeze and not args.init_from:

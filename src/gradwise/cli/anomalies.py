@@ -122,7 +122,7 @@ def _check_options(args, hidden_sizes):
     if not 0 < args.contamination <= 0.5:
         raise ValueError(f"--contamination: expected a share in (0, 0.5], received "
                          f"{args.contamination!r}.")
-    if not args.noise >= 0:
+    if not 0 <= args.noise < math.inf:
         raise ValueError(f"--noise: expected a standard deviation >= 0, received {args.noise!r}.")
     return encoder
 
