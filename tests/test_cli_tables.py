@@ -258,3 +258,35 @@ def test_text_that_starts_like_a_magic_number_is_still_csv(tmp_path, capsys):
     path = tmp_path / "t.csv"
     path.write_text("PAR1,BZh9,label\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(60)))
     assert _train(str(path)) == 0
+
+
+_ROWS = "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40))
+
+
+@pytest.mark.parametrize("text, extra, expected", [
+    ("a,b,label\n" + _ROWS.replace("3,3,1\n", "3,3,inf\n", 1), [],
+     "--target: column 'label' has inf at line "),
+    ("a,b,label\n" + _ROWS.replace("3,3,1\n", "3,3,1e400\n", 1), [],
+     "--target: column 'label' has inf at line "),
+    ("a,b,label\n" + "".join(f"{i % 7},{i % 5},{i * 1e300}\n" for i in range(40)), [],
+     "--target: column 'label' has values too large to standardize (up to "),
+    ("label\n" + "".join(f"{i % 2}\n" for i in range(40)), [],
+     "has no feature columns besides the target."),
+    ("a,b,label\n" + _ROWS, ["--drop", "nope"], "--drop: columns ['nope'] are not in the header"),
+    ("a,b,label\n" + _ROWS, ["--categorical", "nope"],
+     "--categorical: columns ['nope'] are not in the header"),
+    ("a,b,label\n" + _ROWS, ["--drop", "label"], "--drop: 'label' is the target column."),
+], ids=["inf", "1e400", "too-large", "no-features", "drop", "categorical", "drop-target"])
+def test_a_bad_table_or_option_gets_the_same_error_read_whole_and_streamed(
+        tmp_path, capsys, text, extra, expected):
+    """Streamed, these ran on (an unknown --drop column ignored), or ended in the library's
+    own words ("y: expected finite values", "received input_dim=0") after the scan."""
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    errors = []
+    for budget in ([], ["--memory-budget", "1"]):  # streamed: any table is over 1 byte
+        assert _train(str(path), *extra, *budget) == 2
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1], errors
+    assert errors[0].startswith("gradwise: error: ") and errors[0].count("\n") == 1
+    assert expected in errors[0]

@@ -106,12 +106,10 @@ def prepare(loaded, seed, impute=None, files=None):
         names = names + added
         splits, extra = parts[:3], parts[3:]
     if task == "regression":  # standardize the target too; report errors in its units
+        from ..tabular.csv import check_target_scale
         with np.errstate(over="ignore", invalid="ignore"):
             y_mean, y_std = float(splits[0][1].mean()), float(splits[0][1].std() or 1.0)
-        if not (np.isfinite(y_mean) and np.isfinite(y_std)):
-            raise ValueError(f"--target: column {target!r} has values too large to standardize "
-                             f"(up to {np.abs(splits[0][1]).max():.3g}); rescale it, e.g. in "
-                             "thousands or as a logarithm.")
+        check_target_scale(target, y_mean, y_std, np.abs(y).max())
         splits = [(Xs, (ys - y_mean) / y_std) for Xs, ys in splits]
         extra = [(Xs, (ys - y_mean) / y_std) for Xs, ys in extra]
     outputs = len(classes) if task == "classification" else 1

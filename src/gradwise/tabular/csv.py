@@ -54,16 +54,7 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
     """
     table = read_table(path, encoding=encoding, text_columns=categorical)
     columns = table.column_names
-    if target is not None and target not in columns:
-        raise TableError("target", f"column {target!r} is not in the header; columns are "
-                                   f"{list(columns)}.")
-    for argument, names in (("drop", drop), ("categorical", categorical)):
-        unknown = [name for name in names if name not in columns]
-        if unknown:
-            raise TableError(argument, f"columns {unknown} are not in the header; columns are "
-                                       f"{list(columns)}.")
-        if target is not None and target in names:
-            raise TableError(argument, f"{target!r} is the target column.")
+    check_named_columns(columns, target, drop, categorical)
     y, task = None, None
     if target is not None:
         table, y = _target(table, target)
@@ -90,11 +81,48 @@ def _target(table, target):
         raise TableError("target", f"column {target!r} has no values.")
     if values is None:
         values = _text_array(column)
+    else:
+        check_finite_target(table, target, values, gaps)
     if gaps.any():
         warn(f"{int(gaps.sum())} row(s) without a value in {target!r} (the first at "
              f"{table.where(int(np.argmax(gaps))).split(' of ')[0]}) were left out")
         table, values = table.filter(~gaps), values[~gaps]
     return table, values
+
+
+def check_named_columns(columns, target, drop=(), categorical=()):
+    """Refuse a ``target``, ``drop`` or ``categorical`` name that is not one of the header's
+    ``columns``, and the target named in ``drop`` or ``categorical``."""
+    if target is not None and target not in columns:
+        raise TableError("target", f"column {target!r} is not in the header; columns are "
+                                   f"{list(columns)}.")
+    for argument, names in (("drop", drop), ("categorical", categorical)):
+        unknown = [name for name in names if name not in columns]
+        if unknown:
+            raise TableError(argument, f"columns {unknown} are not in the header; columns are "
+                                       f"{list(columns)}.")
+        if target is not None and target in names:
+            raise TableError(argument, f"{target!r} is the target column.")
+
+
+def check_finite_target(table, target, values, gaps):
+    """Refuse a target cell that is a number but not a finite one (``inf``, ``1e400``),
+    naming its line: no network learns it, and no standardization holds it."""
+    bad = ~(np.isfinite(values) | gaps)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise TableError("target", f"column {target!r} has {float(values[row])!r} at "
+                                   f"{table.where(row)}, not a finite number; fix or drop "
+                                   "that row.")
+
+
+def check_target_scale(target, mean, std, largest):
+    """Refuse a regression target whose training mean or standard deviation is not finite in
+    float64 (values near 1e154 and beyond, whose squares overflow)."""
+    if not (np.isfinite(mean) and np.isfinite(std)):
+        raise TableError("target", f"column {target!r} has values too large to standardize (up "
+                                   f"to {largest:.3g}); rescale it, e.g. in thousands or as a "
+                                   "logarithm.")
 
 
 def _text_array(column):

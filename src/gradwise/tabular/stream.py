@@ -350,19 +350,24 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     """
     from .columns import infer_spec, width
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
-    y_sum = y_sq = 0.0
+    y_sum = y_sq = y_largest = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
     read = {"text_columns": tuple(categorical), "encoding": encoding}
     for table, start in record_batches(path, batch_rows, **read):
-        if target is not None and target not in table.column_names:
-            raise TableError("target", f"column {target!r} is not in {path!r}; columns are "
-                                       f"{table.column_names}.")
+        if start == 0:
+            from .csv import check_named_columns
+            check_named_columns(table.column_names, target, drop, categorical)
         names = [name for name in table.column_names if name != target and name not in drop]
+        if not names:
+            raise TableError("path", f"{path!r} has no feature columns besides the target.")
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         as_read = table
         if target is not None:
             y = _target_cells(table, target)
             gaps = _missing_target(y)
+            if y.dtype.kind == "f":
+                from .csv import check_finite_target
+                check_finite_target(table, target, y, gaps)
             if gaps.any():  # left out of every split, and of the columns' kinds, gaps and
                 if not without:  # levels, as when the table is read whole
                     first = table.where(int(np.argmax(gaps))).split(" of ")[0]
@@ -395,9 +400,11 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
             continue
         counts += np.bincount(split, minlength=3)
         train = split == 0
-        if y.dtype.kind == "f":
-            y_sum += float(np.sum(y[train]))
-            y_sq += float(np.sum(y[train] ** 2))
+        if y.dtype.kind == "f" and len(y):
+            with np.errstate(over="ignore", invalid="ignore"):
+                y_sum += float(np.sum(y[train]))
+                y_sq += float(np.sum(y[train] ** 2))
+            y_largest = max(y_largest, float(np.abs(y).max()))
         if len(targets) <= 1000:
             targets.update(np.unique(y).tolist())
     if spec is None and without:
@@ -431,7 +438,11 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
         if stats.task == "classification" else None
     n_train = max(counts[0], 1)
     stats.y_mean = y_sum / n_train
-    stats.y_std = float(np.sqrt(max(y_sq / n_train - stats.y_mean ** 2, 0.0))) or 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        stats.y_std = float(np.sqrt(max(y_sq / n_train - stats.y_mean ** 2, 0.0))) or 1.0
+    if stats.task == "regression":
+        from .csv import check_target_scale
+        check_target_scale(target, stats.y_mean, stats.y_std, y_largest)
     stats.spec, stats.target, stats.seed, stats.ratios = spec, target, seed, ratios
     stats.impute = {True: "mean", False: None}.get(impute, impute)
     stats.path, stats.batch_rows, stats.read = path, batch_rows, read
