@@ -290,3 +290,26 @@ def test_a_bad_table_or_option_gets_the_same_error_read_whole_and_streamed(
     assert errors[0] == errors[1], errors
     assert errors[0].startswith("gradwise: error: ") and errors[0].count("\n") == 1
     assert expected in errors[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_utf16_and_utf32_files_are_named_by_their_byte_order_mark(tmp_path, capsys, encoding):
+    """Not "not UTF-8 text, such as --encoding latin-1" (which would read NULs between the
+    letters): the encoding the mark names. Read whole with it, the file trains; streamed, its
+    two- or four-byte line breaks cannot be cut at, so it is refused before any work."""
+    from gradwise.tabular.csv import read_csv
+    path = tmp_path / "t.csv"
+    rows = "".join(f"{i % 7},{'Zürich' if i % 2 else 'Genève'},{i % 2}\n" for i in range(60))
+    path.write_text("x,city,label\n" + rows, encoding=encoding)
+    assert _train(str(path)) == 2
+    assert capsys.readouterr().err == (
+        f"gradwise: error: --data: {str(path)!r} is {encoding.upper()} text (it starts with its "
+        f"byte-order mark), not UTF-8; give --encoding {encoding}.\n")
+    with pytest.raises(ValueError, match=f"read it with encoding='{encoding}'"):
+        read_csv(str(path), "label")
+    assert _train(str(path), "--encoding", encoding) == 0
+    capsys.readouterr()
+    assert _train(str(path), "--encoding", encoding, "--memory-budget", "1") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gradwise: error: --encoding: a CSV file in {encoding} cannot be "
+                          "read in record batches") and err.count("\n") == 1

@@ -18,6 +18,8 @@ REMEDIES = {
     "stray": "; fix those cells, read them as missing values with --impute median, or read "
              "the column as categories with --categorical {column}",
     "encoding": "; give its text encoding, such as --encoding latin-1",
+    "utf-16": "; give --encoding utf-16",
+    "utf-32": "; give --encoding utf-32",
     "identifier": "; leave it out with --drop {column} unless it carries meaning",
 }
 

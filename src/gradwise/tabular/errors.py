@@ -12,6 +12,8 @@ REMEDIES = {
     "stray": "; fix those cells, read them as missing values (impute=True), or read the "
              "column as categories (categorical=[{column!r}])",
     "encoding": "; read it with its text encoding, such as encoding='latin-1'",
+    "utf-16": "; read it with encoding='utf-16'",
+    "utf-32": "; read it with encoding='utf-32'",
     "identifier": "; leave it out (drop=[{column!r}]) unless it carries meaning",
 }
 

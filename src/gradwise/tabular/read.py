@@ -433,6 +433,30 @@ def _first_line(path, encoding):
     return None
 
 
+def _byte_order_mark(path):
+    """``"utf-32"`` or ``"utf-16"`` when the file starts with that encoding's byte-order
+    mark, else None."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(4)
+    except OSError:
+        return None
+    if start in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    return "utf-16" if start[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+
+
+def wide_encoding(encoding):
+    """True for UTF-16 and UTF-32 (any byte order): text whose line breaks are not the single
+    byte ``\\n``, which a reader of byte chunks cannot cut at."""
+    import codecs
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name.startswith(("utf-16", "utf-32"))
+
+
 def _python_encoding(encoding):
     """Python's name of ``encoding``; UTF-8 with its byte-order mark skipped."""
     return "utf-8-sig" if _arrow_encoding(encoding) == "utf8" else encoding
@@ -484,6 +508,10 @@ def _csv_error(path, delimiter, encoding, header, error):
     if isinstance(error, LookupError):
         return TableError("encoding", f"unknown text encoding {encoding!r}.")
     if "UTF8" in text or isinstance(error, UnicodeDecodeError):
+        wide = _byte_order_mark(path)
+        if wide:  # latin-1, the usual suggestion, would read it as NULs between the letters
+            return TableError("path", f"{path!r} is {wide.upper()} text (it starts with its "
+                                      "byte-order mark), not UTF-8", wide)
         return TableError("path", f"{path!r} is not UTF-8 text", "encoding")
     if "Expected" in text and "columns" in text:
         found = _ragged_row(path, delimiter, encoding, len(header))

@@ -69,8 +69,12 @@ def record_batches(path, batch_rows=65536, columns=None, text_columns=(), encodi
                                          f"({str(error).splitlines()[0]}); is it complete?") \
                     from None
         return
-    from .read import check_plain_text
+    from .read import check_plain_text, wide_encoding
     check_plain_text(path)
+    if wide_encoding(encoding):
+        raise TableError("encoding", f"a CSV file in {encoding} cannot be read in record "
+                                     "batches (its line breaks are not single bytes); convert "
+                                     f"{path!r} to UTF-8 first (iconv -f {encoding} -t UTF-8)")
     yield from _csv_batches(path, batch_rows, text_columns, encoding)
 
 
