@@ -522,8 +522,9 @@ def test_diagnosis_after_early_stopping_does_not_advise_training_longer(tmp_path
     out = capsys.readouterr().out
     assert "early stopping after 3 epochs" in out
     line = next(text for text in out.splitlines() if text.startswith("diagnosis ("))
-    assert "high bias; next: train a bigger network (more units or layers); use a better " \
-        "optimizer" in line and "train longer" not in line
+    # the recipe in the command's options; its network already trains with Adam
+    assert "high bias; next: train a bigger network (more units or layers: --hidden); tune the " \
+        "learning rate (--learning-rate, or gradwise tune)" in line and "train longer" not in line
     assert line.endswith("give that error with --human-error)")
     human = float(line.split("train ")[1].split(",")[0]) - 0.01  # the same run, seeded
     assert main(["train", "--data", str(path), "--target", "y", "--epochs", "300",
@@ -672,3 +673,15 @@ def test_a_diverging_run_ends_with_one_error_line_and_writes_no_model(tmp_path, 
     assert error[0].startswith("gradwise: error: training diverged: the training loss became")
     assert "learning rate too large (--learning-rate 1e+30)" in error[0] and not model.exists()
     assert "learning_rate=" not in error[0]  # the command's option, not the library's argument
+
+
+def test_the_commands_advice_words_steps_of_the_basic_recipe():
+    """Each reworded step is one the library's recipe gives (a changed step would otherwise
+    reach the command line in the library's words, such as 'use a better optimizer (e.g.
+    Adam)' for a network that trains with Adam already)."""
+    from gradwise.cli.results import ADVICE
+    from gradwise.diagnostics import RECIPE
+    steps = {step for actions in RECIPE.values() for step in actions}
+    assert set(ADVICE) <= steps
+    assert all("--" in worded for worded in ADVICE.values())
+    assert "use a better optimizer (e.g. Adam) or tune the learning rate" in ADVICE

@@ -36,6 +36,19 @@ def imbalance_note(data, args):
               f"rarer than the most common), so accuracy says little: read {read}{advice}.")
 
 
+#: The basic recipe's steps (``gradwise.diagnostics.RECIPE``) worded with the command's options;
+#: its network already trains with Adam, so the optimizer step is the learning rate alone.
+ADVICE = {
+    "train a bigger network (more units or layers)":
+        "train a bigger network (more units or layers: --hidden)",
+    "train longer": "train longer (--epochs, --patience)",
+    "use a better optimizer (e.g. Adam) or tune the learning rate":
+        "tune the learning rate (--learning-rate, or gradwise tune)",
+    "reduce regularization": "reduce regularization (--l2, --dropout)",
+    "add regularization (L2, dropout)": "add regularization (--l2, --dropout)",
+}
+
+
 def diagnosis_line(model, data, args, table, stopped_early=False):
     """Bias or variance, from the training and dev errors of the scores ``table`` (see
     :func:`scores`; not for imbalanced classes, whose error rate hides the rare class).
@@ -57,7 +70,7 @@ def diagnosis_line(model, data, args, table, stopped_early=False):
     line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, {train_dev}dev "
             f"{report.dev_error:.4f}): {report.problem}")
     if report.problem != "good fit":
-        advice = [step for step in report.recommendations
+        advice = [ADVICE.get(step, step) for step in report.recommendations
                   if not (stopped_early and step == "train longer")]
         line += "; next: " + "; ".join(advice[:2])
     if report.problem == "high bias" and args.human_error is None:
