@@ -526,6 +526,13 @@ def test_diagnosis_after_early_stopping_does_not_advise_training_longer(tmp_path
     assert "high bias; next: train a bigger network (more units or layers: --hidden); tune the " \
         "learning rate (--learning-rate, or gradwise tune)" in line and "train longer" not in line
     assert line.endswith("give that error with --human-error)")
+    report = tmp_path / "r.html"  # the report's bias/variance section gives the same advice
+    assert main(["train", "--data", str(path), "--target", "y", "--epochs", "300",
+                 "--patience", "3", "--quiet", "--hidden", "8", "--report", str(report)]) == 0
+    capsys.readouterr()
+    section = report.read_text().split("Bias and variance")[1].split("</pre>")[0]
+    assert "- tune the learning rate (--learning-rate, or gradwise tune)" in section
+    assert "train longer" not in section and "better optimizer" not in section
     human = float(line.split("train ")[1].split(",")[0]) - 0.01  # the same run, seeded
     assert main(["train", "--data", str(path), "--target", "y", "--epochs", "300",
                  "--patience", "3", "--quiet", "--hidden", "8", "--human-error", str(human)]) == 0

@@ -60,8 +60,8 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
     table = _cli_results.scores(model, data)
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
-    _cli_results.diagnosis_line(model, data, args, table,
-                                stopped_early=stop.stopped_epoch is not None)
+    diagnosis = _cli_results.diagnosis_line(model, data, args, table,
+                                            stopped_early=stop.stopped_epoch is not None)
     facts = _cli_data.metadata(data)
     made = _cli_data.provenance(args, data.description, table)
     if args.report:
@@ -73,7 +73,7 @@ def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuni
                      gradient_health=health, human_error=args.human_error,
                      feature_groups=feature_columns(data.columns), target_offset=data.y_mean,
                      scores=table, provenance={**made, "command line": _command_line(args)},
-                     tuning=tuning)
+                     tuning=tuning, diagnosis=diagnosis)
         print(f"\nreport written to {args.report}")
     if args.save:
         gw.save_model(model, args.save, include_optimizer=False,

@@ -1,5 +1,7 @@
 """The results of ``gradwise train`` and ``tune``: the scores table, the note on a rare class
 and the bias/variance diagnosis."""
+import dataclasses
+
 from . import data as _cli_data
 
 
@@ -54,10 +56,11 @@ def diagnosis_line(model, data, args, table, stopped_early=False):
     :func:`scores`; not for imbalanced classes, whose error rate hides the rare class).
 
     After early stopping (``stopped_early``: the dev loss stopped improving) "train longer" is
-    not advised; high bias measured against 0 error names ``--human-error``."""
+    not advised; high bias measured against 0 error names ``--human-error``. Returns the
+    diagnosis with the advice as printed (for the report), or None when none is made."""
     from ..diagnostics import diagnose_errors
     if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
-        return
+        return None
     report = diagnose_errors(
         table["train"].error, table["dev"].error,
         "error rate" if data.task == "classification" else model.loss.name,
@@ -69,14 +72,16 @@ def diagnosis_line(model, data, args, table, stopped_early=False):
                  f"train-dev {report.train_dev_error:.4f}, ")
     line = (f"diagnosis ({error}: {human}train {report.train_error:.4f}, {train_dev}dev "
             f"{report.dev_error:.4f}): {report.problem}")
+    report = dataclasses.replace(report, recommendations=[
+        ADVICE.get(step, step) for step in report.recommendations
+        if not (stopped_early and step == "train longer")])
     if report.problem != "good fit":
-        advice = [ADVICE.get(step, step) for step in report.recommendations
-                  if not (stopped_early and step == "train longer")]
-        line += "; next: " + "; ".join(advice[:2])
+        line += "; next: " + "; ".join(report.recommendations[:2])
     if report.problem == "high bias" and args.human_error is None:
         line += (" (bias measured against 0 error: if people, or the best model, err as often, "
                  "give that error with --human-error)")
     print(line)
+    return report
 
 
 def check_human_error(args, data):

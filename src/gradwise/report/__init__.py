@@ -51,7 +51,7 @@ def training_report(model, history, splits, title="gradwise training report",
                     data_description=None, feature_names=None, class_names=None,
                     human_error=None, gradient_health=None, target_scale=1.0, random_state=0,
                     positive_class=None, feature_groups=None, tuning=None, target_offset=0.0,
-                    scores=None, provenance=None):
+                    scores=None, provenance=None, diagnosis=None):
     """The report as an HTML string.
 
     Parameters
@@ -95,6 +95,9 @@ def training_report(model, history, splits, title="gradwise training report",
     provenance : dict, optional
         How the model was made (command, options, data, date, version): shown in a section
         of its own.
+    diagnosis : DiagnosisReport, optional
+        The bias/variance diagnosis to show (e.g. the one a command printed, with its advice
+        in the command's words) instead of :func:`gradwise.diagnose`'s of ``splits``.
     """
     curves = _check_inputs(model, history, splits)
     task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
@@ -109,8 +112,9 @@ def training_report(model, history, splits, title="gradwise training report",
     parts += _section("Learning curves", _learning_curves(plt, curves))
     parts += _section("Results", _results_table(model, splits) if scores is None else
                       _scores_table(scores, task))
-    if "dev" in splits:
-        report = diagnose(model, splits["train"], splits["dev"], human_error=human_error)
+    if diagnosis is not None or "dev" in splits:
+        report = diagnosis if diagnosis is not None else diagnose(
+            model, splits["train"], splits["dev"], human_error=human_error)
         parts += _section("Bias and variance", _pre(str(report)))
     evaluation = splits.get("test", splits.get("dev", splits["train"]))
     split_name = next(name for name in ("test", "dev", "train") if name in splits)
