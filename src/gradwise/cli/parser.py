@@ -15,7 +15,7 @@ _EPILOG = """examples:
   gradwise tune --trials 30 --jobs 2               # hyperparameter search on digits (Optuna)
   gradwise train --data churn.csv --target churned --save churn.npz --report churn.html
   gradwise predict --model churn.npz --data new_customers.csv --out predictions.csv
-  gradwise anomalies --data payments.csv --drop id --out scores.csv   # no labels needed
+  gradwise anomalies --data payments.csv --drop id --label fraud   # the label only scores
   gradwise info --model churn.npz                  # how a saved model was made, its results
   gradwise export --model churn.npz --onnx churn.onnx  # for onnxruntime, encoding included
   gradwise gradcheck --model churn.npz             # backprop against finite differences
