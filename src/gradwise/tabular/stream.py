@@ -353,24 +353,23 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
+    from .csv import check_finite_target, check_named_columns, check_target_scale
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = y_largest = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
     read = {"text_columns": tuple(categorical), "encoding": encoding}
     for table, start in record_batches(path, batch_rows, **read):
-        if start == 0:
-            from .csv import check_named_columns
-            check_named_columns(table.column_names, target, drop, categorical)
         names = [name for name in table.column_names if name != target and name not in drop]
-        if not names:
-            raise TableError("path", f"{path!r} has no feature columns besides the target.")
+        if start == 0:  # the names and columns, checked as for a table read whole
+            check_named_columns(table.column_names, target, drop, categorical)
+            if not names:
+                raise TableError("path", f"{path!r} has no feature columns besides the target.")
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         as_read = table
         if target is not None:
             y = _target_cells(table, target)
             gaps = _missing_target(y)
             if y.dtype.kind == "f":
-                from .csv import check_finite_target
                 check_finite_target(table, target, y, gaps)
             if gaps.any():  # left out of every split, and of the columns' kinds, gaps and
                 if not without:  # levels, as when the table is read whole
@@ -445,7 +444,6 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     with np.errstate(over="ignore", invalid="ignore"):
         stats.y_std = float(np.sqrt(max(y_sq / n_train - stats.y_mean ** 2, 0.0))) or 1.0
     if stats.task == "regression":
-        from .csv import check_target_scale
         check_target_scale(target, stats.y_mean, stats.y_std, y_largest)
     stats.spec, stats.target, stats.seed, stats.ratios = spec, target, seed, ratios
     stats.impute = {True: "mean", False: None}.get(impute, impute)
