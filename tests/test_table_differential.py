@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from gradwise.tabular import stream
-from gradwise.tabular.csv import encode_saved, fill_values, read_csv
+from gradwise.tabular.csv import encode_saved, fill_values, read_csv, target_values
 
 TRAIN = "x,city,when,flag\n" + "".join(
     f"{(i * 7) % 13 - 6.5},{['paris', 'lyon', 'lille'][i % 3]},2024-0{i % 9 + 1}-1{i % 10},"
@@ -197,8 +197,8 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
             if target is None:  # features only (gradwise anomalies)
                 parts.append((encode(table, stats.spec, impute)[0], None))
                 continue
-            y = stream._target_cells(table, target)
-            keep = ~stream._missing_target(y)
+            y, gaps = target_values(table, target)
+            keep = ~gaps
             parts.append((encode(table.filter(keep), stats.spec, impute)[0],
                           np.asarray(y[keep], dtype=np.float64)))
         return (np.concatenate([p[0] for p in parts]),

@@ -115,12 +115,12 @@ class _Standardized:
 
     def record_batches(self):
         from ..tabular import stream
-        from ..tabular.csv import encode_filled
+        from ..tabular.csv import encode_filled, target_values
         stats = self.stats
         for table, start in stats.batches():
             keep = np.ones(table.num_rows, dtype=bool)
             if stats.target is not None:
-                keep &= ~stream._missing_target(stream._target_cells(table, stats.target))
+                keep &= ~target_values(table, stats.target)[1]
             if self.part is not None:
                 positions = np.arange(start, start + table.num_rows)
                 keep &= stream.row_splits(positions, stats.seed,
@@ -152,13 +152,13 @@ class _Standardized:
 def _errors(autoencoder, rows, label):
     """Every row's reconstruction error (float64) and, with a ``label``, its label's code
     (int32) and the codes ``{label text: code}``."""
-    from ..tabular import stream
+    from ..tabular.csv import target_values
     from .data import label_text
     errors, labels, codes = [], [], {}
     for table, Z in rows.record_batches():
         errors.append(autoencoder._errors(Z))
         if label:
-            cells, inverse = np.unique(stream._target_cells(table, label), return_inverse=True)
+            cells, inverse = np.unique(target_values(table, label)[0], return_inverse=True)
             known = [codes.setdefault(label_text(cell), len(codes)) for cell in cells.tolist()]
             labels.append(np.asarray(known, dtype=np.int32)[inverse])
     if not errors:
@@ -169,7 +169,7 @@ def _errors(autoencoder, rows, label):
 def _write(args, autoencoder, rows, errors, flagged):
     """Write every row's scores to ``--out`` (when given) batch by batch; return the most
     anomalous rows' ``{row: (line, worst columns, label)}``."""
-    from ..tabular import stream
+    from ..tabular.csv import target_values
     from . import anomalies as _cli_anomalies
     from .predictions import write_streamed
     top = {int(row): None for row in np.argsort(-errors, kind="stable")[:_cli_anomalies._SHOWN]}
@@ -182,7 +182,7 @@ def _write(args, autoencoder, rows, errors, flagged):
             batch = slice(first, first + count)
             shown = [row - first for row in top if first <= row < first + count]
             lines = np.asarray(table.lines)
-            labels = (stream._target_cells(table, args.label) if args.label else None)
+            labels = (target_values(table, args.label)[0] if args.label else None)
             if args.out:
                 worst = _cli_anomalies.worst_columns(autoencoder, Z, spec)
                 yield _cli_anomalies.score_rows(lines, errors[batch], flagged[batch], worst,

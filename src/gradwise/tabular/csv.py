@@ -74,20 +74,28 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
 def _target(table, target):
     """``(table, y)``: the rows with a target value (the others left out with a warning) and
     the target: float64 numbers, or text."""
-    column = Column(table, target, largest=np.inf)
-    values = column.numbers()
-    gaps = np.isnan(values) if values is not None else column.empty()
+    values, gaps = target_values(table, target)
     if gaps.all():
         raise TableError("target", f"column {target!r} has no values.")
-    if values is None:
-        values = _text_array(column)
-    else:
+    if values.dtype.kind == "f":
         check_finite_target(table, target, values, gaps)
     if gaps.any():
         warn(f"{int(gaps.sum())} row(s) without a value in {target!r} (the first at "
              f"{table.where(int(np.argmax(gaps))).split(' of ')[0]}) were left out")
         table, values = table.filter(~gaps), values[~gaps]
     return table, values
+
+
+def target_values(table, target):
+    """``(values, gaps)``: the cells of column ``target`` of a table (or of one record batch
+    of a streamed file), as float64 numbers (NaN where missing) when the column reads as
+    numbers, else as stripped text ("" where missing); and the mask of the missing ones."""
+    column = Column(table, target, largest=np.inf)
+    values = column.numbers()
+    if values is None:
+        values = _text_array(column)
+        return values, values == ""
+    return values, np.isnan(values)
 
 
 def check_named_columns(columns, target, drop=(), categorical=()):

@@ -353,7 +353,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
     from .columns import infer_spec, width
-    from .csv import check_finite_target, check_named_columns, check_target_scale
+    from .csv import check_finite_target, check_named_columns, check_target_scale, target_values
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = y_largest = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
@@ -367,8 +367,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         as_read = table
         if target is not None:
-            y = _target_cells(table, target)
-            gaps = _missing_target(y)
+            y, gaps = target_values(table, target)
             if y.dtype.kind == "f":
                 check_finite_target(table, target, y, gaps)
             if gaps.any():  # left out of every split, and of the columns' kinds, gaps and
@@ -459,24 +458,11 @@ def _written(table, name):
     return table.kind != "csv" or not Column(table, name).gaps().all()
 
 
-def _target_cells(table, target):
-    """The target's values: float64 (NaN missing) for numbers, else text ("" missing)."""
-    from .columns import Column
-    column = Column(table, target, largest=np.inf)
-    values = column.numbers()
-    if values is not None:
-        return values
-    return np.asarray(column.text().to_numpy(zero_copy_only=False), dtype=str)
-
-
-def _missing_target(y):
-    return np.isnan(y) if y.dtype.kind == "f" else (y == "")
-
-
 def _moments(stats, width):
     """Second pass: the training rows' sums of the encoded features (and fills); rows without
     a target value are left out, as when the table is read whole."""
     from .columns import encode
+    from .csv import target_values
     total = sq = count = None
     rows = 0
     median = stats.impute == "median"
@@ -490,7 +476,7 @@ def _moments(stats, width):
         train = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                            stats.ratios) == 0
         if stats.target is not None:
-            train &= ~_missing_target(_target_cells(table, stats.target))
+            train &= ~target_values(table, stats.target)[1]
         X = encode(table.filter(train), stats.spec, impute=True)[0]
         if total is None:
             total, sq, count = (np.zeros(X.shape[1]) for _ in range(3))
@@ -609,13 +595,13 @@ class TableBatches:
 
     def encoded(self):
         """Yield ``(X, y)`` of the split's rows, record batch by record batch."""
-        from .csv import encode_filled
+        from .csv import encode_filled, target_values
         stats = self.stats
         for table, start in stats.batches():
             keep = row_splits(np.arange(start, start + table.num_rows), stats.seed,
                               stats.ratios) == self.split
-            y = _target_cells(table, stats.target)
-            keep &= ~_missing_target(y)
+            y, gaps = target_values(table, stats.target)
+            keep &= ~gaps
             if not keep.any():
                 continue
             X = encode_filled(table.filter(keep), stats.spec, stats.impute)
