@@ -309,33 +309,39 @@ def _finite(cell, largest):
 
 
 # -- what the columns are ------------------------------------------------------------------
-def infer_spec(table, names, categorical=(), embed_threshold=None, check=None):
+def infer_spec(table, names, categorical=(), embed_threshold=None, check=None, kinds=None):
     """``(spec, analysed)``: the encoding of each column of ``names`` (see
     :func:`gradwise.tabular.csv.read_csv`) and its :class:`Column`, analysed once for
     :func:`encode`. Text columns with more than ``embed_threshold`` levels (None: never) are
     embedded (``"embed": True``); identifier-like columns are flagged on stderr. ``check(table,
     column)`` sees each column not in ``categorical`` before its kind is decided (see
-    :func:`gradwise.tabular.stray.check_stray_cells`)."""
-    spec, analysed = [], {}
+    :func:`gradwise.tabular.stray.check_stray_cells`). ``kinds`` maps a column to "number" or
+    "date" known already (a streamed table's, from the whole file): it is that kind even when
+    every one of its cells here is missing."""
+    spec, analysed, kinds = [], {}, kinds or {}
     n = table.num_rows
     for name in names:
         column = analysed[name] = Column(table, name)
-        forced = name in categorical
+        forced, known = name in categorical, kinds.get(name)
         if check is not None and not forced:
             check(table, column)
-        if not forced and column.stored_numbers:  # read in encode, from Arrow's buffers
+        if not forced and known != "date" and column.stored_numbers:  # read in encode
             spec.append({"name": name, "kind": "number", "missing": bool(column.gaps().any())})
             head = column.number_rows(0, min(n, 1000))[~column.gaps()[:1000]]
             if np.all(head == np.round(head)):  # no fractions: perhaps an identifier
                 _warn_if_identifier(name, column.numbers(), "integer column", "")
             continue
-        values = None if forced else column.numbers()
+        values = None if forced or known == "date" else column.numbers()
+        if values is None and known == "number" and column.gaps().all():  # markers only here
+            values = np.full(n, np.nan)
         if values is not None:
             column.cached_numbers = values
             spec.append({"name": name, "kind": "number", "missing": bool(np.isnan(values).any())})
             _warn_if_identifier(name, values, "integer column", "")
             continue
-        dated = None if forced else column.date_parts()
+        dated = None if forced or known == "number" else column.date_parts()
+        if dated is None and known == "date" and column.gaps().all():
+            dated = column.date_parts(list(_DATE_PARTS))
         if dated is not None:
             column.cached_dates = dated
             spec.append({"name": name, "kind": "date", "parts": column.parts,

@@ -135,23 +135,195 @@ def stray_rows(column, kind):
     return rows[~check(column.text_at(rows))]
 
 
-class StrayCells:
-    """The stray cells of a streamed table's number and date columns, record batch by record
-    batch (after the first, which :func:`check_stray_cells` checked as a table read whole),
-    refused or noted once at the end as :func:`check_stray_cells` does for a whole table. As
-    for a whole table, a column with a gap in any batch is marked ``"missing"`` in ``spec``,
-    and a date column with a time of day in any batch gets its hour."""
+#: The present cells of a column whose share of numbers (or dates) says whether it may be such a
+#: column at all (``_stray``'s sample): the column's first ones in the file.
+HEAD = 2000
+_KINDS = (("number", _finite_numbers), ("date", _iso_dates))
 
-    def __init__(self, spec, impute):
+
+class _Tally:
+    """One column's cells over a whole streamed file: how many are present, and for each kind
+    ("number", "date") how many are of it, how many of the first :data:`HEAD` present ones
+    are not, and the first :data:`SHOWN` that are not (as ``line 12 'oops'``)."""
+
+    def __init__(self, name, types):
+        self.name, self.types, self.present = name, types, 0
+        self.good, self.head, self.head_bad = ({kind: 0 for kind, _ in _KINDS} for _ in range(3))
+        self.shown = {kind: [] for kind, _ in _KINDS}
+        self.markers = False  # a missing cell written as a marker ("NA"), not left empty
+
+    def possible(self, kind, final=True):
+        """False when the column's first present cells rule ``kind`` out, as ``_stray``'s
+        sample does: all of them (``final``) or, while counting, the first :data:`HEAD`."""
+        if not final and (self.head[kind] < HEAD or (
+                kind == "number" and self.types.get(self.name) != "string")):
+            return True  # (the cells of a float column are counted to the end)
+        return self.head_bad[kind] <= STRAY_SHARE * self.head[kind] + 1
+
+    def add(self, table, column):
+        """Count the cells of :class:`~gradwise.tabular.columns.Column` ``column`` of the
+        record batch ``table`` (its rows that have a target)."""
+        pa, _ = _pa()
+        if self.present and not any(self.possible(kind, final=False) for kind, _ in _KINDS):
+            return  # text whatever the other cells are: nothing left to count
+        if column.native:  # what Arrow read: numbers (inf and nan not finite ones) or dates
+            rows = np.flatnonzero(valid(column.raw))
+            floating = pa.types.is_floating(column.type)
+            numeric = floating or pa.types.is_integer(column.type) or pa.types.is_decimal(
+                column.type)
+            good = {"number": (~column.gaps()[rows] if floating
+                               else np.full(len(rows), numeric)),
+                    "date": np.full(len(rows), column.is_temporal)}
+        else:
+            gaps = column.gaps()
+            if not self.present and not self.markers:  # matters while no cell is present
+                self.markers = bool((gaps & ~column.empty()).any())
+            rows = np.flatnonzero(~gaps)
+            live = [(kind, check) for kind, check in _KINDS if self.possible(kind, final=False)]
+            text = column.text_at(rows) if live and len(rows) else None
+            good = {kind: (check(text) if text is not None else np.zeros(len(rows), dtype=bool))
+                    for kind, check in live}
+        self.present += len(rows)
+        for kind, is_kind in good.items():
+            head = min(len(is_kind), HEAD - self.head[kind])
+            self.head[kind] += head
+            self.head_bad[kind] += int((~is_kind[:head]).sum())
+            self.good[kind] += int(is_kind.sum())
+            missing = SHOWN - len(self.shown[kind])
+            if missing > 0 and not is_kind.all():
+                self.shown[kind] += _shown(table, column, rows[~is_kind][:missing])
+
+    def kind(self, written=True):
+        """``(kind, stray)``: what a table read whole makes of this column, "number" or
+        "date" with the count of its ``stray`` cells, or ``("category", 0)``.
+
+        As :func:`find_stray_cells` and :func:`gradwise.tabular.columns.infer_spec` decide it
+        on the type Arrow gives the column read whole (:class:`FileTypes`): floats are numbers,
+        their infinite cells stray whatever their share; dates are dates; a column of
+        markers only is numbers, all missing; text is numbers (or dates) when at most 10% of
+        its present cells are not, else categories. Text with no present cell is categories
+        when some missing cell is a marker ("NA", a level then) and some row ``written`` a
+        cell, else numbers, all missing."""
+        n, arrow = self.present, self.types.get(self.name)
+        if arrow in ("null", "temporal"):
+            return ("number" if arrow == "null" else "date"), 0
+        if arrow == "float":
+            bad = n - self.good["number"]
+            return "number", (bad if bad and n - bad >= MIN_GOOD else 0)
+        if not n:
+            return ("category" if self.markers and written else "number"), 0
+        for kind, _ in _KINDS:  # as find_stray_cells, on the column's cells in the whole file
+            bad = n - self.good[kind]
+            if n >= MIN_GOOD and self.possible(kind) and bad and n - bad >= MIN_GOOD \
+                    and bad <= STRAY_SHARE * n:
+                return kind, bad
+        for kind, _ in _KINDS:
+            if self.possible(kind) and self.good[kind] == n:
+                return kind, 0
+        return "category", 0
+
+
+class FileTypes:
+    """The type Arrow gives each column of a table read whole, from its record batches (every
+    row, with a target or not): "null" (missing markers only), "float" (numbers: the whole
+    read takes integers as floats), "temporal" or "string". A CSV batch's column read as text
+    (a streamed file's block is typed by the first one) is typed by its cells: markers are
+    nulls, and the others are floats or dates when Arrow converts every one of them."""
+
+    def __init__(self):
+        self.types = {}
+
+    def get(self, name):
+        return self.types.get(name, "null")
+
+    def add(self, table, names):
+        """Take in the columns ``names`` of the record batch ``table`` (all its rows)."""
+        for name in names:
+            now = self.get(name)
+            if now == "string":  # once text, always
+                continue
+            found = _arrow_type(table, name)
+            self.types[name] = now if found == "null" else (
+                found if now in ("null", found) else "string")
+
+
+def _arrow_type(table, name):
+    """The type of column ``name`` of the record batch ``table`` (see :class:`FileTypes`)."""
+    pa, pc = _pa()
+    from .read import NULL_MARKERS
+    raw = table.data.column(name)
+    kind = raw.type.value_type if pa.types.is_dictionary(raw.type) else raw.type
+    if raw.null_count == len(raw) or pa.types.is_null(kind):
+        return "null"
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "float"
+    if pa.types.is_temporal(kind):
+        return "temporal"
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)) or table.kind != "csv":
+        return "string"
+    cells = pc.filter(raw, pc.invert(pc.is_in(raw, value_set=pa.array(NULL_MARKERS))))
+    if not len(cells):
+        return "null"
+    cells = pc.utf8_trim_whitespace(cells)
+    for arrow, type in (("float", pa.float64()), ("temporal", pa.timestamp("s"))):
+        try:
+            pc.cast(cells, type)
+            return arrow
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    return "string"
+
+
+class StrayCells:
+    """The kinds of a streamed table's columns as the whole file gives them, and their stray
+    cells, for :func:`gradwise.tabular.stream.scan`.
+
+    The scan decides each column's kind on its first record batch (:meth:`first`, the check
+    of :func:`gradwise.tabular.columns.infer_spec`: stray cells there read as missing for the
+    time being), then counts every batch's cells (:meth:`check`). :meth:`finish` compares the
+    kinds with the file's: when they agree, it refuses the stray cells or, with ``impute``,
+    notes them, once, as :func:`check_stray_cells` does for a whole table; when a column's
+    share of stray cells over the file differs from its first batch's, it returns the kinds
+    the file gives, for a second scan that starts with them (``kinds``).
+
+    As for a whole table, a number or date column with a gap in any batch is marked
+    ``"missing"`` in ``spec``, and a date column with a time of day in any batch gets its hour.
+    """
+
+    def __init__(self, impute, types, kinds=None):
+        self.impute, self.types, self.kinds = impute, types, dict(kinds or {})
+        self.tallies, self.columns, self.path = {}, [], None
+
+    def first(self, table, column):
+        """The check of the first batch's columns (before their kinds are decided): count the
+        cells, then read the stray ones as missing: the batch's own, or, for a kind the file
+        gave (``kinds``), every cell not of it."""
+        self.path = table.path
+        self.tallies.setdefault(column.name, _Tally(column.name, self.types)).add(table, column)
+        kind = self.kinds.get(column.name)
+        if kind in ("number", "date"):
+            rows = stray_rows(column, kind)
+        else:
+            kind, rows = find_stray_cells(column)
+        if kind is not None and len(rows) and not column.native:
+            column.read_as_missing(rows)
+
+    def start(self, spec):
+        """The spec the first batch gave."""
+        self.spec = spec
         self.columns = [column for column in spec if column["kind"] in ("number", "date")]
-        self.impute, self.found, self.path = impute, {}, None
 
     def check(self, table):
-        """Note the stray cells of the record batch ``table``."""
+        """Count the cells of the record batch ``table`` (after the first)."""
         from .columns import Column
         self.path = table.path
-        for column in self.columns:
-            cells = Column(table, column["name"])
+        kinds = {column["name"]: column for column in self.columns}
+        for name, tally in self.tallies.items():
+            cells = Column(table, name)
+            tally.add(table, cells)
+            column = kinds.get(name)
+            if column is None:  # text
+                continue
             rows = stray_rows(cells, column["kind"])
             if column["kind"] == "date" and "hour" not in column["parts"] and not len(rows) \
                     and cells.date_parts() is not None and "hour" in cells.parts:
@@ -159,17 +331,29 @@ class StrayCells:
             if not column["missing"]:  # gaps anywhere give the column its "is missing" feature
                 column["missing"] = bool(len(rows)) or bool(
                     cells.raw.null_count if cells.native else cells.gaps().any())
-            if not len(rows):
-                continue
-            count, shown = self.found.get(column["name"], (0, []))
-            shown += _shown(table, cells, rows[:SHOWN - len(shown)])
-            self.found[column["name"]] = (count + len(rows), shown)
 
-    def finish(self):
-        """Refuse the stray cells found (``TableError``) or, with ``impute``, note them."""
-        kinds = {column["name"]: column["kind"] for column in self.columns}
-        for name, (count, shown) in self.found.items():
-            _refuse_or_note(self.path, name, kinds[name], count, shown, self.impute)
+    def finish(self, written):
+        """``{name: kind}`` the file gives where the first batch decided otherwise (for a
+        second scan), else ``{}`` once the stray cells are refused (``TableError``) or, with
+        ``impute``, noted; a column refused in any case is refused now. ``written``: whether
+        each column has a cell not missing in any row of the file."""
+        decided = {column["name"]: column["kind"] for column in self.spec}
+        found, differ = [], {}
+        for name in decided:
+            tally = self.tallies.get(name)
+            if tally is None:  # categories, as asked
+                continue
+            kind, stray = tally.kind(written.get(name, True))
+            unwritten = not tally.present and not written.get(name, True)
+            if kind != decided[name] and not (unwritten and decided[name] == "category"):
+                differ[name] = kind  # (a text column of markers only, no cell written in the
+                # file, is made a number column by the scan itself, with no second pass)
+            if stray:
+                found.append((name, kind, stray, tally.shown[kind]))
+        for name, kind, count, shown in found:
+            if not self.impute or not differ:  # refused whichever way it is read
+                _refuse_or_note(self.path, name, kind, count, shown, self.impute)
+        return differ
 
 
 def blank_stray_cells(table, spec):

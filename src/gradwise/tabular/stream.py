@@ -343,23 +343,63 @@ class Statistics:
 
 def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), categorical=(),
          embed_threshold=None, task=None, batch_rows=65536, encoding="utf-8"):
-    """The :class:`Statistics` of ``path`` in one pass of record batches.
+    """The :class:`Statistics` of ``path`` in one pass of record batches (and a second one for
+    the moments of the encoded features).
 
-    Column kinds come from the first batch with a row that has a target (numbers, ISO dates,
-    text; rows without one are left out, as when the table is read whole); the levels of text
-    columns, the gaps and times of day, and the stray cells of number and date columns (refused
-    naming their lines, or with ``impute`` read as missing, as for a table read whole) from
-    every batch. ``impute``: False, True or ``"mean"`` (fills are the training
-    rows' means), or ``"median"``. ``target`` None: features only (every column but ``drop``).
+    Each column gets the kind it gets when the table is read whole (numbers, ISO dates, text;
+    rows without a target left out): decided on the first batch with a row that has a target,
+    and checked against the counts of the whole file at the end of the pass (see
+    :class:`~gradwise.tabular.stray.StrayCells`). A column whose share of cells that are not
+    numbers (or dates) is near the 10% that makes it text, and is uneven over the file, can
+    be decided otherwise on its first batch: then the pass is made again with the file's
+    kinds, and only the warnings of that second pass are given. The levels of text columns,
+    the gaps and times of day, and the stray cells of number and date columns (refused naming
+    their lines, or with ``impute`` read as missing, as for a table read whole) come from every
+    batch. ``impute``: False, True or ``"mean"`` (fills are the training rows' means), or
+    ``"median"``. ``target`` None: features only (every column but ``drop``).
     """
+    import warnings
+    given = (path, target, seed, ratios, impute, drop, categorical, embed_threshold, task,
+             batch_rows, encoding)
+    said, kinds = [], None
+    try:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            stats, kinds = _scan(*given)
+    finally:
+        if not kinds:  # this pass stands (or was refused): what it said is said
+            registry = {}
+            for told in said:
+                warnings.warn_explicit(told.message, told.category, told.filename,
+                                       told.lineno, registry=registry, source=told.source)
+    if not kinds:
+        return stats
+    stats, again = _scan(*given, kinds=kinds)
+    if again:  # cannot be: the second pass starts with the file's kinds
+        raise RuntimeError(f"the kinds of columns {sorted(again)} of {path!r} changed between "
+                           "two scans of the file")
+    return stats
+
+
+def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold, task,
+          batch_rows, encoding, kinds=None):
+    """``(stats, None)`` of :func:`scan`, or ``(None, kinds)`` when the first batch decided a
+    column's kind otherwise than the whole file (``kinds``: the file's, by column name), to be
+    made again with ``kinds``."""
     from .columns import infer_spec, width
     from .csv import check_finite_target, check_named_columns, check_target_scale, target_values
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = y_largest = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
-    read = {"text_columns": tuple(categorical), "encoding": encoding}
+    kinds = kinds or {}
+    categorical = tuple(categorical) + tuple(name for name, kind in kinds.items()
+                                             if kind == "category")
+    read = {"text_columns": categorical, "encoding": encoding}
+    from .stray import FileTypes, StrayCells
+    types = FileTypes()  # the columns' types read whole, for the kinds' check at the end
     for table, start in record_batches(path, batch_rows, **read):
         names = [name for name in table.column_names if name != target and name not in drop]
+        types.add(table, [name for name in names if name not in categorical])
         if start == 0:  # the names and columns, checked as for a table read whole
             check_named_columns(table.column_names, target, drop, categorical)
             if not names:
@@ -382,11 +422,10 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                 early[name] = early.get(name, False) or _written(as_read, name)
             continue
         if spec is None:  # decided by the first batch, checked as a table read whole
-            from .stray import StrayCells, check_stray_cells
-            spec, _ = infer_spec(table, names, categorical,
-                                 check=lambda t, c: check_stray_cells(t, c, impute))
+            stray = StrayCells(impute, types, kinds)
+            spec, _ = infer_spec(table, names, categorical, check=stray.first, kinds=kinds)
+            stray.start(spec)
             written = dict(early)
-            stray = StrayCells(spec, impute)
         elif table.num_rows:
             stray.check(table)
         for column in spec:
@@ -395,8 +434,8 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
                 text = Column(table, column["name"]).category_text()
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
-                if not written.get(column["name"]):  # a cell not missing, in any row
-                    written[column["name"]] = _written(as_read, column["name"])
+            if not written.get(column["name"]):  # a cell not missing, in any row
+                written[column["name"]] = _written(as_read, column["name"])
         if target is None:
             counts += np.bincount(split, minlength=3)
             continue
@@ -413,7 +452,9 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
         raise TableError("target", f"column {target!r} has no values.")
     if spec is None:
         raise TableError("path", f"{path!r} has no rows.")
-    stray.finish()
+    differ = stray.finish(written)
+    if differ:
+        return None, differ
     if target is not None and not counts.sum():
         raise TableError("target", f"column {target!r} has no values.")
     if without:
@@ -448,7 +489,7 @@ def scan(path, target, seed=0, ratios=(0.6, 0.2, 0.2), impute=False, drop=(), ca
     stats.impute = {True: "mean", False: None}.get(impute, impute)
     stats.path, stats.batch_rows, stats.read = path, batch_rows, read
     _moments(stats, width)
-    return stats
+    return stats, None
 
 
 def _written(table, name):
