@@ -276,11 +276,23 @@ _ROWS = "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40))
     ("a,b,label\n" + _ROWS, ["--categorical", "nope"],
      "--categorical: columns ['nope'] are not in the header"),
     ("a,b,label\n" + _ROWS, ["--drop", "label"], "--drop: 'label' is the target column."),
-], ids=["inf", "1e400", "too-large", "no-features", "drop", "categorical", "drop-target"])
+    ("a,b,label\n" + "".join(f"{'' if i in (1, 30) else i % 7},{i % 5},{i % 2}\n"
+                             for i in range(40)), [],
+     "--data: column 'a' has an empty cell at line 3 of "),
+    ("a,b,label\n" + "".join(f"{i % 7},{'NA' if i in (3, 33) else i % 5},{i % 2}\n"
+                             for i in range(40)), [],
+     "--data: column 'b' has missing values ('NA' at line 5) in "),
+    ("a,c,label\n" + "".join(f"{i % 7},{'' if i == 2 else 'xy'[i % 2]},{i % 2}\n"
+                             for i in range(40)), [],
+     "--data: column 'c' has an empty cell at line 4 of "),
+], ids=["inf", "1e400", "too-large", "no-features", "drop", "categorical", "drop-target",
+        "empty-number", "marker", "empty-text"])
 def test_a_bad_table_or_option_gets_the_same_error_read_whole_and_streamed(
         tmp_path, capsys, text, extra, expected):
     """Streamed, these ran on (an unknown --drop column ignored), or ended in the library's
-    own words ("y: expected finite values", "received input_dim=0") after the scan."""
+    own words ("y: expected finite values", "received input_dim=0") after the scan; a missing
+    cell was refused at the first training batch that held one, after the statistics' passes
+    (and named that row, not the file's first gap)."""
     path = tmp_path / "t.csv"
     path.write_text(text)
     errors = []
@@ -313,3 +325,23 @@ def test_utf16_and_utf32_files_are_named_by_their_byte_order_mark(tmp_path, caps
     err = capsys.readouterr().err
     assert err.startswith(f"gradwise: error: --encoding: a CSV file in {encoding} cannot be "
                           "read in record batches") and err.count("\n") == 1
+
+
+def test_a_gap_in_a_parquet_column_is_refused_before_training_naming_the_files_first(
+        tmp_path, capsys):
+    """Without --impute, the first missing cell of the file (here in a row the hash puts in
+    the test split) is named, read whole or streamed, before the network trains."""
+    from gradwise.tabular.stream import row_splits
+    n = 60
+    held_out = int(np.flatnonzero(row_splits(np.arange(n), 0, (0.6, 0.2, 0.2)) != 0)[0])
+    a = [float(i % 7) for i in range(n)]
+    a[held_out] = a[held_out + 20] = None
+    pq.write_table(pa.table({"a": a, "b": [i % 5 for i in range(n)],
+                             "label": [i % 2 for i in range(n)]}), tmp_path / "t.parquet")
+    outputs = []
+    for budget in ([], ["--memory-budget", "1"]):
+        assert _train(str(tmp_path / "t.parquet"), *budget) == 2
+        outputs.append(capsys.readouterr())
+    assert outputs[0].err == outputs[1].err
+    assert f"column 'a' has an empty cell at row {held_out + 1} of " in outputs[0].err
+    assert outputs[1].out == ""  # refused before training (no "data:" line)

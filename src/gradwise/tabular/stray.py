@@ -292,7 +292,7 @@ class StrayCells:
 
     def __init__(self, impute, types, kinds=None):
         self.impute, self.types, self.kinds = impute, types, dict(kinds or {})
-        self.tallies, self.columns, self.path = {}, [], None
+        self.tallies, self.columns, self.path, self.gaps = {}, [], None, {}
 
     def first(self, table, column):
         """The check of the first batch's columns (before their kinds are decided): count the
@@ -331,6 +331,34 @@ class StrayCells:
             if not column["missing"]:  # gaps anywhere give the column its "is missing" feature
                 column["missing"] = bool(len(rows)) or bool(
                     cells.raw.null_count if cells.native else cells.gaps().any())
+
+    def check_gaps(self, table):
+        """Without ``impute``: keep, for each column, the refusal of its first missing cell
+        in the record batch ``table`` (rows with a target), as encoding the table whole makes
+        it, for a number or date column (a cell missing) and for a text one (a cell left
+        empty): see :meth:`refuse_gaps`."""
+        from .columns import Column, _refuse_gaps
+        for column in self.spec:
+            name = column["name"]
+            found = self.gaps.setdefault(name, {})
+            if len(found) == 2:
+                continue
+            cells = Column(table, name)
+            for kind, missing in (("number", cells.gaps), ("category", cells.empty)):
+                if kind not in found:
+                    try:
+                        _refuse_gaps(table, cells, missing(), "impute")
+                    except TableError as error:
+                        found[kind] = error
+
+    def refuse_gaps(self, spec):
+        """Refuse the first missing cell of the first column of ``spec`` (the kinds final)
+        that has one, as encoding the table whole does."""
+        for column in spec:
+            kind = "category" if column["kind"] == "category" else "number"
+            error = self.gaps.get(column["name"], {}).get(kind)
+            if error is not None:
+                raise error
 
     def finish(self, written):
         """``{name: kind}`` the file gives where the first batch decided otherwise (for a

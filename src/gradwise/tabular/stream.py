@@ -428,6 +428,8 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
             written = dict(early)
         elif table.num_rows:
             stray.check(table)
+        if not impute and table.num_rows:
+            stray.check_gaps(table)
         for column in spec:
             if column["kind"] == "category":
                 from .columns import Column
@@ -472,6 +474,8 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
             column["levels"] = sorted(levels[column["name"]])
             if embed_threshold is not None and len(column["levels"]) > embed_threshold:
                 column["embed"] = True
+    if not impute:  # before any training, as the table read whole is refused on encoding
+        stray.refuse_gaps(spec)
     stats.counts = dict(zip(SPLITS, counts.tolist()))
     numeric = all(isinstance(v, float) for v in targets)
     integral = numeric and all(float(v).is_integer() for v in targets)
