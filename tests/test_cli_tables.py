@@ -345,3 +345,16 @@ def test_a_gap_in_a_parquet_column_is_refused_before_training_naming_the_files_f
     assert outputs[0].err == outputs[1].err
     assert f"column 'a' has an empty cell at row {held_out + 1} of " in outputs[0].err
     assert outputs[1].out == ""  # refused before training (no "data:" line)
+
+
+def test_the_streamed_data_line_counts_the_is_missing_indicators_as_the_whole_one(
+        tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n" + "".join(
+        f"{'' if i % 9 == 4 else i % 7},{i % 5},{i % 2}\n" for i in range(60)))
+    lines = []
+    for budget in ([], ["--memory-budget", "1"]):
+        assert _train(str(path), "--impute", "median", *budget) == 0
+        lines.append(capsys.readouterr().out.splitlines()[0])
+    assert "3 features (1 of them 'is missing' indicators), target 'label'" in lines[0]
+    assert "streamed: 60 rows, 3 features (1 of them 'is missing' indicators)" in lines[1]

@@ -108,8 +108,10 @@ def train(args, hidden):
     model = _cli_data.network(n_features, hidden, outputs, stats.task, args.learning_rate,
                               (stats.mean.copy(), stats.scale.copy()), l2=args.l2,
                               dropout=args.dropout, seed=args.seed, columns=stats.spec)
+    indicators = sum(bool(column.get("indicator")) for column in stats.spec)
+    which = f" ({indicators} of them 'is missing' indicators)" if indicators else ""
     print(f"data: {args.data} (streamed: {sum(stats.counts.values())} rows, {n_features} "
-          f"features, target {args.target!r}; estimated in-memory need above "
+          f"features{which}, target {args.target!r}; estimated in-memory need above "
           f"--memory-budget)")
     counts = stats.counts
     print(f"task: {stats.task}; split 60/20/20 by a seeded hash of the row position: "
