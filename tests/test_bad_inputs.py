@@ -202,6 +202,10 @@ CASES = [
      "--storage: cannot use 'nosuch://x'"),
     (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///no/dir/t.db"], 2,
      "--storage: the directory of the database"),
+    (["tune", "--data", "good.csv", "--target", "y", "--study", ""], 2,
+     "--study: expected a name for the study, received ''"),
+    (["tune", "--data", "good.csv", "--target", "y", "--study", "  "], 2,
+     "--study: expected a name for the study, received '  '"),
     # outputs that would destroy an input, or each other
     (T + ["--save", "good.csv"], 2, "--save: 'good.csv' is the file given to --data"),
     (T + ["--report", "good.csv"], 2, "--report: 'good.csv' is the file given to --data"),

@@ -240,6 +240,8 @@ def tune(args):
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
     _guard.check_storage(args.storage)
+    if not args.study.strip():
+        raise ValueError(f"--study: expected a name for the study, received {args.study!r}.")
     data = _cli_data.load_and_prepare(args)
     _cli_results.check_human_error(args, data)
     objective = _cli_data.tuning_objective(data)
