@@ -60,8 +60,7 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
         table, y = _target(table, target)
         task = _task(y, len(y)) if y.dtype.kind == "f" else "classification"
     names = [name for name in columns if name != target and name not in drop]
-    if not names:
-        raise TableError("path", f"{path!r} has no feature columns besides the target.")
+    check_feature_names(path, names, target, drop)
     spec, analysed = infer_spec(table, names, categorical, embed_threshold,
                                 check=functools.partial(check_stray_cells, impute=impute))
     X = encode(table, spec, impute, analysed)[0]
@@ -111,6 +110,18 @@ def check_named_columns(columns, target, drop=(), categorical=()):
                                        f"{list(columns)}.")
         if target is not None and target in names:
             raise TableError(argument, f"{target!r} is the target column.")
+
+
+def check_feature_names(path, names, target, drop):
+    """Refuse a table with no feature column ``names`` left: every column the ``target`` or
+    in ``drop``."""
+    if names:
+        return
+    if target is None:
+        raise TableError("path", f"{path!r} has no feature columns left once the columns to "
+                                 "drop are left out.")
+    raise TableError("path", f"{path!r} has no feature columns besides the target"
+                             + (" and the columns to drop." if drop else "."))
 
 
 def check_finite_target(table, target, values, gaps):

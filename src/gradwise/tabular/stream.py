@@ -387,7 +387,8 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
     column's kind otherwise than the whole file (``kinds``: the file's, by column name), to be
     made again with ``kinds``."""
     from .columns import infer_spec, width
-    from .csv import check_finite_target, check_named_columns, check_target_scale, target_values
+    from .csv import (check_feature_names, check_finite_target, check_named_columns,
+                      check_target_scale, target_values)
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = y_largest = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
@@ -402,8 +403,7 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
         types.add(table, [name for name in names if name not in categorical])
         if start == 0:  # the names and columns, checked as for a table read whole
             check_named_columns(table.column_names, target, drop, categorical)
-            if not names:
-                raise TableError("path", f"{path!r} has no feature columns besides the target.")
+            check_feature_names(path, names, target, drop)
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
         as_read = table
         if target is not None:
