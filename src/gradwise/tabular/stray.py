@@ -167,31 +167,43 @@ class _Tally:
         if self.present and not any(self.possible(kind, final=False) for kind, _ in _KINDS):
             return  # text whatever the other cells are: nothing left to count
         if column.native:  # what Arrow read: numbers (inf and nan not finite ones) or dates
-            rows = np.flatnonzero(valid(column.raw))
+            present = valid(column.raw)
             floating = pa.types.is_floating(column.type)
             numeric = floating or pa.types.is_integer(column.type) or pa.types.is_decimal(
                 column.type)
-            good = {"number": (~column.gaps()[rows] if floating
-                               else np.full(len(rows), numeric)),
-                    "date": np.full(len(rows), column.is_temporal)}
+            # the present cells not of each kind (None: none of them)
+            bad = {"number": (present & column.gaps() if floating else None if numeric
+                              else present),
+                   "date": None if column.is_temporal else present}
         else:
             gaps = column.gaps()
             if not self.present and not self.markers:  # matters while no cell is present
                 self.markers = bool((gaps & ~column.empty()).any())
-            rows = np.flatnonzero(~gaps)
+            present = ~gaps
+            rows = np.flatnonzero(present)
             live = [(kind, check) for kind, check in _KINDS if self.possible(kind, final=False)]
             text = column.text_at(rows) if live and len(rows) else None
-            good = {kind: (check(text) if text is not None else np.zeros(len(rows), dtype=bool))
-                    for kind, check in live}
-        self.present += len(rows)
-        for kind, is_kind in good.items():
-            head = min(len(is_kind), HEAD - self.head[kind])
-            self.head[kind] += head
-            self.head_bad[kind] += int((~is_kind[:head]).sum())
-            self.good[kind] += int(is_kind.sum())
+            bad = {}
+            for kind, check in live:
+                bad[kind] = np.zeros(len(present), dtype=bool)
+                bad[kind][rows] = True if text is None else ~check(text)
+        self._count(table, column, present, bad)
+
+    def _count(self, table, column, present, bad):
+        """Add the batch's ``present`` cells (a mask) and, for each kind, those ``bad[kind]``
+        (a mask, or None for none) that are not of it."""
+        n = int(present.sum())
+        self.present += n
+        for kind, not_kind in bad.items():
+            if self.head[kind] < HEAD:  # the column's first present cells in the file
+                first = np.flatnonzero(present)[:HEAD - self.head[kind]]
+                self.head[kind] += len(first)
+                self.head_bad[kind] += 0 if not_kind is None else int(not_kind[first].sum())
+            count = 0 if not_kind is None else int(not_kind.sum())
+            self.good[kind] += n - count
             missing = SHOWN - len(self.shown[kind])
-            if missing > 0 and not is_kind.all():
-                self.shown[kind] += _shown(table, column, rows[~is_kind][:missing])
+            if count and missing > 0:
+                self.shown[kind] += _shown(table, column, np.flatnonzero(not_kind)[:missing])
 
     def kind(self, written=True):
         """``(kind, stray)``: what a table read whole makes of this column, "number" or
@@ -266,7 +278,8 @@ def _arrow_type(table, name):
         return "null"
     cells = pc.utf8_trim_whitespace(cells)
     for arrow, type in (("float", pa.float64()), ("temporal", pa.timestamp("s"))):
-        try:
+        try:  # a few cells first: a failed cast of many is slow, and text fails at once
+            pc.cast(cells.slice(0, 100), type)
             pc.cast(cells, type)
             return arrow
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
