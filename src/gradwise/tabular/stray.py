@@ -357,7 +357,8 @@ class StrayCells:
             if len(found) == 2:
                 continue
             cells = Column(table, name)
-            for kind, missing in (("number", cells.gaps), ("category", cells.empty)):
+            empty = (lambda: ~valid(cells.raw)) if cells.native else cells.empty  # a stored
+            for kind, missing in (("number", cells.gaps), ("category", empty)):  # "" is null
                 if kind not in found:
                     try:
                         _refuse_gaps(table, cells, missing(), "impute")
