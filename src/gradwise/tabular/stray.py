@@ -300,7 +300,9 @@ class StrayCells:
     the file gives, for a second scan that starts with them (``kinds``).
 
     As for a whole table, a number or date column with a gap in any batch is marked
-    ``"missing"`` in ``spec``, and a date column with a time of day in any batch gets its hour.
+    ``"missing"`` in ``spec``, and a date column with a time of day in any batch gets its hour;
+    without ``impute``, the first missing cell of the first column that has one is refused at
+    the end of the scan (:meth:`check_gaps`, :meth:`refuse_gaps`), as encoding it whole does.
     """
 
     def __init__(self, impute, types, kinds=None):
