@@ -162,10 +162,12 @@ class _Tally:
 
     def add(self, table, column):
         """Count the cells of :class:`~gradwise.tabular.columns.Column` ``column`` of the
-        record batch ``table`` (its rows that have a target)."""
+        record batch ``table`` (its rows that have a target). Returns, for each kind counted,
+        the mask of its present cells not of that kind (None: none), ``{}`` when the column
+        is text whatever its other cells are."""
         pa, _ = _pa()
         if self.present and not any(self.possible(kind, final=False) for kind, _ in _KINDS):
-            return  # text whatever the other cells are: nothing left to count
+            return {}  # nothing left to count
         if column.native:  # what Arrow read: numbers (inf and nan not finite ones) or dates
             present = valid(column.raw)
             floating = pa.types.is_floating(column.type)
@@ -188,6 +190,7 @@ class _Tally:
                 bad[kind] = np.zeros(len(present), dtype=bool)
                 bad[kind][rows] = True if text is None else ~check(text)
         self._count(table, column, present, bad)
+        return bad
 
     def _count(self, table, column, present, bad):
         """Add the batch's ``present`` cells (a mask) and, for each kind, those ``bad[kind]``
@@ -335,11 +338,15 @@ class StrayCells:
         kinds = {column["name"]: column for column in self.columns}
         for name, tally in self.tallies.items():
             cells = Column(table, name)
-            tally.add(table, cells)
+            bad = tally.add(table, cells)
             column = kinds.get(name)
             if column is None:  # text
                 continue
-            rows = stray_rows(cells, column["kind"])
+            if column["kind"] in bad:  # the stray cells, as the tally found them
+                not_kind = bad[column["kind"]]
+                rows = np.flatnonzero(not_kind) if not_kind is not None else np.empty(0, int)
+            else:
+                rows = stray_rows(cells, column["kind"])
             if column["kind"] == "date" and "hour" not in column["parts"] and not len(rows) \
                     and cells.date_parts() is not None and "hour" in cells.parts:
                 column["parts"] = column["parts"] + ["hour"]  # times in any batch, as whole
