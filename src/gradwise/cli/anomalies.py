@@ -124,6 +124,11 @@ def _check_options(args, hidden_sizes):
                          f"{args.contamination!r}.")
     if not 0 <= args.noise < math.inf:
         raise ValueError(f"--noise: expected a standard deviation >= 0, received {args.noise!r}.")
+    from .data import _names
+    for option in ("drop", "categorical"):
+        if args.label and args.label in _names(getattr(args, option)):
+            raise ValueError(f"--{option}: {args.label!r} is the --label column (it only scores "
+                             "the detector; it is never a feature).")
     return encoder
 
 
