@@ -1,7 +1,7 @@
 """gradwise.tabular.arrays converts Arrow arrays to NumPy and back from their buffers: checked
 against pyarrow's own conversions (which go through pandas) on chunked and sliced arrays with
-nulls, and reading and encoding a CSV file never imports pandas (a Parquet file does:
-pyarrow.dataset imports it)."""
+nulls, and reading and encoding a CSV file, whole or streamed, never imports pandas (a Parquet
+file does: pyarrow.dataset imports it)."""
 import subprocess
 import sys
 import textwrap
@@ -137,6 +137,11 @@ def test_reading_and_encoding_a_table_never_imports_pandas(tmp_path):
         encode_saved({str(tmp_path / "t.csv")!r}, fill_values(X, spec, "median"), target="y",
                      fill=True)
         read_csv({str(tmp_path / "s.csv")!r}, "y", categorical=["b"])
+        from gradwise.tabular import stream  # streamed: the scan (and its whole-file kinds
+        stats = stream.scan({str(tmp_path / "t.csv")!r}, "y", impute=True,  # check) and the
+                            embed_threshold=2, batch_rows=7)  # batches of the later passes
+        for table, _ in stats.batches():
+            pass
         print(sorted({{column["kind"] for column in spec}}), "pandas" in sys.modules)
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

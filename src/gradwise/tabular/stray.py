@@ -9,7 +9,7 @@ sample first, so a genuine text column costs almost nothing.
 """
 import numpy as np
 
-from .arrays import floats, mask, valid
+from .arrays import floats, mask, strings, valid
 from .columns import ISO_DATE, LARGEST, _nulls_where, _pa, finite
 from .errors import TableError, warn
 
@@ -276,7 +276,7 @@ def _arrow_type(table, name):
         return "temporal"
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)) or table.kind != "csv":
         return "string"
-    cells = pc.filter(raw, pc.invert(pc.is_in(raw, value_set=pa.array(NULL_MARKERS))))
+    cells = pc.filter(raw, pc.invert(pc.is_in(raw, value_set=strings(NULL_MARKERS))))
     if not len(cells):
         return "null"
     cells = pc.utf8_trim_whitespace(cells)
