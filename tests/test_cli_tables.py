@@ -358,3 +358,35 @@ def test_the_streamed_data_line_counts_the_is_missing_indicators_as_the_whole_on
         lines.append(capsys.readouterr().out.splitlines()[0])
     assert "3 features (1 of them 'is missing' indicators), target 'label'" in lines[0]
     assert "streamed: 60 rows, 3 features (1 of them 'is missing' indicators)" in lines[1]
+
+
+def test_an_unnamed_empty_column_is_left_out_with_a_warning_whole_and_streamed(
+        tmp_path, capsys):
+    """A comma at the end of every line (some exports write one) makes a last column with no
+    name and no value: it carries nothing, so it is left out, with a warning, read whole or
+    streamed, and a model trained so predicts the same file (and one without that comma).
+    A named column with no value is still the user's to drop or impute."""
+    rows = "".join(f"{i % 7},{i % 5},{i % 2},\n" for i in range(60))
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label,\n" + rows)
+    warning = (f"gradwise: warning: column 4 of {str(path)!r} has no name in the header and no "
+               "value in any row (a separator at the end of every line?); it is left out.\n")
+    for budget in ([], ["--memory-budget", "1"]):
+        assert _train(str(path), "--save", str(tmp_path / "m.npz"), *budget) == 0
+        captured = capsys.readouterr()
+        assert warning in captured.err
+        assert "2 features" in captured.out.splitlines()[0]
+        for data in (path, tmp_path / "plain.csv"):
+            (tmp_path / "plain.csv").write_text("a,b,label\n" + rows.replace(",\n", "\n"))
+            assert main(["predict", "--model", str(tmp_path / "m.npz"), "--data", str(data),
+                         "--out", str(tmp_path / "p.csv"), *budget]) == 0
+        capsys.readouterr()
+    named = tmp_path / "n.csv"
+    named.write_text("a,b,label,notes\n" + rows)
+    assert _train(str(named)) == 2
+    assert "column 'notes' has an empty cell at line 2" in capsys.readouterr().err
+    only = tmp_path / "o.csv"
+    only.write_text("label,\n" + "".join(f"{i % 2},\n" for i in range(60)))
+    for budget in ([], ["--memory-budget", "1"]):
+        assert _train(str(only), *budget) == 2
+        assert "has no feature columns besides the target." in capsys.readouterr().err

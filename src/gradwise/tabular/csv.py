@@ -55,11 +55,14 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
     table = read_table(path, encoding=encoding, text_columns=categorical)
     columns = table.column_names
     check_named_columns(columns, target, drop, categorical)
+    empty = [name for name in table.unnamed - {target, *drop}
+             if Column(table, name).gaps().all()]
+    leave_out_unnamed(path, columns, empty)
     y, task = None, None
     if target is not None:
         table, y = _target(table, target)
         task = _task(y, len(y)) if y.dtype.kind == "f" else "classification"
-    names = [name for name in columns if name != target and name not in drop]
+    names = [name for name in columns if name != target and name not in {*drop, *empty}]
     check_feature_names(path, names, target, drop)
     spec, analysed = infer_spec(table, names, categorical, embed_threshold,
                                 check=functools.partial(check_stray_cells, impute=impute))
@@ -110,6 +113,14 @@ def check_named_columns(columns, target, drop=(), categorical=()):
                                        f"{list(columns)}.")
         if target is not None and target in names:
             raise TableError(argument, f"{target!r} is the target column.")
+
+
+def leave_out_unnamed(path, columns, empty):
+    """Warn that the columns ``empty``, with no name in the header and no value in any row
+    (what a comma at the end of every line makes), are left out."""
+    for name in sorted(empty, key=list(columns).index):
+        warn(f"column {list(columns).index(name) + 1} of {path!r} has no name in the header "
+             f"and no value in any row (a separator at the end of every line?); it is left out")
 
 
 def check_feature_names(path, names, target, drop):

@@ -23,10 +23,11 @@ class Table:
     """A table read from ``path``: ``data`` (a ``pyarrow.Table``), ``kind`` ("csv" or
     "parquet"), ``delimiter`` and ``encoding`` (CSV) and ``lines`` (a :class:`Lines`)."""
 
-    def __init__(self, data, path, kind, delimiter=None, lines=None, encoding="utf-8"):
+    def __init__(self, data, path, kind, delimiter=None, lines=None, encoding="utf-8",
+                 unnamed=frozenset()):
         self.data, self.path, self.kind, self.delimiter = data, path, kind, delimiter
         self.lines = lines if lines is not None else Lines.counted(data.num_rows)
-        self.encoding = encoding
+        self.encoding, self.unnamed = encoding, unnamed  # columns whose header cell is empty
 
     @property
     def num_rows(self):
@@ -46,7 +47,7 @@ class Table:
         from .arrays import from_numpy
         keep = np.asarray(keep, dtype=bool)
         return Table(self.data.filter(from_numpy(keep)), self.path, self.kind, self.delimiter,
-                     self.lines.subset(np.flatnonzero(keep)), self.encoding)
+                     self.lines.subset(np.flatnonzero(keep)), self.encoding, self.unnamed)
 
     def cell_text(self, name, row):
         """The text of one cell as the file writes it (read again from its line for a CSV
@@ -195,7 +196,7 @@ CSV_TYPES_BLOCK = 1 << 20
 def _read_csv(path, encoding, text_columns=()):
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    header_line, delimiter, header = _header(path, encoding)
+    header_line, delimiter, header, unnamed = _header(path, encoding)
     quoted = _check_quotes(path, encoding) > 0
 
     def parse(newlines_in_values):
@@ -238,7 +239,8 @@ def _read_csv(path, encoding, text_columns=()):
     if data.num_rows == 0:
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
-    return _without_blank_rows(Table(data, path, "csv", delimiter, lines, encoding), path)
+    return _without_blank_rows(Table(data, path, "csv", delimiter, lines, encoding, unnamed),
+                               path)
 
 
 def first_rows_types(schema, as_text, nulls=None):
@@ -366,9 +368,10 @@ LONGEST_HEADER = 1 << 20
 
 
 def csv_head(path, encoding):
-    """``(lines before the header, delimiter, header)`` of a CSV file, checked: a header row
-    is there (at most 1 MB long), and names each column once; an unnamed column gets
-    ``unnamed_<position>``. Then every data row's quotes are checked to close."""
+    """``(lines before the header, delimiter, header, unnamed)`` of a CSV file, checked: a
+    header row is there (at most 1 MB long), and names each column once; an unnamed column
+    gets ``unnamed_<position>`` (those names are ``unnamed``). Then every data row's quotes
+    are checked to close."""
     head = _header(path, encoding)
     _check_quotes(path, encoding)
     return head
@@ -392,7 +395,8 @@ def _header(path, encoding):
     if repeated:
         raise TableError("path", f"the header names columns {repeated} more than once (in "
                                  f"{path!r}); give each column its own name.")
-    return header_line, delimiter, header
+    unnamed = frozenset(name for name, cell in zip(header, raw) if not cell.strip())
+    return header_line, delimiter, header, unnamed
 
 
 def csv_cell(path, line, delimiter, name, encoding):

@@ -111,7 +111,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
     from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error,
                        blank_candidates, blank_rows_left_out, csv_chunks, csv_head,
                        first_rows_types, read_csv_rows)
-    skip, delimiter, header = csv_head(path, encoding)
+    skip, delimiter, header, unnamed = csv_head(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
     read = pacsv.ReadOptions(column_names=header, encoding=_arrow_encoding(encoding))
@@ -165,7 +165,8 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
             for offset in range(0, block.num_rows, batch_rows):  # at most batch_rows a batch
                 batch = block.slice(offset, batch_rows)
                 table = Table(batch, path, "csv", delimiter,
-                              Lines.given(lines[offset:offset + batch.num_rows]), encoding)
+                              Lines.given(lines[offset:offset + batch.num_rows]), encoding,
+                              unnamed)
                 yield table, position
                 position += batch.num_rows
         if not position:  # as read_table refuses a file of no rows
@@ -223,7 +224,7 @@ def exact_batches(batches, rows):
         lines = np.concatenate([np.asarray(part.lines) for part in parts])[first:first + size]
         head = parts[0]
         return Table(data, head.path, head.kind, head.delimiter, Lines(lambda: lines),
-                     head.encoding)
+                     head.encoding, head.unnamed)
 
     start = 0  # rows of held[0] already given
     for table, _ in batches:
@@ -388,7 +389,7 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
     made again with ``kinds``."""
     from .columns import infer_spec, width
     from .csv import (check_feature_names, check_finite_target, check_named_columns,
-                      check_target_scale, target_values)
+                      check_target_scale, leave_out_unnamed, target_values)
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = y_largest = 0.0
     counts, without, first = np.zeros(3, dtype=np.int64), 0, None
@@ -402,6 +403,7 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
         names = [name for name in table.column_names if name != target and name not in drop]
         types.add(table, [name for name in names if name not in categorical])
         if start == 0:  # the names and columns, checked as for a table read whole
+            header, unnamed = table.column_names, table.unnamed
             check_named_columns(table.column_names, target, drop, categorical)
             check_feature_names(path, names, target, drop)
         split = row_splits(np.arange(start, start + table.num_rows), seed, ratios)
@@ -457,6 +459,12 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
     differ = stray.finish(written)
     if differ:
         return None, differ
+    empty = [column["name"] for column in spec
+             if column["name"] in unnamed and not written[column["name"]]]
+    if empty:  # no name, no value: a separator at the end of every line, left out
+        leave_out_unnamed(path, header, empty)
+        spec = [column for column in spec if column["name"] not in empty]
+        check_feature_names(path, [column["name"] for column in spec], target, drop)
     if target is not None and not counts.sum():
         raise TableError("target", f"column {target!r} has no values.")
     if without:
