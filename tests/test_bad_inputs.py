@@ -194,7 +194,7 @@ CASES = [
     (T + ["--cv", "3", "--save", "m.npz"], 2, "--save and --report take one run"),
     (T + ["--repeats", "3", "--report", "r.html"], 2, "--save and --report take one run"),
     (T + ["--cv", "3", "--repeats", "2"], 2, "cannot be combined with --repeats"),
-    (T + ["--cv", "3", "--test-data", "good.csv"], 2, "cannot be combined"),
+    (T + ["--cv", "3", "--test-data", "reg.csv"], 2, "cannot be combined"),
     (["train", "--data", "good.csv"], 2, "--target: name the column to predict"),
     (["tune", "--data", "good.csv", "--target", "y", "--storage", "tune.db"], 2,
      "--storage: expected a database URL"),
@@ -300,8 +300,23 @@ CASES = [
      "missing.csv"),
     (["train", "--data", "good.csv", "--target", "y", "--test-data", "reg.csv"], 2,
      "columns ['color'] are missing"),
-    (["train", "--data", "good.csv", "--target", "y", "--dev-data", "good.csv"], 2,
+    (["train", "--data", "good.csv", "--target", "y", "--dev-data", "reg.csv"], 2,
      "--dev-data: give --test-data too"),
+    # held-out files that are not held out
+    (["train", "--data", "good.csv", "--target", "y", "--dev-data", "good.csv", "--test-data",
+      "reg.csv"], 2,
+     "--dev-data: 'good.csv' is also the --data file: the network would stop on, and be chosen "
+     "by, rows it trains on; give rows held out of it."),
+    (["train", "--data", "good.csv", "--target", "y", "--test-data", "./good.csv"], 2,
+     "--test-data: './good.csv' is also the --data file: the test score would be measured on "
+     "rows the network trains on"),
+    (["train", "--data", "good.csv", "--target", "y", "--test-data", "link.csv"], 2,
+     "is also the --data file"),
+    (["train", "--data", "good.csv", "--target", "y", "--dev-data", "reg.csv", "--test-data",
+      "reg.csv"], 2, "--test-data: 'reg.csv' is also the --dev-data file: the dev set chooses "
+     "the weights kept (early stopping), so only other rows give an unbiased test score"),
+    (["tune", "--data", "good.csv", "--target", "y", "--test-data", "good.csv"], 2,
+     "--test-data: 'good.csv' is also the --data file"),
     (["train", "--data", "good.csv", "--target", "color", "--task", "regression"], 2,
      "regression needs a numeric target"),
     (["train", "--data", "reg.csv", "--target", "price", "--class-weight", "balanced"], 2,

@@ -134,10 +134,8 @@ def _check_class_counts(classes, counts, parts):
 
 def _split_plan(files):
     """The share of the training file held out (as dev, or as train-dev when the dev set is a
-    file), None for the 60/20/20 split, and where each split comes from."""
-    if "dev" in files and "test" not in files:
-        raise ValueError("--dev-data: give --test-data too (the test set should come from the "
-                         "same distribution as the dev set).")
+    file), None for the 60/20/20 split, and where each split comes from (a dev file comes
+    with a test file: :func:`gradwise.cli.guard.check_held_out`)."""
     if "dev" in files:
         return 0.1, {"train": "90% of --data", "train-dev": "10% of --data",
                      "dev": "--dev-data", "test": "--test-data"}

@@ -177,6 +177,32 @@ def check_paths(args):
         problem = unwritable(path)
         if problem:
             raise ValueError(f"{option}: {problem}.")
+    check_held_out(args)
+
+
+#: Why a dev or test file must not be another split's file.
+_HELD_OUT = {
+    ("--dev-data", "--data"): "the network would stop on, and be chosen by, rows it trains on",
+    ("--test-data", "--data"): "the test score would be measured on rows the network trains on",
+    ("--test-data", "--dev-data"): "the dev set chooses the weights kept (early stopping), so "
+                                   "only other rows give an unbiased test score",
+}
+
+
+def check_held_out(args):
+    """Refuse a ``--dev-data`` without a ``--test-data``, and either file when it is the
+    ``--data`` file or the other one: held-out rows must be rows the run neither trains on nor
+    chooses by."""
+    if getattr(args, "dev_data", None) and not getattr(args, "test_data", None):
+        raise ValueError("--dev-data: give --test-data too (the test set should come from the "
+                         "same distribution as the dev set).")
+    given = [(_option(d), getattr(args, d)) for d in ("data", "dev_data", "test_data")
+             if isinstance(getattr(args, d, None), str)]
+    for index, (option, path) in enumerate(given):
+        for other, earlier in given[:index]:
+            if _same_file(path, earlier):
+                raise ValueError(f"{option}: {path!r} is also the {other} file: "
+                                 f"{_HELD_OUT[option, other]}; give rows held out of it.")
 
 
 def run(command, args, message=str):
