@@ -390,3 +390,21 @@ def test_an_unnamed_empty_column_is_left_out_with_a_warning_whole_and_streamed(
     for budget in ([], ["--memory-budget", "1"]):
         assert _train(str(only), *budget) == 2
         assert "has no feature columns besides the target." in capsys.readouterr().err
+
+
+def test_a_test_file_from_the_training_folder_is_refused(tmp_path, capsys):
+    """``--data sales/ --test-data sales/b.parquet``: the test rows are training rows too."""
+    table = pa.table(_frame())
+    (tmp_path / "parts").mkdir()
+    pq.write_table(table.slice(0, 120), tmp_path / "parts" / "a.parquet")
+    pq.write_table(table.slice(120), tmp_path / "parts" / "b.parquet")
+    inside = str(tmp_path / "parts" / "b.parquet")
+    assert _train(str(tmp_path / "parts"), "--test-data", inside) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"gradwise: error: --test-data: {inside!r} is one of the files of the --data folder: "
+        "the test score would be measured on rows the network trains on; give rows held out "
+        "of it.\n")
+    assert captured.out == ""
+    pq.write_table(table.slice(120), tmp_path / "held_out.parquet")
+    assert _train(str(tmp_path / "parts"), "--test-data", str(tmp_path / "held_out.parquet")) == 0

@@ -203,6 +203,18 @@ def check_held_out(args):
             if _same_file(path, earlier):
                 raise ValueError(f"{option}: {path!r} is also the {other} file: "
                                  f"{_HELD_OUT[option, other]}; give rows held out of it.")
+            if _inside(path, earlier):  # a file of a folder of Parquet files
+                raise ValueError(f"{option}: {path!r} is one of the files of the {other} "
+                                 f"folder: {_HELD_OUT[option, other]}; give rows held out "
+                                 "of it.")
+
+
+def _inside(path, folder):
+    """True when ``path`` lies inside the directory ``folder``."""
+    if not os.path.isdir(folder):
+        return False
+    inner, outer = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([inner, outer]) == outer and inner != outer
 
 
 def run(command, args, message=str):
