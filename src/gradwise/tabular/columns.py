@@ -301,6 +301,19 @@ class Column:
         return None
 
 
+class BatchColumns(dict):
+    """The :class:`Column` of each name of one table (a streamed record batch), made on first
+    use and then shared, so that every check of the batch reads its cells' views once."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, name):
+        self[name] = column = Column(self.table, name)
+        return column
+
+
 def _finite(cell, largest):
     try:
         return bool(finite(float(cell), largest))

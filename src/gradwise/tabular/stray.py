@@ -331,13 +331,13 @@ class StrayCells:
         self.spec = spec
         self.columns = [column for column in spec if column["kind"] in ("number", "date")]
 
-    def check(self, table):
-        """Count the cells of the record batch ``table`` (after the first)."""
-        from .columns import Column
+    def check(self, table, columns):
+        """Count the cells of the record batch ``table`` (after the first), whose
+        :class:`~gradwise.tabular.columns.Column` of each name ``columns`` holds."""
         self.path = table.path
         kinds = {column["name"]: column for column in self.columns}
         for name, tally in self.tallies.items():
-            cells = Column(table, name)
+            cells = columns[name]
             bad = tally.add(table, cells)
             column = kinds.get(name)
             if column is None:  # text
@@ -354,18 +354,19 @@ class StrayCells:
                 column["missing"] = bool(len(rows)) or bool(
                     cells.raw.null_count if cells.native else cells.gaps().any())
 
-    def check_gaps(self, table):
+    def check_gaps(self, table, columns):
         """Without ``impute``: keep, for each column, the refusal of its first missing cell
-        in the record batch ``table`` (rows with a target), as encoding the table whole makes
-        it, for a number or date column (a cell missing) and for a text one (a cell left
-        empty): see :meth:`refuse_gaps`."""
-        from .columns import Column, _refuse_gaps
+        in the record batch ``table`` (rows with a target; ``columns`` holds its
+        :class:`~gradwise.tabular.columns.Column` of each name), as encoding the table whole
+        makes it, for a number or date column (a cell missing) and for a text one (a cell
+        left empty): see :meth:`refuse_gaps`."""
+        from .columns import _refuse_gaps
         for column in self.spec:
             name = column["name"]
             found = self.gaps.setdefault(name, {})
             if len(found) == 2:
                 continue
-            cells = Column(table, name)
+            cells = columns[name]
             empty = (lambda: ~valid(cells.raw)) if cells.native else cells.empty  # a stored
             for kind, missing in (("number", cells.gaps), ("category", empty)):  # "" is null
                 if kind not in found:

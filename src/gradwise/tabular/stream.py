@@ -387,7 +387,7 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
     """``(stats, None)`` of :func:`scan`, or ``(None, kinds)`` when the first batch decided a
     column's kind otherwise than the whole file (``kinds``: the file's, by column name), to be
     made again with ``kinds``."""
-    from .columns import infer_spec, width
+    from .columns import BatchColumns, infer_spec, width
     from .csv import (check_feature_names, check_finite_target, check_named_columns,
                       check_target_scale, leave_out_unnamed, target_values)
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
@@ -423,19 +423,19 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
             for name in names:
                 early[name] = early.get(name, False) or _written(as_read, name)
             continue
+        cells = BatchColumns(table)  # each column's views, shared by the checks below
         if spec is None:  # decided by the first batch, checked as a table read whole
             stray = StrayCells(impute, types, kinds)
             spec, _ = infer_spec(table, names, categorical, check=stray.first, kinds=kinds)
             stray.start(spec)
             written = dict(early)
         elif table.num_rows:
-            stray.check(table)
+            stray.check(table, cells)
         if not impute and table.num_rows:
-            stray.check_gaps(table)
+            stray.check_gaps(table, cells)
         for column in spec:
             if column["kind"] == "category":
-                from .columns import Column
-                text = Column(table, column["name"]).category_text()
+                text = cells[column["name"]].category_text()
                 levels.setdefault(column["name"], set()).update(
                     text.unique().to_pylist())
             if not written.get(column["name"]):  # a cell not missing, in any row
