@@ -1,11 +1,13 @@
 """Tests for gradwise.data: splits, Standardizer, mini-batches, memory-mapped streaming."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
 import gradwise as gw
-from gradwise.data import MemmapBatches, batches_from_memmap, fit_batches, iterate_minibatches
+from gradwise.data import (MemmapBatches, batches_from_memmap, fit_batches, iterate_minibatches,
+                           split_indices)
 
 
 def _labels(n_per_class=(30, 20, 10)):
@@ -95,6 +97,71 @@ def test_split_leaving_a_class_or_split_empty():
         gw.train_dev_test_split(X, y, (0.98, 0.001, 0.019), seed=0)
     with pytest.raises(ValueError, match="test split"):  # 1 test sample < 3 classes
         gw.train_dev_test_split(X, y, (0.8, 0.18, 0.02), seed=0)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.integers(3, 40), min_size=1, max_size=5), st.data())
+def test_split_indices_partitions_each_class_in_proportion(class_sizes, data):
+    """A partition of range(n) with the sizes asked; each part's rows of each class are its
+    share of the rows left (within one row, and exactly the size asked in all); the same
+    seed gives the same parts."""
+    labels = np.repeat(np.arange(len(class_sizes)) * 7 - 3, class_sizes)  # not 0..k-1
+    labels = np.random.default_rng(1).permutation(labels)
+    n = len(labels)
+    test = data.draw(st.integers(0, n // 3))
+    dev = data.draw(st.integers(0, n - test))
+    sizes = [n - dev - test, dev, test]
+    parts = split_indices(n, sizes, labels, seed=5)
+    assert [len(p) for p in parts] == sizes
+    assert sorted(np.concatenate(parts).tolist()) == list(range(n))
+    classes = np.unique(labels)
+    per_part = [np.array([(labels[p] == c).sum() for c in classes]) for p in parts]
+    left = np.array(class_sizes, dtype=float)
+    for part in (2, 1):  # filled last to first
+        if sizes[part]:
+            exact = left * sizes[part] / left.sum()
+            assert np.all(np.abs(per_part[part] - exact) < 1), (part, per_part[part], exact)
+        left -= per_part[part]
+    np.testing.assert_array_equal(per_part[0], left)
+    again = split_indices(n, sizes, labels, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+
+
+def test_split_indices_draws_each_row_of_a_class_alike_and_shuffles_each_part():
+    """Over 400 seeds every row of a class lands in the test part about as often (the
+    binomial's 4 standard deviations), and a part's rows come in a random order."""
+    labels = np.repeat([0, 1], [30, 20])
+    in_test = np.zeros(50)
+    for seed in range(400):
+        train, dev, test = split_indices(50, [30, 10, 10], labels, seed=seed)
+        in_test[test] += 1
+    share = in_test / 400  # 10 of 50 rows, 6 of class 0's 30 and 4 of class 1's 20
+    assert np.all(np.abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / 400)), share
+    train = split_indices(1000, [800, 200], np.arange(1000) % 2, seed=0)[0]
+    assert not np.all(np.diff(train) > 0) and not np.all(np.diff(train) < 0)
+    plain = split_indices(10, [7, 3], None, seed=0)
+    assert [len(p) for p in plain] == [7, 3] and sorted(np.concatenate(plain)) == list(range(10))
+
+
+def test_split_indices_bad_arguments_name_them():
+    with pytest.raises(ValueError, match="sizes: expected counts >= 0 summing to n_samples=10"):
+        split_indices(10, [8, 3])
+    with pytest.raises(ValueError, match="sizes"):
+        split_indices(10, [11, -1])
+    with pytest.raises(ValueError, match=r"labels: expected shape \(10,\)"):
+        split_indices(10, [8, 2], np.zeros((10, 2)))
+    with pytest.raises(TypeError, match="seed: expected a numpy.random.Generator"):
+        split_indices(10, [8, 2], seed="7")
+
+
+def test_split_of_string_and_large_integer_labels_keeps_proportions():
+    """Labels that are text, or integers too far apart to count, are split the same way."""
+    for labels in (np.repeat(np.array(["no", "yes"]), [60, 40]),
+                   np.repeat(np.array([-10**9, 10**12]), [60, 40])):
+        X = np.arange(100.0)[:, None]
+        _, _, _, y_tr, y_dev, y_te = gw.train_dev_test_split(X, labels, seed=0)
+        for part, size in ((y_tr, 60), (y_dev, 20), (y_te, 20)):
+            assert len(part) == size and (part == labels[0]).sum() == size * 6 // 10
 
 
 def test_standardizer_matches_sklearn_and_handles_constant_columns():

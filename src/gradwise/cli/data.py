@@ -1,5 +1,6 @@
 """The data and networks of the ``gradwise`` command: loading, splitting, the model file's
 metadata (so that ``gradwise predict`` encodes new rows as training did)."""
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -82,11 +83,10 @@ def prepare(loaded, seed, impute=None, files=None):
         held = [(split[i], split[i + 3]) for i in range(3)]
         del split
     else:  # one part of the training file held out, the rest from files
-        from sklearn.model_selection import train_test_split
-        X_train, X_held, y_train, y_held = train_test_split(
-            X, y, test_size=held_out, stratify=y if stratify else None, random_state=seed)
-        held = [(X_train, y_train), (X_held, y_held), None]
-        del X_train, X_held
+        n_held = math.ceil(held_out * len(X))
+        train_rows, held_rows = gw.data.split_indices(
+            len(X), [len(X) - n_held, n_held], y if stratify else None, seed)
+        held = [(X[train_rows], y[train_rows]), (X[held_rows], y[held_rows]), None]
     splits = [held[0], files.get("dev", held[1]), files.get("test", held[2])]
     train_dev = held[1] if "dev" in files else None
     extra = [] if train_dev is None else [train_dev]
