@@ -99,6 +99,24 @@ def test_model_checkpoint_saves_only_improvements_atomically(tmp_path, monkeypat
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
 
 
+def test_model_checkpoint_refuses_an_unwritable_file_before_the_first_epoch(tmp_path):
+    """A checkpoint path that is a directory, or in a missing one, is refused when training
+    begins, not after the first epoch's work; a path with format fields is checked when
+    filled."""
+    model = _small_model()
+    X, y = np.zeros((8, 2)), np.zeros(8, dtype=int)
+    before = [w.copy() for w in model.get_weights()]
+    for path, error in ((tmp_path, IsADirectoryError),
+                        (tmp_path / "missing" / "best.npz", FileNotFoundError)):
+        with pytest.raises(error, match="filepath: "):
+            model.fit(X, y, epochs=1, verbose=0, callbacks=[ModelCheckpoint(path, monitor="loss")])
+        assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    with pytest.raises(IsADirectoryError):  # the filled name is a directory
+        os.mkdir(tmp_path / "ckpt-01.npz")
+        model.fit(X, y, epochs=1, verbose=0,
+                  callbacks=[ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}.npz", monitor="loss")])
+
+
 def test_csv_logger_writes_and_appends(tmp_path):
     path = tmp_path / "log.csv"
     _drive(CSVLogger(path), [0.5, 0.25])

@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import gradwise as gw
+from gradwise.io.files import atomic_write
 
 
 def _trained(optimizer="adam"):
@@ -139,3 +140,23 @@ def test_a_loaded_model_keeps_its_metadata_when_saved_again(tmp_path):
     loaded = gw.load_model(tmp_path / "a.npz")
     loaded.save(tmp_path / "b.npz")
     assert gw.load_model(tmp_path / "b.npz").metadata == {"classes": ["a", "b"]}
+
+
+def test_a_path_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
+    """save_model refuses a directory, a missing directory or a non-path as ``path`` before
+    it describes the model (as export_onnx does), and writes nothing anywhere; the atomic
+    writer itself refuses a directory before calling its writer."""
+    model = gw.Sequential([gw.layers.Dense(2)], input_dim=3).build()
+    described = []
+    monkeypatch.setattr(model, "get_config", lambda: described.append(1) or {})
+    with pytest.raises(IsADirectoryError, match=r"path: .* is a directory; give a file name"):
+        gw.save_model(model, tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"path: the directory of .* does not exist"):
+        gw.save_model(model, tmp_path / "missing" / "model.npz")
+    with pytest.raises(TypeError, match="path: expected a str or os.PathLike"):
+        gw.save_model(model, 3)
+    assert described == [] and os.listdir(tmp_path) == []
+    calls = []
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        atomic_write(str(tmp_path), calls.append)
+    assert calls == [] and os.listdir(tmp_path) == []

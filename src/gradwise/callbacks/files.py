@@ -37,6 +37,9 @@ class ModelCheckpoint(MonitorMixin, Callback):
         self.save_best_only, self.verbose = bool(save_best_only), verbose
 
     def on_train_begin(self, logs=None):
+        if "{" not in self.filepath:  # refused before the first epoch, not after it
+            from ..io.files import check_writable
+            check_writable(self.filepath, "filepath")
         self.saved = []
         self.best = math.inf if self.mode == "min" else -math.inf
 

@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 
-__all__ = ["atomic_write", "unwritable"]
+__all__ = ["atomic_write", "check_writable", "unwritable"]
 
 
 def unwritable(path):
@@ -23,6 +23,21 @@ def unwritable(path):
         return f"the directory of {path!r} is not writable"
     return None
 
+def check_writable(path, argument="path"):
+    """``path`` as a str, after refusing one :func:`atomic_write` could not write (naming
+    ``argument``): not a file name (``TypeError``), a directory (``IsADirectoryError``), a
+    missing or unwritable directory (``FileNotFoundError``)."""
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(f"{argument}: expected a str or os.PathLike file name, received "
+                        f"{path!r}.")
+    path = os.fspath(path)
+    problem = unwritable(path)
+    if problem:
+        error = IsADirectoryError if os.path.isdir(path) else FileNotFoundError
+        raise error(f"{argument}: {problem}.")
+    return path
+
+
 def atomic_write(path, write, suffix=""):
     """Call ``write(file)`` on a temporary file of ``path``'s directory, then rename it to ``path``.
 
@@ -33,6 +48,8 @@ def atomic_write(path, write, suffix=""):
     outright (SIGKILL, power loss) cannot remove it, so each write first removes the
     temporaries of writers no longer running.
     """
+    if os.path.isdir(path):  # os.replace would fail only after the whole write
+        raise IsADirectoryError(errno.EISDIR, "is a directory; give a file name", path)
     directory = os.path.dirname(os.path.abspath(path))
     _remove_stale_temporaries(directory)
     handle, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", suffix=suffix,

@@ -36,11 +36,10 @@ provider has no float64 ``Elu``/``Selu``, so in a float64 graph the parametrized
 written with float64 constant tensors instead: ``LeakyRelu`` as ``PRelu`` with a scalar slope,
 ``Elu``/``Selu`` as ``Where(X > 0, s X, t (exp(min(X, 0)) - 1))``.
 """
-import os
 
 import numpy as np
 
-from .files import atomic_write, unwritable
+from .files import atomic_write, check_writable
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "export_onnx"]
 
@@ -100,7 +99,7 @@ def export_onnx(model, path, opset=None, metadata=None):
     >>> np.allclose(probabilities, model.predict(X_test), rtol=1e-5, atol=1e-6)  # doctest: +SKIP
     True
     """
-    path = _check_path(path)
+    path = check_writable(path)
     if not getattr(model, "built", False):
         raise ValueError("model: only a built model can be exported; call fit or build(input_dim).")
     if metadata is not None and not (isinstance(metadata, dict) and all(
@@ -116,17 +115,6 @@ def export_onnx(model, path, opset=None, metadata=None):
 def _write(file, proto):
     # Serialized here rather than by onnx.save_model, which wants a file with a path name.
     file.write(proto.SerializeToString())
-
-
-def _check_path(path):
-    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
-        raise TypeError(f"path: expected a str or os.PathLike file name, received {path!r}.")
-    path = os.fspath(path)
-    problem = unwritable(path)
-    if problem:
-        error = IsADirectoryError if os.path.isdir(path) else FileNotFoundError
-        raise error(f"path: {problem}.")
-    return path
 
 
 def _producer_version():

@@ -9,14 +9,13 @@ buffers as ``"optimizer/<slot>"``. The description is ``{"format": FORMAT, "vers
 :class:`~gradwise.Sequential` class (:mod:`gradwise.io.loading` builds one).
 """
 import json
-import os
 import warnings
 
 import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
 from .._registry import strict_serialization
-from .files import atomic_write
+from .files import atomic_write, check_writable
 
 __all__ = ["save_model", "FORMAT", "VERSION"]
 
@@ -41,7 +40,7 @@ def save_model(model, path, include_optimizer=True, metadata=None):
     """
     if not getattr(model, "built", False):
         raise ValueError("model: only a built model can be saved; call fit or build(input_dim).")
-    path = os.fspath(path)
+    path = check_writable(path)
     with strict_serialization():  # a class of the user's own must be registered to load back
         description = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
                        "weights": _weight_table(model), "compile": _compile_config(model)}
