@@ -120,6 +120,46 @@ def test_quoted_fields_over_two_lines_are_one_cell_wherever_a_block_ends(tmp_pat
     assert list(table.lines)[:4] == [2, 4, 5, 6]
 
 
+@pytest.mark.parametrize("piece", [64, 301, 10 << 20])
+def test_numbers_read_whole_are_held_in_float32_rounded_as_the_matrix_rounds_them(
+        tmp_path, monkeypatch, piece):
+    """A CSV file read whole holds its columns of numbers in float32 as it is read, a piece
+    of whole rows at a time (cut anywhere: quoted cells over two lines, quotes in quotes):
+    its table and matrix are those of the file held in float64, each number rounded once
+    from its float64, not from its text (1.0000000596046448 is 1 + 2**-24, a tie, so 1.0;
+    its decimal would round up), and one just beyond float32's largest is missing, not
+    that largest. The target and a column of integers beyond 2**24 (identifiers) stay
+    float64, exact."""
+    from gradwise.tabular import read
+    from gradwise.tabular.csv import read_csv
+    monkeypatch.setattr(read, "CSV_NARROW_PIECE", piece)
+    tricky = ["1.0000000596046448", "3.4028235e38", "16777217.5", "-0.1", "1e-46", "0.1"]
+    quoted = '"a\nb ""q"", c"'  # a cell over two lines, quotes and a comma in it
+    rows = [f"{tricky[i % 6] if i < 12 else i / 7},{quoted if i % 5 == 0 else 'plain'},"
+            f"{100_000_000 + i},{i * 0.1}\n" for i in range(300)]
+    path = tmp_path / "n.csv"
+    path.write_text("x,note,id,target\n" + "".join(rows))
+    table = read.read_table(str(path), exact=["target"])
+    types = dict(zip(table.data.schema.names, table.data.schema.types))
+    assert types == {"x": pa.float32(), "note": pa.string(), "id": pa.float64(),
+                     "target": pa.float64()}
+    assert table.data.column("note").to_pylist()[:2] == ['a\nb "q", c', "plain"]
+    spec, X = _encode(str(path), exact=["target"])
+    monkeypatch.setattr(read, "narrow_columns", lambda *args, **kwargs: [])
+    wide = read.read_table(str(path), exact=["target"])
+    assert wide.data.schema.field("x").type == pa.float64()
+    np.testing.assert_array_equal(X, _encode(str(path), exact=["target"])[1])
+    x = X[:, [c["name"] for c in spec].index("x")]
+    expected = np.array([np.float64(cell) for cell in tricky], dtype=np.float32)
+    expected[1] = np.nan  # beyond float32's largest: missing
+    np.testing.assert_array_equal(x[:6], expected)
+    direct = pa.array([tricky[0]]).cast(pa.float32()).to_pylist()[0]  # from the decimal
+    assert x[0] == 1.0 and direct == np.float32(1 + 2.0 ** -23)  # a tie: to even
+    monkeypatch.undo()
+    with pytest.warns(TableWarning, match="'id' looks like an identifier"):
+        read_csv(str(path), "target", impute=True, drop=["note"])
+
+
 @pytest.mark.parametrize("later", ["text", "fractions", "empty first", "dates then text"])
 def test_a_csv_file_is_typed_by_its_first_rows_and_read_again_when_a_later_row_disagrees(
         tmp_path, monkeypatch, later):

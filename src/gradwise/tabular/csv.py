@@ -52,7 +52,8 @@ def read_csv(path, target, impute=False, drop=(), categorical=(), with_lines=Fal
         target column, ragged rows, a quoted field that never closes, text that is not in
         ``encoding``, a column of an unsupported type, or missing cells without ``impute``.
     """
-    table = read_table(path, encoding=encoding, text_columns=categorical)
+    table = read_table(path, encoding=encoding, text_columns=categorical,
+                       exact=[] if target is None else [target])
     columns = table.column_names
     check_named_columns(columns, target, drop, categorical)
     empty = [name for name in table.unnamed - {target, *drop}
@@ -173,7 +174,8 @@ def encode_csv(path, spec, target=None, impute=False, with_lines=False, encoding
     an error otherwise. ``with_lines`` adds the file line of each row.
     """
     texts = [c["name"] for c in spec if c["kind"] == "category"]
-    table = read_table(path, encoding=encoding, text_columns=texts)
+    table = read_table(path, encoding=encoding, text_columns=texts,
+                       exact=[] if target is None else [target])
     y = new_table_target(table, spec, target)
     X, unknown = encode(table, spec, impute, remedy="no-fills")
     lines = np.asarray(table.lines) if with_lines else None
