@@ -235,7 +235,10 @@ def _read_csv(path, encoding, text_columns=(), exact=()):
         if first is not None:
             head = read_csv_rows(pa.py_buffer(first), rows, parse, convert(as_text), quoted)
             types = first_rows_types(head.schema, as_text)
-            if set(types) >= set(header):  # else a type is inferred over the whole file
+            # Narrowing saves memory from the third piece on (a piece's float64 buffers,
+            # once cast, hold the next piece's; Arrow's allocator keeps them from the
+            # matrix); and a type left out is inferred over the whole file
+            if os.path.getsize(path) > 2 * CSV_NARROW_PIECE and set(types) >= set(header):
                 narrow = narrow_columns(head, types, exact)
         try:
             data = read_csv_rows(path, read, parse, convert(types), quoted, narrow)
