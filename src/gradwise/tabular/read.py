@@ -358,8 +358,9 @@ def _file_pieces(path, skip_lines, size):
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     codes, end = np.frombuffer(mapped, dtype=np.uint8), len(mapped)
 
-    def quotes(begin, stop):
-        return int(np.count_nonzero(codes[begin:stop] == ord('"')))
+    def quotes(begin, stop, step=1 << 20):  # a megabyte at a time: its mask stays in cache
+        return sum(int(np.count_nonzero(codes[at:min(at + step, stop)] == ord('"')))
+                   for at in range(begin, stop, step))
     while start < end:
         stop, window = end, size
         while start + window < end:
