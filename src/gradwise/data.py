@@ -20,8 +20,8 @@ from ._training import prepare, prepare_validation, train
 from ._validation import check_positive_int
 from .layers.normalization import standard_moments
 
-__all__ = ["train_dev_test_split", "split_indices", "Standardizer", "iterate_minibatches", "MemmapBatches",
-           "batches_from_memmap", "batches_from_table", "fit_batches"]
+__all__ = ["train_dev_test_split", "split_indices", "Standardizer", "iterate_minibatches",
+           "MemmapBatches", "batches_from_memmap", "batches_from_table", "fit_batches"]
 
 _SPLITS = ("train", "dev", "test")
 
@@ -180,7 +180,8 @@ def _class_codes(labels):
             codes = np.searchsorted(classes, labels)
     else:
         classes, codes = np.unique(labels, return_inverse=True)
-    dtype = np.uint8 if len(classes) <= 1 << 8 else np.uint16 if len(classes) <= 1 << 16 else np.intp
+    dtype = (np.uint8 if len(classes) <= 1 << 8 else np.uint16 if len(classes) <= 1 << 16
+             else np.intp)
     return classes, codes.reshape(-1).astype(dtype)
 
 

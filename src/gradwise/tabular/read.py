@@ -287,7 +287,8 @@ def narrow_columns(head, types, exact=()):
             continue
         values = np.abs(floats(head.column(name)))
         with np.errstate(invalid="ignore"):
-            wide = (values > EXACT_IN_FLOAT32) & (values <= 2.0 ** 53) & (values == np.round(values))
+            wide = ((values > EXACT_IN_FLOAT32) & (values <= 2.0 ** 53)
+                    & (values == np.round(values)))
         if not wide.any():
             narrow.append(name)
     return narrow
