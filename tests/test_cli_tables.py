@@ -408,3 +408,34 @@ def test_a_test_file_from_the_training_folder_is_refused(tmp_path, capsys):
     assert captured.out == ""
     pq.write_table(table.slice(120), tmp_path / "held_out.parquet")
     assert _train(str(tmp_path / "parts"), "--test-data", str(tmp_path / "held_out.parquet")) == 0
+
+
+def test_a_parquet_file_is_measured_by_its_table_once_read_not_by_its_pages(tmp_path):
+    """Columns of numbers with few distinct values are stored as a dictionary and codes of a
+    few bits: the file's uncompressed pages are then a fraction of the table read from them.
+    The memory an in-memory run needs is measured from the table's size (rows times the
+    columns' widths), so a budget above the pages but below the table streams the file."""
+    import types
+
+    from gradwise.cli import stream as cli_stream
+    rng = np.random.default_rng(0)
+    n = 50_000
+    table = pa.table({**{f"x{i}": np.round(rng.standard_normal(n), 1) for i in range(8)},
+                      "city": np.array(["paris", "lyon", "nice"])[rng.integers(0, 3, n)],
+                      "label": rng.integers(0, 2, n)})
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path)
+    meta = pq.ParquetFile(path).metadata
+    pages = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    read = pq.read_table(path).nbytes
+    assert pages < read / 4  # what the estimate took before
+    estimate = cli_stream.estimated_memory(path)
+    assert 3 * 0.9 * read <= estimate <= 3 * 2 * read
+    budget = f"{(pages * 3 + estimate) // 2}"  # above three times the pages, below the need
+    args = types.SimpleNamespace(data=path, memory_budget=budget)
+    assert cli_stream.should_stream(args)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for part in range(2):
+        pq.write_table(table, str(folder / f"{part}.parquet"))
+    assert cli_stream.estimated_memory(str(folder)) == 2 * estimate
