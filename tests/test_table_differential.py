@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from gradwise.tabular import stream
+from gradwise.tabular import read, stream
 from gradwise.tabular.csv import encode_saved, fill_values, read_csv, target_values
 
 TRAIN = "x,city,when,flag\n" + "".join(
@@ -103,6 +103,7 @@ _OK = ["0.0", "paris", "2024-01-05", "0"]
 def test_a_table_read_whole_and_in_record_batches_encodes_the_same(
         tmp_path, monkeypatch, spec, rows, newline, block, batch_rows, fill, delimiter):
     monkeypatch.setattr(stream, "CSV_BLOCK", block)
+    monkeypatch.setattr(read, "CSV_NARROW_PIECE", block)  # read whole: numbers in float32
     path = tmp_path / "new.csv"
     _write(path, rows, newline, delimiter)
 
@@ -204,6 +205,7 @@ def test_a_training_table_read_whole_and_scanned_in_batches_encodes_the_same(
     same, or both refuse."""
     from gradwise.tabular.columns import encode
     monkeypatch.setattr(stream, "CSV_BLOCK", block)
+    monkeypatch.setattr(read, "CSV_NARROW_PIECE", block)  # read whole: numbers in float32
     path = tmp_path / "train.csv"
     _write(path, rows, newline, delimiter)
 
