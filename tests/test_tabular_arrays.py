@@ -169,3 +169,24 @@ def test_a_command_runs_with_the_huge_page_advice_off_and_restores_it_even_on_er
         assert seen == [False] and _get_madvise_hugepage() is True
     finally:
         _set_madvise_hugepage(before)
+
+
+def test_a_column_keeps_its_gap_mask_only_when_it_marks_a_cell():
+    """A column's missing cells (null, NaN, beyond float32) are found once; a mask with no
+    cell marked is not kept (a byte a row per column), and the all-False mask given each
+    time is the caller's own."""
+    from gradwise.tabular.columns import Column
+    from gradwise.tabular.read import Table
+    values = [0.5, None, float("nan"), 1e39, 2.0]
+    table = Table(pa.table({"full": pa.array([0.5, 1.0, 2.0, 3.0, 4.0]),
+                            "holed": pa.array(values, pa.float64()),
+                            "text": pa.array(["a", "", "NA", "b", "c"])}), "t.csv", "csv")
+    full, holed, text = (Column(table, name) for name in ("full", "holed", "text"))
+    np.testing.assert_array_equal(holed.gaps(), [False, True, True, True, False])
+    assert holed.gaps() is holed.gaps()  # found once, kept
+    np.testing.assert_array_equal(text.gaps(), [False, True, True, False, False])
+    mask = full.gaps()
+    assert mask.shape == (5,) and mask.dtype == bool and not mask.any()
+    assert full._gaps is False  # nothing kept
+    mask[0] = True
+    assert not full.gaps().any()
