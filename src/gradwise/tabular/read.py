@@ -320,20 +320,16 @@ def read_csv_rows(source, read, parse, convert, quoted, narrow=()):
     import pyarrow.csv as pacsv
 
     def read_all(newlines_in_values):
+        def arrow(data, options):
+            return pacsv.read_csv(data, read_options=options,
+                                  parse_options=parse(newlines_in_values), convert_options=convert)
         if not narrow:
-            return pacsv.read_csv(source, read_options=read,
-                                  parse_options=parse(newlines_in_values), convert_options=convert)
-        pieces = [_narrowed(pacsv.read_csv(pa.py_buffer(chunk), read_options=piece,
-                                           parse_options=parse(newlines_in_values),
-                                           convert_options=convert), narrow)
-                  for chunk in _file_pieces(source, read.skip_rows, CSV_NARROW_PIECE)]
-        if not pieces:  # no row: the table as Arrow reads it
-            return pacsv.read_csv(source, read_options=read,
-                                  parse_options=parse(newlines_in_values), convert_options=convert)
-        return pa.concat_tables(pieces)
-    if narrow:
+            return arrow(source, read)
         piece = pacsv.ReadOptions(column_names=read.column_names, encoding=read.encoding,
                                   block_size=read.block_size)
+        pieces = [_narrowed(arrow(pa.py_buffer(chunk), piece), narrow)
+                  for chunk in _file_pieces(source, read.skip_rows, CSV_NARROW_PIECE)]
+        return pa.concat_tables(pieces) if pieces else arrow(source, read)  # no row
     try:
         data = read_all(False)
     except pa.ArrowInvalid:  # "Expected 2 columns, got 1", "parser got out of sync", ...
@@ -348,7 +344,7 @@ def read_csv_rows(source, read, parse, convert, quoted, narrow=()):
 def _file_pieces(path, skip_lines, size):
     """The rows of the file ``path`` after its first ``skip_lines`` lines, as memory-mapped
     buffers (no copy of the file) of about ``size`` bytes that end at a line break outside
-    quotes (an even count of ``"`` before it), as :func:`csv_chunks` cuts them."""
+    quotes (:func:`_last_row_end`, as :func:`csv_chunks` cuts them)."""
     import mmap
     with open(path, "rb") as handle:
         for _ in range(skip_lines):
@@ -365,18 +361,26 @@ def _file_pieces(path, skip_lines, size):
     while start < end:
         stop, window = end, size
         while start + window < end:
-            cut = mapped.rfind(b"\n", start, start + window)
-            count = quotes(start, cut) if cut >= 0 else 0
-            while cut >= start and count % 2:  # inside a quoted field: an earlier break
-                previous = mapped.rfind(b"\n", start, cut)
-                count -= quotes(max(previous, start), cut)
-                cut = previous
+            cut = _last_row_end(mapped, start, start + window, quotes)
             if cut >= start:
                 stop = cut + 1
                 break
             window *= 2  # no row ends within the window: a longer one
         yield memoryview(mapped)[start:stop]
         start = stop
+
+
+def _last_row_end(text, start, stop, quotes):
+    """The position of the last line break of ``text[start:stop]`` outside quotes (an even
+    count of ``"`` from ``start`` before it, as ``quotes(begin, end)`` counts them), or a
+    position before ``start`` when there is none."""
+    cut = text.rfind(b"\n", start, stop)
+    count = quotes(start, cut) if cut >= start else 0
+    while cut >= start and count % 2:  # inside a quoted field: an earlier break
+        previous = text.rfind(b"\n", start, cut)
+        count -= quotes(max(previous, start), cut)
+        cut = previous
+    return cut
 
 
 def _narrowed(table, narrow):
@@ -429,12 +433,8 @@ def csv_chunks(path, skip_lines, size):
             if not block:
                 break
             held += block
-            cut = held.rfind(b"\n")
-            quotes = held.count(b'"', 0, cut) if cut >= 0 else 0
-            while cut >= 0 and quotes % 2:  # inside a quoted field: an earlier break
-                previous = held.rfind(b"\n", 0, cut)
-                quotes -= held.count(b'"', max(previous, 0), cut)
-                cut = previous
+            cut = _last_row_end(held, 0, len(held),
+                                lambda begin, stop, text=held: text.count(b'"', begin, stop))
             if cut >= 0:
                 yield held[:cut + 1]
                 held = held[cut + 1:]
