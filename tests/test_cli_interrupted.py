@@ -103,6 +103,7 @@ def test_ctrl_c_that_lands_in_a_finalizer_still_stops_the_command(capsys):
 
     from gradwise.cli import guard
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # even under `pytest &`
+    hook_before = sys.unraisablehook
     outcome = {}
 
     class Thing:
@@ -129,4 +130,108 @@ def test_ctrl_c_that_lands_in_a_finalizer_still_stops_the_command(capsys):
     assert status == 130 and "trained on" not in outcome
     assert capsys.readouterr().err.strip().splitlines() == [
         "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."]
-    assert "_resend_lost_interrupt" not in repr(sys.unraisablehook)  # the hook is put back
+    assert sys.unraisablehook is hook_before  # the hook is put back
+
+
+def _storage_code(source):
+    """Functions of ``source`` run as code of a module of Optuna's storages."""
+    import textwrap
+    namespace = {"__name__": "optuna.storages._written_by_a_test", "os": os, "signal": signal,
+                 "time": time}
+    exec(textwrap.dedent(source), namespace)
+    return namespace
+
+
+def _busy(seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+def test_ctrl_c_inside_a_study_storage_lands_once_the_write_is_done(capsys):
+    """Ctrl-C while Optuna writes to a study's storage would leave the session half-closed
+    (then "Should not reach." and a trial left RUNNING): it is put off until the write ends,
+    and stops the command right after."""
+    import argparse
+
+    from gradwise.cli import guard
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    storage = _storage_code("""
+        def write(log, busy):
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the write
+            busy(0.3)
+            log.append("written")
+    """)
+    log = []
+
+    def command(args):
+        storage["write"](log, _busy)
+        _busy(10)
+        log.append("trained on")
+        return 0
+
+    try:
+        started = time.monotonic()
+        status = guard.run(command, argparse.Namespace(command="tune"))
+        seconds = time.monotonic() - started
+    finally:
+        assert signal.signal(signal.SIGINT, previous) is signal.default_int_handler  # put back
+    assert status == 130 and log == ["written"] and 0.3 <= seconds < 5
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."]
+
+
+def test_ctrl_c_waits_for_a_storage_that_hangs_only_so_long(capsys, monkeypatch):
+    import argparse
+
+    from gradwise.cli import guard
+    monkeypatch.setattr(guard, "DEFER_SECONDS", 0.2)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    storage = _storage_code("""
+        def write(log, busy):
+            os.kill(os.getpid(), signal.SIGINT)
+            busy(10)  # a database that does not answer
+            log.append("written")
+    """)
+    log = []
+    try:
+        started = time.monotonic()
+        status = guard.run(lambda args: storage["write"](log, _busy),
+                           argparse.Namespace(command="tune"))
+        seconds = time.monotonic() - started
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert status == 130 and log == [] and 0.2 <= seconds < 5
+    capsys.readouterr()
+
+
+def test_no_ctrl_c_is_sent_again_once_the_command_has_ended(capsys):
+    """A Ctrl-C dropped in a finalizer is sent again 10 ms later; if the command ends first
+    (another interruption stopped it), the signal is not sent: it would kill the process as it
+    exits, or interrupt whoever called the command."""
+    import argparse
+    import weakref
+
+    from gradwise.cli import guard
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(time.monotonic()))
+
+    class Thing:
+        pass
+
+    def command(args):
+        thing = Thing()
+
+        def lost(_):
+            raise KeyboardInterrupt
+
+        ref = weakref.ref(thing, lost)  # noqa: F841 - kept until the callback runs
+        del thing  # a Ctrl-C dropped: to be sent again in 10 ms
+        raise KeyboardInterrupt  # ... but the command stops now
+    try:
+        status = guard.run(command, argparse.Namespace(command="train"))
+        time.sleep(10 * guard.RESEND_SECONDS)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert status == 130 and received == []
+    capsys.readouterr()

@@ -8,7 +8,6 @@ line on standard error: exit status 2 for bad input (the user can fix the comman
 file), 1 for a failure while running, 130 for Ctrl-C; ``--debug`` adds the traceback.
 """
 import errno
-import functools
 import os
 import signal
 import sys
@@ -232,9 +231,9 @@ def run(command, args, message=str):
     faster without, in three alternated pairs).
     """
     debug = getattr(args, "debug", False)
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = functools.partial(_resend_lost_interrupt, previous=previous_hook)
+    ctrl_c = _CtrlC()
     try:
+        ctrl_c.start()
         check_paths(args)
         check_optional_packages(args)
         from ..tabular.arrays import small_pages
@@ -271,26 +270,111 @@ def run(command, args, message=str):
              f"({type(error).__name__}; run with --debug for the traceback)".strip(), debug)
         return FAILED
     finally:
-        sys.unraisablehook = previous_hook
+        ctrl_c.stop()
     return status if isinstance(status, int) and not isinstance(status, bool) else 0
 
 
-def _resend_lost_interrupt(unraisable, previous):
-    """``sys.unraisablehook`` while a command runs: Ctrl-C sent again when Python dropped it.
+#: Modules whose code must finish once started: a ``KeyboardInterrupt`` raised inside them
+#: leaves a study's storage half-written (SQLAlchemy's session closed mid-commit), and Optuna's
+#: next write then fails with an error of its own ("Should not reach.", "StorageInternalError")
+#: instead of the interruption, with a trial left RUNNING.
+UNINTERRUPTED = ("sqlalchemy", "optuna.storages", "optuna.study._tell")
 
-    A ``KeyboardInterrupt`` raised while Python runs a finalizer or a weak reference's callback
-    (the garbage collector's work, at any moment of training) cannot propagate: Python prints
-    "Exception ignored in ..." and carries on, and the command would train on as if Ctrl-C
-    had never come. The signal is sent again instead, from another thread a moment later (sent
-    from here, it would be handled, and dropped, in this hook), to interrupt the code running
-    then. Any other exception goes to ``previous``."""
-    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+#: Seconds Ctrl-C waits at most for the code above to finish (a database that hangs).
+DEFER_SECONDS = 5.0
+
+#: Seconds between a Ctrl-C put off (or lost) and the signal sent again.
+RESEND_SECONDS = 0.01
+
+
+class _CtrlC:
+    """How a command handles Ctrl-C (SIGINT) while it runs.
+
+    Python's own handler raises ``KeyboardInterrupt`` wherever the main thread is. Two places
+    need more:
+
+    - inside a study's storage (:data:`UNINTERRUPTED`, on the main thread's stack) the signal
+      is put off: sent again a moment later, until it lands outside (at most
+      :data:`DEFER_SECONDS`);
+    - a ``KeyboardInterrupt`` raised while Python runs a finalizer or a weak reference's
+      callback (the garbage collector's work, at any moment of training) cannot propagate:
+      Python prints "Exception ignored in ..." and carries on, and the command would train on
+      as if Ctrl-C had never come. The signal is sent again too.
+
+    The signal is sent again from another thread (sent from the handler or the hook, it would
+    be handled there). Once the command has ended, none is sent and a late one is dropped.
+    """
+
+    def __init__(self):
         import threading
-        again = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT))
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.first = None  # when the signal now being put off first came
+        self.previous_handler = self.previous_hook = None
+
+    def start(self):
+        import threading
+        self.previous_hook = sys.unraisablehook
+        sys.unraisablehook = self.hook
+        # Only where Python's handler is in place: a command started with SIGINT ignored
+        # (in the background of a shell) keeps ignoring it.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous_handler = signal.signal(signal.SIGINT, self.handler)
+
+    def stop(self):
+        with self.lock:
+            self.stopped = True
+        if self.previous_handler is not None:
+            signal.signal(signal.SIGINT, self.previous_handler)
+        if self.previous_hook is not None:
+            sys.unraisablehook = self.previous_hook
+
+    def handler(self, signum, frame):
+        """SIGINT: ``KeyboardInterrupt``, unless the command has ended (dropped) or the main
+        thread is in a study's storage (put off)."""
+        if self.stopped:
+            return
+        import time
+        now = time.monotonic()
+        if self.first is None:
+            self.first = now
+        if now - self.first < DEFER_SECONDS and _in_modules(frame, UNINTERRUPTED):
+            self.send_again()
+            return
+        self.first = None
+        raise KeyboardInterrupt
+
+    def hook(self, unraisable):
+        """``sys.unraisablehook``: a dropped ``KeyboardInterrupt`` is sent again; any other
+        exception goes to the previous hook."""
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type,
+                                                          KeyboardInterrupt):
+            self.send_again()
+            return
+        self.previous_hook(unraisable)
+
+    def send_again(self):
+        import threading
+        again = threading.Timer(RESEND_SECONDS, self._kill)
         again.daemon = True
         again.start()
-        return
-    previous(unraisable)
+
+    def _kill(self):
+        with self.lock:
+            if not self.stopped:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+def _in_modules(frame, prefixes):
+    """Whether a frame of ``frame``'s stack runs code of a module named by ``prefixes`` (or of
+    a module inside one)."""
+    while frame is not None:
+        name = frame.f_globals.get("__name__") or ""
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _os_message(error):
