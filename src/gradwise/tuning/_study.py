@@ -1,6 +1,7 @@
 """Optuna plumbing: the optional import, samplers, the pruner and derived seeds."""
 import contextlib
 import dataclasses
+import re
 
 import numpy as np
 
@@ -101,23 +102,41 @@ def make_pruner(pruner, epochs=None):
 
 @contextlib.contextmanager
 def optuna_logging(verbose):
-    """Optuna's per-trial INFO lines only when ``verbose >= 2``; warnings always."""
+    """Optuna's per-trial INFO lines only when ``verbose >= 2``; warnings always, except those
+    of a trial stopped by Ctrl-C (see :class:`_DropInterrupted`)."""
     optuna = import_optuna()
     previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose >= 2 else optuna.logging.WARNING)
     handlers = optuna.logging.get_logger("optuna").handlers
+    drop = _DropInterrupted()
     for handler in handlers:
-        handler.addFilter(_drop_interrupted)
+        handler.addFilter(drop)
     try:
         yield
     finally:
         optuna.logging.set_verbosity(previous)
         for handler in handlers:
-            handler.removeFilter(_drop_interrupted)
+            handler.removeFilter(drop)
 
 
-def _drop_interrupted(record):
-    """Leave out Optuna's "trial failed" warning for Ctrl-C (its traceback of the interrupted
-    training): the interruption itself is reported by whoever catches it."""
-    return not (record.exc_info and record.exc_info[0] is not None
-                and issubclass(record.exc_info[0], KeyboardInterrupt))
+class _DropInterrupted:
+    """Logging filter: leaves out Optuna's two warnings for a trial stopped by Ctrl-C: "Trial N
+    failed with parameters ... because of the following error" (with the traceback of the
+    interrupted training) and the "Trial N failed with value None." that follows it. The
+    interruption itself is reported by whoever catches it, in one line."""
+
+    _FOLLOW_UP = re.compile(r"Trial (\d+) failed with value ")
+    _FIRST = re.compile(r"Trial (\d+) failed")
+
+    def __init__(self):
+        self.interrupted = set()  # numbers of the trials stopped by Ctrl-C
+
+    def filter(self, record):
+        if (record.exc_info and record.exc_info[0] is not None
+                and issubclass(record.exc_info[0], KeyboardInterrupt)):
+            first = self._FIRST.match(record.getMessage())
+            if first:
+                self.interrupted.add(first.group(1))
+            return False
+        follow_up = self._FOLLOW_UP.match(record.getMessage())
+        return not (follow_up and follow_up.group(1) in self.interrupted)
