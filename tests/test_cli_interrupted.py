@@ -1,5 +1,6 @@
-"""Ctrl-C (SIGINT) in ``gradwise train`` and ``tune``: one line, exit status 130, nothing
-written, and no trial of an interrupted study left RUNNING (one process or two)."""
+"""Ctrl-C (SIGINT) and SIGTERM in ``gradwise train`` and ``tune``: one line, exit status 130
+(143 for SIGTERM), nothing written, no temporary file left, and no trial of an interrupted study
+left RUNNING (one process or two)."""
 import contextlib
 import os
 import signal
@@ -23,9 +24,15 @@ def _csv(path, rows=400):
     return path
 
 
-def _interrupt(args, ready, cwd, seconds=240, group=False):
-    """Start ``gradwise args``; once ``ready()`` holds, send SIGINT (to its process group, as a
-    terminal's Ctrl-C does, when ``group``); return (status, stderr)."""
+INTERRUPTED = "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."
+TERMINATED = "gradwise: error: terminated (SIGTERM); nothing was written after it."
+#: signal: (exit status, the command's one line)
+ENDINGS = {signal.SIGINT: (130, INTERRUPTED), signal.SIGTERM: (143, TERMINATED)}
+
+
+def _interrupt(args, ready, cwd, seconds=240, group=False, signum=signal.SIGINT):
+    """Start ``gradwise args``; once ``ready()`` holds, send ``signum`` (to its process group,
+    as a terminal's Ctrl-C does, when ``group``); return (status, stderr)."""
     out = open(os.path.join(cwd, "stdout.txt"), "w")
     # SIGINT back to its default in the child: a test run started in the background of a
     # shell (``pytest &``) ignores it, Python then installs no handler, and Ctrl-C is lost
@@ -40,9 +47,9 @@ def _interrupt(args, ready, cwd, seconds=240, group=False):
             assert time.monotonic() < deadline, "the command never got going"
             time.sleep(0.1)
         if group:  # the command and its worker processes
-            os.killpg(child.pid, signal.SIGINT)
+            os.killpg(child.pid, signum)
         else:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signum)
         _, stderr = child.communicate(timeout=seconds)
     finally:
         if child.poll() is None:
@@ -52,25 +59,29 @@ def _interrupt(args, ready, cwd, seconds=240, group=False):
     return child.returncode, stderr
 
 
-def test_ctrl_c_in_train_exits_130_in_one_line_and_writes_nothing(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_in_train_ends_in_one_line_and_writes_nothing(tmp_path, signum):
     _csv(tmp_path / "d.csv")
-    log = tmp_path / "epochs.csv"
     status, stderr = _interrupt(
         ["train", "--data", "d.csv", "--target", "y", "--epochs", "100000", "--patience", "100000",
          "--batch-size", "8", "--save", "m.npz"],
-        lambda: "Epoch 2/" in (tmp_path / "stdout.txt").read_text(), tmp_path)
-    assert status == 130, stderr
-    assert stderr.strip().splitlines() == [
-        "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."]
+        lambda: "Epoch 2/" in (tmp_path / "stdout.txt").read_text(), tmp_path, signum=signum)
+    assert (status, stderr.strip().splitlines()) == (ENDINGS[signum][0], [ENDINGS[signum][1]])
     assert not (tmp_path / "m.npz").exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
     assert "Traceback" not in stderr
 
 
-@pytest.mark.parametrize("jobs, group", [(1, False), (2, False), (2, True)])
-def test_ctrl_c_in_tune_exits_130_and_leaves_no_trial_running(tmp_path, jobs, group):
+@pytest.mark.parametrize("jobs, group, signum", [(1, False, signal.SIGINT),
+                                                 (2, False, signal.SIGINT),
+                                                 (2, True, signal.SIGINT),
+                                                 (1, False, signal.SIGTERM),
+                                                 (2, False, signal.SIGTERM)])
+def test_ctrl_c_or_sigterm_in_tune_ends_in_one_line_and_leaves_no_trial_running(tmp_path, jobs, group, signum):
     """Sent to the command alone, or, as a terminal sends it, to its worker processes too
-    (whose interrupted trials Optuna would report in two warnings each)."""
+    (whose interrupted trials Optuna would report in two warnings each). SIGTERM (a machine of
+    a shared study stopped by its scheduler) too: left to the system, it ended the process at
+    once and the trial it ran stayed RUNNING in the study for good."""
     optuna = pytest.importorskip("optuna")
     pytest.importorskip("sqlalchemy")
     _csv(tmp_path / "d.csv")
@@ -90,10 +101,8 @@ def test_ctrl_c_in_tune_exits_130_and_leaves_no_trial_running(tmp_path, jobs, gr
     status, stderr = _interrupt(
         ["tune", "--data", "d.csv", "--target", "y", "--trials", "50", "--epochs", "100000",
          "--patience", "100000", "--batch-size", "8", "--no-pruning", "--jobs", str(jobs),
-         "--storage", url, "--study", "s"], running, tmp_path, group=group)
-    assert status == 130, stderr
-    assert stderr.strip().splitlines() == [
-        "gradwise: error: interrupted (Ctrl-C); nothing was written after the interruption."]
+         "--storage", url, "--study", "s"], running, tmp_path, group=group, signum=signum)
+    assert (status, stderr.strip().splitlines()) == (ENDINGS[signum][0], [ENDINGS[signum][1]])
     states = [t.state for t in optuna.load_study(study_name="s", storage=url).trials]
     assert optuna.trial.TrialState.RUNNING not in states
     assert optuna.trial.TrialState.FAIL in states

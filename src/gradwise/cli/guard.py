@@ -5,7 +5,8 @@ input (compared by resolved path and, for existing files, by device and inode), 
 twice, and an output that cannot be written (a directory, a missing or read-only directory, a
 device such as ``/dev/stdout``). :func:`run` runs a command and turns every failure into one
 line on standard error: exit status 2 for bad input (the user can fix the command or the
-file), 1 for a failure while running, 130 for Ctrl-C; ``--debug`` adds the traceback.
+file), 1 for a failure while running, 130 for Ctrl-C, 143 for SIGTERM (a scheduler stopping
+the job, ``kill``); ``--debug`` adds the traceback.
 """
 import errno
 import os
@@ -19,7 +20,13 @@ INPUTS = ("data", "test_data", "dev_data", "model", "init_from")
 OUTPUTS = ("out", "save", "report", "onnx")
 
 #: Exit statuses.
-BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+BAD_INPUT, FAILED, INTERRUPTED, TERMINATED = 2, 1, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while a command runs. A ``KeyboardInterrupt``, so that whatever cleans up after
+    Ctrl-C (a temporary file removed, the trials of a stored study marked FAILED) cleans up
+    after it too."""
 
 
 #: The optional packages a command or option needs, checked before any work:
@@ -222,7 +229,7 @@ def run(command, args, message=str):
 
     ``message(error)`` words a bad-input error for the command line. Bad input (ValueError,
     TypeError, a missing optional package, a file that cannot be read) exits with 2; any other
-    failure, including running out of memory, with 1; Ctrl-C with 130.
+    failure, including running out of memory, with 1; Ctrl-C with 130; SIGTERM with 143.
 
     The command's arrays are allocated on ordinary pages (:func:`gradwise.tabular.arrays.
     small_pages`): its large arrays (the table, its splits, each epoch's shuffled copy) are
@@ -239,6 +246,9 @@ def run(command, args, message=str):
         from ..tabular.arrays import small_pages
         with small_pages():  # a command writes its large arrays once: no compaction stalls
             status = command(args)
+    except Terminated:
+        _say("terminated (SIGTERM); nothing was written after it.", debug)
+        return TERMINATED
     except KeyboardInterrupt:
         _say("interrupted (Ctrl-C); nothing was written after the interruption.", debug)
         return INTERRUPTED
@@ -288,10 +298,12 @@ RESEND_SECONDS = 0.01
 
 
 class _CtrlC:
-    """How a command handles Ctrl-C (SIGINT) while it runs.
+    """How a command handles Ctrl-C (SIGINT) and SIGTERM while it runs.
 
-    Python's own handler raises ``KeyboardInterrupt`` wherever the main thread is. Two places
-    need more:
+    Python's own handler raises ``KeyboardInterrupt`` wherever the main thread is; SIGTERM,
+    left to the system, ends the process at once, leaving its temporary files and the trials
+    it was running in a stored study RUNNING for good. Here SIGTERM raises :class:`Terminated`
+    (a ``KeyboardInterrupt``: the same clean-up). Two places need more:
 
     - inside a study's storage (:data:`UNINTERRUPTED`, on the main thread's stack) the signal
       is put off: sent again a moment later, until it lands outside (at most
@@ -305,65 +317,72 @@ class _CtrlC:
     be handled there). Once the command has ended, none is sent and a late one is dropped.
     """
 
+    #: The signals handled, each with what it raises and the handler it replaces (Python's
+    #: own, or the system's default): a signal ignored or handled by the caller (a command
+    #: started in the background of a shell ignores SIGINT) is left as it is.
+    SIGNALS = {signal.SIGINT: (KeyboardInterrupt, signal.default_int_handler),
+               signal.SIGTERM: (Terminated, signal.SIG_DFL)}
+
     def __init__(self):
         import threading
         self.lock = threading.Lock()
         self.stopped = False
-        self.first = None  # when the signal now being put off first came
-        self.previous_handler = self.previous_hook = None
+        self.first = {}  # signal put off: when it first came
+        self.previous = {}  # signal: the handler replaced
+        self.previous_hook = None
 
     def start(self):
         import threading
         self.previous_hook = sys.unraisablehook
         sys.unraisablehook = self.hook
-        # Only where Python's handler is in place: a command started with SIGINT ignored
-        # (in the background of a shell) keeps ignoring it.
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            self.previous_handler = signal.signal(signal.SIGINT, self.handler)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for number, (_, replaced) in self.SIGNALS.items():
+            if signal.getsignal(number) is replaced:
+                self.previous[number] = signal.signal(number, self.handler)
 
     def stop(self):
         with self.lock:
             self.stopped = True
-        if self.previous_handler is not None:
-            signal.signal(signal.SIGINT, self.previous_handler)
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
         if self.previous_hook is not None:
             sys.unraisablehook = self.previous_hook
 
     def handler(self, signum, frame):
-        """SIGINT: ``KeyboardInterrupt``, unless the command has ended (dropped) or the main
-        thread is in a study's storage (put off)."""
+        """SIGINT or SIGTERM: ``KeyboardInterrupt`` or :class:`Terminated`, unless the command
+        has ended (dropped) or the main thread is in a study's storage (put off)."""
         if self.stopped:
             return
         import time
         now = time.monotonic()
-        if self.first is None:
-            self.first = now
-        if now - self.first < DEFER_SECONDS and _in_modules(frame, UNINTERRUPTED):
-            self.send_again()
+        first = self.first.setdefault(signum, now)
+        if now - first < DEFER_SECONDS and _in_modules(frame, UNINTERRUPTED):
+            self.send_again(signum)
             return
-        self.first = None
-        raise KeyboardInterrupt
+        self.first.pop(signum, None)
+        raise self.SIGNALS[signum][0]
 
     def hook(self, unraisable):
-        """``sys.unraisablehook``: a dropped ``KeyboardInterrupt`` is sent again; any other
-        exception goes to the previous hook."""
+        """``sys.unraisablehook``: a dropped ``KeyboardInterrupt`` (or :class:`Terminated`) is
+        sent again; any other exception goes to the previous hook."""
         if unraisable.exc_type is not None and issubclass(unraisable.exc_type,
                                                           KeyboardInterrupt):
-            self.send_again()
+            self.send_again(signal.SIGTERM if issubclass(unraisable.exc_type, Terminated)
+                            else signal.SIGINT)
             return
         self.previous_hook(unraisable)
 
-    def send_again(self):
+    def send_again(self, signum):
         import threading
-        again = threading.Timer(RESEND_SECONDS, self._kill)
+        again = threading.Timer(RESEND_SECONDS, self._kill, (signum,))
         again.daemon = True
         again.start()
 
-    def _kill(self):
+    def _kill(self, signum):
         with self.lock:
             if not self.stopped:
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signum)
 
 
 def _in_modules(frame, prefixes):
