@@ -484,6 +484,42 @@ def test_worker_processes_use_the_stored_study(tmp_path):
     assert len(optuna.load_study(study_name="w", storage=url).trials) == 4
 
 
+def test_a_trial_whose_process_died_is_failed_by_the_next_search(tmp_path, monkeypatch):
+    """A process killed mid-trial (SIGKILL, a machine lost: no clean-up runs) leaves its trial
+    RUNNING in the shared study; the next search on the study marks it FAILED once it has sent
+    no heartbeat for the grace period, and runs its own trials."""
+    import signal
+    import sqlite3
+    import time
+    url = f"sqlite:///{tmp_path / 'lost.db'}"
+    code = ("import sys; sys.path.insert(0, {tests!r}); import test_tuning as t; "
+            "t._tune_linear(n_trials=1, epochs=10**6, storage={url!r}, study_name='lost')")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    lost = subprocess.Popen([sys.executable, "-c", code.format(tests=tests, url=url)],
+                            stderr=subprocess.DEVNULL)
+
+    def beating():  # the trial RUNNING, with its first heartbeat
+        try:
+            with sqlite3.connect(tmp_path / "lost.db", timeout=1) as db:
+                return ([row[0] for row in db.execute("SELECT state FROM trials")] == ["RUNNING"]
+                        and db.execute("SELECT count(*) FROM trial_heartbeats").fetchone()[0])
+        except sqlite3.Error:  # not made yet
+            return False
+    try:
+        deadline = time.monotonic() + 120
+        while not beating():
+            assert lost.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        lost.send_signal(signal.SIGKILL)
+        lost.wait()
+    from gradwise.tuning import _study
+    monkeypatch.setattr(_study, "GRACE_SECONDS", 1)
+    time.sleep(3)  # the database's clock counts whole seconds
+    result = _tune_linear(n_trials=2, storage=url, study_name="lost", sampler="random")
+    assert [t["state"] for t in result.trials] == ["fail", "complete", "complete"]
+
+
 @pytest.mark.parametrize("options, message", [
     (dict(storage="tuning.db"), "storage"),
     (dict(storage=3), "storage"),

@@ -13,7 +13,8 @@ import os
 import tempfile
 import time
 
-from ._study import WORKER_STREAM, derive_seed, import_optuna, optuna_logging
+from ._study import (WORKER_STREAM, database_storage, derive_seed, import_optuna,
+                     optuna_logging)
 
 
 def _journal(path):
@@ -60,7 +61,7 @@ def _storage_for(location):
     """The study's storage in a worker: the search's journal file, or the user's database URL
     (``"sqlite:///..."``, ``"postgresql://..."``), opened once per worker."""
     if _worker_storage["path"] != location:
-        storage = location if "://" in location else _journal(location)
+        storage = database_storage(location) if "://" in location else _journal(location)
         _worker_storage.update(path=location, storage=storage)
     return _worker_storage["storage"]
 

@@ -18,7 +18,8 @@ from ..model import Sequential
 from ._result import TuningResult, trials_from_study
 from ._space import Choice, IntUniform, check_space
 from ._study import (FINE_STREAM, PRUNERS, SAMPLER_STREAM, SAMPLERS, STRATEGIES, STUDY_NAME,
-                     TRIAL_STREAM, Plan, derive_seed, import_optuna, optuna_logging)
+                     TRIAL_STREAM, Plan, database_storage, derive_seed, import_optuna,
+                     optuna_logging)
 
 __all__ = ["tune"]
 
@@ -305,7 +306,10 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         with the ``[postgres]`` extra) that keeps the study: a later call with the same
         ``study_name`` resumes it (trial numbers, seeds and sampler draws carry on), and
         searches on several machines pointed at one server share it (give each machine its
-        own ``seed``). The result then holds every trial of the study. Default: in memory.
+        own ``seed``). The result then holds every trial of the study. A trial whose process
+        died (killed, its machine lost) is marked FAILED by the next trial started on the study
+        after ``GRACE_SECONDS`` (300) without its heartbeat (Optuna's, every 60 s). Default: in
+        memory.
     study_name : str, default "gradwise-tune"
     class_weight : dict or "balanced", optional
         ``{class index: weight}`` or ``"balanced"``, passed to each trial's ``fit``: weights
@@ -455,8 +459,9 @@ def _stored_study(optuna, storage, study_name, direction):
         raise ImportError('storage: needs SQLAlchemy: pip install "gradwise[tune]".') from None
     for attempt in range(4):
         try:
-            study = optuna.create_study(storage=storage, study_name=study_name,
-                                        direction=direction, load_if_exists=True)
+            study = optuna.create_study(storage=database_storage(storage),
+                                        study_name=study_name, direction=direction,
+                                        load_if_exists=True)
             break
         except ImportError as error:
             raise ImportError(f"storage: the database driver is missing ({error}); for "

@@ -2,6 +2,7 @@
 import contextlib
 import dataclasses
 import re
+import warnings
 
 import numpy as np
 
@@ -98,6 +99,26 @@ def make_pruner(pruner, epochs=None):
     if pruner == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+
+
+#: Seconds between the heartbeats of a trial of a study kept in a database (Optuna's
+#: ``heartbeat_interval``), and seconds without one after which another search on the study
+#: marks the trial FAILED (``grace_period``): the trials of a process that died (killed, its
+#: machine lost) would otherwise stay RUNNING in a shared study for good. Generous, since a
+#: trial marked FAILED while its process lives cannot report its result.
+HEARTBEAT_SECONDS = 60
+GRACE_SECONDS = 300
+
+
+def database_storage(url):
+    """Optuna's storage of the database at ``url``, with heartbeats: each search, before each
+    trial it starts, marks FAILED the study's trials RUNNING without a heartbeat for
+    :data:`GRACE_SECONDS`."""
+    optuna = import_optuna()
+    with warnings.catch_warnings():  # "an experimental feature" since Optuna 2.9 (2021)
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS,
+                                          grace_period=GRACE_SECONDS)
 
 
 @contextlib.contextmanager
