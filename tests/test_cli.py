@@ -435,6 +435,22 @@ def test_tune_resumes_a_stored_study(tmp_path, capsys):
     assert "storage" in capsys.readouterr().err
 
 
+def test_tune_refuses_a_database_it_cannot_reach_before_reading_the_data(tmp_path, capsys,
+                                                                         monkeypatch):
+    pytest.importorskip("optuna")
+    pytest.importorskip("psycopg")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(40)))
+    status = main(["tune", "--data", "d.csv", "--target", "y", "--trials", "2",
+                   "--storage", "postgresql://user:secret@127.0.0.1:1/db"])
+    captured = capsys.readouterr()
+    assert status == 2 and "data:" not in captured.out  # nothing read
+    assert captured.err.splitlines() == [captured.err.strip()]  # one line
+    assert captured.err.startswith(
+        "gradwise: error: --storage: cannot connect to postgresql://user:***@127.0.0.1:1/db: ")
+    assert "secret" not in captured.err
+
+
 def test_numeric_class_labels_come_back_as_written(tmp_path, capsys):
     X, y = load_iris(return_X_y=True)
     path = _write_csv(tmp_path / "iris.csv", ["a", "b", "c", "d", "kind"],

@@ -532,6 +532,41 @@ def test_bad_storage_options_are_refused(options, message, tmp_path, monkeypatch
     assert not (tmp_path / "x.db").exists()
 
 
+def _refused_before_training(url):
+    calls = []
+
+    def build(params):
+        calls.append(params)
+        return _linear_build(params)
+    X, y, X_dev, y_dev = _linear_data()
+    with pytest.raises((ValueError, ImportError)) as error:
+        tuning.tune(build, {"learning_rate": tuning.LogUniform(1e-4, 1e1)}, X, y, (X_dev, y_dev),
+                    n_trials=2, epochs=2, storage=url)
+    assert not calls  # refused before any model was built
+    message = str(error.value)
+    assert message.startswith("storage: ") and "--" not in message and "\n" not in message
+    return message
+
+
+def test_a_database_file_that_cannot_be_opened_is_refused_before_any_training(tmp_path):
+    garbage = tmp_path / "notes.db"
+    garbage.write_bytes(b"not a database, and it stays as it is\n" * 100)
+    message = _refused_before_training(f"sqlite:///{garbage}")
+    assert message == (f"storage: {str(garbage)!r} is not a database SQLite can open (file is "
+                       f"not a database).")
+    assert garbage.read_bytes() == b"not a database, and it stays as it is\n" * 100
+    assert _refused_before_training(f"sqlite:///{tmp_path}").endswith(
+        "is a directory, not a database file.")
+    assert "No module named 'pymssql'" in _refused_before_training("mssql+pymssql://u:p@h/db")
+
+
+def test_a_database_server_that_does_not_answer_is_refused_in_one_line_without_password():
+    pytest.importorskip("psycopg")
+    message = _refused_before_training("postgresql://user:secret@127.0.0.1:1/db")
+    assert message.startswith("storage: cannot connect to postgresql://user:***@127.0.0.1:1/db: ")
+    assert "secret" not in message and "refused" in message
+
+
 def test_a_stored_study_of_the_other_direction_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'd.db'}"
     _tune_linear(n_trials=1, storage=url, study_name="d")  # minimizes val_loss

@@ -95,22 +95,8 @@ def check_storage(url):
     if "://" not in url:
         raise ValueError(f"--storage: expected a database URL such as sqlite:///tune.db or "
                          f"postgresql://user@host/db, received {url!r}.")
-    try:
-        from sqlalchemy.engine import make_url
-    except ImportError:
-        raise ImportError('--storage: needs SQLAlchemy (comes with Optuna): '
-                          'pip install "gradwise[tune]".') from None
-    try:
-        parsed = make_url(url)
-        parsed.get_dialect()
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises several kinds
-        raise ValueError(f"--storage: cannot use {url!r}: {str(error).strip() or error!r} "
-                         "(expected sqlite:///FILE.db, postgresql://..., mysql://...).") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        directory = os.path.dirname(os.path.abspath(parsed.database))
-        if not os.path.isdir(directory):
-            raise ValueError(f"--storage: the directory of the database {parsed.database!r} "
-                             "does not exist.")
+    from ..tuning._study import check_database
+    check_database(url, "--storage")
 
 
 def capped_jobs(jobs):

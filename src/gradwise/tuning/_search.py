@@ -18,8 +18,8 @@ from ..model import Sequential
 from ._result import TuningResult, trials_from_study
 from ._space import Choice, IntUniform, check_space
 from ._study import (FINE_STREAM, PRUNERS, SAMPLER_STREAM, SAMPLERS, STRATEGIES, STUDY_NAME,
-                     TRIAL_STREAM, Plan, database_storage, derive_seed, import_optuna,
-                     optuna_logging)
+                     TRIAL_STREAM, Plan, check_database, database_message, database_storage,
+                     derive_seed, import_optuna, optuna_logging)
 
 __all__ = ["tune"]
 
@@ -200,6 +200,8 @@ def _check_storage(storage, study_name):
                          f"or 'postgresql://user:password@host/db', received storage={storage!r}")
     if not isinstance(study_name, str) or not study_name:
         raise ValueError(f"Expected a non-empty study_name, received study_name={study_name!r}")
+    if storage is not None:
+        check_database(storage, "storage")
 
 
 def _check_options(n_trials, sampler, objective, mode, epochs, batch_size, callbacks, pruning,
@@ -453,25 +455,23 @@ def _run_stages(search, study, stages, timeout):
 def _stored_study(optuna, storage, study_name, direction):
     """Create or resume ``study_name`` in the database at ``storage``, checked to optimize in
     the same direction."""
-    try:
-        from sqlalchemy.exc import IntegrityError, OperationalError
-    except ImportError:  # Optuna's RDB storage needs SQLAlchemy
-        raise ImportError('storage: needs SQLAlchemy: pip install "gradwise[tune]".') from None
-    for attempt in range(4):
+    from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+    for attempt in range(4):  # SQLAlchemy and the driver: checked by _check_storage
         try:
             study = optuna.create_study(storage=database_storage(storage),
                                         study_name=study_name, direction=direction,
                                         load_if_exists=True)
             break
-        except ImportError as error:
-            raise ImportError(f"storage: the database driver is missing ({error}); for "
-                              'PostgreSQL pip install "gradwise[postgres]".') from None
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as error:
             # Two searches creating the same new database at once race on its schema:
             # the loser finds it made, and loads it on the next attempt.
             if attempt == 3:
-                raise
+                raise ValueError(f"storage: cannot open the study {study_name!r}: "
+                                 f"{database_message(error)}") from None
             time.sleep(0.2 * (attempt + 1))
+        except DatabaseError as error:
+            raise ValueError(f"storage: cannot open the study {study_name!r}: "
+                             f"{database_message(error)}") from None
     if study.direction.name.lower() != direction:
         raise ValueError(f"study_name: the stored study {study_name!r} was made to "
                          f"{study.direction.name.lower()} its objective; this search would "

@@ -121,6 +121,76 @@ def database_storage(url):
                                           grace_period=GRACE_SECONDS)
 
 
+def check_database(url, argument="storage"):
+    """Refuse, before any work, a database URL that cannot be opened, naming ``argument``:
+    SQLAlchemy missing, a URL it cannot parse, a driver not installed, a SQLite file whose
+    folder does not exist or that is not a database (a SQLite file that does not exist yet is
+    made by the search), a server that does not answer (10 s at most for PostgreSQL). The
+    password is never shown."""
+    try:
+        import sqlalchemy
+        from sqlalchemy.engine import make_url
+    except ImportError:
+        raise ImportError(f'{argument}: needs SQLAlchemy (comes with Optuna): pip install '
+                          f'"gradwise[tune]".') from None
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises several kinds
+        raise ValueError(f"{argument}: cannot use {url!r}: {database_message(error)} (expected "
+                         f"sqlite:///FILE.db, postgresql://..., mysql://...).") from None
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_file(parsed.database, argument)
+        return
+    shown = parsed.render_as_string(hide_password=True)
+    timeout = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+    try:
+        engine = sqlalchemy.create_engine(parsed, poolclass=sqlalchemy.pool.NullPool,
+                                          connect_args=timeout)
+    except ImportError as error:
+        remedy = ('pip install "gradwise[postgres]"' if parsed.get_backend_name() == "postgresql"
+                  else "install the package that provides it")
+        raise ImportError(f"{argument}: the driver of {parsed.drivername} databases is missing "
+                          f"({error}): {remedy}.") from None
+    try:
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        raise ValueError(f"{argument}: cannot connect to {shown}: "
+                         f"{database_message(error)}") from None
+    finally:
+        engine.dispose()
+
+
+def _check_sqlite_file(database, argument):
+    import os
+    import sqlite3
+    if database in (None, "", ":memory:") or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    if not os.path.isdir(os.path.dirname(path)):
+        raise ValueError(f"{argument}: the directory of the database {database!r} does not "
+                         f"exist.")
+    if os.path.isdir(path):
+        raise ValueError(f"{argument}: {database!r} is a directory, not a database file.")
+    if not os.path.exists(path):
+        return
+    from urllib.parse import quote
+    try:  # read only: the check writes nothing
+        with contextlib.closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True,
+                                                timeout=5)) as db:
+            db.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as error:
+        raise ValueError(f"{argument}: {database!r} is not a database SQLite can open "
+                         f"({error}).") from None
+
+
+def database_message(error):
+    """SQLAlchemy's error in one line: the database's own message, without the statement and
+    the link SQLAlchemy adds."""
+    return " ".join(str(getattr(error, "orig", None) or error).split())
+
+
 @contextlib.contextmanager
 def optuna_logging(verbose):
     """Optuna's per-trial INFO lines only when ``verbose >= 2``; warnings always, except those
