@@ -249,3 +249,4 @@ def test_no_ctrl_c_is_sent_again_once_the_command_has_ended(capsys):
         signal.signal(signal.SIGINT, previous)
     assert status == 130 and received == []
     capsys.readouterr()
+

@@ -389,7 +389,10 @@ def _os_message(error):
 
 
 def _say(text, debug):
+    """Print the error's one line: a message of several lines (a library's own, passed on by
+    the last line of defence) is joined into one."""
     if debug:
         import traceback
         traceback.print_exc()
+    text = " ".join(line.strip() for line in str(text).splitlines() if line.strip())
     print(f"gradwise: error: {text}", file=sys.stderr)
