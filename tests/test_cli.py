@@ -710,8 +710,8 @@ def test_the_commands_advice_words_steps_of_the_basic_recipe():
     assert "use a better optimizer (e.g. Adam) or tune the learning rate" in ADVICE
 
 
-@pytest.mark.parametrize("error, status", [(RuntimeError("a library's error\n  [on two lines]\n"), 1),
-                                           (ValueError("first\nsecond"), 2)])
+@pytest.mark.parametrize("error, status", [
+    (RuntimeError("a library's error\n  [on two lines]\n"), 1), (ValueError("first\nsecond"), 2)])
 def test_an_error_of_several_lines_is_printed_as_one(capsys, error, status):
     import argparse
 
