@@ -77,7 +77,8 @@ def test_ctrl_c_or_sigterm_in_train_ends_in_one_line_and_writes_nothing(tmp_path
                                                  (2, True, signal.SIGINT),
                                                  (1, False, signal.SIGTERM),
                                                  (2, False, signal.SIGTERM)])
-def test_ctrl_c_or_sigterm_in_tune_ends_in_one_line_and_leaves_no_trial_running(tmp_path, jobs, group, signum):
+def test_ctrl_c_or_sigterm_in_tune_ends_in_one_line_and_leaves_no_trial_running(tmp_path, jobs, group,
+                                                                                signum):
     """Sent to the command alone, or, as a terminal sends it, to its worker processes too
     (whose interrupted trials Optuna would report in two warnings each). SIGTERM (a machine of
     a shared study stopped by its scheduler) too: left to the system, it ended the process at
