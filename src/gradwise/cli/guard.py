@@ -140,6 +140,13 @@ def diverged(what, learning_rate=None):
                    "values that standardization cannot tame (check the data for huge numbers).")
 
 
+def _sqlite_file(url):
+    """The file of a ``sqlite:///FILE`` URL, else None."""
+    import re
+    found = re.fullmatch(r"sqlite(?:\+\w+)?:///([^?]+)(?:\?.*)?", url or "")
+    return found.group(1) if found and found.group(1) != ":memory:" else None
+
+
 def _option(dest):
     return "--" + dest.replace("_", "-")
 
@@ -154,9 +161,17 @@ def _same_file(a, b):
 
 
 def check_paths(args):
-    """Refuse outputs that would destroy an input or each other, or cannot be written."""
+    """Refuse outputs that would destroy an input or each other, or cannot be written (a
+    SQLite study database, ``tune --storage``, counts as both: it is read and written)."""
     inputs = [(_option(d), getattr(args, d)) for d in INPUTS if getattr(args, d, None)]
     outputs = [(_option(d), getattr(args, d)) for d in OUTPUTS if getattr(args, d, None)]
+    database = _sqlite_file(getattr(args, "storage", None))
+    if database is not None:
+        for source, read in inputs:
+            if _same_file(database, read):
+                raise ValueError(f"--storage: {database!r} is the file given to {source}; the "
+                                 "study would be written into it. Choose another file name.")
+        inputs.append(("--storage", database))
     for index, (option, path) in enumerate(outputs):
         for source, read in inputs:
             if _same_file(path, read):

@@ -66,25 +66,35 @@ def _storage_for(location):
     return _worker_storage["storage"]
 
 
-def _limit_blas_once():
+def _prepare_worker_once(parent):
     """One BLAS thread in this worker process (set once: threadpoolctl's context manager
     costs milliseconds per task). The setting stays with joblib's reusable workers, which
-    joblib itself limits to ``cores // n_jobs`` threads."""
+    joblib itself limits to ``cores // n_jobs`` threads.
+
+    In a worker process (not ``parent``, the search's process, where joblib runs a stage of
+    one trial), Ctrl-C is ignored: a terminal sends it to the workers too, and the search's
+    process stops them and marks their trials FAILED; left to Python, each worker printed
+    the ``KeyboardInterrupt`` of wherever it landed (a finalizer: "Exception ignored in")."""
     if not _worker_storage.get("blas_limited"):
         from ..backend.threads import set_num_threads
         set_num_threads(1)
         _worker_storage["blas_limited"] = True
+    if os.getpid() != parent and not _worker_storage.get("sigint_ignored"):
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _worker_storage["sigint_ignored"] = True
 
 
-def run_one_trial(search, path, plan, index, deadline):
+def run_one_trial(search, path, plan, index, deadline, parent=None):
     """Worker task: one trial of the shared study, on one BLAS thread.
 
     ``plan`` (a :class:`~gradwise.tuning._study.Plan`) makes the sampler, seeded by the search
-    seed and ``index`` so that workers draw different points, and the pruner.
+    seed and ``index`` so that workers draw different points, and the pruner. ``parent`` is
+    the process id of the search (see :func:`_prepare_worker_once`).
     """
     if deadline is not None and time.time() >= deadline:
         return
-    _limit_blas_once()
+    _prepare_worker_once(parent)
     optuna = import_optuna()
     with optuna_logging(plan.verbose):
         study = optuna.load_study(study_name=plan.study_name, storage=_storage_for(path),
@@ -141,7 +151,8 @@ def optimize_in_processes(search, direction, stages, study_name, n_jobs, timeout
         for count, make_plan in stages:
             plan = make_plan(optuna.load_study(study_name=study_name, storage=opened))
             Parallel(n_jobs=min(n_jobs, count), backend="loky")(
-                delayed(run_one_trial)(search, location, plan, first + index, deadline)
+                delayed(run_one_trial)(search, location, plan, first + index, deadline,
+                                       os.getpid())
                 for index in range(count))
             first += count
 
