@@ -435,6 +435,22 @@ def test_tune_resumes_a_stored_study(tmp_path, capsys):
     assert "storage" in capsys.readouterr().err
 
 
+def test_tune_refuses_to_mix_two_tables_in_one_stored_study(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("optuna")
+    monkeypatch.chdir(tmp_path)
+    rows = range(60)
+    (tmp_path / "a.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in rows))
+    (tmp_path / "b.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in rows))
+    options = ["--target", "y", "--trials", "1", "--epochs", "1", "--storage", "sqlite:///t.db"]
+    assert main(["tune", "--data", "a.csv", *options]) == 0
+    capsys.readouterr()
+    assert main(["tune", "--data", "b.csv", *options]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "gradwise: error: --study: the stored study 'gradwise-tune' scores its trials by "
+        "val_auc on 1 input features; this search by val_auc on 2 input features: "
+        "their scores cannot be compared; give another --study name.")
+
+
 def test_tune_refuses_a_database_it_cannot_reach_before_reading_the_data(tmp_path, capsys,
                                                                          monkeypatch):
     pytest.importorskip("optuna")

@@ -532,6 +532,35 @@ def test_bad_storage_options_are_refused(options, message, tmp_path, monkeypatch
     assert not (tmp_path / "x.db").exists()
 
 
+def test_a_stored_study_of_other_data_or_another_objective_is_refused(tmp_path):
+    """The best trial of a study mixing two data sets, or two objectives, would compare
+    scores that cannot be compared."""
+    url = f"sqlite:///{tmp_path / 'mixed.db'}"
+    space = {"learning_rate": tuning.LogUniform(1e-4, 1e1)}
+    X, y, X_dev, y_dev = _linear_data()
+    options = dict(n_trials=1, epochs=1, batch_size=None, pruning=False, storage=url,
+                   study_name="m")
+    tuning.tune(_linear_build, space, X, y, (X_dev, y_dev), **options)
+    wider = np.hstack([X, X[:, :1]]), np.hstack([X_dev, X_dev[:, :1]])
+    with pytest.raises(ValueError) as error:
+        tuning.tune(_linear_build, space, wider[0], y, (wider[1], y_dev), **options)
+    assert str(error.value) == (
+        "study_name: the stored study 'm' scores its trials by val_loss on 8 input features; "
+        "this search by val_loss on 9 input features: their scores cannot be compared; use "
+        "another study_name.")
+
+    def with_mae(params):
+        model = _linear_build(params)
+        model.compile(optimizer=gw.optimizers.SGD(params["learning_rate"]), loss="mse",
+                      metrics=["mae"])
+        return model
+    with pytest.raises(ValueError, match="by val_loss on 8 input features; this search by "
+                                         "val_mae on 8"):
+        tuning.tune(with_mae, space, X, y, (X_dev, y_dev), objective="val_mae", **options)
+    again = tuning.tune(_linear_build, space, X, y, (X_dev, y_dev), **options)  # same: resumes
+    assert len(again.trials) == 2
+
+
 def _refused_before_training(url):
     calls = []
 

@@ -6,7 +6,8 @@ from ..tabular.errors import TableError, TableWarning
 
 #: The option that gives each argument of the table reader, unless a call says otherwise.
 OPTIONS = {"path": "--data", "data": "--data", "X": "--data", "target": "--target",
-           "drop": "--drop", "categorical": "--categorical", "encoding": "--encoding"}
+           "drop": "--drop", "categorical": "--categorical", "encoding": "--encoding",
+           "study_name": "--study"}
 
 #: The command's wording of each remedy (see :data:`gradwise.tabular.errors.REMEDIES`).
 REMEDIES = {
@@ -21,6 +22,7 @@ REMEDIES = {
     "utf-16": "; give --encoding utf-16",
     "utf-32": "; give --encoding utf-32",
     "identifier": "; leave it out with --drop {column} unless it carries meaning",
+    "other-study": "; give another --study name",
 }
 
 

@@ -15,11 +15,13 @@ REMEDIES = {
     "utf-16": "; read it with encoding='utf-16'",
     "utf-32": "; read it with encoding='utf-32'",
     "identifier": "; leave it out (drop=[{column!r}]) unless it carries meaning",
+    "other-study": "; use another study_name",
 }
 
 
 class TableError(ValueError):
-    """A table, or an argument describing it, that cannot be used.
+    """A table, or an argument describing it (or another input: a stored study), that cannot
+    be used.
 
     ``str(error)`` reads ``"<argument>: <detail><remedy>"``, with the name of the library's own
     argument (``path``, ``target``, ``drop``, ``categorical``, ``data``, ``X``); the command line

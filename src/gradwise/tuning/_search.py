@@ -15,6 +15,7 @@ from .._validation import check_positive_int, check_positive_number
 from ..callbacks import Callback
 from ..callbacks.monitoring import _monitor_mode
 from ..model import Sequential
+from ..tabular.errors import TableError
 from ._result import TuningResult, trials_from_study
 from ._space import Choice, IntUniform, check_space
 from ._study import (FINE_STREAM, PRUNERS, SAMPLER_STREAM, SAMPLERS, STRATEGIES, STUDY_NAME,
@@ -310,8 +311,10 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         searches on several machines pointed at one server share it (give each machine its
         own ``seed``). The result then holds every trial of the study. A trial whose process
         died (killed, its machine lost) is marked FAILED by the next trial started on the study
-        after ``GRACE_SECONDS`` (300) without its heartbeat (Optuna's, every 60 s). Default: in
-        memory.
+        after ``GRACE_SECONDS`` (300) without its heartbeat (Optuna's, every 60 s). A stored
+        study made to optimize in the other direction, or scoring its trials by another
+        objective or on another number of input features, is refused (its best trial would
+        compare scores that cannot be compared). Default: in memory.
     study_name : str, default "gradwise-tune"
     class_weight : dict or "balanced", optional
         ``{class index: weight}`` or ``"balanced"``, passed to each trial's ``fit``: weights
@@ -364,7 +367,8 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     with optuna_logging(verbose):
         study = None
         if storage is not None:
-            study = _stored_study(optuna, storage, study_name, study_direction)
+            scored = {"objective": objective, "n_features": int(np.shape(X)[1])}
+            study = _stored_study(optuna, storage, study_name, study_direction, scored)
             _check_gp_budget(sampler, space, n_trials, len(study.trials))
             if study.trials:  # a resumed study carries on: its draws and seeds must not repeat
                 seed = derive_seed(seed, SAMPLER_STREAM, len(study.trials))
@@ -452,9 +456,12 @@ def _run_stages(search, study, stages, timeout):
         search.run(study, count, left)
 
 
-def _stored_study(optuna, storage, study_name, direction):
+def _stored_study(optuna, storage, study_name, direction, scored):
     """Create or resume ``study_name`` in the database at ``storage``, checked to optimize in
-    the same direction."""
+    the same direction and to score its trials the same way: ``scored`` (``{"objective",
+    "n_features"}``) is recorded in a new study, and a stored study that recorded another is
+    refused (the best trial of a study that mixed two data sets or two objectives would be
+    meaningless)."""
     from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
     for attempt in range(4):  # SQLAlchemy and the driver: checked by _check_storage
         try:
@@ -473,10 +480,26 @@ def _stored_study(optuna, storage, study_name, direction):
             raise ValueError(f"storage: cannot open the study {study_name!r}: "
                              f"{database_message(error)}") from None
     if study.direction.name.lower() != direction:
-        raise ValueError(f"study_name: the stored study {study_name!r} was made to "
-                         f"{study.direction.name.lower()} its objective; this search would "
-                         f"{direction}. Use another study_name.")
+        raise TableError("study_name", f"the stored study {study_name!r} was made to "
+                                       f"{study.direction.name.lower()} its objective; this "
+                                       f"search would {direction}", remedy="other-study")
+    recorded = study.user_attrs.get(SEARCH_ATTRIBUTE)
+    if recorded is None:  # a new study (or one made before gradwise recorded this)
+        study.set_user_attr(SEARCH_ATTRIBUTE, scored)
+    elif recorded != scored:
+        raise TableError("study_name", f"the stored study {study_name!r} scores its trials by "
+                                       f"{_scored_words(recorded)}; this search by "
+                                       f"{_scored_words(scored)}: their scores cannot be "
+                                       f"compared", remedy="other-study")
     return study
+
+
+#: The study's user attribute that records what its trials are scored by (see _stored_study).
+SEARCH_ATTRIBUTE = "gradwise_search"
+
+
+def _scored_words(scored):
+    return f"{scored['objective']} on {scored['n_features']} input features"
 
 
 def _result(study, objective, direction, seed, space=None):
