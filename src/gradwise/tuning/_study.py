@@ -1,6 +1,8 @@
-"""Optuna plumbing: the optional import, samplers, the pruner and derived seeds."""
+"""Optuna plumbing: the optional import, samplers, the pruner, derived seeds, the study's
+database (checked, with heartbeats) and Optuna's log."""
 import contextlib
 import dataclasses
+import os
 import re
 import warnings
 
@@ -163,7 +165,6 @@ def check_database(url, argument="storage"):
 
 
 def _check_sqlite_file(database, argument):
-    import os
     import sqlite3
     if database in (None, "", ":memory:") or database.startswith("file:"):
         return
