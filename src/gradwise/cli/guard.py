@@ -12,6 +12,8 @@ import errno
 import os
 import signal
 import sys
+import threading
+import time
 
 from ..io.files import unwritable
 
@@ -140,13 +142,6 @@ def diverged(what, learning_rate=None):
                    "values that standardization cannot tame (check the data for huge numbers).")
 
 
-def _sqlite_file(url):
-    """The file of a ``sqlite:///FILE`` URL, else None."""
-    import re
-    found = re.fullmatch(r"sqlite(?:\+\w+)?:///([^?]+)(?:\?.*)?", url or "")
-    return found.group(1) if found and found.group(1) != ":memory:" else None
-
-
 def _option(dest):
     return "--" + dest.replace("_", "-")
 
@@ -165,7 +160,11 @@ def check_paths(args):
     SQLite study database, ``tune --storage``, counts as both: it is read and written)."""
     inputs = [(_option(d), getattr(args, d)) for d in INPUTS if getattr(args, d, None)]
     outputs = [(_option(d), getattr(args, d)) for d in OUTPUTS if getattr(args, d, None)]
-    database = _sqlite_file(getattr(args, "storage", None))
+    storage = getattr(args, "storage", None)
+    database = None
+    if storage is not None:
+        from ..tuning._study import sqlite_file
+        database = sqlite_file(storage)
     if database is not None:
         for source, read in inputs:
             if _same_file(database, read):
@@ -325,7 +324,6 @@ class _CtrlC:
                signal.SIGTERM: (Terminated, signal.SIG_DFL)}
 
     def __init__(self):
-        import threading
         self.lock = threading.Lock()
         self.stopped = False
         self.first = {}  # signal put off: when it first came
@@ -333,7 +331,6 @@ class _CtrlC:
         self.previous_hook = None
 
     def start(self):
-        import threading
         self.previous_hook = sys.unraisablehook
         sys.unraisablehook = self.hook
         if threading.current_thread() is not threading.main_thread():
@@ -355,7 +352,6 @@ class _CtrlC:
         has ended (dropped) or the main thread is in a study's storage (put off)."""
         if self.stopped:
             return
-        import time
         now = time.monotonic()
         first = self.first.setdefault(signum, now)
         if now - first < DEFER_SECONDS and _in_modules(frame, UNINTERRUPTED):
@@ -375,7 +371,6 @@ class _CtrlC:
         self.previous_hook(unraisable)
 
     def send_again(self, signum):
-        import threading
         again = threading.Timer(RESEND_SECONDS, self._kill, (signum,))
         again.daemon = True
         again.start()

@@ -142,7 +142,9 @@ def check_database(url, argument="storage"):
         raise ValueError(f"{argument}: cannot use {url!r}: {database_message(error)} (expected "
                          f"sqlite:///FILE.db, postgresql://..., mysql://...).") from None
     if parsed.get_backend_name() == "sqlite":
-        _check_sqlite_file(parsed.database, argument)
+        database = _database_file(parsed)
+        if database is not None:
+            _check_sqlite_file(database, argument)
         return
     shown = parsed.render_as_string(hide_password=True)
     timeout = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
@@ -164,10 +166,26 @@ def check_database(url, argument="storage"):
         engine.dispose()
 
 
+def sqlite_file(url):
+    """The file of the SQLite database at ``url``; None for another database, one in memory,
+    or a URL that SQLAlchemy (installed or not) cannot parse."""
+    try:
+        from sqlalchemy.engine import make_url
+        return _database_file(make_url(url))
+    except Exception:  # noqa: BLE001 - not a URL of a file: check_database says why
+        return None
+
+
+def _database_file(parsed):
+    database = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:")
+            or database.startswith("file:")):
+        return None
+    return database
+
+
 def _check_sqlite_file(database, argument):
     import sqlite3
-    if database in (None, "", ":memory:") or database.startswith("file:"):
-        return
     path = os.path.abspath(database)
     if not os.path.isdir(os.path.dirname(path)):
         raise ValueError(f"{argument}: the directory of the database {database!r} does not "
