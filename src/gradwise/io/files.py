@@ -23,6 +23,7 @@ def unwritable(path):
         return f"the directory of {path!r} is not writable"
     return None
 
+
 def check_writable(path, argument="path"):
     """``path`` as a str, after refusing one :func:`atomic_write` could not write (naming
     ``argument``): not a file name (``TypeError``), a directory (``IsADirectoryError``), a
