@@ -302,7 +302,7 @@ def test_two_worker_processes_complete_every_trial(digits_split, tmp_path):
 
 def test_random_search_in_worker_processes_is_repeatable():
     # Without pruning, a random search's trials (points, seeds, scores) do not depend on which
-    # worker asks the storage for a trial number first.
+    # worker asks the storage for a trial number first, nor on the number of processes.
     def summary(result):
         return sorted((round(t["params"]["learning_rate"], 12), t["seed"], round(t["score"], 5))
                       for t in result.trials)
@@ -312,6 +312,31 @@ def test_random_search_in_worker_processes_is_repeatable():
     assert len({t["seed"] for t in runs[0].trials}) == 6
     other = _tune_linear(n_trials=6, n_jobs=2, sampler="random", seed=4)
     assert summary(other) != summary(runs[0])
+    here = _tune_linear(n_trials=6, n_jobs=1, sampler="random", seed=3)
+    by_number = {t["number"]: t for t in runs[0].trials}
+    for trial in here.trials:  # trial n: the same point and seed in one process as in workers
+        twin = by_number[trial["number"]]
+        assert (trial["params"], trial["seed"]) == (twin["params"], twin["seed"])
+        assert trial["score"] == pytest.approx(twin["score"], rel=1e-5)
+
+
+def test_random_search_draws_each_trial_from_the_seed_and_its_number():
+    # The sampler alone, on an Optuna study: trial n's point is a function of (seed, n).
+    optuna = pytest.importorskip("optuna")
+    from gradwise.tuning._random import TrialSeededRandomSampler
+
+    def points(seed, order):
+        study = optuna.create_study(sampler=TrialSeededRandomSampler(seed))
+        trials = [study.ask() for _ in range(4)]
+        drawn = {}
+        for index in order:  # asked in another order: the same point for each number
+            drawn[trials[index].number] = (trials[index].suggest_float("a", 1e-4, 1.0, log=True),
+                                           trials[index].suggest_int("b", 1, 100))
+        return drawn
+
+    assert points(7, [0, 1, 2, 3]) == points(7, [3, 1, 0, 2])
+    assert points(7, [0, 1, 2, 3]) != points(8, [0, 1, 2, 3])
+    assert len({value for value, _ in points(7, [0, 1, 2, 3]).values()}) == 4
 
 
 # -- fit options, logging and the optional dependency ----------------------------------------

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from ._study import (WORKER_STREAM, database_storage, derive_seed, import_optuna,
+from ._study import (database_storage, derive_seed, import_optuna,
                      optuna_logging)
 
 
@@ -88,8 +88,8 @@ def _prepare_worker_once(parent):
 def run_one_trial(search, path, plan, index, deadline, parent=None):
     """Worker task: one trial of the shared study, on one BLAS thread.
 
-    ``plan`` (a :class:`~gradwise.tuning._study.Plan`) makes the sampler, seeded by the search
-    seed and ``index`` so that workers draw different points, and the pruner. ``parent`` is
+    ``plan`` (a :class:`~gradwise.tuning._study.Plan`) makes the sampler (see
+    ``Plan.worker_sampler``) and the pruner. ``parent`` is
     the process id of the search (see :func:`_prepare_worker_once`).
     """
     if deadline is not None and time.time() >= deadline:
@@ -98,8 +98,7 @@ def run_one_trial(search, path, plan, index, deadline, parent=None):
     optuna = import_optuna()
     with optuna_logging(plan.verbose):
         study = optuna.load_study(study_name=plan.study_name, storage=_storage_for(path),
-                                  sampler=plan.make_sampler(derive_seed(plan.seed, WORKER_STREAM,
-                                                                        index)),
+                                  sampler=plan.worker_sampler(index),
                                   pruner=plan.make_pruner())
         search.task_index = index
         search.run(study, n_trials=1)

@@ -57,6 +57,15 @@ class Plan:
     n_dims: int
     narrowed: dict = None
 
+    def worker_sampler(self, index):
+        """The sampler of worker task ``index``. A random search draws each trial from the
+        seed and the trial's number alone (the same trials as in one process); the samplers
+        that model the results get a seed per task, so that workers started together do not
+        propose the same point."""
+        if self.sampler == "random":
+            return self.make_sampler(derive_seed(self.seed, SAMPLER_STREAM))
+        return self.make_sampler(derive_seed(self.seed, WORKER_STREAM, index))
+
     def make_sampler(self, seed):
         """The sampler, seeded by ``seed`` (see :func:`make_sampler`), narrowed if asked."""
         sampler = make_sampler(self.sampler, seed, self.n_trials, self.n_dims)
@@ -70,12 +79,14 @@ class Plan:
 
 
 def make_sampler(kind, seed, n_trials, n_dims=1):
-    """``"random"``: Optuna's RandomSampler; ``"bayesian"``: its TPE sampler, with Optuna's
+    """``"random"``: Optuna's RandomSampler, each trial drawn from ``seed`` and its number
+    (:class:`~gradwise.tuning._random.TrialSeededRandomSampler`); ``"bayesian"``: its TPE sampler, with Optuna's
     default (independent, univariate) density models after ``startup_trials`` random trials;
     ``"gp"``: :class:`~gradwise.tuning.GPSampler` after ``max(5, 2 * n_dims)`` random trials."""
     optuna = import_optuna()
     if kind == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+        from ._random import TrialSeededRandomSampler
+        return TrialSeededRandomSampler(seed=seed)
     if kind == "gp":
         from ._gp import GPSampler
         return GPSampler(seed=seed)
