@@ -454,11 +454,29 @@ def test_bad_input_is_refused_before_any_training(monkeypatch, options, error, m
     (lambda: tuning.Choice([]), ValueError, "at least one value"),
     (lambda: tuning.Choice("abc"), TypeError, "list of values"),
     (lambda: tuning.Choice([1, 1]), ValueError, "distinct"),
+    (lambda: tuning.Choice([1, True]), ValueError, "distinct"),  # Optuna records both as 1
+    (lambda: tuning.Choice([0, False, "a"]), ValueError, "distinct"),
+    (lambda: tuning.Choice([1, 1.0]), ValueError, "distinct"),
+    (lambda: tuning.Choice([0.5, math.nan]), ValueError, "other than NaN"),
     (lambda: tuning.Choice([[1, 2]]), TypeError, "None, bool, int, float or str"),
 ])
 def test_malformed_dimensions_are_refused(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+@pytest.mark.parametrize("value, fix", [
+    ([16, 32], "Choice([16, 32])"),
+    ((1e-4, 1e-1), "LogUniform(0.0001, 0.1)"),
+    ((-1.0, 1.0), "Uniform(-1.0, 1.0)"),
+    (0.5, "Choice([0.5])"),
+])
+def test_a_value_that_is_not_a_dimension_gets_a_fix_that_works(value, fix):
+    with pytest.raises(TypeError, match=r"space\['units'\]: expected a dimension") as caught:
+        tuning.tune(_linear_build, {"units": value}, np.zeros((4, 8)), np.zeros(4),
+                    (np.zeros((2, 8)), np.zeros(2)))
+    assert fix in str(caught.value)
+    assert isinstance(eval(fix, vars(tuning)), tuning.Dimension)  # the advice itself is valid
 
 
 def test_dimensions_round_trip_through_their_config():

@@ -252,8 +252,13 @@ class Choice(Dimension):
             if not isinstance(value, _CHOICE_TYPES):
                 raise TypeError(f"Choice: expected values of type None, bool, int, float or "
                                 f"str, received {value!r} ({type(value).__name__}) in choices")
-        if len({(type(v), v) for v in choices}) != len(choices):
-            raise ValueError(f"Choice: expected distinct values, received choices={choices!r}")
+            if isinstance(value, float) and value != value:
+                raise ValueError(f"Choice: expected values other than NaN, received "
+                                 f"choices={choices!r}")
+        # Optuna finds a value's index with ==, so 1, 1.0 and True would be recorded as one.
+        if any(a == b for i, a in enumerate(choices) for b in choices[i + 1:]):
+            raise ValueError(f"Choice: expected distinct values (1, 1.0 and True count as the "
+                             f"same value), received choices={choices!r}")
         self.choices = choices
 
     def suggest(self, trial, name):
@@ -302,9 +307,24 @@ def check_space(space, argument="space"):
             raise TypeError(f"{argument}: expected non-empty string keys, received {name!r}")
         if not isinstance(dimension, Dimension):
             raise TypeError(f"{argument}[{name!r}]: expected a dimension (Uniform, LogUniform, "
-                            f"IntUniform or Choice), received {dimension!r}; use "
-                            f"Choice([{dimension!r}]) for a fixed value")
+                            f"IntUniform or Choice), received {dimension!r}"
+                            f"{_dimension_hint(dimension)}")
     return dict(space)
+
+
+def _dimension_hint(value):
+    """What the user probably meant by ``value`` in a space: the dimension to write instead."""
+    if isinstance(value, (list, tuple)):
+        hint = f"; use Choice({list(value)!r}) to choose among these values"
+        if (len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                    for v in value) and value[0] < value[1]):
+            low, high = value
+            scale = "LogUniform" if low > 0 else "Uniform"
+            hint += f", or {scale}({low!r}, {high!r}) for the range between them"
+        return hint
+    if isinstance(value, _CHOICE_TYPES):
+        return f"; use Choice([{value!r}]) for a fixed value"
+    return ""
 
 
 def narrow(space, result, top=0.2, margin=0.1):
