@@ -504,6 +504,29 @@ def test_a_stored_study_resumes_with_new_draws(tmp_path):
     assert again.best_score == min(t["score"] for t in again.trials if t["state"] == "complete")
 
 
+def test_a_stored_study_resumed_over_other_hyperparameters_warns_and_shows_them_all(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tuning.db'}"
+    wider = {"learning_rate": tuning.LogUniform(1e-4, 1e1), "batch_size": tuning.Choice([10, 50])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a new study, or the same space again: no warning
+        _tune_linear(n_trials=5, storage=url, study_name="s", sampler="random")
+        _tune_linear(n_trials=4, storage=url, study_name="s", sampler="random")
+    with pytest.warns(UserWarning, match=r"study 's' holds 9 earlier trial\(s\) over other "
+                                         r"hyperparameters .*it adds batch_size.*use another "
+                                         r"study_name"):
+        result = _tune_linear(wider, n_trials=5, storage=url, study_name="s", sampler="random")
+    with pytest.warns(UserWarning, match=r"it leaves out batch_size"):
+        _tune_linear(n_trials=1, storage=url, study_name="s", sampler="random")
+    lines = result.table(top=14).splitlines()
+    assert lines[0].split()[3:] == ["learning_rate", "batch_size"]
+    cells = {int(line.split()[0]): line.split()[-1] for line in lines[2:-2]}
+    for trial in result.trials:  # '-' exactly where a trial had no batch size
+        if trial["state"] == "complete":
+            assert cells[trial["number"]] == str(trial["params"].get("batch_size", "-"))
+    assert "-" in cells.values() and set(cells.values()) - {"-"} <= {"10", "50"}
+    assert set(result.importances()) <= {"learning_rate", "batch_size"}
+
+
 def test_two_processes_share_one_stored_study(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     code = ("import sys; sys.path.insert(0, {tests!r}); import test_tuning as t; "

@@ -71,7 +71,8 @@ class TuningResult:
                 or len({t["score"] for t in complete}) < 2 or self.study is None):
             return {}
         import optuna
-        varying = [name for name in complete[0]["params"]
+        names = dict.fromkeys(name for t in complete for name in t["params"])
+        varying = [name for name in names
                    if len({repr(t["params"].get(name)) for t in complete}) > 1]
         if not varying:
             return {}
@@ -109,10 +110,11 @@ class TuningResult:
         if not counts["complete"]:
             return summary
         rows = self.best_trials(1.0)[:top]
-        names = list(rows[0]["params"])
-        header = ["trial", self.objective, "epochs", *names]
+        names = list(dict.fromkeys(name for t in rows for name in t["params"]))  # a stored
+        header = ["trial", self.objective, "epochs", *names]  # study's space may have changed
         body = [[str(t["number"]), _format(t["score"]), str(t["epochs"]),
-                 *(_format(t["params"][name]) for name in names)] for t in rows]
+                 *(_format(t["params"][name]) if name in t["params"] else "-" for name in names)]
+                for t in rows]
         widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
         lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths))
                  for row in [header, ["-" * w for w in widths], *body]]

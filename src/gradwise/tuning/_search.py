@@ -369,6 +369,7 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         if storage is not None:
             scored = {"objective": objective, "n_features": int(np.shape(X)[1])}
             study = _stored_study(optuna, storage, study_name, study_direction, scored)
+            _note_other_space(study, space, study_name)
             _check_gp_budget(sampler, space, n_trials, len(study.trials))
             if study.trials:  # a resumed study carries on: its draws and seeds must not repeat
                 seed = derive_seed(seed, SAMPLER_STREAM, len(study.trials))
@@ -454,6 +455,24 @@ def _run_stages(search, study, stages, timeout):
         study.sampler = plan.make_sampler(derive_seed(plan.seed, SAMPLER_STREAM))
         study.pruner = plan.make_pruner()
         search.run(study, count, left)
+
+
+def _note_other_space(study, space, study_name):
+    """Warn when the stored study's earlier trials searched other hyperparameters than
+    ``space``: Optuna lets a study's space change, but a trial that fixed a hyperparameter by
+    leaving it out is compared with trials that searched it."""
+    from ..tabular.errors import warn
+    earlier = [trial for trial in study.get_trials(deepcopy=False) if trial.params]
+    seen = set().union(*(trial.params for trial in earlier))
+    added, dropped = [n for n in space if n not in seen], sorted(seen - set(space))
+    if not earlier or not (added or dropped):
+        return
+    change = "; ".join(part for part in (
+        f"it adds {', '.join(added)}" if added else "",
+        f"it leaves out {', '.join(dropped)}" if dropped else "") if part)
+    warn(f"study {study_name!r} holds {len(earlier)} earlier trial(s) over other "
+         f"hyperparameters than this search's ({change}), and its best trial is chosen among "
+         f"them all", remedy="other-study")
 
 
 def _stored_study(optuna, storage, study_name, direction, scored):
