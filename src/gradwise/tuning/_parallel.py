@@ -100,19 +100,18 @@ def run_one_trial(search, path, plan, index, deadline, parent=None):
         study = optuna.load_study(study_name=plan.study_name, storage=_storage_for(path),
                                   sampler=plan.worker_sampler(index),
                                   pruner=plan.make_pruner())
-        search.task_index = index
         search.run(study, n_trials=1)
 
 
-def _fail_running(search, storage, study_name, n_trials, started):
+def _fail_running(search, storage, study_name, started):
     """Mark FAILED the trials of this search still RUNNING in the database at ``storage``
     (workers stopped mid-trial cannot): those started since ``started`` (the trial numbers
-    before it) whose seed is one of this search's, or that have none yet."""
+    before it) whose seed is the one this search gives their number, or that have none yet."""
     optuna = import_optuna()
     from ._study import TRIAL_STREAM
-    ours = {derive_seed(search.seed, TRIAL_STREAM, index) for index in range(n_trials)}
     study = optuna.load_study(study_name=study_name, storage=storage)
-    fail_running(study, started, lambda trial, seed: seed is None or seed in ours)
+    fail_running(study, started, lambda trial, seed: seed is None or
+                 seed == derive_seed(search.seed, TRIAL_STREAM, trial.number))
 
 
 def fail_running(study, started, ours):
@@ -161,7 +160,7 @@ def optimize_in_processes(search, direction, stages, study_name, n_jobs, timeout
         try:
             run_trials(storage, storage)
         except BaseException:  # Ctrl-C, or a worker lost: no trial of ours stays RUNNING
-            _fail_running(search, storage, study_name, sum(n for n, _ in stages), started)
+            _fail_running(search, storage, study_name, started)
             raise
         return storage
     with tempfile.TemporaryDirectory(prefix="gradwise-tune-") as folder:

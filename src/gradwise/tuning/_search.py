@@ -75,7 +75,6 @@ class _Search:
         self.fit_options = fit_options  # epochs, batch_size, callbacks, class_weight
         self.kernels = None  # "always" or "never": chosen once for the whole search
         self._last_end = time.perf_counter()
-        self.task_index = None  # set by a worker process for its trial (see _parallel)
         self.warning_registry = {}  # a warning shown once per search, not once per trial
         self.progress = False  # one line per finished trial on stdout (verbose >= 1)
         self._started = time.perf_counter()
@@ -116,11 +115,9 @@ class _Search:
         # From the end of the previous trial to here: telling Optuna the result, then the
         # sampler choosing this trial's point (relative sampling runs before the objective).
         trial.set_user_attr("choice_seconds", time.perf_counter() - self._last_end)
-        # In a worker the task's index stands for the trial number, which the storage hands
-        # out in whatever order the workers ask: so a random search's points and seeds pair
-        # up the same way in every run.
-        number = trial.number if self.task_index is None else self.task_index
-        seed = derive_seed(self.seed, TRIAL_STREAM, number)
+        # The seed, as a random search's point (TrialSeededRandomSampler), is a function of
+        # the trial's number alone: the same pairs in every run, whatever the processes.
+        seed = derive_seed(self.seed, TRIAL_STREAM, trial.number)
         trial.set_user_attr("seed", seed)
         model = build_model(self.build, params, seed, self.kernels)
         reporter = _EpochReporter(trial, self.objective)
@@ -296,9 +293,10 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
         lambdas and closures are fine).
     seed : int or None, default 0
         Seeds the sampler and every trial's model (from ``seed`` and the trial number): with
-        ``n_jobs=1`` the same seed gives the same trials and scores, and so it does for a random
-        search without pruning on several processes (TPE and the pruner see whichever trials
-        the other workers have finished). None draws a fresh seed.
+        ``n_jobs=1`` the same seed gives the same trials and scores, and a random search
+        without pruning gives trial ``n`` the same point, seed and score whatever ``n_jobs``
+        (TPE, the GP and the pruner see whichever trials the other workers have finished).
+        None draws a fresh seed.
     timeout : float, optional
         Seconds after which no new trial starts.
     verbose : int, default 0
