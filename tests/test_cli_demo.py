@@ -54,3 +54,35 @@ def test_readme_examples_run_on_the_demo_data(tmp_path, monkeypatch, capsys):
         assert status == 0, (argv, capsys.readouterr().err)
         ran += 1
     assert ran >= 7
+
+
+def test_demo_data_creates_a_missing_folder_in_an_existing_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo-data", "--dir", "data"]) == 0
+    assert "created folder data" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(FILES)
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("missing/data", "--dir: cannot create 'missing/data': its parent 'missing' does not exist."),
+    ("note.txt", "--dir: 'note.txt' exists and is not a folder."),
+    ("note.txt/data", "--dir: cannot create 'note.txt/data': its parent 'note.txt' is not a "
+                      "folder."),
+])
+def test_demo_data_refuses_a_folder_it_cannot_make_like_mkdir(tmp_path, monkeypatch, capsys,
+                                                               folder, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "note.txt").write_text("mine")
+    assert main(["demo-data", "--dir", folder]) == 2
+    err = capsys.readouterr().err
+    assert err == f"gradwise: error: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["note.txt"]  # nothing made
+    assert (tmp_path / "note.txt").read_text() == "mine"
+
+
+def test_demo_data_in_an_existing_folder_keeps_the_users_files(tmp_path, capsys):
+    (tmp_path / "houses.csv").write_text("mine")
+    assert main(["demo-data", "--dir", str(tmp_path)]) == 2
+    assert "houses.csv already exist" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["houses.csv"]
+    assert (tmp_path / "houses.csv").read_text() == "mine"

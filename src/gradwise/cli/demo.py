@@ -3,7 +3,8 @@
 ``houses.csv`` (regression: ``price``), ``churn.csv`` (classification: ``churned``, with an
 ISO date, a text column and an ``id``), ``new_customers.csv`` (the same columns
 without the target, for ``predict``) and ``payments.csv`` (rows with about 1% of odd ones and
-a ``fraud`` label, for ``anomalies``). Existing files are never overwritten.
+a ``fraud`` label, for ``anomalies``). A missing folder is created (its parent must exist, as
+with ``mkdir``); existing files are never overwritten.
 """
 import os
 
@@ -16,15 +17,15 @@ def add_parser(commands):
     command = commands.add_parser(
         "demo-data", help="write the example CSV files the README uses (houses, churn, "
                           "new_customers, payments) into a folder")
-    command.add_argument("--dir", default=".", help="folder to write them in (default: here)")
+    command.add_argument("--dir", default=".", help="folder to write them in, created if missing "
+                                                   "(default: here)")
     command.add_argument("--seed", type=int, default=0, help="seed of the made-up rows")
     return command
 
 
 def run(args):
     folder = args.dir
-    if not os.path.isdir(folder):
-        raise ValueError(f"--dir: {folder!r} is not a folder.")
+    _make_folder(folder)
     existing = [name for name in FILES if os.path.exists(os.path.join(folder, name))]
     if existing:
         raise ValueError(f"--dir: {', '.join(existing)} already exist in {folder!r}; demo-data "
@@ -42,6 +43,26 @@ def run(args):
         _atomic_write(os.path.join(folder, name), lambda f, t=text: f.write(t.encode()),
                       suffix=".csv")
         print(f"{os.path.join(folder, name)}: {len(rows)} rows, columns {', '.join(header)}")
+
+
+def _make_folder(folder):
+    """Create ``folder`` when it is missing and its parent is a folder (as ``mkdir`` does, one
+    level only, so a mistyped path is not silently built)."""
+    if os.path.isdir(folder):
+        return
+    if not folder:
+        raise ValueError("--dir: expected a folder name, received ''.")
+    if os.path.lexists(folder):
+        raise ValueError(f"--dir: {folder!r} exists and is not a folder.")
+    parent = os.path.dirname(os.path.normpath(folder)) or "."
+    if not os.path.isdir(parent):
+        what = "is not a folder" if os.path.exists(parent) else "does not exist"
+        raise ValueError(f"--dir: cannot create {folder!r}: its parent {parent!r} {what}.")
+    try:
+        os.mkdir(folder)
+    except OSError as error:
+        raise ValueError(f"--dir: cannot create {folder!r}: {error.strerror}.") from None
+    print(f"created folder {folder}")
 
 
 def _houses(rng, n=800):
