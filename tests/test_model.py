@@ -265,3 +265,40 @@ def test_pickled_model_keeps_its_parameters_in_the_flat_buffer(rng):
             assert np.shares_memory(layer.grads[key], clone.grads_buffer)
     clone.fit(X, y, epochs=1, verbose=0)  # training moves the weights the layers see
     assert not np.array_equal(clone.layers[0].params["W"], model.layers[0].params["W"])
+
+
+# -- a layer object is one set of weights in one model ----------------------------------------
+def test_a_layer_given_twice_in_one_model_is_refused():
+    shared = gw.layers.Dense(10, activation="tanh")
+    with pytest.raises(ValueError, match=r"layers: the same Dense object .* at positions 1 and "
+                                         r"2.*clone_layer"):
+        gw.Sequential([gw.layers.Dense(10), shared, shared, gw.layers.Dense(1)], input_dim=10)
+
+
+def test_a_layer_of_another_built_model_is_refused_and_a_copy_is_not():
+    import copy
+    import gc
+    import pickle
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    first = gw.Sequential([gw.layers.Dense(4, activation="tanh"), gw.layers.Dense(1)],
+                          input_dim=6, seed=0).build()
+    layer = first.layers[0]
+    with pytest.raises(ValueError, match=r"layers\[0\]: Dense .* belongs to the built model "
+                                         r"'sequential'.*reuse_layers"):
+        gw.Sequential([layer, gw.layers.Dense(2)], input_dim=6).build()
+    assert np.shares_memory(layer.params["W"], first.params_buffer)  # first is left intact
+    before = first.predict(X)
+    for copied in (gw.transfer.clone_layer(layer), copy.deepcopy(layer),
+                   pickle.loads(pickle.dumps(layer))):  # copies are layers of their own
+        second = gw.Sequential([copied, gw.layers.Dense(2)], input_dim=6, seed=1).build()
+        np.testing.assert_array_equal(copied.params["W"], layer.params["W"])
+        second.compile(optimizer="sgd", loss="mse")
+        second.fit(X, np.zeros((40, 2)), epochs=1, verbose=0)
+    np.testing.assert_array_equal(first.predict(X), before)
+    unpickled = pickle.loads(pickle.dumps(first))  # its layers belong to the unpickled model
+    with pytest.raises(ValueError, match="belongs to the built model"):
+        gw.Sequential([unpickled.layers[0], gw.layers.Dense(2)], input_dim=6).build()
+    del first, unpickled
+    gc.collect()  # once its model is gone, a layer may go on in another
+    third = gw.Sequential([layer, gw.layers.Dense(2)], input_dim=6).build()
+    assert np.shares_memory(layer.params["W"], third.params_buffer)

@@ -1,5 +1,6 @@
 """``Sequential``: a stack of layers, its flat parameter buffers, and the training loop."""
 import math
+import weakref
 
 import numpy as np
 
@@ -11,6 +12,12 @@ from ._training import (apply_class_weight, choose_compute_path, compute_path, i
 from ._validation import check_features, check_positive_int, check_same_length, check_sample_weight
 from .layers import Layer
 from ._model_state import WeightsAndConfig
+
+
+#: The model each layer was last built in (weakly held both ways: a layer or model dropped is
+#: forgotten). Kept here rather than on the layer, so that copies and pickles of a layer do not
+#: carry it.
+_OWNERS = weakref.WeakKeyDictionary()
 
 
 class Sequential(WeightsAndConfig):
@@ -66,13 +73,22 @@ class Sequential(WeightsAndConfig):
             raise TypeError(f"layers: expected Layer instances, received {type(layer).__name__}.")
         if self.built:
             raise ValueError("Cannot add layers to a built model; build a new Sequential.")
+        for index, other in enumerate(self.layers):
+            if other is layer:
+                raise ValueError(
+                    f"layers: the same {type(layer).__name__} object {layer.name!r} is at "
+                    f"positions {index} and {len(self.layers)}; a layer is one set of weights "
+                    f"in one place (its backward pass needs its own forward's input): create "
+                    f"a layer for each place, or copy one with gw.transfer.clone_layer(layer).")
         self.layers.append(layer)
 
     def build(self, input_dim=None):
         """Create every layer's parameters and pack them into the flat buffers.
 
-        Layers that are already built for the right input width (for example taken from a
-        trained model) keep their weights.
+        Layers that are already built for the right input width keep their weights. A layer
+        belongs to one model: one still in another built model is refused (training either
+        model would leave the other with weights it no longer updates); take a trained
+        model's layers with ``gw.transfer.reuse_layers`` or ``clone_layer``, which copy them.
         """
         input_dim = input_dim if input_dim is not None else self.input_dim
         if input_dim is None:
@@ -80,6 +96,16 @@ class Sequential(WeightsAndConfig):
         self.input_dim = check_positive_int(input_dim, "input_dim")
         if not self.layers:
             raise ValueError("layers: a Sequential model needs at least one layer.")
+        for index, layer in enumerate(self.layers):
+            owner = _OWNERS.get(layer)
+            owner = owner() if owner is not None else None
+            if owner is not None and owner is not self and owner.built:
+                raise ValueError(
+                    f"layers[{index}]: {type(layer).__name__} {layer.name!r} belongs to the "
+                    f"built model {owner.name!r}; a layer is one set of weights in one model "
+                    f"(training either would leave the other with weights it no longer "
+                    f"updates): copy it with gw.transfer.clone_layer(layer), or take a "
+                    f"trained model's first n layers with gw.transfer.reuse_layers(model, n).")
         streams = np.random.SeedSequence(self.seed).spawn(len(self.layers) + 1)
         width = self.input_dim
         for layer, stream in zip(self.layers, streams):
@@ -95,6 +121,8 @@ class Sequential(WeightsAndConfig):
         self.layers[0].needs_input_grad = False
         self.built = True
         self._pack()
+        for layer in self.layers:
+            _OWNERS[layer] = weakref.ref(self)
         return self
 
     def _pack(self):
@@ -141,6 +169,8 @@ class Sequential(WeightsAndConfig):
             if not self.params_buffer.flags.writeable:
                 self.params_buffer = self.params_buffer.copy()
             self._bind_views()
+            for layer in self.layers:
+                _OWNERS[layer] = weakref.ref(self)
 
     def _ensure_packed(self):
         """Re-pack (and reset optimizer state) when a layer was frozen or unfrozen.
