@@ -341,8 +341,25 @@ def test_plain_callable_learning_rate_cannot_be_serialized():
 
 
 def test_unknown_name_raises():
-    with pytest.raises(ValueError, match="Unknown optimizer 'adamax'"):
+    with pytest.raises(ValueError, match="optimizer: 'adamax' is not a known optimizer name"):
         optimizers.get("adamax")
+
+
+def test_unknown_name_is_said_to_be_a_name_with_the_known_names_and_the_closest():
+    known = ", ".join(sorted(name for name in optimizers._REGISTRY if name == name.lower()))
+    with pytest.raises(ValueError) as raised:
+        optimizers.get("adamm")
+    assert str(raised.value) == (f"optimizer: 'adamm' is not a known optimizer name (did you "
+                                 f"mean 'adam'?); expected one of: {known}.")
+    with pytest.raises(ValueError, match=r"^my_optimizer: 'adamm' is not a known"):
+        optimizers.get("adamm", "my_optimizer")
+
+
+@pytest.mark.parametrize("identifier", [None, 3])
+def test_wrong_type_message_reads_an_optimizer(identifier):
+    with pytest.raises(TypeError, match=r"^Expected an optimizer name, config dict or object for "
+                                        r"'optimizer', received"):
+        optimizers.get(identifier)
 
 
 @pytest.mark.parametrize("make, argument", [

@@ -147,6 +147,16 @@ def test_unknown_schedule_name():
         schedules.get({"class_name": "Sawtooth", "config": {}})
 
 
+def test_unknown_schedule_class_names_the_argument_given_and_lists_the_classes():
+    with pytest.raises(ValueError) as raised:
+        schedules.get({"class_name": "CosineDecy"}, "learning_rate_schedule")
+    message = str(raised.value)
+    assert "in the config for 'learning_rate_schedule' (did you mean 'CosineDecay'?)" in message
+    assert "expected one of: CosineDecay, Cyclic, ExponentialDecay" in message
+    with pytest.raises(ValueError, match="in the config for 'learning_rate'"):
+        schedules.get({"class_name": "CosineDecy"})  # the optimizers' argument by default
+
+
 def test_one_cycle_closed_form_values():
     # lr0 = 1/4, lr_min = lr0/10; the warm-up ends at 0.3 * 10 - 1 = 2, the annealing at 9.
     schedule = schedules.OneCycle(1.0, total_steps=10, pct_start=0.3, div_factor=4,

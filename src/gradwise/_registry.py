@@ -8,6 +8,7 @@ that loads it back.
 """
 import contextlib
 import contextvars
+import difflib
 
 #: ``(base class, registry, family name, built-in names)`` of every declared family.
 _FAMILIES = []
@@ -173,32 +174,45 @@ def resolve(identifier, registry, family, argument, accept=None):
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in registry and identifier not in registry:
-            known = ", ".join(sorted(k for k in registry if k == k.lower()))
-            raise ValueError(
-                f"Unknown {family} {identifier!r} for argument {argument!r}; expected one of: {known}."
-            )
+            names = sorted(k for k in registry if k == k.lower())
+            raise ValueError(f"{argument}: {identifier!r} is not a known {family} name"
+                             f"{_did_you_mean(key, names)}; expected one of: {', '.join(names)}.")
         found = registry.get(key, registry.get(identifier))
         return found() if isinstance(found, type) else found
     if isinstance(identifier, dict):
         if "class_name" not in identifier:
-            raise ValueError(
-                f"A {family} config for {argument!r} needs a 'class_name' key, received {identifier!r}."
-            )
+            raise ValueError(f"{_article(family).capitalize()} {family} config for {argument!r} "
+                             f"needs a 'class_name' key, received {identifier!r}.")
         name = identifier["class_name"]
         cls = registry.get(name, registry.get(str(name).lower()))
         if not isinstance(cls, type):
-            raise ValueError(f"Unknown {family} class {name!r} in the config for {argument!r}; "
-                             "a class of your own loads once decorated with @gw.register "
-                             "(gradwise.register).")
+            classes = sorted(k for k, v in registry.items()
+                             if isinstance(v, type) and k != k.lower())
+            raise ValueError(f"Unknown {family} class {name!r} in the config for {argument!r}"
+                             f"{_did_you_mean(str(name), classes)}; expected one of: "
+                             f"{', '.join(classes)}; a class of your own loads once decorated "
+                             "with @gw.register (gradwise.register).")
         return cls.from_config(identifier.get("config", {}))
     if accept is not None and isinstance(identifier, accept):
         return identifier
     if accept is None and callable(identifier):
         return identifier
     raise TypeError(
-        f"Expected a {family} name, config dict or object for {argument!r}, "
+        f"Expected {_article(family)} {family} name, config dict or object for {argument!r}, "
         f"received {type(identifier).__name__}: {identifier!r}."
     )
+
+
+def _article(noun):
+    """``"an"`` before a vowel (``an optimizer``), else ``"a"`` (``a loss``)."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def _did_you_mean(word, names):
+    """`` (did you mean 'adam'?)`` when one of ``names`` is close to ``word``, else ``""``."""
+    by_lower = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 class Configurable:

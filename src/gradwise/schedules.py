@@ -463,11 +463,11 @@ _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
 family(LearningRateSchedule, _REGISTRY, "learning-rate schedule")
 
 
-def get(identifier):
-    """Return a schedule from a config dict or a schedule object.
+def get(identifier, argument="learning_rate"):
+    """Return a schedule from a config dict or a schedule object; errors name ``argument``.
 
     Names alone (``"cosine_decay"``) resolve too, but every schedule needs arguments, so in
     practice a config dict ``{"class_name": "CosineDecay", "config": {...}}`` is passed.
     """
-    return resolve(identifier, _REGISTRY, "learning-rate schedule", "learning_rate",
+    return resolve(identifier, _REGISTRY, "learning-rate schedule", argument,
                    accept=(LearningRateSchedule,))

@@ -31,6 +31,7 @@ _REGISTRY.update({cls.__name__: cls for cls in list(_REGISTRY.values())})
 family(Optimizer, _REGISTRY, "optimizer")
 
 
-def get(identifier):
-    """Return an optimizer from a name (``"adam"``), a config dict or an optimizer object."""
-    return resolve(identifier, _REGISTRY, "optimizer", "optimizer", accept=(Optimizer,))
+def get(identifier, argument="optimizer"):
+    """Return an optimizer from a name (``"adam"``), a config dict or an optimizer object;
+    errors name ``argument``."""
+    return resolve(identifier, _REGISTRY, "optimizer", argument, accept=(Optimizer,))
