@@ -158,6 +158,72 @@ def test_tune_gp_coarse_to_fine_with_hyperband_and_a_report(tmp_path, capsys):
     assert "<svg" in search and "trial" in search
 
 
+def _html_tables(page):
+    """Each ``<table>`` of ``page`` as a list of rows of cell texts."""
+    import html
+    return [[[html.unescape(cell) for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row)]
+             for row in re.findall(r"<tr>(.*?)</tr>", table)]
+            for table in re.findall(r"<table[^>]*>(.*?)</table>", page, re.S)]
+
+
+def _assert_shows(pairs, expected):
+    """``pairs`` (``name=value, ...`` or ``[(name, value), ...]``) shows ``expected`` (a dict)
+    in its order, each value to the 3 significant digits printed."""
+    if isinstance(pairs, str):
+        pairs = [item.split("=") for item in pairs.split(", ")]
+    assert [name for name, _ in pairs] == list(expected), pairs
+    for name, value in pairs:
+        assert float(value) == pytest.approx(expected[name], rel=5e-3), (name, value)
+
+
+def test_tune_report_shows_the_best_parameters_the_trials_and_the_options_given(
+        tmp_path, capsys, monkeypatch):
+    pytest.importorskip("optuna")
+    pytest.importorskip("matplotlib")
+    import gradwise as gw
+    from gradwise import tuning
+    results, batch_sizes = [], []
+    real_tune, real_fit = tuning.tune, gw.Sequential.fit
+
+    def tune_spy(*args, **options):
+        results.append(real_tune(*args, **options))
+        return results[-1]
+
+    def fit_spy(model, *args, **options):
+        batch_sizes.append(options.get("batch_size"))
+        return real_fit(model, *args, **options)
+
+    monkeypatch.setattr(tuning, "tune", tune_spy)
+    monkeypatch.setattr(gw.Sequential, "fit", fit_spy)
+    path = _iris_csv(tmp_path / "iris.csv")[0]
+    report, saved = tmp_path / "tune.html", tmp_path / "tune.npz"
+    # --batch-size 50: a value the search (32, 64, 128 or 256) cannot choose
+    assert main(["tune", "--data", path, "--target", "species", "--trials", "3", "--epochs", "2",
+                 "--space", "2", "--batch-size", "50", "--sampler", "random", "--no-pruning",
+                 "--seed", "0", "--report", str(report), "--save", str(saved)]) == 0
+    capsys.readouterr()
+    result, = results
+    best = result.best_params
+    assert batch_sizes[-1] == best["batch_size"] != 50  # the retraining: the best trial's size
+    page = report.read_text()
+    made = dict(_html_tables(page[page.index("<h2>How this model was made</h2>"):])[0])
+    assert "batch_size=50" in made["options"].split(", ")  # the option given, not the best's
+    _assert_shows(made["best parameters"], best)
+    search = page[page.index("<h2>Hyperparameter search</h2>"):]
+    chosen, trials = _html_tables(search)[:2]
+    assert chosen[0] == ["hyperparameter", "best value"]
+    _assert_shows(chosen[1:], best)
+    printed = result.table().splitlines()  # the terminal's table, cell for cell
+    complete = sum(t["state"] == "complete" for t in result.trials)
+    assert trials == [line.split() for line in [printed[0], *printed[2:2 + complete]]]
+    assert f"<p>{printed[2 + complete]}.</p>" in search  # trials per state
+    assert main(["info", "--model", str(saved)]) == 0
+    info = capsys.readouterr().out.splitlines()
+    assert "--batch-size 50" in next(line for line in info if line.startswith("options: "))
+    _assert_shows(next(line for line in info if line.startswith("best parameters: "))
+                  [len("best parameters: "):], best)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--sampler", "gp", "--trials", "6", "--space", "1"],
      "--trials: --sampler gp starts with max(5, 2 x 3 hyperparameters of --space 1) = 6 random "

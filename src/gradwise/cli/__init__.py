@@ -48,22 +48,25 @@ def _widths(data, hidden):
 def _fit_and_report(model, data, args, epochs, verbose, monitor="val_loss", tuning=None):
     """Train with early stopping on the dev split (keeping the epoch with the best ``monitor``),
     print loss and metric per split, then write the report (with the search that chose the
-    model, ``tuning``) and the model file when asked."""
+    model, ``tuning``) and the model file when asked. After a search, ``args`` stay the
+    options given (how the model was made says so) and the best trial's batch size trains."""
     import gradwise as gw
     health = gw.GradientHealth() if args.report else None  # one record per epoch, for the page
     if verbose and data.task == "regression":
         print(f"(epoch lines: loss and mae of the standardized target (y - mean) / std, mean "
               f"{data.y_mean:.6g}, std {data.y_std:.6g}; the table after training is in the "
               "target's units)")
+    best = tuning.best_params if tuning is not None else {}
     history, stop = _fit(model, data, args, epochs, verbose, monitor,
-                         [health] if health else [], say_kept=True)
+                         [health] if health else [], say_kept=True,
+                         batch_size=best.get("batch_size", args.batch_size))
     table = _cli_results.scores(model, data)
     _cli_results.print_table("split", table)
     _cli_results.imbalance_note(data, args)
     diagnosis = _cli_results.diagnosis_line(model, data, args, table,
                                             stopped_early=stop.stopped_epoch is not None)
     facts = _cli_data.metadata(data)
-    made = _cli_data.provenance(args, data.description, table)
+    made = _cli_data.provenance(args, data.description, table, best_parameters=best or None)
     if args.report:
         from ..tabular.spec import feature_columns
         from ..report import write_report
@@ -88,8 +91,10 @@ def _command_line(args):
     return "gradwise " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
 
 
-def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), say_kept=False):
-    """Train with early stopping on the dev split; returns ``(history, early_stopping)``.
+def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), say_kept=False,
+         batch_size=None):
+    """Train with early stopping on the dev split, in mini-batches of ``batch_size`` (default
+    ``--batch-size``); returns ``(history, early_stopping)``.
     EarlyStopping puts back the weights of the epoch with the best ``monitor`` at the end,
     whether or not its patience ran out. A run
     whose loss becomes NaN or infinite ends in :class:`guard.Diverged`, worded with the
@@ -106,7 +111,8 @@ def _fit(model, data, args, epochs, verbose, monitor="val_loss", callbacks=(), s
         # a diverging run is reported once, by the guard, not by the engine as well
         warnings.filterwarnings("ignore", "EarlyStopping: monitored value", RuntimeWarning)
         try:
-            history = model.fit(*data.splits[0], epochs=epochs, batch_size=args.batch_size,
+            history = model.fit(*data.splits[0], epochs=epochs,
+                                batch_size=args.batch_size if batch_size is None else batch_size,
                                 validation_data=data.splits[1], verbose=verbose,
                                 callbacks=[stop, *callbacks],
                                 class_weight=_cli_data.class_weight(data, args.class_weight))
@@ -232,10 +238,9 @@ def _train_from(args):
 
 def tune(args):
     """Search on the dev split, print the best trials, then train and report the best one."""
-    import argparse
-
     import gradwise as gw
     from .. import tuning
+    from ..report.tuning import parameter_text
     from . import search as _cli_search
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
@@ -269,19 +274,16 @@ def tune(args):
         raise ValueError("--trials: no trial completed (all diverged or were pruned); "
                          "run more trials or use --no-pruning.")
     best = result.best_params
-    print("\nbest parameters: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                                             for k, v in best.items()))
+    print("\nbest parameters: " + ", ".join(f"{k}={parameter_text(v)}" for k, v in best.items()))
     model = build(best)
     model.seed = result.best_trial["seed"]  # the best trial's own initialization
     print(f"\nretraining the best configuration: network "
           f"{_widths(data, _cli_search.hidden_sizes(best))}")
-    retrain = argparse.Namespace(**{**vars(args),
-                                    "batch_size": best.get("batch_size", args.batch_size)})
     # Kept at the epoch of the best objective, the value the trial was scored by; after
     # parallel trials, on one BLAS thread as in the workers: the same sums in the same order.
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1 if args.jobs > 1 else None, user_api="blas"):
-        return _fit_and_report(model, data, retrain, args.epochs, verbose=0, monitor=objective,
+        return _fit_and_report(model, data, args, args.epochs, verbose=0, monitor=objective,
                                tuning=result)
 
 

@@ -339,16 +339,18 @@ def metadata(data):
             "y_mean": data.y_mean, "y_std": data.y_std}
 
 
-def provenance(args, description, scores=None):
+def provenance(args, description, scores=None, best_parameters=None):
     """How a saved model was made, for ``gradwise info``: the command and its options (not
-    the output paths), the data it read, its results per split, when, with which gradwise."""
+    the output paths), after a search the ``best_parameters`` it trained with, the data it
+    read, its results per split, when, with which gradwise."""
     import datetime
 
     import gradwise
     skip = {"save", "report", "out", "storage"}  # where results went, not how they were made
     options = {key: value for key, value in sorted(vars(args).items())
                if key not in skip and isinstance(value, (str, int, float, bool, type(None)))}
-    return {"command": args.command, "options": options, "data": description,
+    tuned = {} if best_parameters is None else {"best_parameters": dict(best_parameters)}
+    return {"command": args.command, "options": options, **tuned, "data": description,
             "scores": scores, "gradwise_version": gradwise.__version__,
             "saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 

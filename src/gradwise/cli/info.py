@@ -46,6 +46,10 @@ def run(args):
         options = (_option(key, value) for key, value in made["options"].items()
                    if value is not None and value is not False and key != "command")
         print("options: " + " ".join(options))
+        if made.get("best_parameters"):  # the search's choice, which the model trained with
+            from ..report.tuning import parameter_text
+            print("best parameters: " + ", ".join(f"{k}={parameter_text(v)}"
+                                                  for k, v in made["best_parameters"].items()))
     else:
         print("made by: an earlier gradwise, which did not record how")
     for line in _what_it_predicts(facts):

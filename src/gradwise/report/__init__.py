@@ -208,7 +208,10 @@ def _provenance_table(provenance):
     for key, value in provenance.items():
         if key == "scores":
             continue
-        if isinstance(value, dict):
+        if key == "best_parameters":  # as the command printed them
+            from .tuning import parameter_text
+            value = ", ".join(f"{k}={parameter_text(v)}" for k, v in value.items())
+        elif isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         rows.append((key.replace("_", " "), value))
     return _table(None, rows, kind="facts")
