@@ -391,18 +391,26 @@ class Sequential(WeightsAndConfig):
                 if getattr(metric, "per_batch", True)}
 
     def _evaluate_prepared(self, X, y, sample_weight=None, batch_size=None, outputs=False):
-        predicted = self._predict_prepared(X, batch_size)
-        loss = self.loss(y, predicted, sample_weight) + self._regularization_loss()
+        # The loss by the formula training uses: from the logits when the output activation
+        # is fused with the cross-entropy (no clipping of probabilities), so that val_loss and
+        # evaluate() measure what the training loss measures.
+        raw = self._raw_outputs(X, batch_size)
+        predicted = self._outputs(raw)
+        loss = self._train_loss(y, raw, sample_weight) + self._regularization_loss()
         values = {"loss": float(loss)}
         values.update({m.__name__: float(m(y, predicted)) for m in self.metrics})
         return (values, predicted) if outputs else values
 
     def _predict_prepared(self, X, batch_size=None):
+        return self._outputs(self._raw_outputs(X, batch_size))
+
+    def _raw_outputs(self, X, batch_size=None):
+        """The last layer's outputs in inference mode (logits when the loss is fused)."""
         self._configure_fusion()
         size = batch_size or 8192
         if len(X) <= size:
-            return self._outputs(self._forward(X, training=False))
-        return xp.concatenate([self._outputs(self._forward(X[rows], training=False))
+            return self._forward(X, training=False)
+        return xp.concatenate([self._forward(X[rows], training=False)
                                for _, rows in iterate_batches(len(X), size)])
 
     def evaluate(self, X, y, batch_size=None, sample_weight=None, verbose=0,
