@@ -302,3 +302,27 @@ def test_a_layer_of_another_built_model_is_refused_and_a_copy_is_not():
     gc.collect()  # once its model is gone, a layer may go on in another
     third = gw.Sequential([layer, gw.layers.Dense(2)], input_dim=6).build()
     assert np.shares_memory(layer.params["W"], third.params_buffer)
+
+
+@pytest.mark.parametrize("units, activation, loss", [(1, "sigmoid", "binary_crossentropy"),
+                                                     (3, "softmax", "categorical_crossentropy")])
+def test_evaluate_and_val_loss_use_the_training_formula_even_for_confident_mistakes(
+        units, activation, loss):
+    # Logits of +-60: probabilities clipped at 1e-7 would cap a wrong row's loss at 16.1.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)) * 40
+    y = rng.integers(0, max(units, 2), size=50)
+    model = gw.Sequential([gw.layers.Dense(units, activation=activation)], input_dim=4, seed=0,
+                          dtype="float64")
+    model.compile(optimizer=gw.optimizers.SGD(1e-300), loss=loss)  # the weights stay put
+    model.build()
+    z = X @ model.layers[0].params["W"] + model.layers[0].params["b"]
+    if units == 1:  # -log sigmoid(+-z), from the logits
+        expected = np.mean(np.logaddexp(0, np.where(y == 1, -z[:, 0], z[:, 0])))
+    else:  # logsumexp(z) - z_y
+        expected = np.mean(np.logaddexp.reduce(z, axis=1) - z[np.arange(50), y])
+    assert expected > 17  # rows confidently wrong: beyond what clipped probabilities allow
+    history = model.fit(X, y, epochs=1, batch_size=None, validation_data=(X, y), verbose=0)
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-12)
+    assert history.history["val_loss"][0] == pytest.approx(expected, rel=1e-12)
+    assert model.evaluate(X, y)["loss"] == pytest.approx(expected, rel=1e-12)
