@@ -251,6 +251,44 @@ def test_tune_on_a_csv_regression(tmp_path, capsys):
     assert 0 < test_mae < 2 * np.mean(np.abs(y - np.median(y)))  # in the target's units
 
 
+def test_tune_regression_labels_its_standardized_scores_in_terminal_and_report(
+        tmp_path, capsys, monkeypatch):
+    pytest.importorskip("optuna")
+    pytest.importorskip("matplotlib")
+    from gradwise import tuning
+    results, real_tune = [], tuning.tune
+
+    def tune_spy(*args, **options):
+        results.append(real_tune(*args, **options))
+        return results[-1]
+
+    monkeypatch.setattr(tuning, "tune", tune_spy)
+    X, y = load_diabetes(return_X_y=True)
+    path = _write_csv(tmp_path / "diabetes.csv", [f"x{i}" for i in range(10)] + ["progression"],
+                      [[*row, target] for row, target in zip(X, y)])
+    report = tmp_path / "tune.html"
+    assert main(["tune", "--data", path, "--target", "progression", "--trials", "3",
+                 "--epochs", "3", "--sampler", "random", "--no-pruning", "--seed", "0",
+                 "--report", str(report)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    result, = results
+    label = "val_mae (standardized target)"
+    header = next(line for line in out if line.startswith("trial  "))
+    assert re.split(r"\s{2,}", header)[:3] == ["trial", label, "epochs"]
+    rows = out[out.index(header) + 2:out.index(header) + 5]
+    assert [float(re.split(r"\s{2,}", row.strip())[1]) for row in rows] == pytest.approx(
+        sorted(t["score"] for t in result.trials), rel=1e-3)  # as searched: not rescaled
+    note = next(line for line in out if line.startswith("(val_mae until the table after "))
+    std = float(re.search(r"std ([\d.e+]+);", note).group(1))
+    dev_mae = float(next(line for line in out if line.startswith("dev ")).split()[2])
+    # the retrained best trial: its standardized dev MAE times the std is the table's MAE
+    assert result.best_score * std == pytest.approx(dev_mae, rel=1e-3)
+    search = report.read_text()
+    search = search[search.index("<h2>Hyperparameter search</h2>"):]
+    assert f"<th>{label}</th>" in search and f"Best: trial {result.best_trial['number']}, " \
+        f"{label} {result.best_score:.4g} after" in search
+
+
 @pytest.mark.parametrize("args, message", [
     (["--trials", "0"], "--trials: expected a positive integer, received '0'"),
     (["--jobs", "-2"], "--jobs: expected a positive integer"),

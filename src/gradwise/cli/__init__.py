@@ -260,6 +260,10 @@ def tune(args):
           f"{', coarse to fine' if strategy == 'coarse_to_fine' else ''}) of up to "
           f"{args.epochs} epochs, {args.jobs} at a time, over {', '.join(space)}; best "
           f"{objective} wins")
+    if data.task != "classification":
+        print(f"({objective} until the table after training: of the standardized target "
+              f"(y - mean) / std, mean {data.y_mean:.6g}, std {data.y_std:.6g}; times the std "
+              "it is in the target's units, as in that table)")
     stop = gw.callbacks.EarlyStopping(monitor=objective, patience=args.patience)
     result = tuning.tune(build, space, *data.splits[0], data.splits[1],
                          n_trials=args.trials, sampler=args.sampler, objective=objective,
@@ -269,7 +273,8 @@ def tune(args):
                          class_weight=_cli_data.class_weight(data, args.class_weight),
                          strategy=strategy, pruner=args.pruner.replace("-", "_"),
                          verbose=0 if getattr(args, "quiet", False) else 1)
-    print(f"\n{result.table()}")
+    shown = _labelled(result, data)
+    print(f"\n{shown.table()}")
     if result.best_params is None:
         raise ValueError("--trials: no trial completed (all diverged or were pruned); "
                          "run more trials or use --no-pruning.")
@@ -284,7 +289,17 @@ def tune(args):
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1 if args.jobs > 1 else None, user_api="blas"):
         return _fit_and_report(model, data, args, args.epochs, verbose=0, monitor=objective,
-                               tuning=result)
+                               tuning=shown)
+
+
+def _labelled(result, data):
+    """``result`` to show: for regression, its objective named as the standardized target's
+    (``val_mae (standardized target)``), which the trial table and the report's search section
+    print, beside scores in the target's units."""
+    import dataclasses
+    if data.task == "classification":
+        return result
+    return dataclasses.replace(result, objective=f"{result.objective} (standardized target)")
 
 
 def predict(args):

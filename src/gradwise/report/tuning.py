@@ -58,7 +58,8 @@ def _score_plot(plt, result):
     if running:
         axis.step(*zip(*running), where="post", color="#222", label="best so far")
     axis.set_xlabel("trial")
-    axis.set_ylabel(f"{result.objective} (dev)")
+    axis.set_ylabel(result.objective)
+    axis.set_title("each trial's score on the dev split", fontsize="medium")
     axis.legend(loc="best", fontsize="small")
     return _svg(plt, figure)
 
