@@ -11,7 +11,7 @@ import numpy as np
 
 from ..layers import _REGISTRY as _LAYER_TYPES
 from ._archive import read_archive
-from .saving import FORMAT, VERSION
+from .saving import FORMAT, VERSION, random_generators
 
 
 def load_model(path, compile=True):
@@ -88,6 +88,8 @@ def load_model(path, compile=True):
         for key in state["slots"]:
             model.optimizer.state[key][...] = read(f"optimizer/{key}")
         model.optimizer.iterations, model.optimizer.epoch = state["iterations"], state["epoch"]
+        for generator, saved in zip(random_generators(model), state.get("random") or []):
+            generator.bit_generator.state = saved  # checked by _check_optimizer_state
     metadata = description.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise ValueError(f"{path}: the model's metadata is a JSON {type(metadata).__name__}, "
@@ -173,3 +175,15 @@ def _check_optimizer_state(model, headers, state, path):
                 or header[0] != slots[key].shape or header[1].kind != "f":
             raise ValueError(f"{path}: optimizer state {key!r} does not match the model's "
                              f"optimizer ({type(model.optimizer).__name__}).")
+    saved = state.get("random")  # absent from files written before it was kept
+    if saved is not None:
+        generators = random_generators(model)
+        if not isinstance(saved, list) or len(saved) != len(generators):
+            raise ValueError(f"{path}: the optimizer state's random streams do not match the "
+                             f"model ({len(generators)} expected).")
+        for generator, value in zip(generators, saved):
+            try:  # on a scratch generator of the same kind: nothing is changed before all pass
+                type(generator.bit_generator)().state = value
+            except (TypeError, ValueError, KeyError) as error:
+                raise ValueError(f"{path}: the optimizer state's random streams are invalid "
+                                 f"({error}).") from None
