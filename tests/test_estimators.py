@@ -204,6 +204,32 @@ def test_optimizer_schedule_and_callbacks_are_used_not_mutated(iris_strings):
     assert clf.model_.optimizer.iterations > 0
 
 
+@pytest.mark.parametrize("options, error, message", [
+    (dict(optimizer="adamm"), ValueError,
+     r"^optimizer: 'adamm' is not a known optimizer name \(did you mean 'adam'\?\); expected "
+     r"one of: adagrad, adam, .*sgd\.$"),
+    (dict(optimizer={"class_name": "Adamm"}), ValueError,
+     r"^Unknown optimizer class 'Adamm' in the config for 'optimizer'"),
+    (dict(learning_rate_schedule={"class_name": "Nope"}), ValueError,
+     r"^Unknown learning-rate schedule class 'Nope' in the config for 'learning_rate_schedule'"),
+    (dict(kernel_initializer="he_nromal"), ValueError,
+     r"^kernel_initializer: 'he_nromal' is not a known initializer name"),
+    (dict(callbacks=[gw.callbacks.EarlyStopping(), "early_stopping"]), TypeError,
+     r"^callbacks: expected Callback instances, received str"),
+])
+def test_gradwise_parameters_are_checked_at_fit_before_the_data(iris_strings, options, error,
+                                                                message):
+    # as scikit-learn's parameter validation: the estimator's own parameters first, so the NaN
+    # in X (checked next) does not hide them, and nothing is built or drawn before
+    X, y = iris_strings
+    X = X.copy()
+    X[0, 0] = np.nan
+    clf = gw.MLPClassifier(**options, max_iter=5)
+    with pytest.raises(error, match=message):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_") and not hasattr(clf, "n_features_in_")
+
+
 def test_grid_search_and_cross_val_score(iris_strings):
     X, y = iris_strings
     grid = GridSearchCV(gw.MLPClassifier(max_iter=60, learning_rate_init=0.01, random_state=0),

@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .. import initializers
 from .. import layers as gw_layers
 from .. import optimizers as gw_optimizers
 from .. import regularizers, schedules
@@ -243,6 +244,18 @@ class BaseMLP(BaseEstimator):
                                  "objective, and dropout draws new masks at every evaluation; "
                                  "use dropout=0 or solver='adam'/'sgd'.")
 
+    def _check_gradwise_parameters(self):
+        """gradwise's parameters that the declared constraints only type-check (names and
+        configs of optimizers, schedules and initializers; callback objects), resolved once at
+        the start of ``fit``, before the data, as scikit-learn validates its parameters."""
+        self._make_optimizer()
+        if self.kernel_initializer is not None:
+            initializers.get(self.kernel_initializer, "kernel_initializer")
+        for callback in self.callbacks or []:
+            if not isinstance(callback, Callback):
+                raise TypeError("callbacks: expected Callback instances, received "
+                                f"{type(callback).__name__}.")
+
     def _batch_size(self, n_samples):
         if self.solver == "lbfgs":  # full batch, as scikit-learn (batch_size is ignored)
             return n_samples
@@ -298,11 +311,13 @@ class BaseMLP(BaseEstimator):
                                            nesterov=self.nesterovs_momentum and self.momentum > 0))
         else:
             if isinstance(spec, str):
+                gw_optimizers.get(spec, "optimizer")  # an unknown name fails as a name
                 spec = {"class_name": spec, "config": {"learning_rate": self.learning_rate_init}}
-            optimizer = gw_optimizers.get(copy.deepcopy(spec))
+            optimizer = gw_optimizers.get(copy.deepcopy(spec), "optimizer")
         if self.learning_rate_schedule is not None:
             schedule = self.learning_rate_schedule
-            schedule = schedules.get(schedule) if isinstance(schedule, dict) else copy.deepcopy(schedule)
+            schedule = (schedules.get(schedule, "learning_rate_schedule")
+                        if isinstance(schedule, dict) else copy.deepcopy(schedule))
             optimizer.learning_rate = schedule
         return optimizer
 
@@ -351,6 +366,7 @@ class BaseMLP(BaseEstimator):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         self._check_solver_options()
+        self._check_gradwise_parameters()
         first = not hasattr(self, "model_") or (not incremental and not self.warm_start)
         X, y = self._validate_training_data(X, y, reset=first)
         dtype = np.dtype(self.dtype or X.dtype)
