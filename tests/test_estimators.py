@@ -230,6 +230,54 @@ def test_gradwise_parameters_are_checked_at_fit_before_the_data(iris_strings, op
     assert not hasattr(clf, "model_") and not hasattr(clf, "n_features_in_")
 
 
+class _EpochRecorder(gw.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_fitted_copies_of_the_callbacks_are_callbacks_(iris_strings):
+    X, y = iris_strings
+    recorder, health = _EpochRecorder(), gw.GradientHealth()
+    clf = gw.MLPClassifier((8,), max_iter=4, callbacks=[recorder, health], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.callbacks == [recorder, health]  # the parameter is left as given...
+    assert recorder.epochs == [] and health.records == []
+    fitted_recorder, fitted_health = clf.callbacks_  # ...and the copies that trained are read
+    assert isinstance(fitted_health, gw.GradientHealth) and fitted_recorder is not recorder
+    assert fitted_recorder.epochs == list(range(clf.n_iter_))
+    assert sorted({record["epoch"] for record in fitted_health.records}) == fitted_recorder.epochs
+    n_fit = clf.n_iter_
+    clf.partial_fit(X, y)  # continues the same training: the same copies, the next epoch
+    assert clf.callbacks_[0] is fitted_recorder and fitted_recorder.epochs == list(range(n_fit + 1))
+    clf.set_params(callbacks=[_EpochRecorder()]).partial_fit(X, y)  # new callbacks: new copies
+    assert len(clf.callbacks_) == 1 and clf.callbacks_[0].epochs == [n_fit + 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)  # a new fit: fresh copies, counted from 0
+    assert clf.callbacks_[0] is not fitted_recorder
+    assert clf.callbacks_[0].epochs == list(range(clf.n_iter_))
+    assert gw.MLPClassifier((4,), max_iter=2).fit(X, y).callbacks_ == []
+
+
+def test_a_fitted_estimator_keeping_a_csv_logger_pickles(iris_strings, tmp_path):
+    X, y = iris_strings
+    clf = gw.MLPClassifier((4,), max_iter=2, random_state=0,
+                           callbacks=[gw.callbacks.CSVLogger(tmp_path / "log.csv")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    logger = restored.callbacks_[0]
+    assert "loss" in logger.keys and logger.keys == clf.callbacks_[0].keys
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
 def test_grid_search_and_cross_val_score(iris_strings):
     X, y = iris_strings
     grid = GridSearchCV(gw.MLPClassifier(max_iter=60, learning_rate_init=0.01, random_state=0),

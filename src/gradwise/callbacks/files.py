@@ -99,6 +99,7 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._writer = None  # bound to the closed file, and it would make the callback unpicklable
 
     def get_config(self):
         return {"filename": self.filename, "separator": self.separator, "append": self.append}

@@ -66,7 +66,8 @@ _COMMON_DOC = """
     learning_rate_schedule : schedule, dict or callable, optional
         A :mod:`gradwise.schedules` schedule; it wins over ``learning_rate``.
     callbacks : list of Callback, optional
-        Extra :mod:`gradwise.callbacks` (copied at each fit).
+        Extra :mod:`gradwise.callbacks`. ``fit`` trains with copies (the objects given stay
+        unchanged, as scikit-learn's parameters do); read the trained copies in ``callbacks_``.
     dtype : {"float32", "float64"} or None, default None
         Precision of the network's parameters and arithmetic; None follows ``X`` as
         scikit-learn does (float32 for float32 input, float64 otherwise).
@@ -99,6 +100,11 @@ _FITTED_DOC = """
         Number of epochs (L-BFGS: iterations) the last ``fit`` or ``partial_fit`` ran.
     t_ : int
         Number of training samples seen.
+    callbacks_ : list of Callback
+        The copies of ``callbacks`` that trained, in the same order, with what they recorded
+        (e.g. ``clf.callbacks_[0].records`` of a :class:`gradwise.GradientHealth`). Each
+        ``fit`` makes new copies; ``partial_fit`` carries on with the previous call's, unless
+        ``callbacks`` was set to other objects since.
 """
 
 _NOTES = """

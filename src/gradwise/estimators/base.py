@@ -386,6 +386,7 @@ class BaseMLP(BaseEstimator):
         batch_size = self._batch_size(len(train[0]))
         self._set_penalties(batch_size, weight_mean)
         self._diverged = False
+        self.callbacks_ = self._copy_callbacks(incremental)
         if self.solver == "lbfgs":
             self._fit_lbfgs(train)
         else:
@@ -453,8 +454,18 @@ class BaseMLP(BaseEstimator):
             no_improvement=self._no_improvement_count, learning_rate=self._learning_rate_rule(),
             samples_seen=self.t_, n_train=n_train, verbose=bool(self.verbose), stopping=stopping)
 
+    def _copy_callbacks(self, incremental):
+        """The user's callbacks for this run: copies, as ``fit`` never changes its parameters
+        (scikit-learn's rule), kept as ``callbacks_`` to be read after fitting. ``fit`` copies
+        anew; ``partial_fit`` carries on with the previous call's copies, unless ``callbacks``
+        was set to other objects since."""
+        if incremental and hasattr(self, "callbacks_") and self._callbacks_copied is self.callbacks:
+            return self.callbacks_
+        self._callbacks_copied = self.callbacks
+        return copy.deepcopy(list(self.callbacks or []))
+
     def _train(self, train, monitor, epochs, batch_size):
-        callbacks = [monitor] + copy.deepcopy(list(self.callbacks or []))
+        callbacks = [monitor] + self.callbacks_
         from .._training import TrainingDiverged
         try:
             self.model_.fit(train[0], self._network_targets(train[1]),
