@@ -118,9 +118,15 @@ def test_validation_data_as_rows_or_pair(digits_unit):
     (dict(encoder_units=(8, 0)), ValueError, "encoder_units"),
     (dict(encoder_units=(8, 2.5)), TypeError, "encoder_units"),
     (dict(encoder_units=None), TypeError, "encoder_units"),
-    (dict(encoder_units=(4,), activation="swishy"), ValueError, "swishy"),
+    (dict(encoder_units=(4,), activation="swishy"), ValueError, "^activation: 'swishy'"),
+    (dict(encoder_units=(4,), code_activation="swishy"), ValueError, "^code_activation: 'swishy'"),
+    (dict(encoder_units=(4,), output_activation="swishy"), ValueError,
+     "^output_activation: 'swishy'"),
     (dict(encoder_units=(4,), input_dropout=1.0), ValueError, "input_dropout"),
-    (dict(encoder_units=(4,), noise_stddev=-1.0), ValueError, "stddev"),
+    (dict(encoder_units=(4,), noise_stddev=-1.0), ValueError,
+     r"^Expected a non-negative number, received noise_stddev=-1\.0$"),
+    (dict(encoder_units=(4,), noise_stddev="0.1"), TypeError,
+     r"^Expected a non-negative number, received noise_stddev='0\.1'$"),
 ])
 def test_bad_arguments_are_named(kwargs, error, words):
     with pytest.raises(error, match=words):

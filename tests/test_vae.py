@@ -178,8 +178,11 @@ def test_bad_input_is_refused_before_training():
     assert vae.model.history is None and not vae.model.built
     with pytest.raises(ValueError, match=r"X: reconstruction='bernoulli' expects values in \[0, 1\]"):
         gw.VariationalAutoencoder(seed=0).fit(np.full((4, 8), 2.0), epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="reconstruction|distribution"):
+    with pytest.raises(ValueError, match=r"^Expected one of 'bernoulli', 'gaussian' .*, received "
+                                         r"reconstruction='poisson'$"):
         gw.VariationalAutoencoder(reconstruction="poisson")
+    with pytest.raises(TypeError, match=r"received reconstruction=None$"):
+        gw.VariationalAutoencoder(reconstruction=None)
     with pytest.raises(ValueError, match="latent_dim"):
         gw.VariationalAutoencoder(latent_dim=0)
     with pytest.raises(RuntimeError, match="not built"):

@@ -28,10 +28,13 @@ Examples
 import numpy as np
 
 from . import activations, layers, losses
-from ._validation import check_features, check_fraction, check_positive_int
+from ._validation import (check_features, check_fraction, check_non_negative_number,
+                          check_positive_int)
 from .model import Sequential
 
 _RELU_FAMILY = ("relu", "leaky_relu", "elu")
+#: The likelihoods ``p(x | z)`` a variational autoencoder can have.
+_RECONSTRUCTIONS = ("bernoulli", "gaussian")
 
 
 class Autoencoder:
@@ -78,8 +81,9 @@ class Autoencoder:
                  dtype="float32"):
         self.encoder_units = _check_units(encoder_units)
         self.code_size = self.encoder_units[-1]
-        for name in (activation, code_activation, output_activation):
-            activations.get(name)  # unknown names fail here, with the accepted list
+        for argument, name in (("activation", activation), ("code_activation", code_activation),
+                               ("output_activation", output_activation)):
+            activations.get(name, argument)  # unknown names fail here, with the accepted list
         if kernel_initializer is None:
             kernel_initializer = "he_normal" if activation in _RELU_FAMILY else "glorot_uniform"
         corruption = _corruption_layers(noise_stddev, input_dropout)
@@ -274,11 +278,22 @@ def _check_units(encoder_units):
 
 def _corruption_layers(noise_stddev, input_dropout):
     stack = []
+    noise_stddev = check_non_negative_number(noise_stddev, "noise_stddev")
     if noise_stddev:
         stack.append(layers.GaussianNoise(noise_stddev))
     if check_fraction(input_dropout, "input_dropout"):
         stack.append(layers.Dropout(input_dropout))
     return stack
+
+
+def _check_reconstruction(reconstruction):
+    accepted = ", ".join(repr(name) for name in _RECONSTRUCTIONS)
+    if not isinstance(reconstruction, str):
+        raise TypeError(f"Expected one of {accepted}, received reconstruction={reconstruction!r}")
+    if reconstruction not in _RECONSTRUCTIONS:
+        raise ValueError(f"Expected one of {accepted} ('bernoulli' for data in [0, 1], "
+                         f"'gaussian' for real values), received "
+                         f"reconstruction={reconstruction!r}")
 
 
 class VariationalAutoencoder(Autoencoder):
@@ -345,6 +360,7 @@ class VariationalAutoencoder(Autoencoder):
                  dtype="float32"):
         self.encoder_units = _check_units(encoder_units)
         self.latent_dim = self.code_size = check_positive_int(latent_dim, "latent_dim")
+        _check_reconstruction(reconstruction)
         self.likelihood = losses.NegativeLogLikelihood(reconstruction)
         self.reconstruction = reconstruction
         activations.get(activation)
