@@ -69,6 +69,12 @@ def _mixed_folder(path):
     _parquet(path / "part-2.parquet", a=[str(i) for i in range(60)])
 
 
+def _good_folder(path):
+    path.mkdir()
+    _parquet(path / "p1.parquet")
+    _parquet(path / "p2.parquet")
+
+
 def _folder_without_parquet(path):
     path.mkdir()
     (path / "notes.txt").write_text("no tables here")
@@ -120,6 +126,7 @@ BUILT = {
     "norows.parquet": lambda p: _parquet(p, rows=0),
     "text_a.parquet": lambda p: _parquet(p, a=[f"w{i}" for i in range(60)]),
     "mixed_parts": _mixed_folder,
+    "parts": _good_folder,
     "no_parts": _folder_without_parquet,
     "library.npz": _npz_without_metadata,
     "list_desc.npz": lambda p: _model_with_description(p, lambda d: b"[1, 2]"),
@@ -241,7 +248,23 @@ CASES = [
      "--onnx: 'library.npz' is the file given to --model"),
     (T + ["--init-from", "library.npz", "--save", "library.npz"], 2,
      "is the file given to --init-from"),
+    # outputs inside a folder of Parquet files given as an input
+    (["train", "--data", "parts", "--target", "y", "--save", "parts/p1.parquet"], 2,
+     "--save: 'parts/p1.parquet' is inside the folder given to --data, whose files are"),
+    (["train", "--data", "parts", "--target", "y", "--report", "parts/new.html"], 2,
+     "--report: 'parts/new.html' is inside the folder given to --data"),
+    (T + ["--test-data", "parts", "--save", "./parts/p2.parquet"], 2,
+     "is inside the folder given to --test-data"),
+    (["predict", "--model", "trained.npz", "--data", "parts", "--out", "parts/p1.parquet"], 2,
+     "--out: 'parts/p1.parquet' is inside the folder given to --data"),
+    (["anomalies", "--data", "parts", "--out", "parts/s.csv"], 2,
+     "--out: 'parts/s.csv' is inside the folder given to --data"),
+    (["tune", "--data", "parts", "--target", "y", "--save", "parts/m.npz"], 2,
+     "--save: 'parts/m.npz' is inside the folder given to --data"),
     # outputs that cannot be written
+    (T + ["--save", "/proc/m.npz"], 2, "--save: the directory of '/proc/m.npz' is not writable"),
+    (A + ["--out", "s.csv", "--save", "/proc/d.npz"], 2,
+     "--save: the directory of '/proc/d.npz' is not writable"),
     (T + ["--save", "no/such/dir/m.npz"], 2, "--save: the directory of 'no/such/dir/m.npz' does not exist"),
     (T + ["--report", "no/such/r.html"], 2, "--report: the directory of"),
     (T + ["--save", "."], 2, "--save: '.' is a directory"),

@@ -176,6 +176,9 @@ def check_paths(args):
             if _same_file(path, read):
                 raise ValueError(f"{option}: {path!r} is the file given to {source}; writing it "
                                  "would destroy that input. Choose another file name.")
+            if _inside(path, read):  # a folder of Parquet files: its files are the input
+                raise ValueError(f"{option}: {path!r} is inside the folder given to {source}, "
+                                 "whose files are that input; write it outside the folder.")
         for other, written in outputs[:index]:
             if _same_file(path, written):
                 raise ValueError(f"{option}: {path!r} is also given to {other}; each output "

@@ -21,6 +21,12 @@ def unwritable(path):
         return f"the directory of {path!r} does not exist"
     if not os.access(directory, os.W_OK | os.X_OK):
         return f"the directory of {path!r} is not writable"
+    try:  # the permission bits do not tell all (root, read-only or special file systems)
+        handle, probe = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=directory)
+    except OSError as error:
+        return f"the directory of {path!r} is not writable ({error.strerror or error})"
+    os.close(handle)
+    os.unlink(probe)
     return None
 
 
