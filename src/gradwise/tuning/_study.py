@@ -153,6 +153,12 @@ def check_database(url, argument="storage"):
         raise ValueError(f"{argument}: cannot use {url!r}: {database_message(error)} (expected "
                          f"sqlite:///FILE.db, postgresql://..., mysql://...).") from None
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+            raise ValueError(f"{argument}: {url!r} is a SQLite database in memory: it keeps "
+                             f"nothing once the search ends, and the heartbeat thread and "
+                             f"worker processes cannot open it; give a file "
+                             f"(sqlite:///study.db), or leave {argument} out for a study kept "
+                             f"in memory.")
         database = _database_file(parsed)
         if database is not None:
             _check_sqlite_file(database, argument)
