@@ -36,18 +36,19 @@ def _assert_bits_equal(compiled, reference):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bias_and_relu_kernels_give_the_numpy_bits(dtype, rng):
-    z0 = rng.normal(size=(37, 13)).astype(dtype)
-    b = rng.normal(size=13).astype(dtype)
-    da = rng.normal(size=(37, 13)).astype(dtype)
+@pytest.mark.parametrize("rows, units", [(37, 13), (1000, 1)])  # one unit: a contiguous column
+def test_bias_and_relu_kernels_give_the_numpy_bits(dtype, rows, units, rng):
+    z0 = rng.normal(size=(rows, units)).astype(dtype)
+    b = rng.normal(size=units).astype(dtype)
+    da = rng.normal(size=(rows, units)).astype(dtype)
     a = np.maximum(z0 + b, 0)
 
     def run(use_compiled):
         relu = _kernels.bias_relu(z0.copy(), b, use_compiled)
         added = _kernels.bias_add(z0.copy(), b, use_compiled)
-        dz, db = np.empty_like(da), np.empty(13, dtype)
+        dz, db = np.empty_like(da), np.empty(units, dtype)
         _kernels.relu_backward_bias(da, a, dz, db, use_compiled)
-        sums = np.empty(13, dtype)
+        sums = np.empty(units, dtype)
         _kernels.column_sums(da, sums, use_compiled)
         return relu, added, dz, db, sums
 

@@ -15,7 +15,8 @@ decision never depends on what ran earlier in the process: the compiled function
 once loaded, but a cache is not a decision.
 
 The two paths give bit-identical results for the bias and ReLU operations and for Adam (same
-operations, same order, same precision). The softmax cross-entropy sums each row in a
+operations, same order, same precision; a bias gradient is summed row after row on both, a
+one-unit layer's too). The softmax cross-entropy sums each row in a
 different order (the kernel sequentially, NumPy pairwise), so its values differ in the last
 bits (about 1e-7 relative in float32); see the README for what that means for trained weights.
 """
@@ -149,7 +150,7 @@ def relu_backward_bias(da, a, dz, db, use_compiled=False):
         kernels.relu_backward_bias(da, a, dz, db)
         return
     xp.multiply(da, a > 0, out=dz)
-    xp.sum(dz, axis=0, out=db)
+    _sum_rows(dz, db)
 
 
 def _relu_backward_bias_loops(da, a, dz, db):
@@ -174,7 +175,17 @@ def column_sums(dz, db, use_compiled=False):
     if kernels is not None:
         kernels.column_sums(dz, db)
         return
-    xp.sum(dz, axis=0, out=db)
+    _sum_rows(dz, db)
+
+
+def _sum_rows(a, out):
+    """``out = sum over the rows of a``, row after row, as the kernels add them. NumPy adds
+    the rows of a C-ordered array in order, except a single column, which is contiguous and
+    which it sums pairwise: that one is summed in order here (the last of its running sums)."""
+    if a.shape[1] == 1:
+        out[0] = xp.cumsum(a[:, 0])[-1]
+    else:
+        xp.sum(a, axis=0, out=out)
 
 
 def _column_sums_loops(dz, db):
