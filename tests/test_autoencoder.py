@@ -1,4 +1,6 @@
 """Autoencoders: PCA as the linear optimum, gradients, denoising, anomaly detection."""
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
@@ -131,6 +133,73 @@ def test_validation_data_as_rows_or_pair(digits_unit):
 def test_bad_arguments_are_named(kwargs, error, words):
     with pytest.raises(error, match=words):
         Autoencoder(**kwargs)
+
+
+def _identity_warnings(caught):
+    return [w for w in caught if issubclass(w.category, UserWarning)
+            and str(w.message).startswith("encoder_units=")]
+
+
+@pytest.mark.parametrize("units, input_dim, options, warns", [
+    ((32, 8), 3, {}, True),   # a code wider than the input
+    ((8,), 8, {}, True),      # as wide as the input
+    ((4, 8), 3, {}, True),
+    ((2, 8), 3, {}, False),   # a narrower hidden layer is a bottleneck
+    ((32, 2), 3, {}, False),
+    ((32, 8), 3, dict(noise_stddev=0.1), False),   # overcomplete and denoising: legal, quiet
+    ((32, 8), 3, dict(input_dropout=0.2), False),
+    ((32, 8), 3, dict(dropout=0.2), True),         # hidden dropout leaves the input intact
+])
+def test_no_bottleneck_and_no_input_corruption_warns(units, input_dim, options, warns):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ae = Autoencoder(units, input_dim=input_dim, seed=0, **options)
+    assert ae.model.built  # a warning, never a refusal
+    found = _identity_warnings(caught)
+    assert len(found) == int(warns), [str(w.message) for w in caught]
+    if warns:
+        message = str(found[0].message)
+        assert message.startswith(f"encoder_units={units} on {input_dim} input features: the "
+                                  f"code ({units[-1]} units) is not narrower than the input")
+        assert "noise_stddev > 0 or input_dropout > 0" in message
+        assert found[0].filename == __file__  # points at the user's line
+
+
+def test_the_identity_warning_comes_when_fit_learns_the_width_and_once():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    ae = Autoencoder((4, 8), seed=0).compile()  # the width is not known yet: no warning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ae.fit(X, epochs=1, verbose=0)
+        ae.fit(X, epochs=1, verbose=0)
+    found = _identity_warnings(caught)
+    assert len(found) == 1 and found[0].filename == __file__
+    assert str(found[0].message).startswith("encoder_units=(4, 8) on 3 input features")
+
+
+def test_variational_autoencoder_does_not_warn_with_a_code_as_wide_as_the_input():
+    with warnings.catch_warnings(record=True) as caught:  # its sampling noise and KL term
+        warnings.simplefilter("always")
+        gw.VariationalAutoencoder((16,), latent_dim=4, input_dim=4, seed=0)
+    assert _identity_warnings(caught) == []
+
+
+@pytest.mark.parametrize("units, noise_stddev, warns", [
+    ((16, 4), 0.0, True), ((16, 2), 0.0, False), ((16, 4), 0.1, False)])
+def test_anomaly_detector_warns_in_its_own_terms_without_a_bottleneck(units, noise_stddev, warns):
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    detector = AutoencoderAnomalyDetector(units, noise_stddev=noise_stddev, max_iter=2,
+                                          random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detector.fit(X)
+    found = _identity_warnings(caught)
+    assert len(found) == int(warns), [str(w.message) for w in caught]
+    if warns:
+        message = str(found[0].message)
+        assert message.startswith(f"encoder_units={units} on 3 input features")
+        assert "noise_stddev > 0" in message and "input_dropout" not in message  # not its own
+        assert found[0].filename == __file__
 
 
 def test_bad_data_is_refused_before_training(digits_unit):

@@ -25,6 +25,10 @@ Examples
 >>> ae.encode(X).shape, ae.reconstruction_error(X).shape
 ((200, 2), (200,))
 """
+import os
+import sys
+import warnings
+
 import numpy as np
 
 from . import activations, layers, losses
@@ -44,7 +48,10 @@ class Autoencoder:
     ----------
     encoder_units : sequence of int
         Widths of the encoder's layers; the last is the code size. The decoder mirrors them:
-        ``encoder_units=(32, 8)`` on 64 features gives 64-32-8-32-64.
+        ``encoder_units=(32, 8)`` on 64 features gives 64-32-8-32-64. When no layer is
+        narrower than the input, nothing stops the network from learning the identity: that
+        is allowed (an overcomplete code) but warns (``UserWarning``) unless the input is
+        corrupted in training (``noise_stddev`` or ``input_dropout``).
     activation : str, default "relu"
         Activation of the hidden layers of encoder and decoder.
     code_activation : str, default "linear"
@@ -114,10 +121,24 @@ class Autoencoder:
 
     # -- structure -----------------------------------------------------------------------
     def build(self, input_dim):
-        """Add the decoder for ``input_dim`` features and create every parameter."""
+        """Add the decoder for ``input_dim`` features and create every parameter.
+
+        Warns (``UserWarning``) when no layer is narrower than the input and the input is not
+        corrupted in training: nothing then stops the network from learning the identity.
+        """
         input_dim = check_positive_int(input_dim, "input_dim")
         if _built_for(self.model, input_dim):
             return self
+        if not self._n_corruption:
+            warn_if_identity_possible(
+                self.encoder_units, input_dim,
+                f"For a compression, give encoder_units a last width below {input_dim}; an "
+                "overcomplete code needs its input corrupted in training, noise_stddev > 0 or "
+                "input_dropout > 0 (a denoising autoencoder).")
+        return self._build(input_dim)
+
+    def _build(self, input_dim):
+        """Add the decoder for ``input_dim`` features and create every parameter (no checks)."""
         s = self._settings
         for layer in self._stack(self._decoder_widths + [input_dim], s["activation"],
                                  s["output_activation"], s["dropout"], s["kernel_initializer"],
@@ -261,6 +282,31 @@ def _built_for(model, input_dim):
     if input_dim != model.input_dim:
         raise ValueError(f"X: expected {model.input_dim} features (columns), received {input_dim}.")
     return True
+
+
+def warn_if_identity_possible(encoder_units, input_dim, remedy):
+    """Warn (``UserWarning``) when no layer of ``encoder_units`` is narrower than the
+    ``input_dim`` input features: without a bottleneck (or a corrupted input, which the caller
+    rules out) the network can learn the identity, and its codes and reconstruction errors then
+    say little about the data. ``remedy`` ends the message, in the caller's argument names."""
+    if min(encoder_units) < input_dim:
+        return
+    others = ", nor is any other layer" if len(encoder_units) > 1 else ""
+    warnings.warn(f"encoder_units={tuple(encoder_units)} on {input_dim} input features: the code "
+                  f"({encoder_units[-1]} units) is not narrower than the input{others}, so "
+                  "nothing stops the autoencoder from learning the identity (its codes and "
+                  f"reconstruction errors would then say little about the data). {remedy}",
+                  UserWarning, stacklevel=_caller_outside_gradwise())
+
+
+def _caller_outside_gradwise():
+    """The ``stacklevel`` of ``warnings.warn`` that points at the first caller outside this
+    package (the user's line), whichever of its functions led to the warning."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_units(encoder_units):

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import regularizers
-from ..autoencoder import Autoencoder
+from ..autoencoder import Autoencoder, warn_if_identity_possible
 from ..callbacks import EarlyStopping
 from ..layers.normalization import standard_moments
 from ..optimizers import Adam
@@ -26,7 +26,9 @@ class AutoencoderAnomalyDetector(OutlierMixin, BaseEstimator):
     Parameters
     ----------
     encoder_units : tuple of int, default (32, 8)
-        Encoder widths, the last is the code size; the decoder mirrors them.
+        Encoder widths, the last is the code size; the decoder mirrors them. With no layer
+        narrower than the features and ``noise_stddev=0``, ``fit`` warns (``UserWarning``):
+        the network could learn the identity and reconstruct anomalies as well as normal rows.
     activation : str, default "relu"
     noise_stddev : float, default 0.0
         Gaussian noise on the (standardized) inputs in training: a denoising autoencoder.
@@ -137,10 +139,16 @@ class AutoencoderAnomalyDetector(OutlierMixin, BaseEstimator):
     def _make_autoencoder(self, n_features, seed):
         units = self.encoder_units
         units = [units] if isinstance(units, Integral) else list(units)
+        if not self.noise_stddev:  # in the detector's own terms (it has no input_dropout)
+            warn_if_identity_possible(
+                units, n_features, f"Give encoder_units a last width below {n_features}, or "
+                "set noise_stddev > 0 (a denoising autoencoder): else anomalies may be "
+                "reconstructed about as well as normal rows.")
         l2 = regularizers.L2(self.l2) if self.l2 else None
         autoencoder = Autoencoder(units, activation=self.activation, noise_stddev=self.noise_stddev,
-                                  dropout=self.dropout, kernel_regularizer=l2,
-                                  input_dim=n_features, seed=seed, dtype=self.dtype)
+                                  dropout=self.dropout, kernel_regularizer=l2, seed=seed,
+                                  dtype=self.dtype)
+        autoencoder._build(n_features)  # the warning above replaces build's
         return autoencoder.compile(optimizer=Adam(self.learning_rate_init), loss="mse")
 
     def _train(self, Z, rng):
