@@ -13,7 +13,7 @@ training, the levels from 1).
 import numpy as np
 
 from .arrays import floats, from_numpy, mask, rows, scalar, strings, to_numpy, valid, views
-from .errors import TableError, warn
+from .errors import TableError, shown_cell, warn
 
 #: How a missing category cell is encoded when missing values are imputed: a level of its own.
 MISSING_LEVEL = "(missing)"
@@ -441,7 +441,8 @@ class Unseen(int):
     def described(self):
         parts = []
         for name, (cells, values) in self.columns.items():
-            shown = ", ".join(f"{value!r} ({count})" for value, count in values[:self.SHOWN])
+            shown = ", ".join(f"{shown_cell(value)} ({count})"
+                              for value, count in values[:self.SHOWN])
             more = f" and {len(values) - self.SHOWN} more" if len(values) > self.SHOWN else ""
             parts.append(f"{name!r}: {shown}{more}")
         return "; ".join(parts)
@@ -490,7 +491,7 @@ def encode(table, spec, impute, analysed=None, remedy="impute", dtype=np.float32
             if values is None:
                 row, text = cells.first_bad_number()
                 raise TableError("path", f"column {name!r} expects numbers, "
-                                         f"{table.where(row)} has {text!r}.")
+                                         f"{table.where(row)} has {shown_cell(text)}.")
             if not impute:
                 _refuse_gaps(table, cells, np.isnan(values), remedy)
             pending.add(position, values[:, None])
@@ -592,9 +593,10 @@ def _refuse_gaps(table, cells, gaps, remedy, not_finite=None):
     elif (cells.native and cells.raw[first].is_valid) or (
             not_finite is not None and not_finite[first]):  # a number: inf, 1e39
         what = (f"a cell that is not a finite number (at most {LARGEST:.1e} in size): "
-                f"{cell!r} at {unit}") + (f" in {source}" if source else "")
+                f"{shown_cell(cell)} at {unit}") + (f" in {source}" if source else "")
     else:
-        what = f"missing values ({cell!r} at {unit})" + (f" in {source}" if source else "")
+        what = (f"missing values ({shown_cell(cell)} at {unit})"
+                + (f" in {source}" if source else ""))
     raise TableError("path", f"column {cells.name!r} has {what}", remedy)
 
 
@@ -606,9 +608,9 @@ def _first_non_date(cells):
         if gap:
             continue
         if not pattern.match(cell):
-            return repr(cell)
+            return shown_cell(cell)
         try:
             np.datetime64(cell.replace(" ", "T"), "us")
         except ValueError:
-            return repr(cell)
+            return shown_cell(cell)
     return "a cell"

@@ -19,6 +19,19 @@ REMEDIES = {
 }
 
 
+#: The characters of a cell a message shows; a longer cell is cut (a field may be megabytes).
+SHOWN_CHARACTERS = 40
+
+
+def shown_cell(text):
+    """``repr(text)`` for a message, a cell longer than :data:`SHOWN_CHARACTERS` cut with its
+    length given: ``'99999999'… (200,000 characters)``."""
+    text = str(text)
+    if len(text) <= SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARACTERS]!r}… ({len(text):,} characters)"
+
+
 class TableError(ValueError):
     """A table, or an argument describing it (or another input: a stored study), that cannot
     be used.

@@ -7,9 +7,12 @@ hand-written reader did. Parquet columns keep their types. Rows are counted from
 file: :class:`Lines` turns a row index into its file line (CSV) or row number (Parquet) for
 error messages, reading the file again only when asked.
 """
+import contextlib
 import csv
 import os
 import re
+import sys
+import threading
 
 import numpy as np
 
@@ -189,6 +192,31 @@ NULL_MARKERS = sorted({variant for marker in ("", "na", "n/a", "nan", "null", "n
                                               "#n/a")
                        for variant in (marker, marker.upper(), marker.capitalize(),
                                        marker.title())})
+
+
+#: The csv module's field size limit while gradwise reads: a cell may be as long as a line.
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)  # a C long, 32 bits on Windows
+_field_limit_lock = threading.Lock()
+_long_field_readers, _process_field_limit = 0, None
+
+
+@contextlib.contextmanager
+def _long_fields():
+    """Let Python's ``csv`` module read fields of any length (its limit is 131,072
+    characters, where Arrow's reader has none) while gradwise reads a file's rows, and give
+    the process its own limit back afterwards (once the readers of every thread are done)."""
+    global _long_field_readers, _process_field_limit
+    with _field_limit_lock:
+        if not _long_field_readers:
+            _process_field_limit = csv.field_size_limit(_FIELD_LIMIT)
+        _long_field_readers += 1
+    try:
+        yield
+    finally:
+        with _field_limit_lock:
+            _long_field_readers -= 1
+            if not _long_field_readers:
+                csv.field_size_limit(_process_field_limit)
 
 
 #: Bytes a block of the whole-file CSV reader parses (Arrow parses blocks in parallel).
@@ -499,7 +527,8 @@ def _header(path, encoding):
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     header_line, text = head
     delimiter = "\t" if path.lower().endswith(".tsv") else _delimiter(text)
-    raw = next(csv.reader([text], delimiter=delimiter))
+    with _long_fields():
+        raw = next(csv.reader([text], delimiter=delimiter))
     header = [h.strip() or f"unnamed_{i + 1}" for i, h in enumerate(raw)]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
@@ -514,7 +543,8 @@ def csv_cell(path, line, delimiter, name, encoding):
     line ``line`` (a message's cell: read with Python's csv module, once)."""
     import itertools
     header = _header(path, encoding)[2]  # the file was checked when it was read
-    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle, \
+            _long_fields():
         row = next(csv.reader(itertools.islice(handle, line - 1, None), delimiter=delimiter), [])
     index = header.index(name)
     return row[index].strip() if index < len(row) else ""
@@ -638,7 +668,8 @@ def _csv_error(path, delimiter, encoding, header, error):
 
 def _ragged_row(path, delimiter, encoding, width):
     """``(line, fields)`` of the first non-blank row without ``width`` fields."""
-    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+    with open(path, encoding=_python_encoding(encoding), errors="replace", newline="") as handle, \
+            _long_fields():
         reader = csv.reader(handle, delimiter=delimiter)
         for row in reader:
             if row and any(cell.strip() for cell in row) and len(row) != width:
@@ -714,14 +745,15 @@ def row_lines(handle, delimiter, width, first=1, blank=None):
     lines keeps its row at its first line. ``blank``, a list, gets for each row whether its
     cells are all blank."""
     lines, start = [], first
-    reader = csv.reader(handle, delimiter=delimiter)
-    for row in reader:
-        written = row and any(cell.strip() for cell in row)
-        if row and (len(row) == width or written):
-            lines.append(start)
-            if blank is not None:
-                blank.append(not written)
-        start = reader.line_num + first  # the next row starts on the following line
+    with _long_fields():
+        reader = csv.reader(handle, delimiter=delimiter)
+        for row in reader:
+            written = row and any(cell.strip() for cell in row)
+            if row and (len(row) == width or written):
+                lines.append(start)
+                if blank is not None:
+                    blank.append(not written)
+            start = reader.line_num + first  # the next row starts on the following line
     return np.array(lines, dtype=np.int64)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .arrays import floats, mask, strings, valid
 from .columns import ISO_DATE, LARGEST, _nulls_where, _pa, finite
-from .errors import TableError, warn
+from .errors import TableError, shown_cell, warn
 
 __all__ = ["check_stray_cells", "StrayCells"]
 
@@ -104,7 +104,7 @@ def check_stray_cells(table, column, impute):
 
 def _shown(table, column, rows):
     """The first :data:`SHOWN` cells ``rows`` of ``column``, as ``line 12 'oops'``."""
-    return [f"{table.where(int(row)).split(' of ')[0]} {_cell(table, column, row)!r}"
+    return [f"{table.where(int(row)).split(' of ')[0]} {shown_cell(_cell(table, column, row))}"
             for row in rows[:SHOWN]]
 
 
