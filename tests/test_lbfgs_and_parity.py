@@ -101,6 +101,22 @@ def test_sgd_loss_curve_matches_sklearn(iris, learning_rate, momentum, nesterov)
     assert ours._optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate)
 
 
+@pytest.mark.parametrize("epsilon", [1e-8, 1e-3])
+def test_adam_matches_sklearn_where_the_second_moment_is_tiny(iris, epsilon):
+    """scikit-learn's Adam adds epsilon to the root of the uncorrected second moment: with a
+    constant input column (whose weights see only the L2 gradient) the two forms part."""
+    X, y = iris
+    X = np.column_stack([X, np.zeros(len(X))])
+    kwargs = dict(hidden_layer_sizes=(8,), solver="adam", learning_rate_init=0.01,
+                  epsilon=epsilon, batch_size=len(X), max_iter=40, tol=0.0, alpha=1e-3,
+                  random_state=0)
+    ours = _fit_quietly(gw.MLPClassifier(**kwargs), X, y)
+    theirs = _fit_quietly(SkClassifier(**kwargs), X, y)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-12)
+
+
 def test_minibatch_sgd_visits_samples_in_sklearns_order(iris):
     X, y = iris
     kwargs = dict(hidden_layer_sizes=(8,), solver="sgd", batch_size=50, max_iter=5,

@@ -385,3 +385,25 @@ def test_bad_hyperparameters_name_the_argument(make, argument):
 def test_positive_number_message_is_keras_style():
     with pytest.raises(ValueError, match=r"^Expected a positive number, received learning_rate=0$"):
         Adam(learning_rate=0)
+
+
+@pytest.mark.parametrize("epsilon_hat", [False, True])
+def test_adam_epsilon_forms_follow_their_formulas(epsilon_hat):
+    # By hand in float64, three steps, with one gradient tiny so that epsilon matters.
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-3
+    grads = [np.array([1e-4, 0.5, -2.0]), np.array([2e-4, -0.3, 1.0]), np.array([-1e-4, 0.1, 0.5])]
+    expected, m, v = np.array([1.0, -1.0, 0.5]), np.zeros(3), np.zeros(3)
+    params = expected.copy()
+    optimizer = Adam(lr, b1, b2, eps, epsilon_hat=epsilon_hat)
+    optimizer.build(3, np.float64)
+    for t, g in enumerate(grads, start=1):
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        if epsilon_hat:  # the paper's form: epsilon beside the uncorrected root
+            expected = expected - lr * math.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+        else:
+            expected = expected - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        optimizer.update(params, g.copy())
+    np.testing.assert_allclose(params, expected, rtol=1e-12, atol=1e-15)
+    assert Adam.from_config(optimizer.get_config()).epsilon_hat is epsilon_hat
+    with pytest.raises(TypeError, match="epsilon_hat: expected True or False"):
+        Adam(epsilon_hat="yes")

@@ -299,14 +299,16 @@ class BaseMLP(BaseEstimator):
         """A fresh optimizer. ``solver="lbfgs"``: :class:`~gradwise.optimizers.LBFGS`.
         Otherwise gradwise's ``optimizer`` wins when given (a name or config uses
         ``learning_rate_init`` unless the config sets a rate; an object is copied), else the
-        solver's (Adam with ``beta_1``, ``beta_2``, ``epsilon``; SGD with ``momentum`` and
+        solver's (Adam with ``beta_1``, ``beta_2``, ``epsilon`` added to the uncorrected root, as
+        scikit-learn's; SGD with ``momentum`` and
         ``nesterovs_momentum``); ``learning_rate_schedule`` replaces the rate."""
         if self.solver == "lbfgs":
             return gw_optimizers.LBFGS(max_fun=self.max_fun, tol=self.tol)
         spec = self.optimizer
         if spec is None:
             optimizer = (gw_optimizers.Adam(self.learning_rate_init, self.beta_1, self.beta_2,
-                                            self.epsilon) if self.solver == "adam" else
+                                            self.epsilon, epsilon_hat=True)  # as scikit-learn
+                         if self.solver == "adam" else
                          gw_optimizers.SGD(self.learning_rate_init, self.momentum,
                                            nesterov=self.nesterovs_momentum and self.momentum > 0))
         else:

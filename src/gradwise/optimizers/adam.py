@@ -17,23 +17,39 @@ class Adam(Optimizer):
     beta_1, beta_2 : float, default 0.9, 0.999
         Moment decays, in ``[0, 1)``.
     epsilon : float, default 1e-8
+    epsilon_hat : bool, default False
+        Add ``epsilon`` to the root of the uncorrected ``v_t`` (the original paper's
+        "epsilon hat" form, as Keras and scikit-learn's MLP do) instead of the corrected one
+        (as ``torch.optim.Adam``). The two differ only where ``v_t`` is tiny.
 
     Notes
     -----
-    As ``torch.optim.Adam`` (epsilon outside the root, unlike the original paper's "epsilon
-    hat" variant used by Keras):
+    As ``torch.optim.Adam`` by default:
 
     .. math:: m_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t, \\quad
               v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2, \\\\
               \\theta_t = \\theta_{t-1} - \\eta \\,
               \\frac{m_t / (1-\\beta_1^t)}{\\sqrt{v_t / (1-\\beta_2^t)} + \\epsilon}
+
+    With ``epsilon_hat``, ``theta_t = theta_{t-1} - eta sqrt(1-beta_2^t) / (1-beta_1^t)
+    m_t / (sqrt(v_t) + epsilon)``: the same step with ``epsilon / sqrt(1-beta_2^t)`` in place
+    of ``epsilon``.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 epsilon_hat=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.beta_1 = _unit("beta_1", beta_1)
         self.beta_2 = _unit("beta_2", beta_2)
         self.epsilon = _check("epsilon", epsilon)
+        if not isinstance(epsilon_hat, bool):
+            raise TypeError(f"epsilon_hat: expected True or False, received {epsilon_hat!r}")
+        self.epsilon_hat = epsilon_hat
+
+    def _root_epsilon(self, root_c2):
+        """What is added to ``sqrt(v_t)`` (uncorrected): ``epsilon``, or ``epsilon *
+        sqrt(1 - beta_2^t)`` for epsilon added to the corrected root."""
+        return self.epsilon if self.epsilon_hat else self.epsilon * root_c2
 
     def _slots(self):
         return (("m", 0.0), ("v", 0.0))
@@ -55,10 +71,11 @@ class Adam(Optimizer):
         # sqrt(v/c2) + eps == (sqrt(v) + eps*sqrt(c2)) / sqrt(c2): one pass fewer.
         _kernels.adam(params, grads, self.state["m"], self.state["v"], self._scratch,
                       self.beta_1, self.beta_2, rate * root_c2 / (1.0 - self.beta_1 ** t),
-                      self.epsilon * root_c2, self._use_compiled)
+                      self._root_epsilon(root_c2), self._use_compiled)
 
     def _hyper(self):
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "epsilon_hat": self.epsilon_hat}
 
 
 class AdamW(Adam):
@@ -159,7 +176,7 @@ class Nadam(Adam):
         num = xp.multiply(m, coef_m / coef_g, out=self._numerator)
         num += grads
         denom = xp.sqrt(v, out=self._scratch)
-        denom += self.epsilon * root_c2
+        denom += self._root_epsilon(root_c2)
         xp.divide(num, denom, out=num)
         num *= rate * coef_g * root_c2
         params -= num
