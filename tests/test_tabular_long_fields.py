@@ -93,3 +93,19 @@ def test_a_long_header_cell_is_read(tmp_path, small_process_limit):
     X, y, names, task, spec = read_csv(str(path), "y")
     assert names == [name] and np.array_equal(X[:, 0], np.arange(ROWS) % 5)
     assert csv.field_size_limit() == small_process_limit
+
+
+def test_a_cell_longer_than_a_block_of_the_reader_is_read(tmp_path, capsys):
+    """Arrow reads a file in blocks of 1 MB, which a row must fit in."""
+    megabytes = 3_000_000
+    path = _write(tmp_path / "t.csv", "plan", "x" * megabytes)
+    X, y, names, task, spec, lines = read_csv(path, "y", with_lines=True)
+    assert X.shape[0] == ROWS and lines[4] == 7
+    assert sum(len(level) for level in spec[1]["levels"]) > megabytes
+    train, model = _write(tmp_path / "train.csv"), str(tmp_path / "m.npz")
+    assert main(["train", "--data", train, "--target", "y", "--epochs", "1", "--hidden", "4",
+                 "--quiet", "--save", model]) == 0
+    capsys.readouterr()
+    for extra in ([], ["--memory-budget", "1"]):  # read whole, and streamed
+        assert main(["predict", "--model", model, "--data", path] + extra) == 0
+        assert len(capsys.readouterr().out.splitlines()) == ROWS + 1

@@ -343,7 +343,53 @@ def read_csv_rows(source, read, parse, convert, quoted, narrow=()):
     values may hold line breaks (which makes splitting slower): a block that ends inside a
     quoted field cuts its row in two, silently when the second half has as many fields as the
     header. So a file with quotes (``quoted``) whose text cells come back holding line breaks,
-    or that fails, is read again with quotes followed (and fails again if it is malformed)."""
+    or that fails, is read again with quotes followed (and fails again if it is malformed).
+
+    A row longer than a block of ``read`` (a cell of megabytes) makes the source read again
+    with blocks that hold its longest line."""
+    import pyarrow as pa
+    try:
+        return _read_rows(source, read, parse, convert, quoted, narrow)
+    except pa.ArrowInvalid as error:
+        if "straddling object" not in str(error):  # "... straddles two block boundaries"
+            raise
+    longer = _block_options(read, 2 * _longest_line(source) + CSV_READ_BLOCK)
+    return _read_rows(source, longer, parse, convert, quoted, narrow)
+
+
+def _block_options(read, block_size):
+    """The ``pyarrow.csv.ReadOptions`` ``read`` with blocks of ``block_size`` bytes (at most
+    Arrow's largest, 2**31 - 1)."""
+    import pyarrow.csv as pacsv
+    return pacsv.ReadOptions(
+        use_threads=read.use_threads, block_size=min(block_size, 2**31 - 1),
+        skip_rows=read.skip_rows, skip_rows_after_names=read.skip_rows_after_names,
+        column_names=read.column_names,
+        autogenerate_column_names=read.autogenerate_column_names, encoding=read.encoding)
+
+
+def _longest_line(source, block=1 << 24):
+    """The length in bytes of the longest line of ``source`` (a path, or a buffer of CSV
+    text), its line break included; a file is read ``block`` bytes at a time."""
+    def blocks():
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, "rb") as handle:
+                while data := handle.read(block):
+                    yield data
+        else:
+            yield source
+    longest, start, offset = 0, 0, 0  # the longest so far; where the current line starts
+    for data in blocks():
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n")) + offset + 1
+        if len(ends):
+            longest = max(longest, int(np.diff(ends, prepend=start).max()))
+            start = int(ends[-1])
+        offset += len(memoryview(data))
+    return max(longest, offset - start)
+
+
+def _read_rows(source, read, parse, convert, quoted, narrow=()):
+    """:func:`read_csv_rows` with blocks of ``read``'s size."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
