@@ -116,3 +116,26 @@ def test_fit_before_compile_and_bad_layers():
         gw.Sequential(["dense"])
     with pytest.raises(ValueError, match="input_dim=0"):
         gw.Sequential([gw.layers.Dense(2)], input_dim=0)
+
+
+def test_validation_data_errors_name_validation_data():
+    m = gw.Sequential([gw.layers.Dense(3, activation="softmax")], input_dim=2, seed=0)
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    X, y = np.ones((6, 2)), np.array([0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match=r"^validation_data y: ") as caught:
+        m.fit(X, y, validation_data=(X, np.array([0, 1, 7, 0, 1, 2])), verbose=0)
+    assert "y: " not in str(caught.value)[len("validation_data y: "):][:3]
+    with pytest.raises(ValueError, match=r"^validation_data sample_weight: "):
+        m.fit(X, y, validation_data=(X, y, np.ones(4)), verbose=0)
+    with pytest.raises(ValueError, match=r"^y: "):  # the training targets keep their name
+        m.fit(X, np.array([0, 1, 7, 0, 1, 2]), verbose=0)
+
+
+@pytest.mark.parametrize("layers, fragment", [
+    (gw.layers.Dense(1), "received one Dense; write Sequential([layer, ...])"),
+    (3, "expected a list of layers, received int"),
+])
+def test_layers_that_are_not_a_list_are_refused(layers, fragment):
+    with pytest.raises(TypeError, match=r"^layers: ") as caught:
+        gw.Sequential(layers, input_dim=10)
+    assert fragment in str(caught.value)

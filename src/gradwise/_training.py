@@ -80,7 +80,7 @@ class _NonFiniteLoss(Exception):
 
 
 # -- step 1: preparation --------------------------------------------------------------------
-def prepare(model, X=None, y=None, sample_weight=None, names=("X", "y")):
+def prepare(model, X=None, y=None, sample_weight=None, names=("X", "y", "sample_weight")):
     """Make ``model`` ready to train; returns the prepared ``(X, y, sample_weight)``.
 
     The model must be compiled; ``X`` (and ``y``, ``sample_weight``) are checked and converted
@@ -98,7 +98,8 @@ def prepare(model, X=None, y=None, sample_weight=None, names=("X", "y")):
 def prepare_validation(model, validation_data):
     """``(X_val, y_val[, sample_weight_val])`` checked and converted as the training data."""
     X, y, sample_weight = unpack_validation_data(validation_data)
-    return model._prepare(X, y, sample_weight, ("validation_data X", "validation_data y"))
+    return model._prepare(X, y, sample_weight, ("validation_data X", "validation_data y",
+                                                "validation_data sample_weight"))
 
 
 # -- step 2: the compute path ---------------------------------------------------------------

@@ -47,6 +47,12 @@ class Sequential(WeightsAndConfig):
     """
 
     def __init__(self, layers=None, input_dim=None, seed=None, dtype="float32", name="sequential"):
+        if isinstance(layers, Layer):
+            raise TypeError(f"layers: expected a list of layers, received one "
+                            f"{type(layers).__name__}; write Sequential([layer, ...]).")
+        if layers is not None and not hasattr(layers, "__iter__"):
+            raise TypeError(f"layers: expected a list of layers, received "
+                            f"{type(layers).__name__}.")
         self.layers = []
         self.input_dim = None if input_dim is None else check_positive_int(input_dim, "input_dim")
         self.seed = seed
@@ -291,16 +297,24 @@ class Sequential(WeightsAndConfig):
             raise RuntimeError("The model must be compiled before training or evaluation: "
                                "call model.compile(optimizer=..., loss=...).")
 
-    def _prepare(self, X, y=None, sample_weight=None, names=("X", "y")):
-        """Validate inputs at the front door and build the model on first use."""
+    def _prepare(self, X, y=None, sample_weight=None, names=("X", "y", "sample_weight")):
+        """Validate inputs at the front door and build the model on first use; ``names`` are
+        the arguments the errors name (``validation_data X``, ... for the dev set)."""
         X = check_features(X, names[0], self.input_dim, self.dtype)
         if not self.built:
             self.build(X.shape[1])
         if y is None:
             return X, None, None
-        check_same_length(X, y, *names)
-        y = self.loss.prepare_targets(y, self.output_dim, self.dtype)
-        return X, y, check_sample_weight(sample_weight, len(X))
+        check_same_length(X, y, *names[:2])
+        try:
+            y = self.loss.prepare_targets(y, self.output_dim, self.dtype)
+        except (TypeError, ValueError) as error:  # the losses name their targets "y"
+            text = str(error)
+            if names[1] == "y" or not text.startswith("y: "):
+                raise
+            raise type(error)(f"{names[1]}: {text[3:]}") from None
+        return X, y, check_sample_weight(sample_weight, len(X),
+                                         names[2] if len(names) > 2 else "sample_weight")
 
     def train_on_batch(self, X, y, sample_weight=None):
         """One gradient step on one batch; returns the loss before the step.
