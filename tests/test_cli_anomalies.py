@@ -186,3 +186,44 @@ def test_a_table_too_small_for_the_detector_is_refused_before_training(
     path.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(needed)))
     assert main(argv) == 0  # the minimum itself is enough
     assert f"({needed} rows, 2 features" in capsys.readouterr().out
+
+
+def _narrow(tmp_path, n_features):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, n_features))
+    lines = [",".join(f"f{i}" for i in range(n_features))]
+    lines += [",".join(f"{v:.4f}" for v in row) for row in X]
+    path = tmp_path / "narrow.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_narrow_table_gets_a_code_narrower_than_its_input_by_default(tmp_path, capsys, stream):
+    extra = ["--memory-budget", "1K"] if stream else []
+    save = str(tmp_path / "d.npz")
+    assert main(["anomalies", "--data", _narrow(tmp_path, 3), "--epochs", "2", "--quiet",
+                 "--save", save, *extra]) == 0
+    captured = capsys.readouterr()
+    assert "autoencoder 3-32-2-32-3" in captured.out
+    assert "warning" not in captured.err
+    assert gw.load_model(save).layers[-1].units == 3  # and the network is that one
+    assert main(["info", "--model", save]) == 0
+    assert "--hidden 32,2" in capsys.readouterr().out  # as the run chose it
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_autoencoder_without_a_bottleneck_is_warned_of_in_the_commands_words(
+        tmp_path, capsys, recwarn, stream):
+    extra = ["--memory-budget", "1K"] if stream else []
+    path = _narrow(tmp_path, 3)
+    assert main(["anomalies", "--data", path, "--epochs", "2", "--quiet", "--hidden", "16,4",
+                 *extra]) == 0
+    err = capsys.readouterr().err
+    assert err.count("gradwise: warning: --hidden 16,4 on 3 feature(s): no layer is narrower "
+                     "than the input") == 1
+    assert "encoder_units" not in err and "UserWarning" not in err
+    assert not [w for w in recwarn if "encoder_units" in str(w.message)]  # not the library's
+    assert main(["anomalies", "--data", path, "--epochs", "2", "--quiet", "--hidden", "16,4",
+                 "--noise", "0.1", *extra]) == 0  # a denoising autoencoder: no warning
+    assert "warning" not in capsys.readouterr().err

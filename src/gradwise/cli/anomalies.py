@@ -4,6 +4,7 @@ No labels are needed: the autoencoder learns to reconstruct the (mostly normal) 
 file, and the rows it reconstructs worst are the anomalies. With ``--label`` naming a known
 0/1 or two-class column (say, confirmed fraud), the ranking is also scored against it.
 """
+import contextlib
 import math
 import sys
 
@@ -27,9 +28,10 @@ def add_parser(commands, add_column_options, positive_int):
     add_column_options(command)
     command.add_argument("--contamination", type=float, default=0.01,
                          help="share of rows flagged as anomalies (default 0.01)")
-    command.add_argument("--hidden", default="32,8",
+    command.add_argument("--hidden", default=None,
                          help="encoder widths, the last is the code size; the decoder mirrors "
-                              "them (default 32,8)")
+                              "them (default 32,8; below 9 features, 32 and a code of one "
+                              "unit fewer than the features)")
     command.add_argument("--noise", type=float, default=0.0,
                          help="Gaussian noise on the standardized inputs in training "
                               "(a denoising autoencoder; default 0)")
@@ -70,11 +72,13 @@ def run(args, hidden_sizes):
     if args.impute is not None:  # no split here: every row is training data
         spec = fill_values(X, spec, args.impute)
         X, _ = complete(X, spec)
+    encoder = encoder_for(args, X.shape[1], encoder)
     detector = gw.AutoencoderAnomalyDetector(
         tuple(encoder), noise_stddev=args.noise, max_iter=args.epochs,
         contamination=args.contamination, random_state=args.seed,
         verbose=0 if args.quiet else 1)
-    detector.fit(X)
+    with identity_warning_said():
+        detector.fit(X)
     errors = -detector.score_samples(X)  # mean squared reconstruction error, standardized
     flagged = detector.predict(X) == -1
     worst = worst_columns(detector.autoencoder_, (X - detector.mean_) / detector.scale_, spec)
@@ -116,9 +120,38 @@ def _save(args, detector, spec, description, errors, flagged):
           "--data new.csv)")
 
 
+def encoder_for(args, n_features, encoder):
+    """The encoder widths for ``n_features`` features: ``encoder`` (from ``--hidden``), or by
+    default 32 and a code narrower than the input, of at most 8 units (``args.hidden`` is set
+    to them, as the run's provenance records it). Warns, in the command's words, when no
+    layer is narrower than the input and ``--noise`` is 0: nothing then stops the autoencoder
+    from learning the identity, which reconstructs anomalies as well as normal rows."""
+    import sys
+    if encoder is None:
+        encoder = [32, max(1, min(8, n_features - 1))]
+        args.hidden = ",".join(map(str, encoder))
+    if min(encoder) >= n_features and args.noise == 0:
+        print(f"gradwise: warning: --hidden {args.hidden} on {n_features} feature(s): no layer "
+              f"is narrower than the input, so the autoencoder can learn the identity and "
+              f"reconstruct anomalies as well as normal rows; give a last width below "
+              f"{n_features}, or --noise above 0.", file=sys.stderr)
+    return encoder
+
+
+@contextlib.contextmanager
+def identity_warning_said():
+    """Leave out the library's warning of the same (it names its own arguments): the command
+    has said it with its options (:func:`encoder_for`)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"encoder_units=", category=UserWarning)
+        yield
+
+
 def _check_options(args, hidden_sizes):
-    """The encoder widths, after every option is checked (before any work)."""
-    encoder = hidden_sizes(args.hidden)
+    """The encoder widths (None: chosen from the number of features, :func:`encoder_for`),
+    after every option is checked (before any work)."""
+    encoder = None if args.hidden is None else hidden_sizes(args.hidden)
     if not 0 < args.contamination <= 0.5:
         raise ValueError(f"--contamination: expected a share in (0, 0.5], received "
                          f"{args.contamination!r}.")

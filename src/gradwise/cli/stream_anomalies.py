@@ -36,6 +36,7 @@ def run(args, encoder):
     from ..optimizers import Adam
     from ..tabular import stream
     from . import data as _cli_data
+    from . import anomalies as _cli_anomalies
     from .anomalies import check_rows
     from .flags import options
     from .stream import BATCH_ROWS, DEV_SAMPLE, _sample
@@ -56,8 +57,11 @@ def run(args, encoder):
     mean, scale = stream.completed_moments(stats)
     n_features, n_rows = len(mean), stats.sums["rows"]
     rng = np.random.RandomState(args.seed)  # as the detector draws its network's seed
-    autoencoder = Autoencoder(tuple(encoder), noise_stddev=args.noise, input_dim=n_features,
-                              seed=int(rng.randint(2**31 - 1)), dtype="float32")
+    encoder = _cli_anomalies.encoder_for(args, n_features, encoder)
+    with _cli_anomalies.identity_warning_said():
+        autoencoder = Autoencoder(tuple(encoder), noise_stddev=args.noise,
+                                  input_dim=n_features, seed=int(rng.randint(2**31 - 1)),
+                                  dtype="float32")
     autoencoder.compile(optimizer=Adam(1e-3), loss="mse")
     rows = _Standardized(stats, mean, scale)
     train = _Standardized(stats, mean, scale, part=0, batch_size=min(200, n_rows),
