@@ -294,8 +294,10 @@ def tune(build, space, X, y, validation_data, *, n_trials=20, sampler="bayesian"
     seed : int or None, default 0
         Seeds the sampler and every trial's model (from ``seed`` and the trial number): with
         ``n_jobs=1`` the same seed gives the same trials and scores, and a random search
-        without pruning gives trial ``n`` the same point, seed and score whatever ``n_jobs``
-        (TPE, the GP and the pruner see whichever trials the other workers have finished).
+        without pruning gives trial ``n`` the same point and seed whatever ``n_jobs`` (TPE,
+        the GP and the pruner see whichever trials the other workers have finished), and the
+        same score bit for bit when the BLAS threads agree too (workers run one: call
+        ``gw.set_num_threads(1)`` before an ``n_jobs=1`` search).
         None draws a fresh seed.
     timeout : float, optional
         Seconds after which no new trial starts.
