@@ -274,8 +274,9 @@ def _read_csv(path, encoding, text_columns=(), exact=()):
             if "conversion error" not in str(error):
                 raise
             data = read_csv_rows(path, read, parse, convert(as_text), quoted)
-    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as error:
+    except (pa.ArrowInvalid, UnicodeError, LookupError) as error:
         raise _csv_error(path, delimiter, encoding, header, error) from None
+    check_decoded(data, path, encoding)
     if data.num_rows == 0:
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
     lines = Lines(lambda: csv_row_lines(path, delimiter, encoding, len(header)))
@@ -326,7 +327,7 @@ def _ascii_lines(encoding):
     """True when ``encoding`` writes line breaks, commas and quotes as ASCII does."""
     try:
         return '\n,"'.encode(_python_encoding(encoding)).endswith(b'\n,"')  # after a BOM
-    except LookupError:
+    except (LookupError, UnicodeError):
         return False
 
 
@@ -564,10 +565,12 @@ def csv_head(path, encoding):
 def _header(path, encoding):
     """:func:`csv_head` but for the quotes of the data rows."""
     try:
+        _text_codec(encoding)
+        _check_line_breaks(path, encoding)
         head = _first_line(path, encoding)
     except OSError as error:
         raise TableError("path", f"cannot read {path!r}: {error.strerror}.") from None
-    except (UnicodeDecodeError, LookupError) as error:
+    except (UnicodeError, LookupError) as error:
         raise _csv_error(path, ",", encoding, [], error) from None
     if head is None:
         raise TableError("path", f"{path!r} needs a header row and at least one data row.")
@@ -697,12 +700,8 @@ def _csv_error(path, delimiter, encoding, header, error):
     text = str(error)
     if isinstance(error, LookupError):
         return TableError("encoding", f"unknown text encoding {encoding!r}.")
-    if "UTF8" in text or isinstance(error, UnicodeDecodeError):
-        wide = _byte_order_mark(path)
-        if wide:  # latin-1, the usual suggestion, would read it as NULs between the letters
-            return TableError("path", f"{path!r} is {wide.upper()} text (it starts with its "
-                                      "byte-order mark), not UTF-8", wide)
-        return TableError("path", f"{path!r} is not UTF-8 text", "encoding")
+    if "UTF8" in text or isinstance(error, UnicodeError):
+        return _encoding_error(path, encoding)
     if "Expected" in text and "columns" in text:
         found = _ragged_row(path, delimiter, encoding, len(header))
         if found is not None:
@@ -710,6 +709,106 @@ def _csv_error(path, delimiter, encoding, header, error):
             return TableError("path", f"line {line} has {fields} fields, the header of "
                                       f"{path!r} has {len(header)}.")
     return TableError("path", f"cannot read {path!r} as CSV: {text}.")
+
+
+def check_decoded(data, path, encoding):
+    """Refuse the Arrow table ``data`` read from the CSV file ``path`` when a column came back
+    as bytes: Arrow's reader types a column so when its cells are not UTF-8 text (a file in
+    another encoding whose first such cell lies beyond the rows the header check decodes)."""
+    import pyarrow as pa
+    if any(pa.types.is_binary(type) or pa.types.is_large_binary(type)
+           for type in data.schema.types):
+        raise _encoding_error(path, encoding)
+
+
+def _encoding_error(path, encoding, found=None):
+    """The error of a file that is not text in ``encoding``: where it first cannot be decoded
+    (``found``, else looked for: :func:`_undecodable`), with the encoding that reads it when
+    one does (its byte-order mark's, or UTF-8, the default). It concerns ``path`` when the
+    encoding is UTF-8 (the default), else ``encoding``."""
+    import codecs
+    utf8 = _arrow_encoding(encoding) == "utf8"
+    name, argument = ("UTF-8", "path") if utf8 else (encoding, "encoding")
+    wide = _byte_order_mark(path)
+    if wide and not codecs.lookup(encoding).name.startswith(wide):
+        # latin-1, the usual suggestion, would read it as NULs between the letters
+        return TableError(argument, f"{path!r} is {wide.upper()} text (it starts with its "
+                                    f"byte-order mark), not {name}", wide)
+    found = found or _undecodable(path, _python_encoding(encoding), name)
+    detail = f"{path!r} is not {name} text" + (f" ({found})" if found else "")
+    if not utf8 and _undecodable(path, "utf-8-sig") is None:
+        return TableError(argument, f"{detail}; it is UTF-8 text, the default encoding.")
+    return TableError(argument, detail, "encoding")
+
+
+def _undecodable(path, encoding, name=None, block=1 << 20):
+    """Where the file ``path`` first cannot be decoded as ``encoding`` (Python's name; the
+    message's is ``name``, by default the same), said for a message: the bytes, their line and
+    offset (``"ascii cannot decode byte 0xc3 on line 2, at byte offset 12"``); None when the
+    whole file decodes."""
+    import codecs
+    name = name or encoding
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    ascii_lines = _ascii_lines(encoding)  # else lines are counted in the decoded text
+    offset, line = 0, 1  # the bytes given to the decoder before a block; the block's line
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(block)
+            pending = decoder.getstate()[0]  # bytes of a character that a block cut
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError as error:  # its positions count from the pending bytes
+                valid = max(error.start - len(pending), 0)
+                if ascii_lines:
+                    line += data[:valid].count(b"\n")
+                else:
+                    with contextlib.suppress(UnicodeError):  # the text before the error
+                        line += decoder.decode(data[:valid]).count("\n")
+                bad = error.object[error.start:error.end][:4]
+                shown = " ".join(f"0x{byte:02x}" for byte in bad)
+                return (f"{name} cannot decode byte{'s' * (len(bad) > 1)} {shown} on line "
+                        f"{line}, at byte offset {max(offset + valid, 0):,}")
+            except UnicodeError as error:  # "UTF-16 stream does not start with BOM"
+                if "BOM" in str(error):
+                    return (f"it does not start with the byte-order mark that {name} needs; "
+                            f"{name}-le and {name}-be name the byte order instead")
+                return f"{name} cannot decode it: {error}"
+            if not data:
+                return None
+            line += data.count(b"\n") if ascii_lines else text.count("\n")
+            offset += len(data)
+
+
+def _text_codec(encoding):
+    """Check that ``encoding`` reads text files: a ``LookupError`` when Python does not know
+    it; a :class:`TableError` when it is no text encoding (``rot13``, ``hex``) or does not
+    decode a file's text a piece at a time (``idna``, ``punycode``: domain names)."""
+    import codecs
+    codec = codecs.lookup(encoding)
+    sample = "a,b\n1,2\n"
+    try:
+        works = (getattr(codec, "_is_text_encoding", True)
+                 and codec.incrementaldecoder().decode(codec.encode(sample)[0]) == sample)
+    except (UnicodeError, TypeError, AttributeError):
+        works = False
+    if not works:
+        raise TableError("encoding", f"{encoding!r} is not an encoding of text files; give "
+                                     "one such as utf-8, latin-1 or cp1252.")
+
+
+def _check_line_breaks(path, encoding, size=1 << 16):
+    """Refuse a file whose first ``size`` bytes hold line-break bytes (``\\n``) that
+    ``encoding`` does not read as any line break: text in another encoding (UTF-8 read as
+    UTF-16-LE or as EBCDIC), whose lines would run together into one."""
+    import codecs
+    with open(path, "rb") as handle:
+        start = handle.read(size)
+    if b"\n" not in start:
+        return
+    text = codecs.getincrementaldecoder(_python_encoding(encoding))("replace").decode(start)
+    if "\n" not in text and "\r" not in text:
+        raise _encoding_error(path, encoding, f"read as {encoding}, it has no line break "
+                                              "where its bytes hold ASCII ones")
 
 
 def _ragged_row(path, delimiter, encoding, width):

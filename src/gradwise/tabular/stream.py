@@ -69,9 +69,10 @@ def record_batches(path, batch_rows=65536, columns=None, text_columns=(), encodi
                                          f"({str(error).splitlines()[0]}); is it complete?") \
                     from None
         return
-    from .read import check_plain_text, wide_encoding
+    from .read import check_plain_text, csv_head, wide_encoding
     check_plain_text(path)
     if wide_encoding(encoding):
+        csv_head(path, encoding)  # a file that is no text in that encoding is said to be so
         raise TableError("encoding", f"a CSV file in {encoding} cannot be read in record "
                                      "batches (its line breaks are not single bytes); convert "
                                      f"{path!r} to UTF-8 first (iconv -f {encoding} -t UTF-8)")
@@ -109,8 +110,8 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
 
     from .arrays import from_numpy
     from .read import (NULL_MARKERS, Lines, Table, _arrow_encoding, _csv_error,
-                       blank_candidates, blank_rows_left_out, csv_chunks, csv_head,
-                       first_rows_types, read_csv_rows)
+                       blank_candidates, blank_rows_left_out, check_decoded, csv_chunks,
+                       csv_head, first_rows_types, read_csv_rows)
     skip, delimiter, header, unnamed = csv_head(path, encoding)
     as_text = {name: pa.string() for name in header if name in set(text_columns)}
 
@@ -144,6 +145,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
         left_out, first_left_out = 0, None  # rows of blank cells, as a read of the whole file
         for chunk in csv_chunks(path, skip + 1, CSV_BLOCK):
             block = read_block(chunk, types or as_text)
+            check_decoded(block, path, encoding)
             if types is None:  # the first block's types (integers as floats) for every block;
                 # a column of empty cells and markers there is text (a later block's "NA" in
                 # a text column a level, as in a table read whole), not nulls
@@ -173,7 +175,7 @@ def _csv_batches(path, batch_rows, text_columns=(), encoding="utf-8"):
             raise TableError("path", f"{path!r} needs a header row and at least one data row.")
         if left_out:
             warn(blank_rows_left_out(left_out, first_left_out))
-    except (UnicodeDecodeError, LookupError) as error:
+    except (UnicodeError, LookupError) as error:
         raise _csv_error(path, delimiter, encoding, header, error) from None
     except pa.ArrowInvalid as error:
         if "UTF8" in str(error) or "Expected" in str(error):
