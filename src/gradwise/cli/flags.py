@@ -23,6 +23,7 @@ REMEDIES = {
     "utf-32": "; give --encoding utf-32",
     "identifier": "; leave it out with --drop {column} unless it carries meaning",
     "other-study": "; give another --study name",
+    "table-not-model": "; a CSV is passed with --data, not as a model",
 }
 
 

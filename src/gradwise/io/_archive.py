@@ -100,15 +100,35 @@ def _check_is_zip(path):
         raise ValueError(f"{path}: not a gradwise model file: the file is empty.")
     if start.startswith(b"PK\x03\x04") or start.startswith(b"PK\x05\x06"):
         return
+    text = text_start(start)
     if start.startswith(b"\x93NUMPY"):
         kind = "a single NumPy array (.npy), not a model archive"
-    elif b"\0" not in start:
-        text = start.decode("utf-8", "replace").splitlines()[0][:40] if start.strip() else ""
-        kind = f"a text file starting {text!r}; a CSV is passed with --data, not as a model"
+    elif text is not None:
+        kind = f"a text file starting {text!r}: a table, perhaps, not a model archive"
     else:
-        kind = "not a zip archive"
+        kind = "a binary file that is not a zip archive"
     raise ValueError(f"{path}: not a gradwise model file ({kind}). Model files are written by "
-                     "gradwise train --save or gradwise.save_model.")
+                     "gradwise.save_model, and by the gradwise command's train, tune and "
+                     "anomalies.")
+
+
+#: Control characters that text holds (tab, line breaks, form feed); any other is binary.
+_TEXT_CONTROLS = set("\t\n\r\f")
+
+
+def text_start(start):
+    """The first line (at most 40 characters) of a file whose first bytes ``start`` read as
+    UTF-8 text without control characters but tabs and line breaks, else None (binary)."""
+    try:
+        text = start.decode("utf-8")
+    except UnicodeDecodeError as error:  # a character that the bytes read cut is still text
+        if error.start < len(start) - 3 or error.reason != "unexpected end of data":
+            return None
+        text = start[:error.start].decode("utf-8")
+    if any(ord(c) < 32 and c not in _TEXT_CONTROLS or ord(c) == 127 for c in text):
+        return None
+    lines = text.splitlines()
+    return lines[0][:40] if lines else ""
 
 
 def _header(archive, info, path):

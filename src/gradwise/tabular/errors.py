@@ -16,6 +16,7 @@ REMEDIES = {
     "utf-32": "; read it with encoding='utf-32'",
     "identifier": "; leave it out (drop=[{column!r}]) unless it carries meaning",
     "other-study": "; use another study_name",
+    "table-not-model": "; a table is the data a model predicts, not a model file",
 }
 
 

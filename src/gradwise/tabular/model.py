@@ -97,14 +97,19 @@ class CSVModel:
     def reconstruction_error(self, data):
         """A detector's anomaly score per row: the mean squared reconstruction error of the
         standardized row, shape (n_rows,)."""
-        if not self.detector:
-            raise ValueError("reconstruction_error: not an anomaly detector (saved by "
-                             "'gradwise anomalies --save').")
+        self._check_detector("reconstruction_error")
         return saved_errors(self.network, self.metadata, self.encode(data))[2]
 
     def is_anomaly(self, data):
         """Whether each row's reconstruction error exceeds the detector's threshold."""
+        self._check_detector("is_anomaly")
         return self.reconstruction_error(data) > self.metadata["threshold"]
+
+    def _check_detector(self, method):
+        if not self.detector:
+            raise ValueError(f"{method}: the model predicts (its task is {self.task}); only "
+                             "an anomaly detector scores rows by their reconstruction error; "
+                             "use predict.")
 
     def __repr__(self):
         return (f"CSVModel(task={self.task!r}, target={self.target!r}, "

@@ -27,7 +27,8 @@ def read_saved_model(path):
     try:
         model = load_model(path)
     except (OSError, ValueError) as error:
-        raise TableError("path", f"cannot load {path!r}: {error}") from None
+        raise TableError("path", f"cannot load {path!r}: {error}",
+                         "table-not-model" if _is_text(path) else None) from None
     facts = model.metadata
     if facts.get("kind") not in (METADATA_KIND, ANOMALY_KIND):
         raise TableError("path", f"{path!r} was not saved by 'gradwise train', 'tune' or "
@@ -40,6 +41,17 @@ def read_saved_model(path):
         raise TableError("path", f"{path!r} does not hold together: {problem}; the file was "
                                  "changed or damaged since it was saved.")
     return model, facts
+
+
+def _is_text(path):
+    """Whether the file ``path`` starts as text does (a table given as the model)."""
+    from ..io._archive import text_start
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(64)
+    except OSError:
+        return False
+    return bool(start) and text_start(start) is not None
 
 
 #: The parts a date column may encode to (see :mod:`gradwise.tabular.columns`).
