@@ -191,6 +191,20 @@ def test_non_finite_weights_are_refused(tmp_path, good_bytes):
         gw.load_model(_zip(tmp_path / "m.npz", members))
 
 
+@pytest.mark.parametrize("slots", [None, [], "m"])
+def test_optimizer_state_without_its_slots_is_refused(tmp_path, good_bytes, slots):
+    """It raised KeyError: 'slots' (a traceback on the command line) when they were absent."""
+    def mutate(description):
+        state = description["optimizer_state"]
+        if slots is None:
+            del state["slots"]
+        else:
+            state["slots"] = slots
+    path = _with_description(tmp_path / "m.npz", good_bytes, mutate)
+    with pytest.raises(ValueError, match="the optimizer state's description is invalid"):
+        gw.load_model(path)
+
+
 # -- fuzzing ------------------------------------------------------------------------------
 def _load_bounded(path, size):
     """Load; only ValueError may come out, and memory stays within a bound of the file size."""

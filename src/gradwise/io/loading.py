@@ -165,11 +165,11 @@ def _check_optimizer_state(model, headers, state, path):
     if not state:
         return
     slots = model.optimizer.state
-    if not isinstance(state, dict) or not isinstance(state.get("slots", {}), dict) \
+    if not isinstance(state, dict) or not isinstance(state.get("slots"), dict) \
             or not isinstance(state.get("iterations"), int) \
             or not isinstance(state.get("epoch"), int):
         raise ValueError(f"{path}: the optimizer state's description is invalid.")
-    for key, shape in state.get("slots", {}).items():
+    for key, shape in state["slots"].items():
         header = headers.get(f"optimizer/{key}")
         if key not in slots or header is None or list(header[0]) != shape \
                 or header[0] != slots[key].shape or header[1].kind != "f":
