@@ -27,8 +27,9 @@ def load_csv_model(path):
     Raises
     ------
     TableError
-        A ``ValueError`` about ``path``: the file cannot be read, or was not written by the command (it lacks the column
-        encoding).
+        A ``ValueError`` about ``path``: the file cannot be read, was not written by the
+        command (it lacks the column encoding), or its metadata does not match its network
+        (classes, column encoding, task, scaling or threshold: edited or damaged).
     """
     model, facts = read_saved_model(path)
     return CSVModel(model, facts, path)

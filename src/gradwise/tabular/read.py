@@ -133,10 +133,13 @@ def read_table(path, encoding="utf-8", columns=None, text_columns=(), exact=()):
     Raises
     ------
     TableError
-        About ``path``: missing or unreadable, not UTF-8 (naming ``encoding``), no header or no
-        row, a row with the wrong number of fields or a quoted field that never closes (naming
-        its line), a repeated column name, a corrupt Parquet file, or a folder whose files do
-        not share one schema.
+        About ``path``: missing or unreadable, no header or no row, a row with the wrong
+        number of fields or a quoted field that never closes (naming its line), a repeated
+        column name, a corrupt Parquet file, or a folder whose files do not share one schema.
+        About ``path`` when ``encoding`` is UTF-8, else about ``encoding``: text not in that
+        encoding (naming the line and byte offset where it stops decoding, or that its lines
+        do not break in it); about ``encoding``: one that is unknown or no encoding of text
+        files.
     """
     path = os.fspath(path)
     if os.path.isdir(path):

@@ -21,7 +21,9 @@ def read_saved_model(path):
     Raises
     ------
     TableError
-        About ``path``: the file cannot be loaded, or lacks the column encoding.
+        About ``path``: the file cannot be loaded (with the remedy ``"table-not-model"``
+        when it is text, a table given as the model), lacks the column encoding, or its
+        metadata does not match its network (before any row is read).
     """
     from ..io.loading import load_model
     try:
