@@ -75,3 +75,28 @@ def test_bad_arguments(digits, kwargs, match):
     X, y = digits
     with pytest.raises(ValueError, match=match):
         gw.find_learning_rate(_model("adam"), X, y, **kwargs)
+
+
+def test_an_early_lucky_batch_is_not_taken_for_the_minimum():
+    # A smoothed loss whose lowest value falls in the skipped first tenth (a lucky batch, a
+    # model already trained) and which then descends: the suggestion lies in that descent.
+    from gradwise.lr_finder import _result
+    rates = 1e-6 * 1e6 ** (np.arange(100) / 99)
+    losses = np.concatenate([[0.5, 0.45, 0.2], np.full(7, 0.6),
+                             np.linspace(0.6, 0.3, 60), np.linspace(0.3, 2.0, 30)])
+    result = _result(rates, losses, losses, stopped=False)
+    assert result.min_loss_rate == rates[69]
+    assert rates[10] <= result.suggestion < rates[69]
+    descent = np.gradient(losses[10:70], np.log10(rates[10:70]))
+    assert result.suggestion == rates[10 + int(np.argmin(descent))]
+
+
+def test_a_blocks_inner_dropout_streams_are_restored_too(digits):
+    X, y = digits
+    block = gw.layers.Residual([gw.layers.Dense(16, activation="relu"), gw.layers.Dropout(0.3)])
+    model = gw.Sequential([gw.layers.Dense(16, activation="relu"), block,
+                           gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0)
+    model.compile(optimizer="adam", loss="categorical_crossentropy").build()
+    inner = block.layers[1].rng.bit_generator.state
+    gw.find_learning_rate(model, X, y, steps=20)
+    assert block.layers[1].rng.bit_generator.state == inner

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._training import choose_compute_path, compute_path, prepare
+from .io.saving import random_generators
 
 __all__ = ["find_learning_rate", "LearningRateFinderResult"]
 
@@ -38,8 +39,8 @@ class LearningRateFinderResult:
         at the steps between the first tenth of the sweep (skipped: the smoothed loss is still
         a handful of single batches there) and the minimum of the smoothed loss.
     min_loss_rate : float
-        The rate at the minimum of the smoothed loss; ``min_loss_rate / 10`` is the other
-        usual rule of thumb.
+        The rate at the minimum of the smoothed loss after the first tenth of the sweep;
+        ``min_loss_rate / 10`` is the other usual rule of thumb.
     stopped_early : bool
         True when the sweep stopped because the loss exceeded 4 times its best value (or
         became NaN/infinite).
@@ -137,8 +138,10 @@ def _cycle(n, batch_size, rng):
 
 def _result(rates, losses, raw, stopped):
     finite = np.where(np.isfinite(losses), losses, np.inf)
-    lowest = int(np.argmin(finite))
     skip = len(rates) // 10  # the first smoothed values are little more than single batches
+    if skip >= len(rates):
+        skip = 0
+    lowest = skip + int(np.argmin(finite[skip:]))  # a lucky early batch is not the minimum
     if lowest - skip >= 1:
         window = slice(skip, lowest + 1)
         slopes = np.gradient(losses[window], np.log10(rates[window]))
@@ -151,8 +154,7 @@ def _result(rates, losses, raw, stopped):
 def _snapshot(model):
     return {"weights": model.get_weights(include_state=True),
             "optimizer": copy.deepcopy(model.optimizer.__dict__),
-            "rngs": [None if layer.rng is None else copy.deepcopy(layer.rng.bit_generator.state)
-                     for layer in model.layers],
+            "rngs": [copy.deepcopy(g.bit_generator.state) for g in random_generators(model)],
             "stop_training": model.stop_training}
 
 
@@ -160,7 +162,6 @@ def _restore(model, saved):
     model.set_weights(saved["weights"], include_state=True)
     model.optimizer.__dict__.clear()
     model.optimizer.__dict__.update(saved["optimizer"])
-    for layer, state in zip(model.layers, saved["rngs"]):
-        if state is not None:
-            layer.rng.bit_generator.state = state
+    for generator, state in zip(random_generators(model), saved["rngs"]):
+        generator.bit_generator.state = state  # a block's inner layers' too
     model.stop_training = saved["stop_training"]
