@@ -143,3 +143,21 @@ def test_bad_inputs(pretrained):
         reuse_layers(gw.Sequential([gw.layers.Dense(2)]), 1)
     with pytest.raises(TypeError, match="layers"):
         freeze(["dense"])
+
+
+def test_reused_layers_keep_their_weights_or_are_refused_never_reinitialized():
+    base = gw.Sequential([gw.layers.Dense(32, activation="relu"),
+                          gw.layers.Dense(16, activation="relu"),
+                          gw.layers.Dense(10, activation="softmax")], input_dim=64, seed=0).build()
+    with pytest.raises(ValueError, match=r"layers\[0\]: Dense .* holds weights for inputs of "
+                                         r"width 64 and would receive width 30"):
+        gw.Sequential(reuse_layers(base, 1) + [gw.layers.Dense(2)], input_dim=30).build()
+    middle = reuse_layers(base, slice(1, 2))
+    with pytest.raises(ValueError, match=r"layers\[1\]: .* width 32 and would receive width 20"):
+        gw.Sequential([gw.layers.Dense(20)] + middle + [gw.layers.Dense(2)], input_dim=8).build()
+    # in a model of another precision: the same weights, cast
+    wide = gw.Sequential(reuse_layers(base, 2) + [gw.layers.Dense(2)], input_dim=64,
+                         dtype="float64").build()
+    for new, old in zip(wide.layers[:2], base.layers[:2]):
+        assert new.params["W"].dtype == np.float64
+        np.testing.assert_array_equal(new.params["W"], old.params["W"].astype(np.float64))

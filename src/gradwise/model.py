@@ -114,9 +114,18 @@ class Sequential(WeightsAndConfig):
                     f"trained model's first n layers with gw.transfer.reuse_layers(model, n).")
         streams = np.random.SeedSequence(self.seed).spawn(len(self.layers) + 1)
         width = self.input_dim
-        for layer, stream in zip(self.layers, streams):
+        for index, (layer, stream) in enumerate(zip(self.layers, streams)):
             rng = np.random.default_rng(stream)
-            if layer.built and layer.input_dim == width and layer.dtype == self.dtype:
+            if layer.built and layer.input_dim != width and layer.params:
+                raise ValueError(
+                    f"layers[{index}]: {type(layer).__name__} {layer.name!r} holds weights "
+                    f"for inputs of width {layer.input_dim} and would receive width {width} "
+                    f"here; building it again would replace its trained weights with random "
+                    f"ones. Put it where its input has width {layer.input_dim}, or give a new "
+                    f"layer.")
+            if layer.built and layer.input_dim == width:
+                if layer.dtype != self.dtype:  # the same weights, in the model's precision
+                    layer._cast(self.dtype)
                 layer.rng = rng
             else:
                 layer.build(width, rng, self.dtype)
