@@ -78,7 +78,8 @@ def test_balanced_class_weights_raise_minority_recall(tmp_path, capsys):
     assert "note: class 'fraud' is 3." in plain and "--class-weight balanced weights" in plain
     assert "note: class 'fraud'" in balanced and "--class-weight balanced weights" not in balanced
     assert "take the rarer class 'fraud' as positive" in plain
-    assert "diagnosis" not in plain  # an error rate would hide the rare class
+    assert "diagnosis: not made from the error rate" in plain  # it would hide the rare class
+    assert "high bias" not in plain and "high variance" not in plain
 
 
 def test_no_note_for_balanced_classes_and_no_class_weight_for_regression(tmp_path, capsys):
@@ -148,3 +149,18 @@ def test_predict_threshold_flags_the_positive_class(tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", "--model", digits_model, "--data", path, "--threshold", "0.5"]) == 2
     assert "--threshold: only for a model of two classes" in capsys.readouterr().err
+
+
+def test_no_diagnosis_from_the_error_rate_of_a_rare_class_in_the_terminal_or_the_report(
+        tmp_path, capsys):
+    path, page = _fraud_csv(tmp_path), tmp_path / "r.html"
+    assert main(["train", "--data", path, "--target", "label", "--epochs", "2", "--quiet",
+                 "--human-error", "0.01", "--report", str(page)]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("diagnosis")]
+    assert len(lines) == 1 and lines[0].startswith("diagnosis: not made from the error rate")
+    assert "class 'fraud' is" in lines[0] and "--human-error, an error rate, is not used" in lines[0]
+    text = page.read_text()
+    section = text[text.index("Bias and variance"):]
+    assert "not made from the error rate" in section[:2000]
+    assert "HIGH BIAS" not in text and "HIGH VARIANCE" not in text

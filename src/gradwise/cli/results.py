@@ -3,6 +3,7 @@ and the bias/variance diagnosis."""
 import dataclasses
 
 from . import data as _cli_data
+from .guard import shown
 
 
 def scores(model, data):
@@ -29,12 +30,12 @@ def imbalance_note(data, args):
     index, share, ratio = _cli_data.rare_class(data)
     label = _cli_data.label_text(data.classes[index])
     if data.outputs == 2:
-        print(f"(roc_auc and avg_prec take the rarer class {label!r} as positive)")
+        print(f"(roc_auc and avg_prec take the rarer class {shown(label)} as positive)")
     if ratio >= 5:
         read = "bal_acc, macro_f1 and avg_prec" if data.outputs == 2 else "bal_acc and macro_f1"
         advice = "" if args.class_weight == "balanced" else (
             "; --class-weight balanced weights the classes equally in the loss")
-        print(f"note: class {label!r} is {share:.1%} of the training rows ({ratio:.0f} times "
+        print(f"note: class {shown(label)} is {share:.1%} of the training rows ({ratio:.0f} times "
               f"rarer than the most common), so accuracy says little: read {read}{advice}.")
 
 
@@ -57,10 +58,19 @@ def diagnosis_line(model, data, args, table, stopped_early=False):
 
     After early stopping (``stopped_early``: the dev loss stopped improving) "train longer" is
     not advised; high bias measured against 0 error names ``--human-error``. Returns the
-    diagnosis with the advice as printed (for the report), or None when none is made."""
+    diagnosis with the advice as printed (for the report), or, when none is made, the line
+    saying why (the report shows the same)."""
     from ..diagnostics import diagnose_errors
     if data.task == "classification" and _cli_data.rare_class(data)[2] >= 5:
-        return None
+        index, share, _ = _cli_data.rare_class(data)
+        label = _cli_data.label_text(data.classes[index])
+        unused = ("" if args.human_error is None else
+                  "; --human-error, an error rate, is not used")
+        line = (f"diagnosis: not made from the error rate, which says little when class "
+                f"{label!r} is {share:.1%} of the rows: read bal_acc and macro_f1 instead (low "
+                f"on train: bias; much lower on dev than on train: variance){unused}")
+        print(line)
+        return line
     report = diagnose_errors(
         table["train"].error, table["dev"].error,
         "error rate" if data.task == "classification" else model.loss.name,

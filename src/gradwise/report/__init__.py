@@ -95,9 +95,10 @@ def training_report(model, history, splits, title="gradwise training report",
     provenance : dict, optional
         How the model was made (command, options, data, date, version): shown in a section
         of its own.
-    diagnosis : DiagnosisReport, optional
+    diagnosis : DiagnosisReport or str, optional
         The bias/variance diagnosis to show (e.g. the one a command printed, with its advice
-        in the command's words) instead of :func:`gradwise.diagnose`'s of ``splits``.
+        in the command's words) instead of :func:`gradwise.diagnose`'s of ``splits``; a str
+        says why none is made (imbalanced classes, whose error rate says little).
     """
     curves = _check_inputs(model, history, splits)
     task = "classification" if model.loss.name in _CLASSIFICATION_LOSSES else "regression"
@@ -115,7 +116,7 @@ def training_report(model, history, splits, title="gradwise training report",
     if diagnosis is not None or "dev" in splits:
         report = diagnosis if diagnosis is not None else diagnose(
             model, splits["train"], splits["dev"], human_error=human_error)
-        parts += _section("Bias and variance", _pre(str(report)))
+        parts += _section("Bias and variance", _pre(str(report)))  # a note when none is made
     evaluation = splits.get("test", splits.get("dev", splits["train"]))
     split_name = next(name for name in ("test", "dev", "train") if name in splits)
     if task == "classification":
