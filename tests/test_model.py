@@ -326,3 +326,22 @@ def test_evaluate_and_val_loss_use_the_training_formula_even_for_confident_mista
     assert history.history["loss"][0] == pytest.approx(expected, rel=1e-12)
     assert history.history["val_loss"][0] == pytest.approx(expected, rel=1e-12)
     assert model.evaluate(X, y)["loss"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_class_weights_weigh_the_training_rows_only():
+    # validation_split holds out the last 30 rows: 'balanced' counts the first 70 (60 of class
+    # 0, 10 of class 1) and the held-out rows' loss is unweighted, as evaluate() gives it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = np.r_[np.zeros(60, int), np.ones(10, int), np.zeros(10, int), np.ones(20, int)]
+    model = gw.Sequential([gw.layers.Dense(2, activation="softmax")], input_dim=3, seed=0,
+                          dtype="float64")
+    model.compile(optimizer=gw.optimizers.SGD(1e-300), loss="sparse_categorical_crossentropy")
+    model.build()
+    z = X @ model.layers[0].params["W"] + model.layers[0].params["b"]
+    rows = np.logaddexp.reduce(z, axis=1) - z[np.arange(100), y]
+    weights = np.where(y[:70] == 0, 70 / (2 * 60), 70 / (2 * 10))
+    history = model.fit(X, y, epochs=1, batch_size=None, validation_split=0.3,
+                        class_weight="balanced", shuffle=False, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(np.mean(weights * rows[:70]), rel=1e-12)
+    assert history.history["val_loss"][0] == pytest.approx(np.mean(rows[70:]), rel=1e-12)

@@ -380,11 +380,14 @@ class Sequential(WeightsAndConfig):
         if augment is not None and not callable(augment):
             raise TypeError(f"augment: expected a callable (X, y, rng) -> (X, y), received {augment!r}.")
         X, y, sample_weight = prepare(self, X, y, sample_weight)
-        sample_weight = apply_class_weight(class_weight, y, sample_weight)
         if validation_data is not None:
             train_data, validation = (X, y, sample_weight), prepare_validation(self, validation_data)
         else:
             train_data, validation = split_validation(X, y, sample_weight, validation_split)
+        # Class weights weigh the training rows only (as Keras): counted on them, and the
+        # rows held out by validation_split keep the loss they would have in evaluate().
+        X, y, sample_weight = train_data
+        train_data = (X, y, apply_class_weight(class_weight, y, sample_weight))
         self._augment = augment
         n_train = len(train_data[0])
         if getattr(self.optimizer, "full_batch", False):  # L-BFGS: the whole objective at once
