@@ -16,6 +16,7 @@ import pytest
 
 import gradwise as gw
 from gradwise.cli import main
+from gradwise.cli.parser import MOST  # the largest value of each count option
 
 GOOD = "a,b,color,y\n" + "".join(
     f"{i % 7 - 3},{(i * 5) % 11 / 3:.3f},{['red', 'blue', 'green'][i % 3]},{'yes' if i % 2 else 'no'}\n"
@@ -173,9 +174,21 @@ CASES = [
                             ("tune", "--batch-size"), ("tune", "--patience"),
                             ("anomalies", "--epochs")]
     for value in ("0", "-3", "1.5", "many")
+] + [  # too large: refused by argparse, not by NumPy (or a run that never ends)
+    ([command, option, value], 2,
+     f"argument {option}: expected a positive integer, at most {MOST[option[2:]]}, received")
+    for command, option in [("train", "--epochs"), ("train", "--batch-size"),
+                            ("train", "--patience"), ("train", "--cv"), ("train", "--repeats"),
+                            ("train", "--embed-threshold"), ("tune", "--trials"),
+                            ("tune", "--jobs"), ("tune", "--epochs"), ("tune", "--batch-size"),
+                            ("tune", "--patience"), ("tune", "--embed-threshold"),
+                            ("anomalies", "--epochs"), ("gradcheck", "--rows"),
+                            ("predict", "--explain")]
+    for value in (str(MOST[option[2:]] + 1), "99999999999999999999")
 ] + [
     ([command, "--seed", value], 2, "argument --seed: expected an integer from 0 to 4294967295")
-    for command in ("train", "tune", "anomalies") for value in ("-1", "4294967296", "x", "1e3")
+    for command in ("train", "tune", "anomalies", "gradcheck", "demo-data")
+    for value in ("-1", "4294967296", "x", "1e3")
 ] + [
     (["predict", "--model", "m", "--data", "d", "--explain", "0"], 2,
      "argument --explain: expected a positive integer"),
@@ -460,6 +473,15 @@ def test_bad_input(folder, capsys, argv, status, fragment):
     after = _snapshot(folder)
     assert {k: v for k, v in after.items() if k in before} == before  # no input touched
     assert not [name for name in after if name.startswith(".tmp-")]
+
+
+@pytest.mark.parametrize("option", sorted(MOST))
+def test_a_count_is_accepted_up_to_its_largest_value(option):
+    from gradwise.cli.parser import _parser
+    command = {"rows": ["gradcheck"], "explain": ["predict", "--model", "m", "--data", "d"],
+               "trials": ["tune"], "jobs": ["tune"]}.get(option, ["train"])
+    args = _parser().parse_args([*command, f"--{option}", str(MOST[option])])
+    assert getattr(args, option.replace("-", "_")) == MOST[option]
 
 
 def _net():

@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from .guard import seed
+
 FILES = ("houses.csv", "churn.csv", "new_customers.csv", "payments.csv")
 
 
@@ -19,7 +21,7 @@ def add_parser(commands):
                           "new_customers, payments) into a folder")
     command.add_argument("--dir", default=".", help="folder to write them in, created if missing "
                                                    "(default: here)")
-    command.add_argument("--seed", type=int, default=0, help="seed of the made-up rows")
+    command.add_argument("--seed", type=seed, default=0, help="seed of the made-up rows")
     return command
 
 

@@ -2,6 +2,8 @@
 model, or on the network ``gradwise train`` builds, with the verdict and each layer's table."""
 import numpy as np
 
+from .guard import seed
+
 
 def add_parser(commands, add_column_options, positive_int):
     command = commands.add_parser(
@@ -24,7 +26,7 @@ def add_parser(commands, add_column_options, positive_int):
     command.add_argument("--rows", type=positive_int, default=8,
                          help="rows in the checked batch (default 8); the check costs two "
                               "forward passes of them per parameter")
-    command.add_argument("--seed", type=int, default=0,
+    command.add_argument("--seed", type=seed, default=0,
                          help="seeds the network's initialization and the rows drawn (default 0)")
     return command
 

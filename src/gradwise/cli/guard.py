@@ -16,6 +16,7 @@ import threading
 import time
 
 from ..io.files import unwritable
+from ..tabular.errors import shown_cell as shown  # a value in a message, cut short
 
 #: Options that name files read, and files written, by some command.
 INPUTS = ("data", "test_data", "dev_data", "model", "init_from")
@@ -60,7 +61,7 @@ def seed(text):
         value = -1
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, "
-                                         f"received {text!r}")
+                                         f"received {shown(text)}")
     return value
 
 

@@ -3,7 +3,7 @@ import argparse
 
 from . import (anomalies as _cli_anomalies, demo as _cli_demo, gradcheck as _cli_gradcheck,
                info as _cli_info)
-from .guard import seed
+from .guard import seed, shown
 from .stream import add_memory_budget as _add_memory_budget
 
 _DESCRIPTION = ("Train, tune and inspect deep feed-forward networks on your CSV files "
@@ -22,15 +22,32 @@ _EPILOG = """examples:
 """
 
 
-def _positive_int(text):
-    """argparse type: an integer >= 1 (the option's name is added by argparse)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    return value
+#: The largest value of each count option: far above any sensible run, so that a mistyped
+#: number (``--epochs 99999999999999999999``) is refused by name here instead of failing deep
+#: in NumPy or running for ever. Memory bounds the network's widths (``--hidden``) instead.
+MOST = {"epochs": 1_000_000, "patience": 1_000_000, "batch-size": 100_000_000,
+        "cv": 1_000_000, "repeats": 10_000, "trials": 1_000_000, "jobs": 10_000,
+        "explain": 1_000_000, "rows": 10_000, "embed-threshold": 1_000_000_000}
+
+
+def positive_int(most):
+    """argparse type: an integer from 1 to ``most`` (the option's name is added by argparse)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= most:
+            bound = f", at most {most}" if value > most else ""
+            raise argparse.ArgumentTypeError(f"expected a positive integer{bound}, received "
+                                             f"{shown(text)}")
+        return value
+    return parse
+
+
+def _count(option):
+    """argparse type of the count ``--option`` (a key of :data:`MOST`)."""
+    return positive_int(MOST[option])
 
 
 def _add_data_options(command):
@@ -51,7 +68,8 @@ def _add_data_options(command):
                               "distribution); --data then keeps 10%% as a train-dev set, which "
                               "tells variance from data mismatch")
     _add_column_options(command)
-    command.add_argument("--embed-threshold", type=_positive_int, default=20, metavar="LEVELS",
+    command.add_argument("--embed-threshold", type=_count("embed-threshold"), default=20,
+                         metavar="LEVELS",
                          help="text columns with more distinct values than this get learned "
                               "embedding vectors (about 1.6 * levels**0.56 wide, at most 16) "
                               "instead of one-hot features (default 20)")
@@ -106,10 +124,10 @@ def _parser():
     _add_train_parser(commands)
     _add_tune_parser(commands)
     _add_predict_parser(commands)
-    _cli_anomalies.add_parser(commands, _add_column_options, _positive_int)
+    _cli_anomalies.add_parser(commands, _add_column_options, _count("epochs"))
     _cli_info.add_parser(commands)
     _cli_info.add_export_parser(commands)
-    _cli_gradcheck.add_parser(commands, _add_column_options, _positive_int)
+    _cli_gradcheck.add_parser(commands, _add_column_options, _count("rows"))
     _cli_demo.add_parser(commands)
     for command in commands.choices.values():  # --debug after the command name works too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -121,9 +139,9 @@ def _add_train_parser(commands):
     train = commands.add_parser("train", help="train a network and report train/dev/test results")
     _add_data_options(train)
     train.add_argument("--hidden", default="128,128", help="hidden layer sizes, e.g. 128,128")
-    train.add_argument("--epochs", type=_positive_int, default=100,
+    train.add_argument("--epochs", type=_count("epochs"), default=100,
                        help="at most this many epochs (default 100); early stopping on dev")
-    train.add_argument("--batch-size", type=_positive_int, default=64,
+    train.add_argument("--batch-size", type=_count("batch-size"), default=64,
                        help="mini-batch size (default 64)")
     train.add_argument("--learning-rate", type=float, default=1e-3,
                        help="Adam's learning rate (default 0.001)")
@@ -131,7 +149,7 @@ def _add_train_parser(commands):
                        help="L2 penalty lam/2 * sum(W**2) on every kernel (default 0)")
     train.add_argument("--dropout", type=float, default=0.0,
                        help="inverted-dropout rate after every hidden layer (default 0)")
-    train.add_argument("--patience", type=_positive_int, default=10,
+    train.add_argument("--patience", type=_count("patience"), default=10,
                        help="epochs without a better dev loss before stopping (default 10)")
     train.add_argument("--quiet", action="store_true", help="do not print the loss per epoch")
     train.add_argument("--init-from", metavar="MODEL.npz",
@@ -141,11 +159,11 @@ def _add_train_parser(commands):
                        help="with --init-from: keep the copied layers' weights, train only the "
                             "new output layer")
     _add_memory_budget(train, "one pass of statistics, then shuffled batches each epoch")
-    train.add_argument("--cv", type=_positive_int, metavar="K",
+    train.add_argument("--cv", type=_count("cv"), metavar="K",
                        help="K-fold cross-validation: each fold the test set once (the other "
                             "rows split 75/25 into train and dev); prints each fold's test "
                             "scores with their mean and standard deviation")
-    train.add_argument("--repeats", type=_positive_int, metavar="N",
+    train.add_argument("--repeats", type=_count("repeats"), metavar="N",
                        help="train N times with seeds --seed .. --seed+N-1 (another split and "
                             "initialization each) and print each run's test scores with their "
                             "mean and standard deviation")
@@ -158,7 +176,7 @@ def _add_tune_parser(commands):
                      "decay, with L2 and dropout (needs Optuna), then train the best "
                      "configuration and report train/dev/test results")
     _add_data_options(tune)
-    tune.add_argument("--trials", type=_positive_int, default=20, help="number of trials")
+    tune.add_argument("--trials", type=_count("trials"), default=20, help="number of trials")
     tune.add_argument("--sampler", choices=["bayesian", "random", "gp"], default="bayesian",
                       help="bayesian: Optuna's TPE; random: random search; gp: a Gaussian process "
                            "with expected improvement (scikit-learn)")
@@ -170,14 +188,16 @@ def _add_tune_parser(commands):
                            "1 learning-rate; 2 momentum-batch-units (Adam's beta_1, batch size, "
                            "units); 3 layers-decay (layers, learning-rate decay); 4 all (Adam's "
                            "beta_2); L2 and dropout always (default 3)")
-    tune.add_argument("--jobs", type=_positive_int, default=1, help="trials run in parallel processes")
+    tune.add_argument("--jobs", type=_count("jobs"), default=1,
+                      help="trials run in parallel processes")
     tune.add_argument("--quiet", action="store_true",
                       help="do not print a line per finished trial")
-    tune.add_argument("--epochs", type=_positive_int, default=30, help="epochs per trial")
-    tune.add_argument("--batch-size", type=_positive_int, default=64,
+    tune.add_argument("--epochs", type=_count("epochs"), default=30, help="epochs per trial")
+    tune.add_argument("--batch-size", type=_count("batch-size"), default=64,
                       help="mini-batch size with --space 1 (from tier 2 the batch size is "
                            "searched; default 64)")
-    tune.add_argument("--patience", type=_positive_int, default=10, help="early-stopping patience")
+    tune.add_argument("--patience", type=_count("patience"), default=10,
+                      help="early-stopping patience")
     tune.add_argument("--pruner", choices=["median", "hyperband", "successive-halving"],
                       default="median",
                       help="how hopeless trials are stopped: median rule, Hyperband, or "
@@ -202,7 +222,7 @@ def _add_predict_parser(commands):
     predict.add_argument("--out", help="CSV file for the predictions (default: print them)")
     _add_memory_budget(predict, "each batch encoded, predicted and written before the next is "
                                "read")
-    predict.add_argument("--explain", type=_positive_int, metavar="K",
+    predict.add_argument("--explain", type=_count("explain"), metavar="K",
                          help="add each row's K columns that moved its prediction most "
                               "(gradient times input from the training mean, in log-odds of the "
                               "predicted class or in target units)")
