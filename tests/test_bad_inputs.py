@@ -190,6 +190,18 @@ CASES = [
     for command in ("train", "tune", "anomalies", "gradcheck", "demo-data")
     for value in ("-1", "4294967296", "x", "1e3")
 ] + [
+    ([*command, "--human-error", value], 2,
+     f"argument --human-error: expected a finite number, received {value!r}")
+    for command in (T, ["tune", "--data", "good.csv", "--target", "y"])
+    for value in ("inf", "-inf", "1e400", "nan")
+] + [  # a value that starts with a minus sign and a digit is the option's value
+    ([*command, "--memory-budget", value], 2,
+     f"--memory-budget: expected a size such as 2G or 500M, received {value!r}")
+    for command in (T, A, P) for value in ("-1G", "-5e2M", "infG", "1e400")
+] + [
+    (T + ["--learning-rate", "-1e-3"], 2, "--learning-rate: expected a rate > 0, received -0.001"),
+    (T + ["--hidden", "-5,3"], 2, "--hidden: expected positive sizes, received '-5,3'"),
+] + [
     (["predict", "--model", "m", "--data", "d", "--explain", "0"], 2,
      "argument --explain: expected a positive integer"),
     # option values checked before any data is read

@@ -190,6 +190,13 @@ def check_paths(args):
     check_held_out(args)
 
 
+def check_options(args):
+    """Refuse, before any file is read, a ``--memory-budget`` that is not a size."""
+    if getattr(args, "memory_budget", None) is not None:
+        from .stream import parse_budget
+        parse_budget(args.memory_budget)
+
+
 #: Why a dev or test file must not be another split's file.
 _HELD_OUT = {
     ("--dev-data", "--data"): "the network would stop on, and be chosen by, rows it trains on",
@@ -246,6 +253,7 @@ def run(command, args, message=str):
     try:
         ctrl_c.start()
         check_paths(args)
+        check_options(args)
         check_optional_packages(args)
         from ..tabular.arrays import small_pages
         with small_pages():  # a command writes its large arrays once: no compaction stalls

@@ -1,5 +1,7 @@
 """The ``gradwise`` command line's arguments: one parser per command, shared option groups."""
 import argparse
+import math
+import re
 
 from . import (anomalies as _cli_anomalies, demo as _cli_demo, gradcheck as _cli_gradcheck,
                info as _cli_info)
@@ -50,6 +52,17 @@ def _count(option):
     return positive_int(MOST[option])
 
 
+def finite_float(text):
+    """argparse type: a finite number (NaN and infinity are refused by name here)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {shown(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, received {shown(text)}")
+    return value
+
+
 def _add_data_options(command):
     command.add_argument("--data", help="table with a header row: .csv, .tsv, .parquet or a "
                                         "folder of Parquet files (default: scikit-learn's "
@@ -73,7 +86,7 @@ def _add_data_options(command):
                          help="text columns with more distinct values than this get learned "
                               "embedding vectors (about 1.6 * levels**0.56 wide, at most 16) "
                               "instead of one-hot features (default 20)")
-    command.add_argument("--human-error", type=float, metavar="ERROR",
+    command.add_argument("--human-error", type=finite_float, metavar="ERROR",
                          help="human-level (Bayes) error for the bias/variance diagnosis: an "
                               "error rate for classes, an MSE of standardized targets otherwise "
                               "(default 0)")
@@ -105,7 +118,18 @@ def add_encoding_option(command):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse's parser whose errors are one ``gradwise: error:`` line (exit status 2)."""
+    """argparse's parser whose errors are one ``gradwise: error:`` line (exit status 2).
+
+    A value that starts with a minus sign and a digit (``-1G``, ``-1e-3``, ``-5,3``), or is
+    ``-inf``, is the option's value, as a plain negative number is: no option looks like that.
+    argparse itself reads ``-1`` and ``-1.5`` as values (3.14 also ``-1e-3``) but anything else
+    as an option, and says "expected one argument" of ``--memory-budget -1G`` instead of what
+    is wrong with -1G.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\.?\d|inf)", re.IGNORECASE)
 
     def error(self, message):
         command = self.prog.split()[1:] if self.prog != "gradwise" else []

@@ -7,6 +7,7 @@ is decided by a seeded hash of its position, so it never moves. Early stopping w
 sample of at most :data:`DEV_SAMPLE` rows held in memory; the final scores cover every dev and
 test row, a record batch at a time, tallied in memory that does not grow with the rows.
 """
+import math
 import os
 import sys
 
@@ -45,9 +46,10 @@ def parse_budget(text):
         value = float(text[:-1] if text[-1:] in units else text) * scale
     except ValueError:
         value = -1
-    if not value > 0:
+    if not 1 <= value < math.inf:  # NaN, infinity, and sizes below a byte too
+        from .guard import shown
         raise ValueError(f"--memory-budget: expected a size such as 2G or 500M, received "
-                         f"{given!r}.")
+                         f"{shown(given)}.")
     return int(value)
 
 
