@@ -272,3 +272,17 @@ def test_fit_batches_equals_fit_without_shuffling(tmp_path):
     fit_batches(b, MemmapBatches(tmp_path / "X.npy", y[:300], batch_size=32, chunk_size=64), epochs=2)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+    weights = {3: 4.0, 7: 0.5}  # class weights: the same as fit's
+    a, b = model(), model()
+    a.fit(X, y[:300], epochs=2, batch_size=32, shuffle=False, verbose=0, class_weight=weights)
+    fit_batches(b, MemmapBatches(tmp_path / "X.npy", y[:300], batch_size=32, chunk_size=64),
+                epochs=2, class_weight=weights)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(ValueError, match=r"class_weight: expected integer class indices in "
+                                         r"\[0, 10\), received key 10"):
+        fit_batches(model(), MemmapBatches(tmp_path / "X.npy", y[:300], batch_size=32),
+                    class_weight={10: 2.0})
+    with pytest.raises(TypeError, match="class_weight: expected a dict"):
+        fit_batches(model(), MemmapBatches(tmp_path / "X.npy", y[:300], batch_size=32),
+                    class_weight="balanced")

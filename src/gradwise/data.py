@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from ._training import prepare, prepare_validation, train
+from ._training import apply_class_weight, prepare, prepare_validation, train
 from ._validation import check_positive_int
 from .layers.normalization import standard_moments
 
@@ -498,7 +498,7 @@ def batches_from_table(path, target, split="train", batch_size=32, buffer_rows=2
 
 # -- training on a stream of batches ---------------------------------------------------------
 def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, verbose=0,
-                augment=None):
+                augment=None, class_weight=None):
     """Train a compiled model on an iterable of ``(X_batch, y_batch)`` batches.
 
     Use it when the data do not fit in memory (``model.fit`` takes arrays): each epoch
@@ -518,6 +518,10 @@ def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, 
         Evaluated at each epoch end into ``val_*`` logs (in memory).
     augment : callable ``(X_batch, y_batch, rng) -> (X_batch, y_batch)``, optional
         Applied to each prepared training batch, as ``model.fit(augment=...)``.
+    class_weight : dict {class index: weight}, optional
+        Each training row's loss weighted by its class's weight, as ``model.fit``'s. Not
+        ``"balanced"``, which needs the class counts of every batch: compute them (for
+        example in one pass) and give ``n_rows / (n_classes * count)`` per class.
 
     Returns
     -------
@@ -534,6 +538,14 @@ def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, 
         if first is None:
             raise ValueError("batches: yielded no batch.")
     prepare(model, None if first is None else first[0])
+    if class_weight is not None:  # checked before any training, on a row of each class
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"class_weight: expected a dict {{class index: weight}} (the class "
+                            f"counts of every batch are not known here), received "
+                            f"{class_weight!r}.")
+        rows = (np.eye(model.output_dim) if model.output_dim > 1
+                else np.array([[0.0], [1.0]]))  # one-hot targets, or one 0/1 column
+        apply_class_weight(class_weight, rows, None)
     validation = None if validation_data is None else prepare_validation(model, validation_data)
     model._augment = augment
     steps = len(batches) if hasattr(batches, "__len__") else None
@@ -541,6 +553,7 @@ def fit_batches(model, batches, epochs=1, callbacks=None, validation_data=None, 
 
     def prepared(epoch):
         for X, y in batches:
-            yield model._prepare(X, y)
+            X, y, _ = model._prepare(X, y)
+            yield X, y, apply_class_weight(class_weight, y, None)
 
     return train(model, prepared, range(epochs), steps, batch_size, callbacks, verbose, validation)

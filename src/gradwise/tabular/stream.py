@@ -334,6 +334,9 @@ class Statistics:
         The target's moments over the training rows (regression).
     counts : dict
         Rows per split.
+    class_counts : dict
+        Training rows per target value (classification: for class weights), at most 1000
+        values counted.
     """
 
     def batches(self):
@@ -394,7 +397,7 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
                       check_target_scale, leave_out_unnamed, target_values)
     stats, spec, levels, targets, written, early = Statistics(), None, {}, set(), {}, {}
     y_sum = y_sq = y_largest = 0.0
-    counts, without, first = np.zeros(3, dtype=np.int64), 0, None
+    counts, without, first, trained = np.zeros(3, dtype=np.int64), 0, None, {}
     kinds = kinds or {}
     categorical = tuple(categorical) + tuple(name for name, kind in kinds.items()
                                              if kind == "category")
@@ -454,6 +457,8 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
             y_largest = max(y_largest, float(np.abs(y).max()))
         if len(targets) <= 1000:
             targets.update(np.unique(y).tolist())
+            for value, count in zip(*np.unique(y[train], return_counts=True)):
+                trained[value.item()] = trained.get(value.item(), 0) + int(count)
     if spec is None and without:
         raise TableError("target", f"column {target!r} has no values.")
     if spec is None:
@@ -487,6 +492,7 @@ def _scan(path, target, seed, ratios, impute, drop, categorical, embed_threshold
     if not impute:  # before any training, as the table read whole is refused on encoding
         stray.refuse_gaps(spec)
     stats.counts = dict(zip(SPLITS, counts.tolist()))
+    stats.class_counts = trained
     numeric = all(isinstance(v, float) for v in targets)
     integral = numeric and all(float(v).is_integer() for v in targets)
     stats.task = task or ("classification" if not numeric or (integral and len(targets) <= 20)
