@@ -439,3 +439,25 @@ def test_a_parquet_file_is_measured_by_its_table_once_read_not_by_its_pages(tmp_
     for part in range(2):
         pq.write_table(table, str(folder / f"{part}.parquet"))
     assert cli_stream.estimated_memory(str(folder)) == 2 * estimate
+
+
+def test_a_streamed_run_weighs_classes_by_the_training_rows_counts(tmp_path, capsys):
+    from gradwise.cli.stream import _class_weights
+    from gradwise.tabular import stream
+    frame = _frame(n=800)
+    frame["label"] = (frame["x"] > 1.2).astype(int)  # about 11% positives
+    data = _csv(tmp_path / "t.csv", frame)
+    stats = stream.scan(data, "label", seed=0)
+    train = stream.row_splits(np.arange(800), seed=0) == 0
+    counts = np.bincount(frame["label"][train], minlength=2)  # recounted here
+    assert _class_weights(stats, "balanced") == {c: train.sum() / (2 * counts[c]) for c in (0, 1)}
+    assert _class_weights(stats, "none") is None
+    weights = []
+    for extra in ([], ["--class-weight", "balanced"]):
+        saved = str(tmp_path / f"{len(weights)}.npz")
+        assert _train(data, "--memory-budget", "1K", "--save", saved, *extra) == 0
+        weights.append(gw.load_model(saved).get_weights())
+    assert any(not np.array_equal(a, b) for a, b in zip(*weights))  # the weighting was used
+    assert _train(data, "--memory-budget", "1K", "--human-error", "0.05") == 2
+    assert "--human-error: a streamed run makes no bias/variance diagnosis" in \
+        capsys.readouterr().err

@@ -111,6 +111,10 @@ def train(args, hidden):
                          "--report need the table in memory (raise --memory-budget).")
     if not args.target:
         raise ValueError("--target: name the column to predict, e.g. --target price.")
+    if args.human_error is not None:
+        raise ValueError("--human-error: a streamed run makes no bias/variance diagnosis (it "
+                         "scores the dev and test splits only); raise --memory-budget for "
+                         "one.")
     with options():
         stats = stream.scan(args.data, args.target, seed=args.seed,
                             impute=args.impute or False, drop=_cli_data._names(args.drop),
@@ -120,6 +124,7 @@ def train(args, hidden):
     outputs = len(stats.classes) if stats.task == "classification" else 1
     if stats.task == "classification" and outputs < 2:
         raise ValueError("--target: classification needs at least two classes.")
+    weights = _class_weights(stats, args.class_weight)
     n_features = len(stats.mean)
     model = _cli_data.network(n_features, hidden, outputs, stats.task, args.learning_rate,
                               (stats.mean.copy(), stats.scale.copy()), l2=args.l2,
@@ -140,7 +145,8 @@ def train(args, hidden):
                       DEV_SAMPLE)
         stop = gw.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)
         gw.data.fit_batches(model, train_batches, epochs=args.epochs, callbacks=[stop],
-                            validation_data=dev, verbose=0 if args.quiet else 2)
+                            validation_data=dev, verbose=0 if args.quiet else 2,
+                            class_weight=weights)
         if stop.best_weights is not None:
             model.set_weights(stop.best_weights, include_state=True)
         table = {name: _streamed_scores(model, stats, name) for name in ("dev", "test")}
@@ -157,6 +163,18 @@ def train(args, hidden):
         print(f"model written to {args.save} (use: gradwise predict --model {args.save} "
               "--data new.csv)")
     return model
+
+
+def _class_weights(stats, how):
+    """``--class-weight balanced`` as ``fit_batches``' dict: ``n / (n_classes * count)`` per
+    class, counted on the training split by the scan (as ``fit``'s ``"balanced"``)."""
+    if how == "none":
+        return None
+    if stats.task != "classification":
+        raise ValueError("--class-weight: only for classification; the task is regression.")
+    counts = [stats.class_counts.get(label, 0) for label in stats.classes]
+    present, total = sum(count > 0 for count in counts), sum(counts)
+    return {index: total / (present * count) for index, count in enumerate(counts) if count}
 
 
 def _sample(batches, limit):
