@@ -207,6 +207,12 @@ CASES = [
     # option values checked before any data is read
     (T + ["--hidden", "a,b"], 2, "--hidden: expected sizes like 128,128"),
     (T + ["--hidden", "0"], 2, "--hidden: expected positive sizes"),
+    (T + ["--hidden", ","], 2, "--hidden: expected sizes like 128,128 (one of its sizes is empty)"),
+    (T + ["--hidden", "64,,32"], 2, "(one of its sizes is empty), received '64,,32'"),
+    (T + ["--hidden", "64,"], 2, "(one of its sizes is empty), received '64,'"),
+    (T + ["--hidden", ""], 2, "--hidden: expected sizes like 128,128 (no sizes: give at least"),
+    (A + ["--hidden", ","], 2, "--hidden: expected sizes like 128,128 (one of its sizes is"),
+    (["gradcheck", "--hidden", "8,,4"], 2, "--hidden: expected sizes like 128,128 (one of"),
     (T + ["--hidden", "-5"], 2, "--hidden: expected positive sizes"),
     (T + ["--hidden", "100000,100000"], 2, "bytes of memory"),
     (T + ["--hidden", "64,3000000,3000000"], 2, "weights, gradients and Adam's two moments"),

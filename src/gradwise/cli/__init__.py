@@ -19,12 +19,20 @@ from .parser import _parser
 
 
 def _hidden(text):
+    """``--hidden``'s layer sizes: positive integers separated by commas, at least one (an
+    empty item is refused, not skipped: ``--hidden ,`` trained a network without hidden
+    layers)."""
+    items = text.split(",")
     try:
-        sizes = [int(s) for s in text.split(",") if s.strip()]
+        sizes = [int(item) for item in items]
     except ValueError:
-        raise ValueError(f"--hidden: expected sizes like 128,128, received {text!r}.") from None
+        empty = ("" if all(item.strip() for item in items) else
+                 " (one of its sizes is empty)" if text.strip() else
+                 " (no sizes: give at least one hidden layer)")
+        raise ValueError(f"--hidden: expected sizes like 128,128{empty}, received "
+                         f"{_guard.shown(text)}.") from None
     if any(s <= 0 for s in sizes):
-        raise ValueError(f"--hidden: expected positive sizes, received {text!r}.")
+        raise ValueError(f"--hidden: expected positive sizes, received {_guard.shown(text)}.")
     _guard.check_network_size([1, *sizes, 1])  # before reading data: the hidden layers alone
     return sizes
 
