@@ -228,6 +228,7 @@ CASES = [
     (T + ["--dropout", "nan"], 2, "--dropout: expected a rate in [0, 1)"),
     (T + ["--freeze"], 2, "--freeze: freezes the layers copied by --init-from"),
     (T + ["--cv", "1"], 2, "--cv: expected at least 2 runs"),
+    (T + ["--cv", "31"], 2, "--cv: class 'no' has 30 row(s), fewer than the 31 folds"),
     (T + ["--repeats", "1"], 2, "--repeats: expected at least 2 runs"),
     (T + ["--cv", "3", "--save", "m.npz"], 2, "--save and --report take one run"),
     (T + ["--repeats", "3", "--report", "r.html"], 2, "--save and --report take one run"),

@@ -188,6 +188,15 @@ def _runs(args, loaded, count):
                 for seed in range(args.seed, args.seed + count)]
     from sklearn.model_selection import KFold, StratifiedKFold
     X, y = loaded[0], loaded[1]
+    if loaded[2] == "classification":  # every test fold needs a row of every class
+        import collections
+        label, rarest = min(collections.Counter(list(y)).items(),
+                            key=lambda item: item[1])
+        if count > rarest:
+            raise ValueError(f"--cv: class {_cli_data.label_text(label)!r} has {rarest} row(s), "
+                             f"fewer than the {count} folds: some test folds would hold none "
+                             f"of it and score it as undefined; expected at most {rarest} "
+                             f"folds.")
     folds = (StratifiedKFold if loaded[2] == "classification" else KFold)(
         count, shuffle=True, random_state=args.seed)
     try:
