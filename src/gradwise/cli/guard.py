@@ -158,7 +158,12 @@ def _same_file(a, b):
 
 def check_paths(args):
     """Refuse outputs that would destroy an input or each other, or cannot be written (a
-    SQLite study database, ``tune --storage``, counts as both: it is read and written)."""
+    SQLite study database, ``tune --storage``, counts as both: it is read and written), and
+    an empty file name (``--save ''`` wrote nothing and said nothing; ``--init-from ''`` was
+    ignored)."""
+    for dest in INPUTS + OUTPUTS:
+        if getattr(args, dest, None) == "":
+            raise ValueError(f"{_option(dest)}: expected a file name, received ''.")
     inputs = [(_option(d), getattr(args, d)) for d in INPUTS if getattr(args, d, None)]
     outputs = [(_option(d), getattr(args, d)) for d in OUTPUTS if getattr(args, d, None)]
     storage = getattr(args, "storage", None)
