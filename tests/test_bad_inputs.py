@@ -235,6 +235,14 @@ CASES = [
     (T + ["--cv", "3", "--repeats", "2"], 2, "cannot be combined with --repeats"),
     (T + ["--cv", "3", "--test-data", "reg.csv"], 2, "cannot be combined"),
     (["train", "--data", "good.csv"], 2, "--target: name the column to predict"),
+    # options that the others make useless: refused, not ignored
+    (T + ["--init-from", "trained.npz", "--hidden", "8"], 2,
+     "--init-from: the network is the pretrained model's layers and a new output layer; "
+     "--hidden cannot be combined with it."),
+    (T + ["--init-from", "trained.npz", "--l2", "0.1", "--dropout", "0.5"], 2,
+     "--l2, --dropout cannot be combined with it"),
+    (T + ["--init-from", "trained.npz", "--embed-threshold", "5"], 2,
+     "--init-from: the columns are encoded as the pretrained model's; --embed-threshold cannot"),
     (["tune", "--data", "good.csv", "--target", "y", "--storage", "tune.db"], 2,
      "--storage: expected a database URL"),
     (["tune", "--data", "good.csv", "--target", "y", "--storage", "nosuch://x"], 2,

@@ -55,11 +55,31 @@ def test_layers_are_copied_then_frozen_or_fine_tuned(tmp_path, capsys, pretraine
                                                        "probability_up")
 
 
+def test_the_record_lists_no_option_the_pretrained_model_decided(tmp_path, capsys,
+                                                                  pretrained):
+    # the layers and the encoding are the pretrained model's: gradwise info listed the
+    # defaults of --hidden and --embed-threshold (or a --hidden given) that never applied
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 5))
+    path = _csv(tmp_path / "small.csv", X, "move", np.where(X[:, 0] > 0, "up", "down"))
+    saved = str(tmp_path / "small.npz")
+    assert main(["train", "--data", path, "--target", "move", "--init-from", pretrained,
+                 "--epochs", "2", "--quiet", "--save", saved]) == 0
+    capsys.readouterr()
+    assert main(["info", "--model", saved]) == 0
+    options = next(line for line in capsys.readouterr().out.splitlines()
+                   if line.startswith("options: "))
+    assert "--init-from" in options and "--epochs 2" in options
+    assert "--hidden" not in options and "--embed-threshold" not in options
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--freeze"], "--freeze: freezes the layers copied by --init-from"),
     (["--init-from", "{model}", "--impute", "median"], "--impute cannot be combined"),
     (["--init-from", "{model}", "--target", "x0"], "is an input column of the pretrained"),
     (["--init-from", "{missing}"], "--init-from: cannot load"),
+    (["--init-from", "{model}", "--hidden", "32"], "--hidden cannot be combined with it"),
+    (["--init-from", "{model}", "--dropout", "0.2"], "--dropout cannot be combined with it"),
 ])
 def test_bad_transfer_options(tmp_path, capsys, pretrained, extra, message):
     rng = np.random.default_rng(2)

@@ -207,8 +207,24 @@ def _runs(args, loaded, count):
              args.seed) for k, (train, test) in enumerate(splits)]
 
 
+def _defaults(args):
+    """Fill in the defaults of ``--hidden`` and ``--embed-threshold`` (None when not given).
+    With ``--init-from`` the pretrained model's layers and encoding are used: the options that
+    would be ignored are refused (:func:`transfer.check_options`), and those defaults stay
+    unset, so that the record of how the model was made does not list them."""
+    if getattr(args, "init_from", None):
+        from . import transfer as _cli_transfer
+        _cli_transfer.check_options(args)
+        return
+    if args.command == "train" and args.hidden is None:
+        args.hidden = _cli_data.HIDDEN
+    if args.embed_threshold is None:
+        args.embed_threshold = _cli_data.EMBED_THRESHOLD
+
+
 def train(args):
-    hidden = _hidden(args.hidden)
+    _defaults(args)
+    hidden = None if args.init_from else _hidden(args.hidden)
     if not 0 <= args.l2 < math.inf:
         raise ValueError(f"--l2: expected a penalty >= 0, received {args.l2!r}.")
     if not 0 < args.learning_rate < math.inf:
@@ -259,6 +275,7 @@ def tune(args):
     from .. import tuning
     from ..report.tuning import parameter_text
     from . import search as _cli_search
+    _defaults(args)
     space = _cli_search.search_space(_cli_search.parse_space(args.space))
     _cli_search.check_budget(args, space)
     _guard.check_storage(args.storage)

@@ -19,6 +19,12 @@ Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std mome
 from ..tabular.saved import ANOMALY_KIND, METADATA_KIND, read_saved_model  # noqa: F401
 from .flags import options
 
+#: The hidden layers of the command's networks, and the levels above which a text column is
+#: embedded, unless ``--hidden`` and ``--embed-threshold`` say otherwise. Their options default
+#: to None: ``train --init-from`` refuses them given (the pretrained model decides both) and
+#: its record of how the model was made leaves them out.
+HIDDEN, EMBED_THRESHOLD = "128,128", 20
+
 
 def load(args):
     """``(X, y, task, description, feature_names, columns, target)`` from ``--data`` (or digits)."""

@@ -5,6 +5,7 @@ import re
 
 from . import (anomalies as _cli_anomalies, demo as _cli_demo, gradcheck as _cli_gradcheck,
                info as _cli_info)
+from .data import EMBED_THRESHOLD, HIDDEN
 from .guard import seed, shown
 from .stream import add_memory_budget as _add_memory_budget
 
@@ -81,11 +82,10 @@ def _add_data_options(command):
                               "distribution); --data then keeps 10%% as a train-dev set, which "
                               "tells variance from data mismatch")
     _add_column_options(command)
-    command.add_argument("--embed-threshold", type=_count("embed-threshold"), default=20,
-                         metavar="LEVELS",
+    command.add_argument("--embed-threshold", type=_count("embed-threshold"), metavar="LEVELS",
                          help="text columns with more distinct values than this get learned "
                               "embedding vectors (about 1.6 * levels**0.56 wide, at most 16) "
-                              "instead of one-hot features (default 20)")
+                              f"instead of one-hot features (default {EMBED_THRESHOLD})")
     command.add_argument("--human-error", type=finite_float, metavar="ERROR",
                          help="human-level (Bayes) error for the bias/variance diagnosis: an "
                               "error rate for classes, an MSE of standardized targets otherwise "
@@ -162,7 +162,7 @@ def _parser():
 def _add_train_parser(commands):
     train = commands.add_parser("train", help="train a network and report train/dev/test results")
     _add_data_options(train)
-    train.add_argument("--hidden", default="128,128", help="hidden layer sizes, e.g. 128,128")
+    train.add_argument("--hidden", help=f"hidden layer sizes, e.g. 64,32 (default {HIDDEN})")
     train.add_argument("--epochs", type=_count("epochs"), default=100,
                        help="at most this many epochs (default 100); early stopping on dev")
     train.add_argument("--batch-size", type=_count("batch-size"), default=64,

@@ -15,7 +15,7 @@ def load(args):
     from . import data as _cli_data
     from ..tabular.csv import _as_numbers, _task, complete
     from ..tabular.spec import feature_names
-    _check_options(args)
+    check_options(args)
     pretrained, facts = _read(args.init_from)
     spec = facts["columns"]
     if args.target in [column["name"] for column in spec]:
@@ -52,19 +52,28 @@ def network(pretrained, outputs, task, learning_rate, freeze, seed):
                            task, learning_rate)
 
 
-def _check_options(args):
+def check_options(args):
+    """Refuse, before any work, the options that ``--init-from`` leaves unused: the columns are
+    encoded as the pretrained model's, its layers (and their regularization) are reused."""
     if args.data is None or not args.target:
         raise ValueError("--init-from: give the CSV to train on with --data and its target "
                          "with --target.")
     given = [option for option, value in (("--impute", args.impute), ("--drop", args.drop),
                                           ("--categorical", args.categorical),
+                                          ("--embed-threshold", args.embed_threshold),
                                           ("--dev-data", args.dev_data),
                                           ("--test-data", args.test_data),
                                           ("--repeats", args.repeats),
-                                          ("--cv", args.cv)) if value]
+                                          ("--cv", args.cv)) if value is not None]
     if given:
         raise ValueError(f"--init-from: the columns are encoded as the pretrained model's; "
                          f"{', '.join(given)} cannot be combined with it.")
+    layers = [option for option, value in (("--hidden", args.hidden), ("--l2", args.l2),
+                                           ("--dropout", args.dropout))
+              if value is not None and value != 0]
+    if layers:
+        raise ValueError(f"--init-from: the network is the pretrained model's layers and a new "
+                         f"output layer; {', '.join(layers)} cannot be combined with it.")
 
 
 def _read(path):
