@@ -56,6 +56,21 @@ def test_saved_model_on_random_rows_and_on_its_csv(tmp_path, capsys):
     assert "with its column 'species'; 6 rows checked" in out and ": correct" in out
 
 
+def test_a_saved_model_reads_its_csv_in_the_encoding_given(tmp_path, capsys):
+    # --encoding reached the table reader without --model only
+    drinks = ["caf\xe9", "th\xe9", "eau"]
+    rows = [f"{i % 7},{drinks[i % 3]},{'yes' if i % 2 else 'no'}" for i in range(60)]
+    data = tmp_path / "latin.csv"
+    data.write_bytes(("a,drink,y\n" + "\n".join(rows) + "\n").encode("latin-1"))
+    model = str(tmp_path / "latin.npz")
+    assert main(["train", "--data", str(data), "--target", "y", "--epochs", "1", "--hidden",
+                 "4", "--quiet", "--encoding", "latin-1", "--save", model]) == 0
+    capsys.readouterr()
+    assert main(["gradcheck", "--model", model, "--data", str(data), "--encoding",
+                 "latin-1", "--rows", "4"]) == 0
+    assert "with its column 'y'; 4 rows checked" in capsys.readouterr().out
+
+
 def test_a_saved_model_with_a_wrong_backward_is_a_bug(tmp_path, capsys):
     class DoubledBias(gw.layers.Layer):
         """``y = x + c`` whose backward doubles the gradient of ``c`` (a deliberate bug)."""

@@ -2,6 +2,7 @@
 model, or on the network ``gradwise train`` builds, with the verdict and each layer's table."""
 import numpy as np
 
+from .data import HIDDEN
 from .guard import seed
 
 
@@ -19,9 +20,9 @@ def add_parser(commands, add_column_options, positive_int):
                                         "normal rows of the model's width")
     command.add_argument("--target", help="without --model: the column of --data to predict")
     command.add_argument("--task", choices=["auto", "classification", "regression"],
-                         default="auto", help="without --model: as for gradwise train")
-    command.add_argument("--hidden", default="128,128",
-                         help="without --model: hidden layer sizes (default 128,128)")
+                         help="without --model: as for gradwise train (default auto)")
+    command.add_argument("--hidden",
+                         help=f"without --model: hidden layer sizes (default {HIDDEN})")
     add_column_options(command)
     command.add_argument("--rows", type=positive_int, default=8,
                          help="rows in the checked batch (default 8); the check costs two "
@@ -42,7 +43,8 @@ def check(args, hidden_sizes):
     import gradwise as gw
     rng = np.random.default_rng(args.seed)
     if args.model is None:
-        model, X, y, description = _default_network(args, hidden_sizes(args.hidden))
+        args.task = args.task or "auto"
+        model, X, y, description = _default_network(args, hidden_sizes(args.hidden or HIDDEN))
     else:
         model, X, y, description = _saved_model(args, rng)
     if len(X) > args.rows:
@@ -75,12 +77,19 @@ def _default_network(args, hidden):
     return model, X, y, f"{data.description}, training split"
 
 
+#: The options of the network gradwise train builds, which a saved model has already chosen.
+_WITHOUT_MODEL = {
+    **dict.fromkeys(("target", "drop", "categorical", "impute"),
+                    "a saved model encodes --data as it was trained"),
+    "task": "a saved model's loss is its task",
+    "hidden": "a saved model's layers are checked as they are"}
+
+
 def _saved_model(args, rng):
     import gradwise as gw
-    for option in ("target", "drop", "categorical", "impute"):
-        if getattr(args, option):
-            raise ValueError(f"--{option}: only without --model; a saved model encodes --data "
-                             "as it was trained.")
+    for option, why in _WITHOUT_MODEL.items():
+        if getattr(args, option) is not None:
+            raise ValueError(f"--{option}: only without --model; {why}.")
     try:
         model = gw.load_model(args.model)
     except (OSError, ValueError) as error:
@@ -96,7 +105,8 @@ def _saved_model(args, rng):
     model, facts = read_cli_model(args.model)
     target = facts.get("target") if facts.get("task") else None
     X, y_text, _, _, _ = encode_saved(args.data, facts["columns"], target,
-                                      fill=facts.get("impute") is not None)
+                                      fill=facts.get("impute") is not None,
+                                      encoding=args.encoding)
     if y_text is None:
         return model, X, _random_targets(model, len(X), rng), \
             f"{args.data} encoded as the model's columns, random targets"
