@@ -196,10 +196,18 @@ def check_paths(args):
 
 
 def check_options(args):
-    """Refuse, before any file is read, a ``--memory-budget`` that is not a size."""
+    """Refuse, before any file is read, a ``--memory-budget`` that is not a size, and a column
+    named by both ``--drop`` and ``--categorical`` (a column left out is not encoded: one of
+    the two would be ignored)."""
     if getattr(args, "memory_budget", None) is not None:
         from .stream import parse_budget
         parse_budget(args.memory_budget)
+    from .data import _names
+    dropped = set(_names(getattr(args, "drop", None)))
+    both = [name for name in _names(getattr(args, "categorical", None)) if name in dropped]
+    if both:
+        raise ValueError(f"--categorical: {shown(both[0])} is also given to --drop; a column "
+                         "left out is not encoded: name it in one of them.")
 
 
 #: Why a dev or test file must not be another split's file.
