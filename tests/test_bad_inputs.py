@@ -235,6 +235,8 @@ CASES = [
     (T + ["--cv", "3", "--repeats", "2"], 2, "cannot be combined with --repeats"),
     (T + ["--cv", "3", "--test-data", "reg.csv"], 2, "cannot be combined"),
     (["train", "--data", "good.csv"], 2, "--target: name the column to predict"),
+    (["train", "--data", "reg.csv", "--target", "price", "--cv", "61"], 2,
+     "--cv: expected at most 60 folds, one row of --data each (it has 60 rows), received 61."),
     # options that the others make useless: refused, not ignored
     (T + ["--init-from", "trained.npz", "--hidden", "8"], 2,
      "--init-from: the network is the pretrained model's layers and a new output layer; "

@@ -188,6 +188,9 @@ def _runs(args, loaded, count):
                 for seed in range(args.seed, args.seed + count)]
     from sklearn.model_selection import KFold, StratifiedKFold
     X, y = loaded[0], loaded[1]
+    if count > len(X):  # in the command's words (scikit-learn's: "n_splits=... n_samples=...")
+        raise ValueError(f"--cv: expected at most {len(X)} folds, one row of --data each "
+                         f"(it has {len(X)} rows), received {count}.")
     if loaded[2] == "classification":  # every test fold needs a row of every class
         import collections
         label, rarest = min(collections.Counter(list(y)).items(),
