@@ -335,6 +335,7 @@ CASES = [
     (["info", "--model", ""], 2, "--model: expected a file name"),
     (["gradcheck", "--model", ""], 2, "--model: expected a file name"),
     # outputs that cannot be written
+    (["demo-data", "--dir", "/proc"], 2, "--dir: cannot write files in '/proc': the directory"),
     (T + ["--save", "/proc/m.npz"], 2, "--save: the directory of '/proc/m.npz' is not writable"),
     (A + ["--out", "s.csv", "--save", "/proc/d.npz"], 2,
      "--save: the directory of '/proc/d.npz' is not writable"),

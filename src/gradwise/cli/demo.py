@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from ..io.files import unwritable
 from .guard import seed
 
 FILES = ("houses.csv", "churn.csv", "new_customers.csv", "payments.csv")
@@ -32,6 +33,9 @@ def run(args):
     if existing:
         raise ValueError(f"--dir: {', '.join(existing)} already exist in {folder!r}; demo-data "
                          "never overwrites files (choose another --dir).")
+    problem = unwritable(os.path.join(folder, FILES[0]))  # a probe file: root, special folders
+    if problem:
+        raise ValueError(f"--dir: cannot write files in {folder!r}: {problem}.")
     from ..io import _atomic_write
     rng = np.random.default_rng(args.seed)
     tables = {"houses.csv": _houses(rng), "payments.csv": _payments(rng)}
