@@ -117,6 +117,10 @@ FILES = {
     "random_model.npz": bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8)),
     "pk_model.npz": b"PK\x03\x04" + b"\0" * 100,
     "npy_model.npz": b"\x93NUMPY\x01\x00" + b"\0" * 100,
+    # a class named by a cell of 500,000 characters: rare in training, unseen in a test file
+    "longlabel.csv": GOOD + "1,2,red," + "z" * 500_000 + "\n",
+    "longlabel_test.csv": "a,b,color,y\n" + "".join(f"{i},1,red,yes\n" for i in range(5))
+                          + "1,2,red," + "z" * 500_000 + "\n",
 }
 BUILT = {
     "good.parquet": _parquet,
@@ -359,6 +363,17 @@ CASES = [
      "--target: 1 class(es) with fewer than 3 rows: '1' (2)"),
     (["train", "--data", "datetarget.csv", "--target", "y"], 2,
      "28 class(es) with fewer than 3 rows: '2023-01-01' (2), "),
+    (["train", "--data", "longlabel.csv", "--target", "y"], 2,
+     "--target: 1 class(es) with fewer than 3 rows: 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'… "
+     "(500,000 characters) (1); a stratified split"),
+    (["train", "--data", "longlabel.csv", "--target", "y", "--cv", "2"], 2,
+     "--cv: class 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'… (500,000 characters) has 1 row(s)"),
+    (T + ["--test-data", "longlabel_test.csv"], 2,
+     "--test-data: labels ['zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'… (500,000 characters)] "
+     "are not among the training file's classes ['no', 'yes']."),
+    (["gradcheck", "--model", "trained.npz", "--data", "longlabel_test.csv"], 2,
+     "--data: column 'y' has classes the model does not know: "
+     "['zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'… (500,000 characters)]."),
     (["train", "--data", "rareone.csv", "--target", "y", "--test-data", "rare_test.csv"], 2,
      "--target: 1 class(es) with fewer than 2 rows: '1' (1)"),
     (["train", "--data", "ragged.csv", "--target", "y"], 2, "line 6 has 2 fields"),
@@ -527,6 +542,7 @@ def test_bad_input(folder, capsys, argv, status, fragment):
     assert "Traceback" not in err
     assert len(lines) == 1, err
     assert fragment in lines[0], lines[0]
+    assert len(lines[0]) < 2000, lines[0][:2000]  # a cell of megabytes is cut short
     after = _snapshot(folder)
     assert {k: v for k, v in after.items() if k in before} == before  # no input touched
     assert not [name for name in after if name.startswith(".tmp-")]

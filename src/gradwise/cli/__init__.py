@@ -196,10 +196,10 @@ def _runs(args, loaded, count):
         label, rarest = min(collections.Counter(list(y)).items(),
                             key=lambda item: item[1])
         if count > rarest:
-            raise ValueError(f"--cv: class {_cli_data.label_text(label)!r} has {rarest} row(s), "
-                             f"fewer than the {count} folds: some test folds would hold none "
-                             f"of it and score it as undefined; expected at most {rarest} "
-                             f"folds.")
+            raise ValueError(f"--cv: class {_guard.shown(_cli_data.label_text(label))} has "
+                             f"{rarest} row(s), fewer than the {count} folds: some test folds "
+                             f"would hold none of it and score it as undefined; expected at "
+                             f"most {rarest} folds.")
     folds = (StratifiedKFold if loaded[2] == "classification" else KFold)(
         count, shuffle=True, random_state=args.seed)
     try:

@@ -130,7 +130,8 @@ def _check_class_counts(classes, counts, parts):
     rare = [(label_text(label), int(count))
             for label, count in zip(classes, counts) if count < parts]
     if rare:
-        shown = ", ".join(f"{label!r} ({count})" for label, count in rare[:5])
+        from .guard import shown as cut
+        shown = ", ".join(f"{cut(label)} ({count})" for label, count in rare[:5])
         more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
         raise ValueError(f"--target: {len(rare)} class(es) with fewer than {parts} rows: "
                          f"{shown}{more}; a stratified split of --data needs {parts} of each "
@@ -203,13 +204,21 @@ def _file_targets(cells, task, classes, name):
         labels = [label_text(cell) for cell in cells]
         unseen = sorted(set(labels) - set(known))
         if unseen:
-            raise ValueError(f"{option}: labels {unseen[:5]} are not among the training file's "
-                             f"classes {list(known)}.")
+            raise ValueError(f"{option}: labels {listed(unseen)} are not among the training "
+                             f"file's classes {listed(list(known))}.")
         return np.array([known[label] for label in labels])
     try:
         return np.asarray(cells, dtype=np.float64)
     except ValueError:
         raise ValueError(f"{option}: the target column has text; the task is regression.") from None
+
+
+def listed(labels, most=5):
+    """At most ``most`` class labels for a message, each cut short (a cell may be megabytes),
+    with how many more there are: ``['a', 'b', ...] and 12 more``."""
+    from .guard import shown
+    more = f" and {len(labels) - most} more" if len(labels) > most else ""
+    return "[" + ", ".join(shown(label) for label in labels[:most]) + "]" + more
 
 
 def network(n_features, hidden, outputs, task, learning_rate, moments, l2=0.0, dropout=0.0,

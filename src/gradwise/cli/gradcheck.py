@@ -138,8 +138,9 @@ def _file_targets(facts, y_text):
         labels = [label_text(cell) for cell in cells]
         unknown = sorted(set(labels) - set(index))
         if unknown:
+            from .data import listed
             raise ValueError(f"--data: column {facts['target']!r} has classes the model does "
-                             f"not know: {', '.join(unknown[:5])}.")
+                             f"not know: {listed(unknown)}.")
         return present, np.array([index[label] for label in labels])
     values = np.asarray(cells, dtype=np.float64)
     return present, (values - facts["y_mean"]) / facts["y_std"]

@@ -67,8 +67,8 @@ def diagnosis_line(model, data, args, table, stopped_early=False):
         unused = ("" if args.human_error is None else
                   "; --human-error, an error rate, is not used")
         line = (f"diagnosis: not made from the error rate, which says little when class "
-                f"{label!r} is {share:.1%} of the rows: read bal_acc and macro_f1 instead (low "
-                f"on train: bias; much lower on dev than on train: variance){unused}")
+                f"{shown(label)} is {share:.1%} of the rows: read bal_acc and macro_f1 instead "
+                f"(low on train: bias; much lower on dev than on train: variance){unused}")
         print(line)
         return line
     report = diagnose_errors(
