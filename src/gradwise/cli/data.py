@@ -18,6 +18,7 @@ Prepared = namedtuple("Prepared", "splits task outputs classes y_mean y_std mome
 
 from ..tabular.saved import ANOMALY_KIND, METADATA_KIND, read_saved_model  # noqa: F401
 from .flags import options
+from .guard import column_names
 
 #: The hidden layers of the command's networks, and the levels above which a text column is
 #: embedded, unless ``--hidden`` and ``--embed-threshold`` say otherwise. Their options default
@@ -52,9 +53,7 @@ def load(args):
     return X, y, task, description, names, columns, args.target
 
 
-def _names(text):
-    """Column names from a comma-separated option (None: none)."""
-    return [name.strip() for name in (text or "").split(",") if name.strip()]
+_names = column_names  # the commands' spelling of it
 
 
 def prepare(loaded, seed, impute=None, files=None):

@@ -9,6 +9,7 @@ file), 1 for a failure while running, 130 for Ctrl-C, 143 for SIGTERM (a schedul
 the job, ``kill``); ``--debug`` adds the traceback.
 """
 import errno
+import math
 import os
 import signal
 import sys
@@ -195,16 +196,45 @@ def check_paths(args):
     check_held_out(args)
 
 
+#: Share of the machine's memory that ``--memory-budget`` takes by default.
+DEFAULT_SHARE = 0.25
+
+
+def parse_budget(text):
+    """Bytes of a ``--memory-budget`` such as ``2G``, ``500M`` or ``800000000``; None for the
+    default (a quarter of the machine's memory)."""
+    if text is None:
+        try:
+            return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * DEFAULT_SHARE)
+        except (ValueError, OSError, AttributeError):
+            return 4 << 30
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    given, text = text, str(text).strip().upper().rstrip("B")
+    scale = units.get(text[-1:], 1)
+    try:
+        value = float(text[:-1] if text[-1:] in units else text) * scale
+    except ValueError:
+        value = -1
+    if not 1 <= value < math.inf:  # NaN, infinity, and sizes below a byte too
+        raise ValueError(f"--memory-budget: expected a size such as 2G or 500M, received "
+                         f"{shown(given)}.")
+    return int(value)
+
+
+def column_names(text):
+    """Column names from a comma-separated option (None: none)."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
 def check_options(args):
     """Refuse, before any file is read, a ``--memory-budget`` that is not a size, and a column
     named by both ``--drop`` and ``--categorical`` (a column left out is not encoded: one of
     the two would be ignored)."""
     if getattr(args, "memory_budget", None) is not None:
-        from .stream import parse_budget
         parse_budget(args.memory_budget)
-    from .data import _names
-    dropped = set(_names(getattr(args, "drop", None)))
-    both = [name for name in _names(getattr(args, "categorical", None)) if name in dropped]
+    dropped = set(column_names(getattr(args, "drop", None)))
+    both = [name for name in column_names(getattr(args, "categorical", None))
+            if name in dropped]
     if both:
         raise ValueError(f"--categorical: {shown(both[0])} is also given to --drop; a column "
                          "left out is not encoded: name it in one of them.")

@@ -7,11 +7,12 @@ is decided by a seeded hash of its position, so it never moves. Early stopping w
 sample of at most :data:`DEV_SAMPLE` rows held in memory; the final scores cover every dev and
 test row, a record batch at a time, tallied in memory that does not grow with the rows.
 """
-import math
 import os
 import sys
 
 import numpy as np
+
+from . import guard
 
 #: Dev rows held in memory for early stopping.
 DEV_SAMPLE = 50_000
@@ -20,7 +21,6 @@ BUFFER_ROWS = 200_000
 #: Rows of a record batch that streamed predict and anomalies read at a time.
 BATCH_ROWS = 65536
 #: Share of the machine's memory that ``--memory-budget`` takes by default.
-DEFAULT_SHARE = 0.25
 
 
 def add_memory_budget(command, how):
@@ -29,28 +29,6 @@ def add_memory_budget(command, how):
                          help="stream --data in record batches when an in-memory run would "
                               "need more than this (e.g. 2G, 500M; default a quarter of the "
                               f"machine's memory): {how}")
-
-
-def parse_budget(text):
-    """Bytes of a ``--memory-budget`` such as ``2G``, ``500M`` or ``800000000``; None for the
-    default (a quarter of the machine's memory)."""
-    if text is None:
-        try:
-            return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * DEFAULT_SHARE)
-        except (ValueError, OSError, AttributeError):
-            return 4 << 30
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    given, text = text, str(text).strip().upper().rstrip("B")
-    scale = units.get(text[-1:], 1)
-    try:
-        value = float(text[:-1] if text[-1:] in units else text) * scale
-    except ValueError:
-        value = -1
-    if not 1 <= value < math.inf:  # NaN, infinity, and sizes below a byte too
-        from .guard import shown
-        raise ValueError(f"--memory-budget: expected a size such as 2G or 500M, received "
-                         f"{shown(given)}.")
-    return int(value)
 
 
 def estimated_memory(path):
@@ -92,7 +70,7 @@ def _parquet_bytes(pq, path):
 def should_stream(args):
     """Whether ``--data`` is larger than the memory budget (and so is streamed); a bad
     ``--memory-budget`` is refused first, whatever the data."""
-    budget = parse_budget(args.memory_budget)
+    budget = guard.parse_budget(args.memory_budget)
     if args.data is None or not os.path.exists(args.data):
         return False
     return estimated_memory(args.data) > budget

@@ -13,8 +13,8 @@ import os
 import tempfile
 import time
 
-from ._study import (database_storage, derive_seed, import_optuna,
-                     optuna_logging)
+from ._seeds import TRIAL_STREAM, derive_seed
+from ._study import database_storage, import_optuna, optuna_logging
 
 
 def _journal(path):
@@ -108,7 +108,6 @@ def _fail_running(search, storage, study_name, started):
     (workers stopped mid-trial cannot): those started since ``started`` (the trial numbers
     before it) whose seed is the one this search gives their number, or that have none yet."""
     optuna = import_optuna()
-    from ._study import TRIAL_STREAM
     study = optuna.load_study(study_name=study_name, storage=storage)
     fail_running(study, started, lambda trial, seed: seed is None or
                  seed == derive_seed(search.seed, TRIAL_STREAM, trial.number))

@@ -1,7 +1,7 @@
 """Random search whose draws depend on the trial's number, not on which process draws it."""
 import optuna
 
-from ._study import derive_seed
+from ._seeds import derive_seed
 
 
 class TrialSeededRandomSampler(optuna.samplers.RandomSampler):

@@ -18,9 +18,9 @@ from ..model import Sequential
 from ..tabular.errors import TableError
 from ._result import TuningResult, trials_from_study
 from ._space import Choice, IntUniform, check_space
-from ._study import (FINE_STREAM, PRUNERS, SAMPLER_STREAM, SAMPLERS, STRATEGIES, STUDY_NAME,
-                     TRIAL_STREAM, Plan, check_database, database_message, database_storage,
-                     derive_seed, import_optuna, optuna_logging)
+from ._seeds import FINE_STREAM, SAMPLER_STREAM, TRIAL_STREAM, derive_seed
+from ._study import (PRUNERS, SAMPLERS, STRATEGIES, STUDY_NAME, Plan, check_database,
+                     database_message, database_storage, import_optuna, optuna_logging)
 
 __all__ = ["tune"]
 

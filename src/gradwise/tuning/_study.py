@@ -1,4 +1,4 @@
-"""Optuna plumbing: the optional import, samplers, the pruner, derived seeds, the study's
+"""Optuna plumbing: the optional import, samplers, the pruner, the study's
 database (checked, with heartbeats) and Optuna's log."""
 import contextlib
 import dataclasses
@@ -6,10 +6,8 @@ import os
 import re
 import warnings
 
-import numpy as np
+from ._seeds import SAMPLER_STREAM, WORKER_STREAM, derive_seed
 
-#: Streams of derived seeds, so that no two uses of the search seed overlap.
-SAMPLER_STREAM, TRIAL_STREAM, WORKER_STREAM, FINE_STREAM = 0, 1, 2, 3
 STUDY_NAME = "gradwise-tune"
 
 
@@ -21,11 +19,6 @@ def import_optuna():
         raise ImportError('Hyperparameter tuning needs Optuna: pip install "gradwise[tune]" '
                           '(or pip install optuna).') from None
     return optuna
-
-
-def derive_seed(seed, stream, index=0):
-    """An independent 32-bit seed for ``(seed, stream, index)`` (NumPy's ``SeedSequence``)."""
-    return int(np.random.SeedSequence([seed, stream, index]).generate_state(1)[0])
 
 
 SAMPLERS = ("bayesian", "random", "gp")
