@@ -23,8 +23,8 @@ CASES = [  # (file text, read_csv keywords, argument, option, words of the detai
      "'b' is the target column"),
     ("a,b\n1,2\n3\n", {"target": "b"}, "path", "--data", "line 3 has 1 fields"),
     ("a,b\n", {"target": "b"}, "path", "--data", "header row and at least one data row"),
-    ("a,b\nx,1\n2,2\n", {"target": "b", "categorical": ["a"], "drop": ["a"]}, "path", "--data",
-     "no feature columns"),
+    ("a,b\nx,1\n2,2\n", {"target": "b", "drop": ["a"]}, "path", "--data",
+     "no feature columns"),  # (a column given to --drop and --categorical: refused sooner)
     ("a,b\n,1\n3,4\n", {"target": "b"}, "path", "--data", "column 'a' has an empty cell at line 2"),
     ("a,b\n1,2.5\n3,-inf\n", {"target": "b"}, "target", "--target",
      "column 'b' has -inf at line 3 of"),
