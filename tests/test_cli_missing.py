@@ -226,6 +226,61 @@ def test_export_writes_the_network_and_its_encoding_for_onnxruntime(tmp_path, ca
     assert "--onnx: the directory of" in capsys.readouterr().err
 
 
+def test_the_onnx_input_layout_documented_in_the_readme(tmp_path, capsys):
+    # Rows encoded by hand from the metadata, by the README's rules alone, give onnxruntime
+    # the predictions gradwise predict writes: numbers as read (missing: the saved fill), a
+    # date's parts, a one-hot category's levels in order, an embedded category's code (1 + the
+    # level's index, 0 unseen), then the "is missing" indicators after every column.
+    ort = pytest.importorskip("onnxruntime")
+    import datetime
+    import json
+    rng = np.random.default_rng(0)
+    city = [f"c{k:02d}" for k in rng.integers(0, 30, 600)]
+    lines = ["x,city,color,when,y"] + [
+        f"{'' if i % 17 == 0 else round(float(v), 3)},{c},{['red', 'blue', 'green'][i % 3]},"
+        f"2023-{i % 12 + 1:02d}-{i % 27 + 1:02d},{int(v + (int(c[1:]) % 3 == 0) > 0.5)}"
+        for i, (v, c) in enumerate(zip(rng.normal(size=600), city))]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    new = ["x,city,color,when"] + [f"{'' if i == 0 else 0.3 * i},{['c01', 'zz', 'c05'][i % 3]},"
+                                   f"{['red', 'blue', 'purple'][i % 3]},2024-0{i % 9 + 1}-1{i % 9}"
+                                   for i in range(6)]
+    (tmp_path / "new.csv").write_text("\n".join(new) + "\n")
+    model_file, onnx_file = str(tmp_path / "m.npz"), str(tmp_path / "m.onnx")
+    assert main(["train", "--data", str(tmp_path / "t.csv"), "--target", "y", "--impute",
+                 "median", "--epochs", "3", "--quiet", "--save", model_file]) == 0
+    assert main(["export", "--model", model_file, "--onnx", onnx_file]) == 0
+    assert main(["predict", "--model", model_file, "--data", str(tmp_path / "new.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    capsys.readouterr()
+    session = ort.InferenceSession(onnx_file, providers=["CPUExecutionProvider"])
+    columns = json.loads(session.get_modelmeta().custom_metadata_map["gradwise"])["columns"]
+    assert {c["kind"] for c in columns} == {"number", "category", "date"}
+    assert any(c.get("embed") for c in columns) and any(c.get("indicator") for c in columns)
+    X = []
+    for row in csv.DictReader(open(tmp_path / "new.csv")):
+        features, indicators = [], []
+        for column in columns:
+            cell = row[column["name"]]
+            if column["kind"] == "number":
+                features.append(float(column["fill"]) if cell == "" else float(cell))
+            elif column["kind"] == "date":
+                day = datetime.date.fromisoformat(cell)
+                features += [{"year": day.year, "month": day.month, "day": day.day,
+                              "weekday": day.weekday()}[part] for part in column["parts"]]
+            elif column.get("embed"):
+                levels = column["levels"]
+                features.append(levels.index(cell) + 1 if cell in levels else 0)
+            else:
+                features += [float(cell == level) for level in column["levels"]]
+            if column.get("indicator"):
+                indicators.append(float(cell == ""))
+        X.append(features + indicators)
+    probabilities = session.run(["Y"], {"X": np.array(X, dtype=np.float32)})[0]
+    written = np.array([[float(r["probability_0"]), float(r["probability_1"])]
+                        for r in csv.DictReader(open(tmp_path / "p.csv"))])
+    np.testing.assert_allclose(probabilities, written, atol=1e-5)
+
+
 def test_report_importance_is_per_csv_column(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     import re
