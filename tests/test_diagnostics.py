@@ -191,6 +191,25 @@ def test_dead_relu_and_saturated_tanh_fractions():
     assert np.isnan(records[tanh.name]["grad_norm"])  # frozen: no gradients
 
 
+def test_a_layer_of_dead_relu_units_is_flagged_as_dead():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    first, dead = gw.layers.Dense(5, activation="relu"), gw.layers.Dense(4, activation="relu")
+    model = gw.Sequential([first, dead, gw.layers.Dense(2, activation="softmax")], input_dim=3,
+                          seed=0)
+    model.compile(optimizer=gw.optimizers.SGD(1e-6), loss="categorical_crossentropy")
+    model.build()
+    dead.params["b"][:] = -1e3  # every unit off for every input
+    health = GradientHealth()
+    with pytest.warns(RuntimeWarning, match=rf"dead layer: every ReLU unit of {dead.name}"):
+        model.fit(X, y, epochs=1, batch_size=None, verbose=0, callbacks=[health])
+    assert health.dead()
+    records = {r["layer"]: r for r in health.records}
+    assert records[dead.name]["dead_fraction"] == 1.0 and records[first.name]["grad_norm"] == 0
+    vanishing = [flag for flag in health.flags if "vanishing" in flag]
+    assert vanishing and "nan" not in vanishing[0] and " x that of" not in vanishing[0]
+
+
 def test_exploding_gradients_are_flagged():
     X = np.random.default_rng(0).normal(size=(64, 4))
     y = X @ np.array([1.0, -2.0, 3.0, 0.5]) * 1e4

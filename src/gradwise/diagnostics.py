@@ -232,6 +232,8 @@ class GradientHealth(Callback):
         Flag exploding when any ``||dW||`` exceeds this (or is not finite).
     exploding_growth : float, default 1e3
         Flag exploding when a layer's ``||dW||`` grew by this factor since its first record.
+        A layer whose ReLU units are all dead for a recorded batch (``dead_fraction`` 1) is
+        flagged too: nothing below it gets a gradient.
 
     Attributes
     ----------
@@ -330,11 +332,18 @@ class GradientHealth(Callback):
             return
         where = f"epoch {rows[0]['epoch'] + 1}, batch {rows[0]['batch'] + 1}"
         first, last = tracked[0]["grad_norm"], tracked[-1]["grad_norm"]
+        for row in rows:  # no unit of the layer passes anything on, for any row
+            if row["dead_fraction"] == 1.0:
+                self._flag("dead", f"{where}: dead layer: every ReLU unit of {row['layer']} "
+                           f"outputs 0 for every row of the batch, so no gradient reaches the "
+                           f"layers below it (lower the learning rate, use He initialization, "
+                           f"or a leaky ReLU)")
         if math.isfinite(first) and math.isfinite(last) and len(tracked) > 1 and (
                 first < self.vanishing_ratio * last or first < self.vanishing_floor):
-            self._flag("vanishing", f"{where}: vanishing gradients: ||dW|| of {tracked[0]['layer']} "
-                       f"is {first:.2e}, {first / max(last, 1e-300):.1e} x that of "
-                       f"{tracked[-1]['layer']} ({last:.2e})")
+            ratio = (f", {first / last:.1e} x that of {tracked[-1]['layer']} ({last:.2e})"
+                     if last > 0 else f", as is that of {tracked[-1]['layer']}")
+            self._flag("vanishing", f"{where}: vanishing gradients: ||dW|| of "
+                       f"{tracked[0]['layer']} is {first:.2e}{ratio}")
         for row in tracked:
             norm = row["grad_norm"]
             start = self._first_norms.setdefault(row["layer"], norm)
@@ -356,6 +365,10 @@ class GradientHealth(Callback):
     def exploding(self):
         """True when exploding gradients were flagged."""
         return any("exploding" in flag for flag in self.flags)
+
+    def dead(self):
+        """True when a layer whose ReLU units were all dead for a recorded batch was flagged."""
+        return any("dead layer" in flag for flag in self.flags)
 
     def table(self, epoch=None):
         """A printable per-layer table of the last record (or of ``epoch``, 0-based)."""
