@@ -34,6 +34,20 @@ class WeightsAndConfig:
         for (_, _, target), value in zip(targets, weights):
             target[...] = value
 
+    def random_generators(self):
+        """The random generators training draws from, in a fixed order: the model's
+        (shuffling, augmentation), then each layer's (dropout masks, noise), a block's inner
+        layers after it. Model files keep their states; the learning-rate finder restores
+        them."""
+        found = [getattr(self, "_shuffle_rng", None)]
+
+        def walk(layers):
+            for layer in layers:
+                found.append(getattr(layer, "rng", None))
+                walk(getattr(layer, "layers", None) or [])
+        walk(self.layers)
+        return [g for g in found if isinstance(g, np.random.Generator)]
+
     def save(self, path, metadata=None):
         """Write the model to one ``.npz`` file; see :func:`gradwise.io.save_model`."""
         from .io.saving import save_model

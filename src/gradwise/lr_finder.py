@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._training import choose_compute_path, compute_path, prepare
-from .io.saving import random_generators
 
 __all__ = ["find_learning_rate", "LearningRateFinderResult"]
 
@@ -139,8 +138,6 @@ def _cycle(n, batch_size, rng):
 def _result(rates, losses, raw, stopped):
     finite = np.where(np.isfinite(losses), losses, np.inf)
     skip = len(rates) // 10  # the first smoothed values are little more than single batches
-    if skip >= len(rates):
-        skip = 0
     lowest = skip + int(np.argmin(finite[skip:]))  # a lucky early batch is not the minimum
     if lowest - skip >= 1:
         window = slice(skip, lowest + 1)
@@ -154,7 +151,7 @@ def _result(rates, losses, raw, stopped):
 def _snapshot(model):
     return {"weights": model.get_weights(include_state=True),
             "optimizer": copy.deepcopy(model.optimizer.__dict__),
-            "rngs": [copy.deepcopy(g.bit_generator.state) for g in random_generators(model)],
+            "rngs": [copy.deepcopy(g.bit_generator.state) for g in model.random_generators()],
             "stop_training": model.stop_training}
 
 
@@ -162,6 +159,6 @@ def _restore(model, saved):
     model.set_weights(saved["weights"], include_state=True)
     model.optimizer.__dict__.clear()
     model.optimizer.__dict__.update(saved["optimizer"])
-    for generator, state in zip(random_generators(model), saved["rngs"]):
+    for generator, state in zip(model.random_generators(), saved["rngs"]):
         generator.bit_generator.state = state  # a block's inner layers' too
     model.stop_training = saved["stop_training"]

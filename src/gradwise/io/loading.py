@@ -11,7 +11,7 @@ import numpy as np
 
 from ..layers import _REGISTRY as _LAYER_TYPES
 from ._archive import read_archive
-from .saving import FORMAT, VERSION, random_generators
+from .saving import FORMAT, VERSION
 
 
 def load_model(path, compile=True):
@@ -88,7 +88,7 @@ def load_model(path, compile=True):
         for key in state["slots"]:
             model.optimizer.state[key][...] = read(f"optimizer/{key}")
         model.optimizer.iterations, model.optimizer.epoch = state["iterations"], state["epoch"]
-        for generator, saved in zip(random_generators(model), state.get("random") or []):
+        for generator, saved in zip(model.random_generators(), state.get("random") or []):
             generator.bit_generator.state = saved  # checked by _check_optimizer_state
     metadata = description.get("metadata") or {}
     if not isinstance(metadata, dict):
@@ -177,7 +177,7 @@ def _check_optimizer_state(model, headers, state, path):
                              f"optimizer ({type(model.optimizer).__name__}).")
     saved = state.get("random")  # absent from files written before it was kept
     if saved is not None:
-        generators = random_generators(model)
+        generators = model.random_generators()
         if not isinstance(saved, list) or len(saved) != len(generators):
             raise ValueError(f"{path}: the optimizer state's random streams do not match the "
                              f"model ({len(generators)} expected).")

@@ -5,9 +5,9 @@ The archive holds the JSON description as a uint8 array ``"description.json"``, 
 buffers as ``"optimizer/<slot>"``. The description is ``{"format": FORMAT, "version": VERSION,
 "model": model.get_config(), "weights": [{"layer", "key", "kind", "shape"}, ...], "compile":
 {"loss", "optimizer", "metrics"} or None, "metadata": {...}, "optimizer_state": {"iterations",
-"epoch", "slots": {slot: shape}, "random": [bit generator state, ...]}}`` (``random``: the states
-of :func:`random_generators`, so that training resumed from the file shuffles and drops out as
-the uninterrupted run would have). Saving needs only the model's own methods, never the
+"epoch", "slots": {slot: shape}, "random": [bit generator state, ...]}}`` (``random``: the
+states of ``model.random_generators()``, so that training resumed from the file shuffles and
+drops out as the uninterrupted run would have). Saving needs only the model's own methods, never the
 :class:`~gradwise.Sequential` class (:mod:`gradwise.io.loading` builds one).
 """
 import json
@@ -19,7 +19,7 @@ from .. import losses, metrics as metrics_module, optimizers
 from .._registry import strict_serialization
 from .files import atomic_write, check_writable
 
-__all__ = ["save_model", "random_generators", "FORMAT", "VERSION"]
+__all__ = ["save_model", "FORMAT", "VERSION"]
 
 FORMAT, VERSION = "gradwise-model", 1
 DESCRIPTION = "description.json"
@@ -61,23 +61,11 @@ def save_model(model, path, include_optimizer=True, metadata=None):
         description["optimizer_state"] = {
             "iterations": optimizer.iterations, "epoch": optimizer.epoch,
             "slots": {k: list(v.shape) for k, v in optimizer.state.items()},
-            "random": [g.bit_generator.state for g in random_generators(model)]}
+            "random": [g.bit_generator.state for g in model.random_generators()]}
         arrays.update({f"optimizer/{k}": v for k, v in optimizer.state.items()})
     text = json.dumps(description).encode("utf-8")
     arrays[DESCRIPTION] = np.frombuffer(text, dtype=np.uint8)
     _atomic_savez(path, arrays)
-
-def random_generators(model):
-    """The random generators training draws from, in a fixed order: the model's (shuffling,
-    augmentation), then each layer's (dropout masks, noise), a block's inner layers after it."""
-    found = [getattr(model, "_shuffle_rng", None)]
-
-    def walk(layers):
-        for layer in layers:
-            found.append(getattr(layer, "rng", None))
-            walk(getattr(layer, "layers", None) or [])
-    walk(model.layers)
-    return [g for g in found if isinstance(g, np.random.Generator)]
 
 
 def _weight_table(model):
