@@ -136,9 +136,13 @@ class Sequential(WeightsAndConfig):
         self.layers[0].needs_input_grad = False
         self.built = True
         self._pack()
+        self._own_layers()
+        return self
+
+    def _own_layers(self):
+        """Record this model as its layers' (see ``_OWNERS``)."""
         for layer in self.layers:
             _OWNERS[layer] = weakref.ref(self)
-        return self
 
     def _pack(self):
         """Gather trainable parameters into one buffer (and gradients into its twin)."""
@@ -184,8 +188,7 @@ class Sequential(WeightsAndConfig):
             if not self.params_buffer.flags.writeable:
                 self.params_buffer = self.params_buffer.copy()
             self._bind_views()
-            for layer in self.layers:
-                _OWNERS[layer] = weakref.ref(self)
+            self._own_layers()
 
     def _ensure_packed(self):
         """Re-pack (and reset optimizer state) when a layer was frozen or unfrozen.
