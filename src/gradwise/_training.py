@@ -228,6 +228,15 @@ def class_indices(y):
     return y.argmax(axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(int)
 
 
+def balanced_class_weights(counts):
+    """``{class index: n_samples / (n_classes present * count)}`` for the classes of
+    ``counts`` (rows per class) present: scikit-learn's "balanced" rule, every class carrying
+    the same total weight."""
+    counts = np.asarray(counts)
+    present = np.flatnonzero(counts)
+    return {int(c): counts.sum() / (len(present) * counts[c]) for c in present}
+
+
 def apply_class_weight(class_weight, y, sample_weight):
     """Multiply per-sample weights by ``class_weight[class of the sample]``.
 
@@ -240,9 +249,7 @@ def apply_class_weight(class_weight, y, sample_weight):
         return sample_weight
     n_classes = max(y.shape[1], 2)
     if isinstance(class_weight, str) and class_weight == "balanced":
-        counts = np.bincount(class_indices(y), minlength=n_classes)
-        present = np.flatnonzero(counts)
-        class_weight = {int(c): len(y) / (len(present) * counts[c]) for c in present}
+        class_weight = balanced_class_weights(np.bincount(class_indices(y), minlength=n_classes))
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight: expected a dict {{class index: weight}} or "
                         f"'balanced', received {class_weight!r}.")

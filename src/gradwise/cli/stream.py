@@ -150,9 +150,8 @@ def _class_weights(stats, how):
         return None
     if stats.task != "classification":
         raise ValueError("--class-weight: only for classification; the task is regression.")
-    counts = [stats.class_counts.get(label, 0) for label in stats.classes]
-    present, total = sum(count > 0 for count in counts), sum(counts)
-    return {index: total / (present * count) for index, count in enumerate(counts) if count}
+    from .._training import balanced_class_weights
+    return balanced_class_weights([stats.class_counts.get(label, 0) for label in stats.classes])
 
 
 def _sample(batches, limit):
