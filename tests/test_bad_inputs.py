@@ -146,6 +146,7 @@ BUILT = {
 T = ["train", "--data", "good.csv", "--target", "y"]
 P = ["predict", "--model", "library.npz", "--data", "good.csv"]
 A = ["anomalies", "--data", "good.csv"]
+TU = ["tune", "--data", "good.csv", "--target", "y"]
 
 #: (command line, exit status, fragment of the error line)
 CASES = [
@@ -196,7 +197,7 @@ CASES = [
 ] + [
     ([*command, "--human-error", value], 2,
      f"argument --human-error: expected a finite number, received {value!r}")
-    for command in (T, ["tune", "--data", "good.csv", "--target", "y"])
+    for command in (T, TU)
     for value in ("inf", "-inf", "1e400", "nan")
 ] + [  # a value that starts with a minus sign and a digit is the option's value
     ([*command, "--memory-budget", value], 2,
@@ -255,36 +256,36 @@ CASES = [
      "--task: only without --model"),
     (T + ["--drop", "a", "--categorical", "a"], 2,
      "--categorical: 'a' is also given to --drop; a column left out is not encoded"),
-    (["tune", "--data", "good.csv", "--target", "y", "--drop", "b,a", "--categorical", "a"], 2,
+    (TU + ["--drop", "b,a", "--categorical", "a"], 2,
      "--categorical: 'a' is also given to --drop"),
     (A + ["--drop", "a", "--categorical", " a "], 2, "--categorical: 'a' is also given to --drop"),
     (["gradcheck", "--data", "good.csv", "--target", "y", "--drop", "a", "--categorical", "a"],
      2, "--categorical: 'a' is also given to --drop"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "tune.db"], 2,
+    (TU + ["--storage", "tune.db"], 2,
      "--storage: expected a database URL"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "nosuch://x"], 2,
+    (TU + ["--storage", "nosuch://x"], 2,
      "--storage: cannot use 'nosuch://x'"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///no/dir/t.db"], 2,
+    (TU + ["--storage", "sqlite:///no/dir/t.db"], 2,
      "--storage: the directory of the database"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///binary.bin"], 2,
+    (TU + ["--storage", "sqlite:///binary.bin"], 2,
      "--storage: 'binary.bin' is not a database SQLite can open (file is not a database)"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///good.csv"], 2,
+    (TU + ["--storage", "sqlite:///good.csv"], 2,
      "--storage: 'good.csv' is the file given to --data; the study would be written into it"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///new.db", "--save",
+    (TU + ["--storage", "sqlite:///new.db", "--save",
       "new.db"], 2, "--save: 'new.db' is the file given to --storage; writing it would destroy"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///t.db", "--report",
+    (TU + ["--storage", "sqlite:///t.db", "--report",
       "./t.db"], 2, "--report: './t.db' is the file given to --storage"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite://"], 2,
+    (TU + ["--storage", "sqlite://"], 2,
      "--storage: 'sqlite://' is a SQLite database in memory: it keeps nothing"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///:memory:"], 2,
+    (TU + ["--storage", "sqlite:///:memory:"], 2,
      "or leave --storage out for a study kept in memory"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "sqlite:///sub"], 2,
+    (TU + ["--storage", "sqlite:///sub"], 2,
      "--storage: 'sub' is a directory, not a database file"),
-    (["tune", "--data", "good.csv", "--target", "y", "--storage", "mssql+pymssql://u:p@h/db"], 2,
+    (TU + ["--storage", "mssql+pymssql://u:p@h/db"], 2,
      "--storage: the driver of mssql+pymssql databases is missing (No module named 'pymssql')"),
-    (["tune", "--data", "good.csv", "--target", "y", "--study", ""], 2,
+    (TU + ["--study", ""], 2,
      "--study: expected a name for the study, received ''"),
-    (["tune", "--data", "good.csv", "--target", "y", "--study", "  "], 2,
+    (TU + ["--study", "  "], 2,
      "--study: expected a name for the study, received '  '"),
     # outputs that would destroy an input, or each other
     (T + ["--save", "good.csv"], 2, "--save: 'good.csv' is the file given to --data"),
@@ -325,7 +326,7 @@ CASES = [
     # empty file names: nothing was written and nothing said, or the option was ignored
     (T + ["--save", ""], 2, "--save: expected a file name, received ''."),
     (T + ["--report", ""], 2, "--report: expected a file name, received ''."),
-    (["tune", "--data", "good.csv", "--target", "y", "--save", ""], 2,
+    (TU + ["--save", ""], 2,
      "--save: expected a file name"),
     (A + ["--out", ""], 2, "--out: expected a file name, received ''."),
     (A + ["--save", ""], 2, "--save: expected a file name"),
@@ -439,7 +440,7 @@ CASES = [
     (["train", "--data", "good.csv", "--target", "y", "--dev-data", "reg.csv", "--test-data",
       "reg.csv"], 2, "--test-data: 'reg.csv' is also the --dev-data file: the dev set chooses "
      "the weights kept (early stopping), so only other rows give an unbiased test score"),
-    (["tune", "--data", "good.csv", "--target", "y", "--test-data", "good.csv"], 2,
+    (TU + ["--test-data", "good.csv"], 2,
      "--test-data: 'good.csv' is also the --data file"),
     (["train", "--data", "good.csv", "--target", "color", "--task", "regression"], 2,
      "regression needs a numeric target"),
